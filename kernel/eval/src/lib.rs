@@ -1,0 +1,74 @@
+//! The evaluation layer shared by the Jupyter kernel and the grader: Rust cells run one after
+//! another in an [evcxr](https://github.com/evcxr/evcxr) context with the `orm` crate preloaded.
+//!
+//! # Required in every binary
+//!
+//! evcxr runs cells in a subprocess that is the current binary started again. So the first line
+//! of `main()` of every program that makes an [`Evaluator`] must be
+//!
+//! ```no_run
+//! fn main() {
+//!     orm_eval::runtime_hook();
+//!     // ...
+//! }
+//! ```
+//!
+//! Build such binaries with `--release`: evcxr (with rust-analyzer inside) is slow unoptimised.
+//!
+//! # What it adds to evcxr
+//!
+//! - `orm` is a path dependency and `use orm::prelude::*;` is in scope. The built dependency is
+//!   kept in a per-user cache and copied for each evaluator, so `orm` is compiled once, not at
+//!   every start ([`default_cache_dir`], [`StartReport`]).
+//! - `#[derive(Model)]` is expanded to plain Rust before evcxr sees a cell, so evcxr can infer
+//!   the types of variables holding models and queries.
+//! - evcxr's `:commands` and `!shell` lines are refused, never run: graded submissions are
+//!   untrusted.
+//! - Failures are values ([`EvalError`]): compile errors with places in the user's cell, panics
+//!   (which evcxr reports as success), interrupts and crashes of the evaluation process.
+//! - Output arrives while the cell runs ([`Event`]); `jupyter::display(mime, content)` and
+//!   `jupyter::clear_output(wait)` are available in cells for rich output.
+//!
+//! ```no_run
+//! use orm_eval::{Evaluator, EvaluatorOptions, Event};
+//!
+//! let mut evaluator = Evaluator::start(&EvaluatorOptions::default())?;
+//! let mut print = |event: Event| {
+//!     if let Event::Stdout(text) = event {
+//!         print!("{text}");
+//!     }
+//! };
+//! evaluator.eval("let answer = 40 + 2;", &mut print)?;
+//! let outputs = evaluator.eval("answer", &mut print)?;
+//! assert_eq!(outputs.data["text/plain"], "42");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod completeness;
+mod derive;
+mod diagnostics;
+mod error;
+mod evaluator;
+mod guard;
+mod interrupt;
+mod output;
+mod prepared;
+mod render;
+mod runtime_code;
+
+pub use completeness::{is_complete, Completeness};
+pub use error::{CellSpan, Diagnostic, EvalError, StartError};
+pub use evaluator::{
+    default_orm_path, Completion, Completions, Evaluator, EvaluatorOptions, InputReader,
+    Inspection, StartReport, DEFAULT_PRELUDE,
+};
+pub use interrupt::Interrupter;
+pub use output::{Event, MimeBundle, Outputs};
+pub use prepared::default_cache_dir;
+pub use render::render_error;
+
+/// Must be the first call in `main()` of every binary using this crate: when the binary was
+/// started as evcxr's evaluation subprocess, this runs that and never returns.
+pub fn runtime_hook() {
+    evcxr::runtime_hook();
+}

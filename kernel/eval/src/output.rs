@@ -1,0 +1,246 @@
+//! What a running cell shows: its streamed text, rich displays, and its final results by mime type.
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A mime bundle: mime type → content (`text/plain`, `text/html`, …).
+pub type MimeBundle = BTreeMap<String, String>;
+
+/// Something a cell shows while it runs, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Text the cell wrote to stdout (whole lines, each ending in `\n`).
+    Stdout(String),
+    /// Text the cell wrote to stderr (whole lines, each ending in `\n`).
+    Stderr(String),
+    /// A rich output the cell asked for with `jupyter::display(...)`.
+    Display(MimeBundle),
+    /// The cell asked to clear its output (`jupyter::clear_output(wait)`).
+    ClearOutput { wait: bool },
+}
+
+/// The results of a cell that ran to the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outputs {
+    /// The value of the cell's final expression and any `evcxr_display` blocks, by mime type.
+    pub data: MimeBundle,
+}
+
+/// Markers printed by the `jupyter` helper module of the prelude (see `runtime_code`).
+pub(crate) const DISPLAY_BEGIN: &str = "ORM_EVAL_DISPLAY_BEGIN";
+pub(crate) const DISPLAY_MIME: &str = "ORM_EVAL_MIME ";
+pub(crate) const DISPLAY_END: &str = "ORM_EVAL_DISPLAY_END";
+pub(crate) const CLEAR_OUTPUT: &str = "ORM_EVAL_CLEAR_OUTPUT ";
+
+/// Collects lines from the evaluation process and hands them on as [`Event`]s, batching what
+/// is already available so that a loop printing many lines yields few events.
+pub(crate) struct Forwarder<'a> {
+    sink: &'a mut (dyn FnMut(Event) + Send),
+    display: Option<(MimeBundle, Option<String>)>,
+    pending_stdout: String,
+    /// stderr lines of the default panic hook about the cell's own thread (a fallback for when
+    /// a cell replaced our panic hook).
+    pub(crate) panic_lines: Vec<String>,
+    /// How the default hook names the cell's thread: cells run on the main thread of the
+    /// evaluation process, whose thread id is the process id.
+    cell_thread: String,
+}
+
+impl<'a> Forwarder<'a> {
+    pub(crate) fn new(sink: &'a mut (dyn FnMut(Event) + Send), process_id: u32) -> Self {
+        Forwarder {
+            sink,
+            display: None,
+            pending_stdout: String::new(),
+            panic_lines: Vec::new(),
+            cell_thread: format!("' ({process_id}) panicked at "),
+        }
+    }
+
+    /// Forwards until `done` fires (or is dropped), then drains: stdout is complete by then
+    /// (evcxr waits for it), stderr comes through a reader thread, so it gets a short grace period.
+    pub(crate) fn run(
+        &mut self,
+        stdout: &Receiver<String>,
+        stderr: &Receiver<String>,
+        done: &Receiver<()>,
+    ) {
+        loop {
+            crossbeam_channel::select! {
+                recv(stdout) -> line => match line {
+                    Ok(line) => { self.stdout_line(line); self.drain_stdout(stdout); }
+                    Err(_) => break,
+                },
+                recv(stderr) -> line => match line {
+                    Ok(line) => { self.flush_stdout(); self.stderr_lines(line, stderr); }
+                    Err(_) => break,
+                },
+                recv(done) -> _ => break,
+            }
+        }
+        self.drain_stdout(stdout);
+        const STDERR_GRACE: Duration = Duration::from_millis(15);
+        loop {
+            match stderr.recv_timeout(STDERR_GRACE) {
+                Ok(line) => {
+                    self.flush_stdout();
+                    self.stderr_lines(line, stderr);
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.finish();
+    }
+
+    fn drain_stdout(&mut self, stdout: &Receiver<String>) {
+        while let Ok(line) = stdout.try_recv() {
+            self.stdout_line(line);
+        }
+        self.flush_stdout();
+    }
+
+    fn stderr_lines(&mut self, first: String, stderr: &Receiver<String>) {
+        let mut text = String::new();
+        let mut line = Some(first);
+        while let Some(current) = line {
+            if current.starts_with("thread '") && current.contains(&self.cell_thread) {
+                self.panic_lines.push(current.clone());
+            }
+            text.push_str(&current);
+            text.push('\n');
+            line = stderr.try_recv().ok();
+        }
+        (self.sink)(Event::Stderr(text));
+    }
+
+    fn stdout_line(&mut self, line: String) {
+        if self.display.is_some() {
+            if line == DISPLAY_END {
+                let (bundle, _) = self.display.take().unwrap_or_default();
+                self.flush_stdout();
+                (self.sink)(Event::Display(bundle));
+                return;
+            }
+            let Some((bundle, current)) = self.display.as_mut() else {
+                return;
+            };
+            if let Some(mime) = line.strip_prefix(DISPLAY_MIME) {
+                let mime = mime.trim().to_owned();
+                bundle.entry(mime.clone()).or_default();
+                *current = Some(mime);
+            } else if let Some(mime) = current {
+                let content = bundle.entry(mime.clone()).or_default();
+                if !content.is_empty() {
+                    content.push('\n');
+                }
+                content.push_str(&line);
+            }
+            return;
+        }
+        if line == DISPLAY_BEGIN {
+            self.display = Some((MimeBundle::new(), None));
+        } else if let Some(wait) = line.strip_prefix(CLEAR_OUTPUT) {
+            self.flush_stdout();
+            (self.sink)(Event::ClearOutput {
+                wait: wait.trim() == "true",
+            });
+        } else {
+            self.pending_stdout.push_str(&line);
+            self.pending_stdout.push('\n');
+        }
+    }
+
+    fn flush_stdout(&mut self) {
+        if !self.pending_stdout.is_empty() {
+            let text = std::mem::take(&mut self.pending_stdout);
+            (self.sink)(Event::Stdout(text));
+        }
+    }
+
+    /// A display cut short (the process died mid-way) is shown as the text it held.
+    fn finish(&mut self) {
+        if let Some((bundle, _)) = self.display.take() {
+            if !bundle.is_empty() {
+                (self.sink)(Event::Display(bundle));
+            }
+        }
+        self.flush_stdout();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(stdout: &[&str], stderr: &[&str]) -> (Vec<Event>, Vec<String>) {
+        let (out_tx, out_rx) = crossbeam_channel::unbounded();
+        let (err_tx, err_rx) = crossbeam_channel::unbounded();
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
+        for line in stdout {
+            out_tx.send(line.to_string()).unwrap();
+        }
+        for line in stderr {
+            err_tx.send(line.to_string()).unwrap();
+        }
+        drop(done_tx);
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut forwarder = Forwarder::new(&mut sink, 8395);
+        forwarder.run(&out_rx, &err_rx, &done_rx);
+        let panics = forwarder.panic_lines.clone();
+        drop(forwarder);
+        (events, panics)
+    }
+
+    #[test]
+    fn stdout_lines_are_batched() {
+        let (events, _) = run(&["a", "b"], &[]);
+        assert_eq!(events, vec![Event::Stdout("a\nb\n".into())]);
+    }
+
+    #[test]
+    fn display_blocks_become_display_events() {
+        let (events, _) = run(
+            &[
+                "before",
+                DISPLAY_BEGIN,
+                "ORM_EVAL_MIME text/html",
+                "<b>x</b>",
+                "<i>y</i>",
+                "ORM_EVAL_MIME text/plain",
+                "x y",
+                DISPLAY_END,
+                "ORM_EVAL_CLEAR_OUTPUT true",
+                "after",
+            ],
+            &[],
+        );
+        let mut bundle = MimeBundle::new();
+        bundle.insert("text/html".into(), "<b>x</b>\n<i>y</i>".into());
+        bundle.insert("text/plain".into(), "x y".into());
+        assert_eq!(
+            events,
+            vec![
+                Event::Stdout("before\n".into()),
+                Event::Display(bundle),
+                Event::ClearOutput { wait: true },
+                Event::Stdout("after\n".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn panics_of_the_cell_thread_are_noticed() {
+        let (events, panics) = run(
+            &[],
+            &[
+                "thread '<unnamed>' (8395) panicked at src/lib.rs:3:5:",
+                "boom",
+                "thread '<unnamed>' (8396) panicked at src/lib.rs:4:5:",
+            ],
+        );
+        assert_eq!(panics, ["thread '<unnamed>' (8395) panicked at src/lib.rs:3:5:"]);
+        assert_eq!(events.len(), 1);
+    }
+}

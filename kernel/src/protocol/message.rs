@@ -1,0 +1,129 @@
+//! Jupyter messages (protocol 5.3) as JSON values, and how replies and broadcasts are made.
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+pub const PROTOCOL_VERSION: &str = "5.3";
+
+/// One message, frames decoded; the JSON parts stay loosely typed since clients vary.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// zeromq routing identities of the sender (shell, control, stdin).
+    pub identities: Vec<Bytes>,
+    pub header: Value,
+    pub parent_header: Value,
+    pub metadata: Value,
+    pub content: Value,
+    pub buffers: Vec<Bytes>,
+}
+
+/// What a kernel-made message needs to name itself.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session {
+            id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    fn header(&self, msg_type: &str) -> Value {
+        json!({
+            "msg_id": uuid::Uuid::new_v4().to_string(),
+            "session": self.id,
+            "username": "kernel",
+            "date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "msg_type": msg_type,
+            "version": PROTOCOL_VERSION,
+        })
+    }
+
+    /// A reply to `request`, routed back to its sender.
+    pub fn reply(&self, request: &Message, msg_type: &str, content: Value) -> Message {
+        Message {
+            identities: request.identities.clone(),
+            header: self.header(msg_type),
+            parent_header: request.header.clone(),
+            metadata: json!({}),
+            content,
+            buffers: Vec::new(),
+        }
+    }
+
+    /// A broadcast on iopub caused by the request whose header is `parent`; the topic frame
+    /// is the message type, as ipykernel does.
+    pub fn broadcast(&self, parent: &Value, msg_type: &str, content: Value) -> Message {
+        Message {
+            identities: vec![Bytes::from(format!("kernel.{}.{msg_type}", self.id))],
+            header: self.header(msg_type),
+            parent_header: parent.clone(),
+            metadata: json!({}),
+            content,
+            buffers: Vec::new(),
+        }
+    }
+
+    /// A request of the kernel to the sender of `parent` (input_request on stdin).
+    pub fn request_to(&self, parent: &Message, msg_type: &str, content: Value) -> Message {
+        self.reply(parent, msg_type, content)
+    }
+}
+
+impl Message {
+    pub fn msg_type(&self) -> &str {
+        self.header["msg_type"].as_str().unwrap_or("")
+    }
+
+    pub fn msg_id(&self) -> &str {
+        self.header["msg_id"].as_str().unwrap_or("")
+    }
+
+    /// A string field of the content, "" if missing or not a string.
+    pub fn str_field(&self, name: &str) -> &str {
+        self.content[name].as_str().unwrap_or("")
+    }
+
+    /// A boolean field of the content, `default` if missing.
+    pub fn bool_field(&self, name: &str, default: bool) -> bool {
+        self.content[name].as_bool().unwrap_or(default)
+    }
+
+    /// An integer field of the content, `default` if missing or negative.
+    pub fn usize_field(&self, name: &str, default: usize) -> usize {
+        self.content[name]
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(default)
+    }
+}
+
+/// Jupyter counts cursor positions in Unicode code points; these convert to and from bytes.
+pub fn char_to_byte(text: &str, chars: usize) -> usize {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(index, _)| index)
+}
+
+pub fn byte_to_char(text: &str, bytes: usize) -> usize {
+    let bytes = bytes.min(text.len());
+    text.char_indices()
+        .take_while(|(index, _)| *index < bytes)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_positions_convert_between_chars_and_bytes() {
+        let text = "é = 1; x";
+        assert_eq!(char_to_byte(text, 1), 2);
+        assert_eq!(byte_to_char(text, 2), 1);
+        assert_eq!(char_to_byte(text, 100), text.len());
+        assert_eq!(byte_to_char(text, text.len()), text.chars().count());
+    }
+}

@@ -1,0 +1,121 @@
+//! The five zeromq sockets of a kernel and the small tasks that own the simple ones.
+
+use super::connection::ConnectionInfo;
+use super::message::Message;
+use super::wire::{self, Signer};
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+use zeromq::{PubSocket, RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, ZmqMessage};
+
+/// The bound sockets that handlers read from and reply on.
+pub struct Sockets {
+    pub shell: RouterSocket,
+    pub control: RouterSocket,
+    pub stdin: RouterSocket,
+}
+
+/// Binds every socket; starts the heartbeat echo and the iopub publisher.
+pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iopub), String> {
+    async fn bound<S: Socket>(mut socket: S, info: &ConnectionInfo, port: u16) -> Result<S, String> {
+        let endpoint = info.endpoint(port);
+        socket
+            .bind(&endpoint)
+            .await
+            .map_err(|e| format!("cannot bind {endpoint}: {e}"))?;
+        Ok(socket)
+    }
+    let shell = bound(RouterSocket::new(), info, info.shell_port).await?;
+    let control = bound(RouterSocket::new(), info, info.control_port).await?;
+    let stdin = bound(RouterSocket::new(), info, info.stdin_port).await?;
+    let iopub = bound(PubSocket::new(), info, info.iopub_port).await?;
+    let heartbeat = bound(RepSocket::new(), info, info.hb_port).await?;
+    tokio::spawn(echo_heartbeats(heartbeat));
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(publish(iopub, rx, signer));
+    Ok((Sockets { shell, control, stdin }, Iopub { tx }))
+}
+
+/// Heartbeats are echoed as they are: the frontend only checks that the kernel answers.
+async fn echo_heartbeats(mut socket: RepSocket) {
+    loop {
+        match socket.recv().await {
+            Ok(ping) => {
+                if let Err(error) = socket.send(ping).await {
+                    eprintln!("orm-kernel: heartbeat send failed: {error}");
+                }
+            }
+            Err(error) => {
+                eprintln!("orm-kernel: heartbeat receive failed: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+enum IopubItem {
+    Publish(Message),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The iopub broadcast channel; cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct Iopub {
+    tx: mpsc::UnboundedSender<IopubItem>,
+}
+
+impl Iopub {
+    pub fn publish(&self, message: Message) {
+        // Fails only once the publisher task is gone, i.e. while shutting down.
+        let _ = self.tx.send(IopubItem::Publish(message));
+    }
+
+    /// Waits until everything published so far has been handed to zeromq, so that a reply sent
+    /// next on another socket does not overtake the outputs it concludes.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(IopubItem::Flush(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn publish(mut socket: PubSocket, mut items: mpsc::UnboundedReceiver<IopubItem>, signer: Signer) {
+    while let Some(item) = items.recv().await {
+        match item {
+            IopubItem::Publish(message) => {
+                if let Err(error) = send(&mut socket, &message, &signer).await {
+                    eprintln!("orm-kernel: iopub send failed: {error}");
+                }
+            }
+            IopubItem::Flush(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// Signs and sends `message` on `socket`.
+pub async fn send<S: SocketSend>(socket: &mut S, message: &Message, signer: &Signer) -> Result<(), String> {
+    let frames = wire::encode(message, signer);
+    let zmq_message = ZmqMessage::try_from(frames).map_err(|e| e.to_string())?;
+    socket.send(zmq_message).await.map_err(|e| e.to_string())
+}
+
+/// Receives the next well-formed, correctly signed message; anything else is logged to
+/// stderr and dropped, never handled.
+pub async fn recv<S: SocketRecv>(socket: &mut S, signer: &Signer, name: &str) -> Message {
+    loop {
+        let frames: Vec<Bytes> = match socket.recv().await {
+            Ok(message) => message.into_vec(),
+            Err(error) => {
+                eprintln!("orm-kernel: {name} receive failed: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        match wire::decode(frames, signer) {
+            Ok(message) => return message,
+            Err(error) => eprintln!("orm-kernel: dropped a message on {name}: {error}"),
+        }
+    }
+}

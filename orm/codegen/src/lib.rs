@@ -1,0 +1,9 @@
+//! The code generator behind `#[derive(Model)]`, shared by two callers: the proc macro, and the
+//! notebook evaluation layer, which expands derives into plain Rust before evcxr sees a cell
+//! (evcxr's type inference does not expand proc macros: DESIGN fact 3).
+
+mod cell;
+mod model;
+
+pub use cell::{rewrite_cell, CellError};
+pub use model::expand_model;

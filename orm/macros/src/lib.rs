@@ -1,0 +1,10 @@
+//! `#[derive(Model)]`: a thin wrapper over `orm-codegen`, which the notebook kernel also calls.
+
+use proc_macro::TokenStream;
+
+/// Maps a struct to a table. See the `orm` crate for the options.
+#[proc_macro_derive(Model, attributes(orm))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    orm_codegen::expand_model(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}

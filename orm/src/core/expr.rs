@@ -1,0 +1,530 @@
+//! The expression tree (plain data, no dialect) and the typed column handles built on it.
+
+use super::writer::SqlWriter as _;
+use crate::value::{kind, SqlType, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A SQL expression as data. Writers turn it into text for one dialect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Column { table: Option<Cow<'static, str>>, name: Cow<'static, str> },
+    /// A value bound as a parameter, never spliced into the SQL text.
+    Value(Value),
+    /// A parameter the caller binds later (prepared statements of the unit of work).
+    Placeholder,
+    /// `*`, as in `count(*)`.
+    Star,
+    Binary { left: Box<Expr>, op: BinOp, right: Box<Expr> },
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    IsNull { expr: Box<Expr>, negated: bool },
+    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    InSelect { expr: Box<Expr>, select: Box<super::statement::Select>, negated: bool },
+    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
+    /// `LIKE pattern ESCAPE '\'`; `case_insensitive` asks for `ILIKE` where the dialect has it.
+    Like { expr: Box<Expr>, pattern: Box<Expr>, case_insensitive: bool, negated: bool },
+    Function { name: &'static str, args: Vec<Expr>, distinct: bool },
+    Exists(Box<super::statement::Select>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Concat,
+}
+
+impl BinOp {
+    pub fn sql(self) -> &'static str {
+        match self {
+            BinOp::Eq => "=",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Concat => "||",
+        }
+    }
+}
+
+impl Expr {
+    pub fn column(table: impl Into<Cow<'static, str>>, name: impl Into<Cow<'static, str>>) -> Expr {
+        Expr::Column { table: Some(table.into()), name: name.into() }
+    }
+    pub fn value(v: impl Into<Value>) -> Expr {
+        Expr::Value(v.into())
+    }
+    fn binary(self, op: BinOp, right: Expr) -> Expr {
+        Expr::Binary { left: Box::new(self), op, right: Box::new(right) }
+    }
+}
+
+impl fmt::Display for Expr {
+    /// The expression as SQLite text with parameters shown as `?`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let compiled = super::writer::SqliteWriter.expr_to_sql(self);
+        f.write_str(&compiled.sql)
+    }
+}
+
+/// A typed expression: `T` is the Rust type of its values, so results decode without annotations.
+pub struct TypedExpr<T> {
+    pub expr: Expr,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> TypedExpr<T> {
+    pub fn new(expr: Expr) -> Self {
+        TypedExpr { expr, _type: PhantomData }
+    }
+}
+
+impl<T> Clone for TypedExpr<T> {
+    fn clone(&self) -> Self {
+        TypedExpr::new(self.expr.clone())
+    }
+}
+
+impl<T> fmt::Debug for TypedExpr<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)
+    }
+}
+
+impl<T> fmt::Display for TypedExpr<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)
+    }
+}
+
+/// A boolean SQL expression: what `filter` takes.
+pub type Condition = TypedExpr<bool>;
+
+/// A model's column: `User::age` is a `Column<User, Option<i64>>`.
+pub struct Column<M, T> {
+    pub table: &'static str,
+    pub name: &'static str,
+    _types: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Column<M, T> {
+    pub const fn new(table: &'static str, name: &'static str) -> Self {
+        Column { table, name, _types: PhantomData }
+    }
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.name)
+    }
+}
+
+impl<M, T> fmt::Display for Column<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.name)
+    }
+}
+
+/// A column of a Core table, untyped: compared with any value, read as `Value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnyColumn {
+    pub table: Cow<'static, str>,
+    pub name: Cow<'static, str>,
+}
+
+impl AnyColumn {
+    pub fn new(table: Cow<'static, str>, name: Cow<'static, str>) -> Self {
+        AnyColumn { table, name }
+    }
+}
+
+impl fmt::Display for AnyColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr())
+    }
+}
+
+/// A value or expression that may stand on the right of an operator whose left side has kind `K`.
+pub trait Operand<K> {
+    fn into_expr(self) -> Expr;
+}
+
+macro_rules! operands {
+    ($kind:ident: $($ty:ty),*) => {$(
+        impl Operand<kind::$kind> for $ty {
+            fn into_expr(self) -> Expr { Expr::Value(SqlType::to_value(&self)) }
+        }
+        impl Operand<kind::Any> for $ty {
+            fn into_expr(self) -> Expr { Expr::Value(SqlType::to_value(&self)) }
+        }
+    )*};
+}
+operands!(Integer: i64, i32);
+operands!(Float: f64);
+operands!(Text: String);
+operands!(Boolean: bool);
+operands!(DateTime: chrono::NaiveDateTime, chrono::DateTime<chrono::Utc>);
+operands!(Date: chrono::NaiveDate);
+operands!(Time: chrono::NaiveTime);
+operands!(Json: serde_json::Value);
+operands!(Blob: Vec<u8>);
+
+impl Operand<kind::Float> for i32 {
+    fn into_expr(self) -> Expr {
+        Expr::Value(Value::Real(self as f64))
+    }
+}
+impl Operand<kind::Float> for i64 {
+    fn into_expr(self) -> Expr {
+        Expr::Value(Value::Real(self as f64))
+    }
+}
+impl Operand<kind::Integer> for u32 {
+    fn into_expr(self) -> Expr {
+        Expr::Value(Value::Integer(self as i64))
+    }
+}
+impl<'a> Operand<kind::Text> for &'a str {
+    fn into_expr(self) -> Expr {
+        Expr::Value(Value::Text(self.to_owned()))
+    }
+}
+impl<'a> Operand<kind::Any> for &'a str {
+    fn into_expr(self) -> Expr {
+        Expr::Value(Value::Text(self.to_owned()))
+    }
+}
+impl<'a> Operand<kind::Text> for &'a String {
+    fn into_expr(self) -> Expr {
+        Expr::Value(Value::Text(self.clone()))
+    }
+}
+impl Operand<kind::Any> for Value {
+    fn into_expr(self) -> Expr {
+        Expr::Value(self)
+    }
+}
+/// `None` compares as SQL `NULL` (`eq(None)` becomes `IS NULL`, as in SQLAlchemy).
+impl<K, R: Operand<K>> Operand<K> for Option<R> {
+    fn into_expr(self) -> Expr {
+        match self {
+            Some(v) => v.into_expr(),
+            None => Expr::Value(Value::Null),
+        }
+    }
+}
+impl<K, M, T: SqlType<Kind = K>> Operand<K> for Column<M, T> {
+    fn into_expr(self) -> Expr {
+        self.expr()
+    }
+}
+impl<K, T: SqlType<Kind = K>> Operand<K> for TypedExpr<T> {
+    fn into_expr(self) -> Expr {
+        self.expr
+    }
+}
+impl Operand<kind::Any> for AnyColumn {
+    fn into_expr(self) -> Expr {
+        self.expr()
+    }
+}
+
+/// Sort direction for `order_by`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderBy {
+    pub expr: Expr,
+    pub descending: bool,
+}
+
+/// Anything `order_by` takes: a column (ascending), an expression, or `col.desc()`.
+pub trait IntoOrderBy {
+    fn into_order_by(self) -> OrderBy;
+}
+impl IntoOrderBy for OrderBy {
+    fn into_order_by(self) -> OrderBy {
+        self
+    }
+}
+impl<E: SqlExpr> IntoOrderBy for E {
+    fn into_order_by(self) -> OrderBy {
+        OrderBy { expr: self.expr(), descending: false }
+    }
+}
+
+/// Escapes `%`, `_` and `\` so `contains("50%")` matches the text literally.
+fn like_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Operators shared by columns and expressions: the lesson's `User.age > 21` is `User::age.gt(21)`.
+pub trait SqlExpr: Sized {
+    /// The Rust type of this expression's values.
+    type Ty: SqlType;
+
+    fn expr(&self) -> Expr;
+
+    /// `= value`; `eq(None)` is `IS NULL`.
+    fn eq<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
+        match rhs.into_expr() {
+            Expr::Value(Value::Null) => self.is_null(),
+            r => TypedExpr::new(self.expr().binary(BinOp::Eq, r)),
+        }
+    }
+    /// `!= value`; `ne(None)` is `IS NOT NULL`.
+    fn ne<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
+        match rhs.into_expr() {
+            Expr::Value(Value::Null) => self.is_not_null(),
+            r => TypedExpr::new(self.expr().binary(BinOp::Ne, r)),
+        }
+    }
+    fn gt<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
+        TypedExpr::new(self.expr().binary(BinOp::Gt, rhs.into_expr()))
+    }
+    fn ge<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
+        TypedExpr::new(self.expr().binary(BinOp::Ge, rhs.into_expr()))
+    }
+    fn lt<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
+        TypedExpr::new(self.expr().binary(BinOp::Lt, rhs.into_expr()))
+    }
+    fn le<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
+        TypedExpr::new(self.expr().binary(BinOp::Le, rhs.into_expr()))
+    }
+    /// `LIKE pattern` with the pattern as written (`%` and `_` are wildcards).
+    fn like(&self, pattern: &str) -> Condition {
+        TypedExpr::new(Expr::Like {
+            expr: Box::new(self.expr()),
+            pattern: Box::new(Expr::value(pattern)),
+            case_insensitive: false,
+            negated: false,
+        })
+    }
+    /// Case-insensitive `LIKE` (`ILIKE` on PostgreSQL; SQLite's `LIKE` already ignores ASCII case).
+    fn ilike(&self, pattern: &str) -> Condition {
+        TypedExpr::new(Expr::Like {
+            expr: Box::new(self.expr()),
+            pattern: Box::new(Expr::value(pattern)),
+            case_insensitive: true,
+            negated: false,
+        })
+    }
+    /// Contains `text` anywhere; `%` and `_` in `text` match themselves.
+    fn contains(&self, text: &str) -> Condition {
+        self.like(&format!("%{}%", like_literal(text)))
+    }
+    fn startswith(&self, text: &str) -> Condition {
+        self.like(&format!("{}%", like_literal(text)))
+    }
+    fn endswith(&self, text: &str) -> Condition {
+        self.like(&format!("%{}", like_literal(text)))
+    }
+    fn in_<I, R>(&self, values: I) -> Condition
+    where
+        I: IntoIterator<Item = R>,
+        R: Operand<<Self::Ty as SqlType>::Kind>,
+    {
+        let list = values.into_iter().map(Operand::into_expr).collect();
+        TypedExpr::new(Expr::InList { expr: Box::new(self.expr()), list, negated: false })
+    }
+    fn not_in<I, R>(&self, values: I) -> Condition
+    where
+        I: IntoIterator<Item = R>,
+        R: Operand<<Self::Ty as SqlType>::Kind>,
+    {
+        let list = values.into_iter().map(Operand::into_expr).collect();
+        TypedExpr::new(Expr::InList { expr: Box::new(self.expr()), list, negated: true })
+    }
+    fn is_null(&self) -> Condition {
+        TypedExpr::new(Expr::IsNull { expr: Box::new(self.expr()), negated: false })
+    }
+    fn is_not_null(&self) -> Condition {
+        TypedExpr::new(Expr::IsNull { expr: Box::new(self.expr()), negated: true })
+    }
+    fn between<A, B>(&self, low: A, high: B) -> Condition
+    where
+        A: Operand<<Self::Ty as SqlType>::Kind>,
+        B: Operand<<Self::Ty as SqlType>::Kind>,
+    {
+        TypedExpr::new(Expr::Between {
+            expr: Box::new(self.expr()),
+            low: Box::new(low.into_expr()),
+            high: Box::new(high.into_expr()),
+        })
+    }
+    fn asc(&self) -> OrderBy {
+        OrderBy { expr: self.expr(), descending: false }
+    }
+    fn desc(&self) -> OrderBy {
+        OrderBy { expr: self.expr(), descending: true }
+    }
+    /// Arithmetic keeps the left side's type: `User::age.modulo(10)`.
+    fn add<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(self.expr().binary(BinOp::Add, rhs.into_expr()))
+    }
+    fn sub<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(self.expr().binary(BinOp::Sub, rhs.into_expr()))
+    }
+    fn mul<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(self.expr().binary(BinOp::Mul, rhs.into_expr()))
+    }
+    fn div<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(self.expr().binary(BinOp::Div, rhs.into_expr()))
+    }
+    fn modulo<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(self.expr().binary(BinOp::Rem, rhs.into_expr()))
+    }
+}
+
+impl<M, T: SqlType> SqlExpr for Column<M, T> {
+    type Ty = T;
+    fn expr(&self) -> Expr {
+        Expr::Column { table: Some(Cow::Borrowed(self.table)), name: Cow::Borrowed(self.name) }
+    }
+}
+
+impl<T: SqlType> SqlExpr for TypedExpr<T> {
+    type Ty = T;
+    fn expr(&self) -> Expr {
+        self.expr.clone()
+    }
+}
+
+impl SqlExpr for AnyColumn {
+    type Ty = Value;
+    fn expr(&self) -> Expr {
+        Expr::Column { table: Some(self.table.clone()), name: self.name.clone() }
+    }
+}
+
+impl Condition {
+    pub fn and(self, other: Condition) -> Condition {
+        and_([self, other])
+    }
+    pub fn or(self, other: Condition) -> Condition {
+        or_([self, other])
+    }
+}
+
+impl std::ops::BitAnd for Condition {
+    type Output = Condition;
+    fn bitand(self, rhs: Condition) -> Condition {
+        self.and(rhs)
+    }
+}
+impl std::ops::BitOr for Condition {
+    type Output = Condition;
+    fn bitor(self, rhs: Condition) -> Condition {
+        self.or(rhs)
+    }
+}
+impl std::ops::Not for Condition {
+    type Output = Condition;
+    fn not(self) -> Condition {
+        not_(self)
+    }
+}
+
+/// All conditions hold: `and_([User::name.eq("Alice"), User::age.ge(18)])`.
+pub fn and_(conditions: impl IntoIterator<Item = Condition>) -> Condition {
+    let mut parts = Vec::new();
+    for c in conditions {
+        match c.expr {
+            Expr::And(inner) => parts.extend(inner),
+            other => parts.push(other),
+        }
+    }
+    TypedExpr::new(Expr::And(parts))
+}
+
+/// At least one condition holds.
+pub fn or_(conditions: impl IntoIterator<Item = Condition>) -> Condition {
+    let mut parts = Vec::new();
+    for c in conditions {
+        match c.expr {
+            Expr::Or(inner) => parts.extend(inner),
+            other => parts.push(other),
+        }
+    }
+    TypedExpr::new(Expr::Or(parts))
+}
+
+/// The condition does not hold.
+pub fn not_(condition: Condition) -> Condition {
+    TypedExpr::new(Expr::Not(Box::new(condition.expr)))
+}
+
+/// SQL functions, as SQLAlchemy's `func`: aggregates return typed expressions.
+pub mod func {
+    use super::*;
+
+    fn call<T>(name: &'static str, args: Vec<Expr>) -> TypedExpr<T> {
+        TypedExpr::new(Expr::Function { name, args, distinct: false })
+    }
+
+    /// `count(expr)`: the rows where `expr` is not NULL.
+    pub fn count<E: SqlExpr>(e: E) -> TypedExpr<i64> {
+        call("count", vec![e.expr()])
+    }
+    /// `count(*)`: every row (SQLAlchemy's `func.count()`).
+    pub fn count_all() -> TypedExpr<i64> {
+        call("count", vec![Expr::Star])
+    }
+    /// `count(DISTINCT expr)`.
+    pub fn count_distinct<E: SqlExpr>(e: E) -> TypedExpr<i64> {
+        TypedExpr::new(Expr::Function { name: "count", args: vec![e.expr()], distinct: true })
+    }
+    /// `sum(expr)`: `None` over no rows.
+    pub fn sum<E: SqlExpr>(e: E) -> TypedExpr<Option<<E::Ty as SqlType>::NonNull>> {
+        call("sum", vec![e.expr()])
+    }
+    /// `avg(expr)`: always a float, `None` over no rows.
+    pub fn avg<E: SqlExpr>(e: E) -> TypedExpr<Option<f64>> {
+        call("avg", vec![e.expr()])
+    }
+    pub fn min<E: SqlExpr>(e: E) -> TypedExpr<Option<<E::Ty as SqlType>::NonNull>> {
+        call("min", vec![e.expr()])
+    }
+    pub fn max<E: SqlExpr>(e: E) -> TypedExpr<Option<<E::Ty as SqlType>::NonNull>> {
+        call("max", vec![e.expr()])
+    }
+    pub fn lower<E: SqlExpr>(e: E) -> TypedExpr<E::Ty> {
+        call("lower", vec![e.expr()])
+    }
+    pub fn upper<E: SqlExpr>(e: E) -> TypedExpr<E::Ty> {
+        call("upper", vec![e.expr()])
+    }
+    pub fn length<E: SqlExpr>(e: E) -> TypedExpr<Option<i64>> {
+        call("length", vec![e.expr()])
+    }
+}

@@ -1,0 +1,142 @@
+//! Tables and columns as plain values: what `CREATE TABLE` says, usable with or without models.
+
+use crate::value::ColumnType;
+use std::borrow::Cow;
+
+/// A literal default value for a column (`#[orm(default = 0)]`, the lesson's `default=value`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Integer(i64),
+    Float(f64),
+    Text(Cow<'static, str>),
+    Bool(bool),
+}
+
+/// What happens to child rows when their parent row is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    Cascade,
+    SetNull,
+    Restrict,
+}
+
+/// `REFERENCES table(column)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKey {
+    pub table: Cow<'static, str>,
+    pub column: Cow<'static, str>,
+    pub on_delete: Option<OnDelete>,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    pub name: Cow<'static, str>,
+    pub ty: ColumnType,
+    pub nullable: bool,
+    pub primary_key: bool,
+    pub autoincrement: bool,
+    pub unique: bool,
+    pub index: bool,
+    pub default: Option<Literal>,
+    pub foreign_key: Option<ForeignKey>,
+}
+
+impl ColumnDef {
+    /// A nullable column with no constraints; chain the builders to add them.
+    pub const fn new(name: &'static str, ty: ColumnType) -> ColumnDef {
+        ColumnDef {
+            name: Cow::Borrowed(name),
+            ty,
+            nullable: true,
+            primary_key: false,
+            autoincrement: false,
+            unique: false,
+            index: false,
+            default: None,
+            foreign_key: None,
+        }
+    }
+    /// An integer primary key is SQLite's rowid: the database assigns it when a row is inserted.
+    pub const fn primary_key(mut self) -> Self {
+        self.primary_key = true;
+        self.nullable = false;
+        self.autoincrement = matches!(self.ty, ColumnType::Integer);
+        self
+    }
+    pub const fn nullable(mut self, nullable: bool) -> Self {
+        self.nullable = nullable;
+        self
+    }
+    pub const fn not_null(self) -> Self {
+        self.nullable(false)
+    }
+    pub const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+    pub const fn index(mut self) -> Self {
+        self.index = true;
+        self
+    }
+    pub fn default(mut self, value: Literal) -> Self {
+        self.default = Some(value);
+        self
+    }
+    pub fn references(mut self, table: impl Into<Cow<'static, str>>, column: impl Into<Cow<'static, str>>) -> Self {
+        self.foreign_key = Some(ForeignKey { table: table.into(), column: column.into(), on_delete: None });
+        self
+    }
+    pub fn on_delete(mut self, action: OnDelete) -> Self {
+        if let Some(fk) = &mut self.foreign_key {
+            fk.on_delete = Some(action);
+        }
+        self
+    }
+}
+
+/// A table: a name and its columns. Models produce one as `Model::TABLE`; Core code builds one by hand.
+///
+/// ```
+/// use orm::core::{Table, ColumnDef};
+/// use orm::ColumnType;
+/// let users = Table::new("users")
+///     .column(ColumnDef::new("id", ColumnType::Integer).primary_key())
+///     .column(ColumnDef::new("name", ColumnType::String(None)).not_null());
+/// assert_eq!(users.c("name").to_string(), "\"users\".\"name\"");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub name: Cow<'static, str>,
+    pub columns: Cow<'static, [ColumnDef]>,
+}
+
+impl Table {
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Table {
+        Table { name: name.into(), columns: Cow::Owned(Vec::new()) }
+    }
+
+    pub fn column(mut self, column: ColumnDef) -> Table {
+        self.columns.to_mut().push(column);
+        self
+    }
+
+    /// The column named `name` as an expression (`users.c.name` in SQLAlchemy Core).
+    /// An unknown name still builds; the database names it when the statement runs.
+    pub fn c(&self, name: &str) -> super::expr::AnyColumn {
+        super::expr::AnyColumn::new(self.name.clone(), Cow::Owned(name.to_string()))
+    }
+
+    pub fn find_column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn primary_key(&self) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.primary_key)
+    }
+
+    /// The name SQLAlchemy gives a one-column index: `ix_<table>_<column>`.
+    pub fn index_name(&self, column: &str) -> String {
+        format!("ix_{}_{}", self.name, column)
+    }
+}

@@ -1,0 +1,269 @@
+//! Statements as data: `select`, `insert`, `update`, `delete` and the DDL that `create_all` runs.
+
+use super::expr::{Condition, Expr, IntoOrderBy, OrderBy, SqlExpr};
+use super::schema::Table;
+use super::writer::SqlWriter as _;
+use crate::value::Value;
+use std::borrow::Cow;
+
+/// One item of a select list, optionally named (`AS alias`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectItem {
+    pub expr: Expr,
+    pub alias: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FromItem {
+    Table(Cow<'static, str>),
+    Subquery { select: Box<Select>, alias: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    LeftOuter,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    pub kind: JoinKind,
+    pub table: Cow<'static, str>,
+    pub on: Expr,
+}
+
+/// `SELECT …`: build it with [`select`] and the chained methods.
+///
+/// ```
+/// use orm::core::{select, Table, ColumnDef};
+/// use orm::prelude::*;
+/// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// let stmt = select([users.c("age")]).from(&users).filter(users.c("age").gt(21));
+/// assert_eq!(stmt.to_sql(), "SELECT \"users\".\"age\" FROM \"users\" WHERE \"users\".\"age\" > ?");
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Select {
+    pub distinct: bool,
+    pub columns: Vec<SelectItem>,
+    /// Comma-separated FROM items (usually one table).
+    pub from: Vec<FromItem>,
+    pub joins: Vec<Join>,
+    pub filter: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
+    pub order_by: Vec<OrderBy>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// Starts a Core `SELECT` of the given columns or expressions.
+pub fn select<E: SqlExpr>(columns: impl IntoIterator<Item = E>) -> Select {
+    Select {
+        columns: columns.into_iter().map(|c| SelectItem { expr: c.expr(), alias: None }).collect(),
+        ..Select::default()
+    }
+}
+
+impl Select {
+    pub fn column(mut self, expr: impl SqlExpr) -> Self {
+        self.columns.push(SelectItem { expr: expr.expr(), alias: None });
+        self
+    }
+    pub fn from(mut self, table: &Table) -> Self {
+        self.from.push(FromItem::Table(table.name.clone()));
+        self
+    }
+    pub fn from_table(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.from.push(FromItem::Table(name.into()));
+        self
+    }
+    /// `WHERE`; several calls are joined with `AND`.
+    pub fn filter(mut self, condition: Condition) -> Self {
+        self.add_filter(condition.expr);
+        self
+    }
+    /// SQLAlchemy 2.0 spells it `where`; a keyword in Rust.
+    pub fn where_(self, condition: Condition) -> Self {
+        self.filter(condition)
+    }
+    pub fn join(mut self, table: &Table, on: Condition) -> Self {
+        self.joins.push(Join { kind: JoinKind::Inner, table: table.name.clone(), on: on.expr });
+        self
+    }
+    pub fn outer_join(mut self, table: &Table, on: Condition) -> Self {
+        self.joins.push(Join { kind: JoinKind::LeftOuter, table: table.name.clone(), on: on.expr });
+        self
+    }
+    pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
+        self.order_by.push(key.into_order_by());
+        self
+    }
+    pub fn group_by(mut self, expr: impl SqlExpr) -> Self {
+        self.group_by.push(expr.expr());
+        self
+    }
+    pub fn having(mut self, condition: Condition) -> Self {
+        self.having = Some(match self.having.take() {
+            Some(prev) => Expr::And(vec![prev, condition.expr]),
+            None => condition.expr,
+        });
+        self
+    }
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+    pub fn distinct(mut self) -> Self {
+        self.distinct = true;
+        self
+    }
+    pub(crate) fn add_filter(&mut self, expr: Expr) {
+        self.filter = Some(match self.filter.take() {
+            Some(Expr::And(mut parts)) => {
+                parts.push(expr);
+                Expr::And(parts)
+            }
+            Some(prev) => Expr::And(vec![prev, expr]),
+            None => expr,
+        });
+    }
+    /// The SQL text for SQLite, parameters as `?`.
+    pub fn to_sql(&self) -> String {
+        super::writer::SqliteWriter.compile(&Statement::Select(self.clone())).sql
+    }
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Insert {
+    pub table: Cow<'static, str>,
+    pub columns: Vec<Cow<'static, str>>,
+    pub rows: Vec<Vec<Expr>>,
+}
+
+/// Starts a Core `INSERT`: `insert(&users).value("name", "Alice")`.
+pub fn insert(table: &Table) -> Insert {
+    Insert { table: table.name.clone(), columns: Vec::new(), rows: vec![Vec::new()] }
+}
+
+impl Insert {
+    /// Sets one column of the (first) row.
+    pub fn value(mut self, column: &str, value: impl Into<Value>) -> Self {
+        self.columns.push(Cow::Owned(column.to_string()));
+        self.rows[0].push(Expr::Value(value.into()));
+        self
+    }
+    /// Adds a whole row, values in the order of the columns named so far.
+    pub fn row(mut self, values: impl IntoIterator<Item = Value>) -> Self {
+        let row: Vec<Expr> = values.into_iter().map(Expr::Value).collect();
+        if self.rows.len() == 1 && self.rows[0].is_empty() {
+            self.rows[0] = row;
+        } else {
+            self.rows.push(row);
+        }
+        self
+    }
+    pub fn columns<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.columns = names.into_iter().map(|n| Cow::Owned(n.into())).collect();
+        self
+    }
+}
+
+/// `UPDATE table SET … WHERE …`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    pub table: Cow<'static, str>,
+    pub set: Vec<(Cow<'static, str>, Expr)>,
+    pub filter: Option<Expr>,
+}
+
+pub fn update(table: &Table) -> Update {
+    Update { table: table.name.clone(), set: Vec::new(), filter: None }
+}
+
+impl Update {
+    pub fn set(mut self, column: &str, value: impl Into<Value>) -> Self {
+        self.set.push((Cow::Owned(column.to_string()), Expr::Value(value.into())));
+        self
+    }
+    pub fn filter(mut self, condition: Condition) -> Self {
+        self.filter = Some(and_exprs(self.filter.take(), condition.expr));
+        self
+    }
+}
+
+/// `DELETE FROM table WHERE …`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delete {
+    pub table: Cow<'static, str>,
+    pub filter: Option<Expr>,
+}
+
+pub fn delete(table: &Table) -> Delete {
+    Delete { table: table.name.clone(), filter: None }
+}
+
+impl Delete {
+    pub fn filter(mut self, condition: Condition) -> Self {
+        self.filter = Some(and_exprs(self.filter.take(), condition.expr));
+        self
+    }
+}
+
+fn and_exprs(prev: Option<Expr>, next: Expr) -> Expr {
+    match prev {
+        Some(p) => Expr::And(vec![p, next]),
+        None => next,
+    }
+}
+
+/// Every statement the writers know how to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    Select(Select),
+    Insert(Insert),
+    Update(Update),
+    Delete(Delete),
+    CreateTable { table: Table, if_not_exists: bool },
+    DropTable { name: String, if_exists: bool },
+    CreateIndex { name: String, table: String, columns: Vec<String>, unique: bool, if_not_exists: bool },
+    DropIndex { name: String, if_exists: bool },
+    /// SQL text written by hand, with its parameters (SQLAlchemy's `text()`).
+    Raw { sql: String, params: Vec<Value> },
+}
+
+impl Statement {
+    /// The table a statement writes to, for naming it in errors.
+    pub fn target_table(&self) -> Option<&str> {
+        match self {
+            Statement::Insert(i) => Some(&i.table),
+            Statement::Update(u) => Some(&u.table),
+            Statement::Delete(d) => Some(&d.table),
+            Statement::CreateTable { table, .. } => Some(&table.name),
+            Statement::DropTable { name, .. } => Some(name),
+            Statement::Select(s) => match s.from.first() {
+                Some(FromItem::Table(t)) => Some(t),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Hand-written SQL with bound parameters.
+pub fn text(sql: impl Into<String>) -> Statement {
+    Statement::Raw { sql: sql.into(), params: Vec::new() }
+}
+
+macro_rules! into_statement {
+    ($($ty:ident),*) => {$(
+        impl From<$ty> for Statement {
+            fn from(s: $ty) -> Statement { Statement::$ty(s) }
+        }
+    )*};
+}
+into_statement!(Select, Insert, Update, Delete);

@@ -1,0 +1,192 @@
+//! Engines: where the database is, how to reach it, and the one place every statement passes
+//! through (so echo and statement counting see them all).
+
+mod row;
+mod sqlite;
+mod url;
+
+pub use row::{ResultSet, RowAccess, RowReader};
+pub(crate) use sqlite::Conn;
+
+use crate::core::{SqlWriter, SqliteWriter, Statement};
+use crate::error::{Error, Result};
+use crate::value::{Value, ValueRef};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub use url::DatabaseUrl;
+
+/// A database and how to reach it: `create_engine("sqlite:///app.db")`.
+///
+/// An engine is a cheap handle (clone it freely); all its sessions share one SQLite connection,
+/// as SQLAlchemy's `StaticPool` does for SQLite, because SQLite allows one writer at a time and an
+/// in-memory database lives only as long as its connection.
+///
+/// ```
+/// let engine = orm::create_engine("sqlite:///:memory:")?;
+/// assert_eq!(engine.url(), "sqlite:///:memory:");
+/// # Ok::<(), orm::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+pub(crate) struct EngineInner {
+    url: DatabaseUrl,
+    conn: Mutex<rusqlite::Connection>,
+    echo: AtomicBool,
+    statements: AtomicU64,
+    sessions: AtomicU64,
+}
+
+/// Opens the database a URL names. Supported: `sqlite:///:memory:` (or `sqlite://`),
+/// `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`.
+pub fn create_engine(url: &str) -> Result<Engine> {
+    let parsed = DatabaseUrl::parse(url)?;
+    let conn = sqlite::open(&parsed)?;
+    Ok(Engine {
+        inner: Arc::new(EngineInner {
+            url: parsed,
+            conn: Mutex::new(conn),
+            echo: AtomicBool::new(false),
+            statements: AtomicU64::new(0),
+            sessions: AtomicU64::new(1),
+        }),
+    })
+}
+
+/// The lesson's advice in one line: the URL comes from an environment variable, with a default.
+///
+/// ```
+/// let engine = orm::create_engine_from_env("MY_APP_DATABASE_URL", "sqlite:///:memory:")?;
+/// # Ok::<(), orm::Error>(())
+/// ```
+pub fn create_engine_from_env(variable: &str, default: &str) -> Result<Engine> {
+    match std::env::var(variable) {
+        Ok(url) if !url.trim().is_empty() => create_engine(url.trim()),
+        _ => create_engine(default),
+    }
+}
+
+impl Engine {
+    /// Turns echo on or off and returns the engine: `create_engine(url)?.echo(true)`.
+    pub fn echo(self, on: bool) -> Engine {
+        self.set_echo(on);
+        self
+    }
+
+    /// When on, every statement is printed with its parameters before it runs.
+    pub fn set_echo(&self, on: bool) {
+        self.inner.echo.store(on, Ordering::Relaxed);
+    }
+
+    pub fn echo_enabled(&self) -> bool {
+        self.inner.echo.load(Ordering::Relaxed)
+    }
+
+    /// The URL this engine was made from (never shows a password).
+    pub fn url(&self) -> String {
+        self.inner.url.to_string()
+    }
+
+    /// How many SQL statements this engine has run (transaction control excluded): the figure
+    /// that makes the N+1 problem visible.
+    pub fn statement_count(&self) -> u64 {
+        self.inner.statements.load(Ordering::Relaxed)
+    }
+
+    pub fn reset_statement_count(&self) {
+        self.inner.statements.store(0, Ordering::Relaxed);
+    }
+
+    pub(crate) fn writer(&self) -> &'static dyn SqlWriter {
+        &SqliteWriter
+    }
+
+    /// Runs a Core statement outside any session and returns its rows (empty for writes).
+    ///
+    /// ```
+    /// use orm::core::{text, Statement};
+    /// let engine = orm::create_engine("sqlite:///:memory:")?;
+    /// let rows = engine.execute(text("SELECT 1 + 1 AS two"))?;
+    /// assert_eq!(rows.rows[0][0], orm::Value::Integer(2));
+    /// # Ok::<(), orm::Error>(())
+    /// ```
+    pub fn execute(&self, stmt: impl Into<Statement>) -> Result<ResultSet> {
+        let stmt = stmt.into();
+        let compiled = self.writer().compile(&stmt);
+        let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+        self.connect().fetch_all(&compiled.sql, &params, stmt.target_table())
+    }
+
+    /// Runs statements in one transaction (a savepoint if one is already open): all or nothing.
+    pub fn run_all(&self, statements: &[Statement]) -> Result<()> {
+        let mut conn = self.connect();
+        conn.atomically(|conn| {
+            for stmt in statements {
+                let compiled = self.writer().compile(stmt);
+                let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+                conn.execute(&compiled.sql, &params, stmt.target_table())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A number unique among this engine's sessions (names their savepoints).
+    pub(crate) fn next_session_id(&self) -> u64 {
+        self.inner.sessions.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn connect(&self) -> Conn<'_> {
+        // A panic while the lock was held cannot leave SQLite inconsistent: keep going.
+        let guard = self.inner.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Conn::new(guard, &self.inner)
+    }
+}
+
+impl EngineInner {
+    pub(crate) fn log(&self, sql: &str, params: &[ValueRef<'_>]) {
+        if self.echo.load(Ordering::Relaxed) {
+            println!("{}", format_echo(sql, params));
+        }
+    }
+
+    pub(crate) fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// `SQL: …` then the parameters, as SQLAlchemy's echo prints them.
+fn format_echo(sql: &str, params: &[ValueRef<'_>]) -> String {
+    if params.is_empty() {
+        return format!("SQL: {sql}");
+    }
+    let shown: Vec<String> = params
+        .iter()
+        .map(|p| match p {
+            ValueRef::Text(t) => format!("'{}'", t.replace('\'', "\\'")),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("SQL: {sql}\n     [{}]", shown.join(", "))
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Engine({})", self.inner.url)
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Engine({})", self.inner.url)
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::from_sqlite(e, None, "")
+    }
+}

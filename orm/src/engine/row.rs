@@ -1,0 +1,68 @@
+//! Reading rows: a driver-neutral view of one row, and Core result sets.
+
+use crate::error::{Error, Result};
+use crate::value::{SqlType, Value, ValueRef};
+
+/// One row as a driver exposes it; the ORM decodes through this and never sees the driver.
+pub trait RowAccess {
+    fn value_ref(&self, index: usize) -> Result<ValueRef<'_>>;
+}
+
+/// Reads a row's columns left to right into typed fields, naming the column when a value does not fit.
+pub struct RowReader<'r> {
+    row: &'r dyn RowAccess,
+    position: usize,
+}
+
+impl<'r> RowReader<'r> {
+    pub fn new(row: &'r dyn RowAccess) -> Self {
+        RowReader { row, position: 0 }
+    }
+
+    /// Reads the next column as `T`; `table` and `column` name it in the error.
+    pub fn read<T: SqlType>(&mut self, table: &str, column: &str) -> Result<T> {
+        let value = self.row.value_ref(self.position)?;
+        self.position += 1;
+        T::from_value_ref(value).map_err(|m| Error::WrongType {
+            table: table.to_string(),
+            column: column.to_string(),
+            expected: m.expected.to_string(),
+            found: m.found,
+        })
+    }
+
+    /// Moves past `n` columns without reading them.
+    pub fn skip(&mut self, n: usize) {
+        self.position += n;
+    }
+
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// The value `offset` columns ahead, without moving.
+    pub fn peek(&self, offset: usize) -> Result<ValueRef<'_>> {
+        self.row.value_ref(self.position + offset)
+    }
+
+    /// Whether the next column is NULL (an outer join that found nothing).
+    pub fn next_is_null(&self) -> Result<bool> {
+        Ok(matches!(self.row.value_ref(self.position)?, ValueRef::Null))
+    }
+}
+
+/// The rows of a Core statement: column names and values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResultSet {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    /// Rows changed by an `INSERT`, `UPDATE` or `DELETE`.
+    pub rows_affected: usize,
+}
+
+impl ResultSet {
+    /// The first column of the first row (`SELECT count(*) …`).
+    pub fn scalar(&self) -> Option<&Value> {
+        self.rows.first().and_then(|r| r.first())
+    }
+}

@@ -1,0 +1,172 @@
+//! The SQLite driver side of an engine: opening, binding, running, reading rows.
+
+use super::row::{ResultSet, RowAccess, RowReader};
+use super::url::DatabaseUrl;
+use super::EngineInner;
+use crate::error::{Error, Result};
+use crate::value::ValueRef;
+use rusqlite::types::{ToSqlOutput, ValueRef as SqliteRef};
+use std::sync::MutexGuard;
+
+pub(crate) fn open(url: &DatabaseUrl) -> Result<rusqlite::Connection> {
+    let conn = match url {
+        DatabaseUrl::SqliteMemory => rusqlite::Connection::open_in_memory(),
+        DatabaseUrl::SqliteFile(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                if !parent.is_dir() {
+                    return Err(Error::InvalidUrl {
+                        url: url.to_string(),
+                        reason: format!("the folder {} does not exist", parent.display()),
+                    });
+                }
+            }
+            rusqlite::Connection::open(path)
+        }
+    }
+    .map_err(|e| Error::Database { message: format!("cannot open {url}: {e}"), sql: None })?;
+    // Foreign keys are off by default in SQLite; the lesson's relationships rely on them.
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+impl rusqlite::ToSql for ValueRef<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            ValueRef::Null => ToSqlOutput::Borrowed(SqliteRef::Null),
+            ValueRef::Integer(v) => ToSqlOutput::Borrowed(SqliteRef::Integer(v)),
+            ValueRef::Real(v) => ToSqlOutput::Borrowed(SqliteRef::Real(v)),
+            ValueRef::Text(v) => ToSqlOutput::Borrowed(SqliteRef::Text(v.as_bytes())),
+            ValueRef::Blob(v) => ToSqlOutput::Borrowed(SqliteRef::Blob(v)),
+            ValueRef::Bool(v) => ToSqlOutput::Borrowed(SqliteRef::Integer(v as i64)),
+            ValueRef::DateTime(v) => ToSqlOutput::from(v.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+            ValueRef::Date(v) => ToSqlOutput::from(v.format("%Y-%m-%d").to_string()),
+            ValueRef::Time(v) => ToSqlOutput::from(v.format("%H:%M:%S%.6f").to_string()),
+            ValueRef::Json(v) => ToSqlOutput::from(v.to_string()),
+        })
+    }
+}
+
+impl RowAccess for rusqlite::Row<'_> {
+    fn value_ref(&self, index: usize) -> Result<ValueRef<'_>> {
+        let v = self.get_ref(index).map_err(|e| Error::Database { message: e.to_string(), sql: None })?;
+        Ok(match v {
+            SqliteRef::Null => ValueRef::Null,
+            SqliteRef::Integer(i) => ValueRef::Integer(i),
+            SqliteRef::Real(f) => ValueRef::Real(f),
+            SqliteRef::Text(t) => ValueRef::Text(std::str::from_utf8(t).map_err(|_| Error::Database {
+                message: format!("column {index} holds text that is not UTF-8"),
+                sql: None,
+            })?),
+            SqliteRef::Blob(b) => ValueRef::Blob(b),
+        })
+    }
+}
+
+/// A locked connection: every statement goes through here, counted and echoed.
+pub(crate) struct Conn<'e> {
+    conn: MutexGuard<'e, rusqlite::Connection>,
+    engine: &'e EngineInner,
+}
+
+impl<'e> Conn<'e> {
+    pub(crate) fn new(conn: MutexGuard<'e, rusqlite::Connection>, engine: &'e EngineInner) -> Self {
+        Conn { conn, engine }
+    }
+
+    fn prepare(&self, sql: &str, params: &[ValueRef<'_>], table: Option<&str>) -> Result<rusqlite::CachedStatement<'_>> {
+        self.engine.log(sql, params);
+        self.engine.count_statement();
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| Error::from_sqlite(e, table, sql))?;
+        if stmt.parameter_count() != params.len() {
+            return Err(Error::InvalidRequest(format!(
+                "the statement expects {} parameters, {} were given: {sql}",
+                stmt.parameter_count(),
+                params.len()
+            )));
+        }
+        for (i, p) in params.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, p).map_err(|e| Error::from_sqlite(e, table, sql))?;
+        }
+        Ok(stmt)
+    }
+
+    /// Runs a statement that returns no rows; the number of rows changed.
+    pub(crate) fn execute(&mut self, sql: &str, params: &[ValueRef<'_>], table: Option<&str>) -> Result<usize> {
+        let mut stmt = self.prepare(sql, params, table)?;
+        stmt.raw_execute().map_err(|e| Error::from_sqlite(e, table, sql))
+    }
+
+    /// Runs an `INSERT` and returns the rowid SQLite assigned.
+    pub(crate) fn insert(&mut self, sql: &str, params: &[ValueRef<'_>], table: Option<&str>) -> Result<i64> {
+        self.execute(sql, params, table)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Runs a query and hands each row to `each`.
+    pub(crate) fn query(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.prepare(sql, params, None)?;
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().map_err(|e| Error::from_sqlite(e, None, sql))? {
+            each(&mut RowReader::new(row))?;
+        }
+        Ok(())
+    }
+
+    /// Runs any statement and collects its rows as values (the Core result).
+    pub(crate) fn fetch_all(&mut self, sql: &str, params: &[ValueRef<'_>], table: Option<&str>) -> Result<ResultSet> {
+        let mut stmt = self.prepare(sql, params, table)?;
+        let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+        let mut result = ResultSet { columns, ..ResultSet::default() };
+        if result.columns.is_empty() {
+            result.rows_affected = stmt.raw_execute().map_err(|e| Error::from_sqlite(e, table, sql))?;
+            return Ok(result);
+        }
+        let width = result.columns.len();
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().map_err(|e| Error::from_sqlite(e, table, sql))? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(row.value_ref(i)?.to_owned());
+            }
+            result.rows.push(values);
+        }
+        Ok(result)
+    }
+
+    /// Transaction control: echoed like any statement, but not counted as work.
+    pub(crate) fn control(&mut self, sql: &str) -> Result<()> {
+        self.engine.log(sql, &[]);
+        self.conn.execute_batch(sql).map_err(|e| Error::from_sqlite(e, None, sql))
+    }
+
+    /// Runs `work` in a transaction, or in a savepoint inside the one already open.
+    pub(crate) fn atomically<R>(&mut self, work: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        let outer = self.is_autocommit();
+        self.control(if outer { "BEGIN" } else { "SAVEPOINT orm_atomic" })?;
+        match work(self) {
+            Ok(r) => {
+                self.control(if outer { "COMMIT" } else { "RELEASE SAVEPOINT orm_atomic" })?;
+                Ok(r)
+            }
+            Err(e) => {
+                let _ = self.control(if outer {
+                    "ROLLBACK"
+                } else {
+                    "ROLLBACK TO SAVEPOINT orm_atomic; RELEASE SAVEPOINT orm_atomic"
+                });
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether no transaction is open on the connection.
+    pub(crate) fn is_autocommit(&self) -> bool {
+        self.conn.is_autocommit()
+    }
+}

@@ -1,0 +1,330 @@
+//! Models: Rust structs mapped to tables, and `Obj`, the session's handle on one row.
+
+use crate::core::Table;
+use crate::engine::RowReader;
+use crate::error::Result;
+use crate::session::SessionCell;
+use crate::value::{Value, ValueRef};
+use std::any::Any;
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+/// A struct mapped to a table. Write `#[derive(Model)]`; the derive fills all of this in and
+/// adds one constant per column (`User::age`) for building queries.
+pub trait Model: Clone + 'static {
+    const TABLE_NAME: &'static str;
+    /// The table's schema, as `create_all` writes it.
+    const TABLE: Table;
+    /// The position of the primary key among the columns.
+    const PRIMARY_KEY: usize;
+    const COLUMN_COUNT: usize;
+
+    /// The value of column `index`, borrowed (no copy of strings).
+    fn column_value(&self, index: usize) -> ValueRef<'_>;
+    /// Stores the rowid the database assigned to a new row.
+    fn set_primary_key(&mut self, id: i64);
+    /// Builds the struct from the row's next `COLUMN_COUNT` columns.
+    fn from_row(row: &mut RowReader<'_>) -> Result<Self>;
+    /// Fills `None` fields that declare a default (the lesson's `default=value`).
+    fn apply_defaults(&mut self) {}
+    /// The relationships declared on the model (`User::posts`).
+    fn relationships() -> Vec<crate::relationship::RelationshipInfo> {
+        Vec::new()
+    }
+}
+
+/// An identity-map key: a primary key value that can be hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Int(i64),
+    Text(String),
+}
+
+impl Key {
+    pub fn from_value_ref(v: ValueRef<'_>) -> Option<Key> {
+        match v {
+            ValueRef::Integer(i) => Some(Key::Int(i)),
+            ValueRef::Text(t) => Some(Key::Text(t.to_owned())),
+            _ => None,
+        }
+    }
+    pub fn to_value(&self) -> Value {
+        match self {
+            Key::Int(i) => Value::Integer(*i),
+            Key::Text(t) => Value::Text(t.clone()),
+        }
+    }
+}
+
+impl From<i64> for Key {
+    fn from(v: i64) -> Key {
+        Key::Int(v)
+    }
+}
+impl From<i32> for Key {
+    fn from(v: i32) -> Key {
+        Key::Int(v as i64)
+    }
+}
+impl From<&str> for Key {
+    fn from(v: &str) -> Key {
+        Key::Text(v.to_owned())
+    }
+}
+impl From<String> for Key {
+    fn from(v: String) -> Key {
+        Key::Text(v)
+    }
+}
+
+/// Where an object stands with respect to a session (SQLAlchemy's object states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectState {
+    /// Not in any session.
+    Transient,
+    /// Added, not yet written.
+    Pending,
+    /// Written, and tracked by a session.
+    Persistent,
+    /// Deleted in this session's transaction.
+    Deleted,
+    /// Was in a session that closed or rolled back.
+    Detached,
+}
+
+pub(crate) struct Tracked<T> {
+    pub(crate) value: RefCell<T>,
+    pub(crate) state: Cell<ObjectState>,
+    /// The values as last written or loaded, taken at the first `borrow_mut`: dirty tracking
+    /// costs nothing for objects that are only read.
+    pub(crate) snapshot: RefCell<Option<T>>,
+    pub(crate) session: RefCell<Weak<SessionCell>>,
+    pub(crate) relations: RefCell<crate::relationship::Loaded>,
+}
+
+/// A model object tracked by a session: a shared handle, one per row per session (the identity
+/// map), so a change made through any handle is the change the session writes.
+///
+/// ```
+/// use orm::prelude::*;
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "users")]
+/// pub struct User {
+///     #[orm(primary_key)] pub id: i64,
+///     pub name: String,
+///     pub age: Option<i64>,
+/// }
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<User>().create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// let alice = session.add(User { name: "Alice".into(), age: Some(30), ..Default::default() });
+/// session.commit()?;
+/// alice.borrow_mut().age = Some(31);     // tracked: one UPDATE of `age` at the next commit
+/// session.commit()?;
+/// let again = session.get::<User>(alice.borrow().id)?.unwrap();
+/// assert!(again.ptr_eq(&alice));         // one object per row per session
+/// assert_eq!(again.borrow().age, Some(31));
+/// # Ok::<(), orm::Error>(())
+/// ```
+pub struct Obj<T: Model>(pub(crate) Rc<Tracked<T>>);
+
+impl<T: Model> Obj<T> {
+    /// A transient object, not yet in a session.
+    pub fn new(value: T) -> Obj<T> {
+        Obj(Rc::new(Tracked {
+            value: RefCell::new(value),
+            state: Cell::new(ObjectState::Transient),
+            snapshot: RefCell::new(None),
+            session: RefCell::new(Weak::new()),
+            relations: RefCell::new(Default::default()),
+        }))
+    }
+
+    pub(crate) fn persistent(value: T, session: Weak<SessionCell>) -> Obj<T> {
+        let obj = Obj::new(value);
+        obj.0.state.set(ObjectState::Persistent);
+        *obj.0.session.borrow_mut() = session;
+        obj
+    }
+
+    /// Reads the object.
+    pub fn borrow(&self) -> Ref<'_, T> {
+        self.0.value.borrow()
+    }
+
+    /// Changes the object; the session writes the changed columns at the next flush.
+    pub fn borrow_mut(&self) -> RefMut<'_, T> {
+        if self.0.state.get() == ObjectState::Persistent && self.0.snapshot.borrow().is_none() {
+            *self.0.snapshot.borrow_mut() = Some(self.0.value.borrow().clone());
+            if let Some(session) = self.0.session.borrow().upgrade() {
+                session.mark_changed(self.0.clone());
+            }
+        }
+        self.0.value.borrow_mut()
+    }
+
+    /// A copy of the object's current values, detached from the session.
+    pub fn get(&self) -> T {
+        self.0.value.borrow().clone()
+    }
+
+    pub fn state(&self) -> ObjectState {
+        self.0.state.get()
+    }
+
+    /// The primary key value (`0` or `NULL` until the row is written).
+    pub fn primary_key(&self) -> Value {
+        self.borrow().column_value(T::PRIMARY_KEY).to_owned()
+    }
+
+    /// Whether two handles are the same object (the identity map at work).
+    pub fn ptr_eq(&self, other: &Obj<T>) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub(crate) fn key(&self) -> Option<Key> {
+        Key::from_value_ref(self.borrow().column_value(T::PRIMARY_KEY))
+    }
+
+    pub(crate) fn session(&self) -> Option<Rc<SessionCell>> {
+        self.0.session.borrow().upgrade()
+    }
+}
+
+impl<T: Model> Clone for Obj<T> {
+    fn clone(&self) -> Self {
+        Obj(self.0.clone())
+    }
+}
+
+impl<T: Model + fmt::Debug> fmt::Debug for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.value.try_borrow() {
+            Ok(v) => v.fmt(f),
+            Err(_) => f.write_str("<being changed>"),
+        }
+    }
+}
+
+impl<T: Model + fmt::Display> fmt::Display for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.value.try_borrow() {
+            Ok(v) => v.fmt(f),
+            Err(_) => f.write_str("<being changed>"),
+        }
+    }
+}
+
+/// What `session.add` accepts: a new struct or an object the session already handed out.
+pub trait IntoObj<T: Model> {
+    fn into_obj(self) -> Obj<T>;
+}
+impl<T: Model> IntoObj<T> for T {
+    fn into_obj(self) -> Obj<T> {
+        Obj::new(self)
+    }
+}
+impl<T: Model> IntoObj<T> for Obj<T> {
+    fn into_obj(self) -> Obj<T> {
+        self
+    }
+}
+impl<T: Model> IntoObj<T> for &Obj<T> {
+    fn into_obj(self) -> Obj<T> {
+        self.clone()
+    }
+}
+
+/// The session's type-erased view of a tracked object, for the unit of work.
+pub(crate) trait AnyTracked {
+    fn table_name(&self) -> &'static str;
+    fn state(&self) -> ObjectState;
+    fn set_state(&self, state: ObjectState);
+    fn key(&self) -> Option<Key>;
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
+    fn attach(&self, session: Weak<SessionCell>);
+    /// Forgets the session; a changed object goes back to its last written values.
+    fn detach(&self, revert: bool);
+    fn insert(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()>;
+    fn update(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()>;
+    fn delete(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()>;
+    fn relations(&self) -> &RefCell<crate::relationship::Loaded>;
+    fn column_value(&self, index: usize) -> Value;
+    fn set_column_value(&self, index: usize, value: ValueRef<'_>) -> Result<()>;
+    fn table(&self) -> Table;
+}
+
+impl<T: Model> AnyTracked for Tracked<T> {
+    fn table_name(&self) -> &'static str {
+        T::TABLE_NAME
+    }
+    fn state(&self) -> ObjectState {
+        self.state.get()
+    }
+    fn set_state(&self, state: ObjectState) {
+        self.state.set(state)
+    }
+    fn key(&self) -> Option<Key> {
+        Key::from_value_ref(self.value.borrow().column_value(T::PRIMARY_KEY))
+    }
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+    fn attach(&self, session: Weak<SessionCell>) {
+        *self.session.borrow_mut() = session;
+    }
+    fn detach(&self, revert: bool) {
+        if let Some(snapshot) = self.snapshot.borrow_mut().take() {
+            if revert {
+                *self.value.borrow_mut() = snapshot;
+            }
+        }
+        *self.session.borrow_mut() = Weak::new();
+        self.relations.borrow_mut().clear();
+        self.state.set(match self.state.get() {
+            ObjectState::Pending | ObjectState::Transient => ObjectState::Transient,
+            _ => ObjectState::Detached,
+        });
+    }
+    fn insert(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()> {
+        uow.insert::<T>(self)
+    }
+    fn update(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()> {
+        uow.update::<T>(self)
+    }
+    fn delete(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()> {
+        uow.delete::<T>(self)
+    }
+    fn relations(&self) -> &RefCell<crate::relationship::Loaded> {
+        &self.relations
+    }
+    fn column_value(&self, index: usize) -> Value {
+        self.value.borrow().column_value(index).to_owned()
+    }
+    fn set_column_value(&self, index: usize, value: ValueRef<'_>) -> Result<()> {
+        set_field::<T>(&mut self.value.borrow_mut(), index, value)
+    }
+    fn table(&self) -> Table {
+        T::TABLE
+    }
+}
+
+/// Sets one column of a model by rebuilding it from its own values with one value replaced.
+pub(crate) fn set_field<T: Model>(target: &mut T, index: usize, value: ValueRef<'_>) -> Result<()> {
+    let values: Vec<Value> = (0..T::COLUMN_COUNT)
+        .map(|i| if i == index { value.to_owned() } else { target.column_value(i).to_owned() })
+        .collect();
+    let row = ValuesRow(&values);
+    let mut reader = RowReader::new(&row);
+    *target = T::from_row(&mut reader)?;
+    Ok(())
+}
+
+/// A row made of owned values (used to rebuild a model).
+pub(crate) struct ValuesRow<'a>(pub(crate) &'a [Value]);
+impl crate::engine::RowAccess for ValuesRow<'_> {
+    fn value_ref(&self, index: usize) -> Result<ValueRef<'_>> {
+        Ok(self.0.get(index).map_or(ValueRef::Null, Value::as_ref))
+    }
+}

@@ -1,0 +1,596 @@
+//! ORM queries: what to fetch (models, columns, tuples of them) and the chained builder that
+//! compiles down to a Core `Select`.
+
+use crate::core::expr::BinOp;
+use crate::core::{Condition, Expr, FromItem, IntoOrderBy, Join, JoinKind, Select, SelectItem, SqlExpr, Statement, Table, TypedExpr};
+use crate::core::{Column, SqliteWriter, SqlWriter};
+use crate::engine::RowReader;
+use crate::error::{Error, Result};
+use crate::model::{Key, Model, Obj};
+use crate::relationship::LoadOption;
+use crate::session::{downcast, Session, SessionCell, SessionState};
+use crate::value::{SqlType, Value, ValueRef};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Weak;
+
+/// What rows decode into, with the session's identity map at hand.
+pub struct LoadContext<'s> {
+    pub(crate) state: Option<&'s mut SessionState>,
+    pub(crate) session: Weak<SessionCell>,
+}
+
+/// Something a query can fetch: a model (as `Obj<T>`), a column or expression (as its Rust
+/// type), or a tuple of these.
+pub trait Fetch: Clone + 'static {
+    type Output;
+    fn columns(&self, out: &mut Vec<SelectItem>);
+    /// The tables the fetched columns come from, in order (the query's `FROM`).
+    fn tables(&self, out: &mut Vec<Cow<'static, str>>);
+    /// Model tables, for finding the foreign key of a `join`.
+    fn model_tables(&self, _out: &mut Vec<Table>) {}
+    fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Self::Output>;
+    /// One whole model per row: joined rows are made unique, as SQLAlchemy's `Query` does.
+    fn single_entity(&self) -> bool {
+        false
+    }
+    /// Runs eager loads on what was fetched (`options(selectinload(…))`).
+    fn eager_load(&self, _session: &Session, _rows: &[Self::Output], loads: &[LoadOption]) -> Result<()> {
+        if loads.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidRequest("eager loading options apply to queries of one model".into()))
+        }
+    }
+}
+
+/// Fetches whole model objects of type `T`.
+pub struct Models<T>(PhantomData<fn() -> T>);
+
+impl<T> Models<T> {
+    pub fn new() -> Self {
+        Models(PhantomData)
+    }
+}
+impl<T> Default for Models<T> {
+    fn default() -> Self {
+        Models::new()
+    }
+}
+impl<T> Clone for Models<T> {
+    fn clone(&self) -> Self {
+        Models::new()
+    }
+}
+
+pub(crate) fn model_columns<T: Model>(out: &mut Vec<SelectItem>) {
+    for c in T::TABLE.columns.iter() {
+        out.push(SelectItem { expr: Expr::column(T::TABLE_NAME, c.name.clone()), alias: None });
+    }
+}
+
+/// Decodes one model from the row, reusing the identity map's object when the row is known.
+pub(crate) fn decode_model<T: Model>(ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Obj<T>> {
+    let Some(state) = ctx.state.as_deref_mut() else {
+        return Err(Error::InvalidRequest(
+            "this query is not bound to a session: run it with session.scalars(query)".into(),
+        ));
+    };
+    let key = Key::from_value_ref(row.peek(T::PRIMARY_KEY)?);
+    if let Some(key) = &key {
+        if let Some(existing) = state.lookup(T::TABLE_NAME, key) {
+            row.skip(T::COLUMN_COUNT);
+            return downcast::<T>(existing);
+        }
+    }
+    let obj = Obj::persistent(T::from_row(row)?, ctx.session.clone());
+    if let Some(key) = key {
+        state.identity.insert((T::TABLE_NAME, key), obj.0.clone());
+    }
+    Ok(obj)
+}
+
+impl<T: Model> Fetch for Models<T> {
+    type Output = Obj<T>;
+    fn columns(&self, out: &mut Vec<SelectItem>) {
+        model_columns::<T>(out)
+    }
+    fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
+        out.push(Cow::Borrowed(T::TABLE_NAME));
+    }
+    fn model_tables(&self, out: &mut Vec<Table>) {
+        out.push(T::TABLE);
+    }
+    fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Obj<T>> {
+        decode_model::<T>(ctx, row)
+    }
+    fn single_entity(&self) -> bool {
+        true
+    }
+    fn eager_load(&self, session: &Session, rows: &[Obj<T>], loads: &[LoadOption]) -> Result<()> {
+        crate::relationship::eager_load::<T>(session, rows, loads)
+    }
+}
+
+/// Fetches a model that may be missing (the right side of an outer join): `Option<Obj<T>>`.
+pub struct OptionalModels<T>(PhantomData<fn() -> T>);
+impl<T> Clone for OptionalModels<T> {
+    fn clone(&self) -> Self {
+        OptionalModels(PhantomData)
+    }
+}
+
+impl<T: Model> Fetch for OptionalModels<T> {
+    type Output = Option<Obj<T>>;
+    fn columns(&self, out: &mut Vec<SelectItem>) {
+        model_columns::<T>(out)
+    }
+    fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
+        out.push(Cow::Borrowed(T::TABLE_NAME));
+    }
+    fn model_tables(&self, out: &mut Vec<Table>) {
+        out.push(T::TABLE);
+    }
+    fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Option<Obj<T>>> {
+        if matches!(row.peek(T::PRIMARY_KEY)?, ValueRef::Null) {
+            row.skip(T::COLUMN_COUNT);
+            return Ok(None);
+        }
+        decode_model::<T>(ctx, row).map(Some)
+    }
+}
+
+/// Model types (and tuples of them) that `session.query::<E>()` accepts.
+pub trait Entities {
+    type Fetcher: Fetch;
+    fn fetcher() -> Self::Fetcher;
+}
+
+impl<T: Model> Entities for Option<T> {
+    type Fetcher = OptionalModels<T>;
+    fn fetcher() -> Self::Fetcher {
+        OptionalModels(PhantomData)
+    }
+}
+
+fn expr_tables(expr: &Expr, out: &mut Vec<Cow<'static, str>>) {
+    match expr {
+        Expr::Column { table: Some(t), .. } => out.push(t.clone()),
+        Expr::Binary { left, right, .. } => {
+            expr_tables(left, out);
+            expr_tables(right, out);
+        }
+        Expr::Function { args, .. } | Expr::And(args) | Expr::Or(args) => args.iter().for_each(|a| expr_tables(a, out)),
+        Expr::Not(e) | Expr::IsNull { expr: e, .. } => expr_tables(e, out),
+        _ => {}
+    }
+}
+
+impl<M: Model, T: SqlType> Fetch for Column<M, T> {
+    type Output = T;
+    fn columns(&self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem { expr: self.expr(), alias: None });
+    }
+    fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
+        out.push(Cow::Borrowed(self.table));
+    }
+    fn model_tables(&self, out: &mut Vec<Table>) {
+        out.push(M::TABLE);
+    }
+    fn decode(&self, _ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<T> {
+        row.read(self.table, self.name)
+    }
+}
+
+impl<T: SqlType> Fetch for TypedExpr<T> {
+    type Output = T;
+    fn columns(&self, out: &mut Vec<SelectItem>) {
+        out.push(SelectItem { expr: self.expr.clone(), alias: None });
+    }
+    fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
+        expr_tables(&self.expr, out);
+    }
+    fn decode(&self, _ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<T> {
+        row.read("(expression)", &self.expr.to_string())
+    }
+}
+
+macro_rules! tuple_fetch {
+    ($($name:ident $idx:tt),+) => {
+        impl<$($name: Fetch),+> Fetch for ($($name,)+) {
+            type Output = ($($name::Output,)+);
+            fn columns(&self, out: &mut Vec<SelectItem>) {
+                $(self.$idx.columns(out);)+
+            }
+            fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
+                $(self.$idx.tables(out);)+
+            }
+            fn model_tables(&self, out: &mut Vec<Table>) {
+                $(self.$idx.model_tables(out);)+
+            }
+            fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Self::Output> {
+                Ok(($(self.$idx.decode(ctx, row)?,)+))
+            }
+        }
+        impl<$($name: Entities),+> Entities for ($($name,)+) {
+            type Fetcher = ($($name::Fetcher,)+);
+            fn fetcher() -> Self::Fetcher {
+                ($($name::fetcher(),)+)
+            }
+        }
+    };
+}
+tuple_fetch!(A 0, B 1);
+tuple_fetch!(A 0, B 1, C 2);
+tuple_fetch!(A 0, B 1, C 2, D 3);
+
+/// A query: built by chaining, run by `all`, `first`, `one`, `count`, …
+///
+/// ```
+/// use orm::prelude::*;
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "users")]
+/// pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<User>().create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// for (name, age) in [("Alice", 30), ("Bob", 17), ("Carol", 42)] {
+///     session.add(User { name: name.into(), age: Some(age), ..Default::default() });
+/// }
+/// let adults = session.query::<User>().filter(User::age.ge(18)).order_by(User::name.desc()).all()?;
+/// let names: Vec<String> = adults.iter().map(|u| u.borrow().name.clone()).collect();
+/// assert_eq!(names, ["Carol", "Alice"]);
+/// let avg = session.query_values(func::avg(User::age)).scalar()?;
+/// assert_eq!(avg, Some(89.0 / 3.0));
+/// # Ok::<(), orm::Error>(())
+/// ```
+pub struct Query<F: Fetch> {
+    session: Option<Session>,
+    pub(crate) select: Select,
+    fetch: F,
+    joined: Vec<Table>,
+    from_models: Vec<Table>,
+    error: Option<Error>,
+    pub(crate) loads: Vec<LoadOption>,
+}
+
+impl<F: Fetch> Clone for Query<F> {
+    fn clone(&self) -> Self {
+        Query {
+            session: self.session.clone(),
+            select: self.select.clone(),
+            fetch: self.fetch.clone(),
+            joined: self.joined.clone(),
+            from_models: self.from_models.clone(),
+            error: self.error.clone(),
+            loads: self.loads.clone(),
+        }
+    }
+}
+
+/// A 2.0-style query of a model, not yet bound to a session: `session.scalars(select::<User>())`.
+pub fn select<E: Entities>() -> Query<E::Fetcher> {
+    Query::new(E::fetcher())
+}
+
+/// A 2.0-style query of columns or expressions: `select_values((User::name, User::age))`.
+pub fn select_values<F: Fetch>(columns: F) -> Query<F> {
+    Query::new(columns)
+}
+
+impl<F: Fetch> Query<F> {
+    pub fn new(fetch: F) -> Self {
+        Query { session: None, select: Select::default(), fetch, joined: Vec::new(), from_models: Vec::new(), error: None, loads: Vec::new() }
+    }
+
+    /// Attaches the query to a session (what `session.query` does).
+    pub fn bind(mut self, session: &Session) -> Self {
+        self.session = Some(session.clone());
+        self
+    }
+
+    /// Keeps rows where the condition holds; several calls are joined with `AND`.
+    pub fn filter(mut self, condition: Condition) -> Self {
+        self.select.add_filter(condition.expr);
+        self
+    }
+
+    /// SQLAlchemy 2.0's name for `filter`.
+    pub fn where_(self, condition: Condition) -> Self {
+        self.filter(condition)
+    }
+
+    /// `filter_by(name="Alice")`: a column of the last joined (or first) model, by name.
+    pub fn filter_by(mut self, column: &str, value: impl Into<Value>) -> Self {
+        let mut tables = Vec::new();
+        self.fetch.model_tables(&mut tables);
+        let table = self.joined.last().or(tables.first());
+        match table {
+            Some(t) if t.find_column(column).is_some() => {
+                let value = value.into();
+                let col = Expr::column(t.name.clone(), Cow::Owned(column.to_string()));
+                self.select.add_filter(if value.is_null() {
+                    Expr::IsNull { expr: Box::new(col), negated: false }
+                } else {
+                    Expr::Binary { left: Box::new(col), op: BinOp::Eq, right: Box::new(Expr::Value(value)) }
+                });
+            }
+            Some(t) => {
+                let known: Vec<&str> = t.columns.iter().map(|c| c.name.as_ref()).collect();
+                self.error.get_or_insert(Error::NoSuchColumn {
+                    table: t.name.to_string(),
+                    column: format!("{column} (filter_by; the columns are: {})", known.join(", ")),
+                });
+            }
+            None => {
+                self.error.get_or_insert(Error::InvalidRequest("filter_by needs a query of a model".into()));
+            }
+        }
+        self
+    }
+
+    pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
+        self.select.order_by.push(key.into_order_by());
+        self
+    }
+    pub fn limit(mut self, n: u64) -> Self {
+        self.select.limit = Some(n);
+        self
+    }
+    pub fn offset(mut self, n: u64) -> Self {
+        self.select.offset = Some(n);
+        self
+    }
+    pub fn distinct(mut self) -> Self {
+        self.select.distinct = true;
+        self
+    }
+    pub fn group_by(mut self, expr: impl SqlExpr) -> Self {
+        self.select.group_by.push(expr.expr());
+        self
+    }
+    pub fn having(mut self, condition: Condition) -> Self {
+        self.select = self.select.having(condition);
+        self
+    }
+
+    /// Joins the model `M` on the foreign key between it and a table already in the query.
+    pub fn join<M: Model>(self) -> Self {
+        self.join_kind::<M>(JoinKind::Inner, None)
+    }
+    /// Joins `M` on an explicit condition.
+    pub fn join_on<M: Model>(self, on: Condition) -> Self {
+        self.join_kind::<M>(JoinKind::Inner, Some(on.expr))
+    }
+    /// `LEFT OUTER JOIN` on the foreign key: rows without a match are kept.
+    pub fn outer_join<M: Model>(self) -> Self {
+        self.join_kind::<M>(JoinKind::LeftOuter, None)
+    }
+    pub fn outer_join_on<M: Model>(self, on: Condition) -> Self {
+        self.join_kind::<M>(JoinKind::LeftOuter, Some(on.expr))
+    }
+
+    fn join_kind<M: Model>(mut self, kind: JoinKind, on: Option<Expr>) -> Self {
+        let target = M::TABLE;
+        let on = match on {
+            Some(on) => on,
+            None => {
+                let mut known = Vec::new();
+                self.fetch.model_tables(&mut known);
+                known.extend(self.joined.iter().cloned());
+                match foreign_key_condition(&known, &target) {
+                    Some(on) => on,
+                    None => {
+                        let names: Vec<&str> = known.iter().map(|t| t.name.as_ref()).collect();
+                        self.error.get_or_insert(Error::InvalidRequest(format!(
+                            "cannot join {}: no foreign key links it to {}; use join_on with a condition",
+                            target.name,
+                            names.join(", ")
+                        )));
+                        return self;
+                    }
+                }
+            }
+        };
+        self.select.joins.push(Join { kind, table: target.name.clone(), on });
+        self.joined.push(target);
+        self
+    }
+
+    /// Adds a model's table to `FROM` when nothing fetched names it (`func::count_all()`).
+    pub fn select_from<M: Model>(mut self) -> Self {
+        self.from_models.push(M::TABLE);
+        self
+    }
+
+    /// Loading strategies for relationships: `.options(selectinload(User::posts))`.
+    pub fn options(mut self, option: LoadOption) -> Self {
+        self.loads.push(option);
+        self
+    }
+
+    /// The `SELECT` this query runs.
+    pub fn statement(&self) -> Select {
+        let mut stmt = self.select.clone();
+        let mut columns = Vec::new();
+        self.fetch.columns(&mut columns);
+        stmt.columns = columns;
+        let mut tables = Vec::new();
+        self.fetch.tables(&mut tables);
+        tables.extend(self.from_models.iter().map(|t| t.name.clone()));
+        let mut from: Vec<Cow<'static, str>> = Vec::new();
+        for t in tables {
+            if !from.contains(&t) && !self.joined.iter().any(|j| j.name == t) {
+                from.push(t);
+            }
+        }
+        if from.is_empty() {
+            if let Some(first) = self.joined.first() {
+                // Every fetched table is joined: start from the first join's partner instead.
+                from.push(first.name.clone());
+                stmt.joins.remove(0);
+            }
+        }
+        stmt.from = from.into_iter().map(FromItem::Table).collect();
+        crate::relationship::add_joined_loads(&mut stmt, &self.loads);
+        stmt
+    }
+
+    /// The SQL this query runs (parameters as `?`).
+    pub fn to_sql(&self) -> String {
+        self.writer().compile(&Statement::Select(self.statement())).sql
+    }
+
+    fn writer(&self) -> &'static dyn SqlWriter {
+        match &self.session {
+            Some(s) => s.engine().writer(),
+            None => &SqliteWriter,
+        }
+    }
+
+    fn session(&self) -> Result<&Session> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.session.as_ref().ok_or_else(|| {
+            Error::InvalidRequest("this query is not bound to a session: run it with session.scalars(query)".into())
+        })
+    }
+
+    /// Every row.
+    pub fn all(&self) -> Result<Vec<F::Output>> {
+        let session = self.session()?;
+        session.autoflush()?;
+        let stmt = self.statement();
+        let mut rows = run_select(session, &stmt, |ctx, row| {
+            let out = self.fetch.decode(ctx, row)?;
+            crate::relationship::decode_joined_loads(ctx, row, &self.loads)?;
+            Ok(out)
+        })?;
+        if self.fetch.single_entity() && (!self.select.joins.is_empty() || !self.loads.is_empty()) {
+            rows = crate::relationship::unique_rows(rows);
+        }
+        self.fetch.eager_load(session, &rows, &self.loads)?;
+        Ok(rows)
+    }
+
+    /// The first row, or `None`.
+    pub fn first(&self) -> Result<Option<F::Output>> {
+        let limited = if self.loads.iter().any(LoadOption::is_joined) { self.clone() } else { self.clone().limit(1) };
+        Ok(limited.all()?.into_iter().next())
+    }
+
+    /// Exactly one row, or an error that says whether there were none or several.
+    pub fn one(&self) -> Result<F::Output> {
+        self.one_or_none()?.ok_or_else(|| Error::NoResultFound { query: self.to_sql() })
+    }
+
+    /// At most one row.
+    pub fn one_or_none(&self) -> Result<Option<F::Output>> {
+        let mut rows = self.all()?;
+        if rows.len() > 1 {
+            return Err(Error::MultipleResultsFound { count: rows.len(), query: self.to_sql() });
+        }
+        Ok(rows.pop())
+    }
+
+    /// The first column of the first row: `query_values(func::avg(User::age)).scalar()`.
+    /// Aggregates always give a row; a query with no rows is an error.
+    pub fn scalar(&self) -> Result<F::Output> {
+        self.first()?.ok_or_else(|| Error::NoResultFound { query: self.to_sql() })
+    }
+
+    /// How many rows the query gives (`SELECT count(*) FROM (…)`).
+    pub fn count(&self) -> Result<i64> {
+        let session = self.session()?;
+        session.autoflush()?;
+        let mut inner = self.statement();
+        inner.order_by.clear();
+        let stmt = Select {
+            columns: vec![SelectItem { expr: Expr::Function { name: "count", args: vec![Expr::Star], distinct: false }, alias: None }],
+            from: vec![FromItem::Subquery { select: Box::new(inner), alias: "anon_1".into() }],
+            ..Select::default()
+        };
+        let rows = run_select(session, &stmt, |_, row| row.read::<i64>("(count)", "count(*)"))?;
+        Ok(rows.into_iter().next().unwrap_or(0))
+    }
+
+    /// Whether the query gives at least one row (`SELECT EXISTS (…)`).
+    pub fn exists(&self) -> Result<bool> {
+        let session = self.session()?;
+        session.autoflush()?;
+        let mut inner = self.statement();
+        inner.order_by.clear();
+        let stmt = Select {
+            columns: vec![SelectItem { expr: Expr::Exists(Box::new(inner)), alias: None }],
+            ..Select::default()
+        };
+        let rows = run_select(session, &stmt, |_, row| row.read::<bool>("(exists)", "exists"))?;
+        Ok(rows.into_iter().next().unwrap_or(false))
+    }
+}
+
+/// Runs a select in the session and decodes each row with `decode`.
+pub(crate) fn run_select<R>(
+    session: &Session,
+    stmt: &Select,
+    mut decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
+) -> Result<Vec<R>> {
+    let mut state = session.state()?;
+    let engine = state.engine.clone();
+    let compiled = engine.writer().compile(&Statement::Select(stmt.clone()));
+    let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+    let mut ctx = LoadContext { state: Some(&mut state), session: session.cell.weak_self.clone() };
+    let mut out = Vec::new();
+    let mut conn = engine.connect();
+    conn.query(&compiled.sql, &params, |row| {
+        out.push(decode(&mut ctx, row)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// `child.fk = parent.key` for the first foreign key between `target` and a known table.
+pub(crate) fn foreign_key_condition(known: &[Table], target: &Table) -> Option<Expr> {
+    let eq = |lt: &Cow<'static, str>, lc: &Cow<'static, str>, rt: &Cow<'static, str>, rc: &Cow<'static, str>| Expr::Binary {
+        left: Box::new(Expr::column(lt.clone(), lc.clone())),
+        op: BinOp::Eq,
+        right: Box::new(Expr::column(rt.clone(), rc.clone())),
+    };
+    for col in target.columns.iter() {
+        if let Some(fk) = &col.foreign_key {
+            if known.iter().any(|k| k.name == fk.table) {
+                return Some(eq(&target.name, &col.name, &fk.table, &fk.column));
+            }
+        }
+    }
+    for k in known {
+        for col in k.columns.iter() {
+            if let Some(fk) = &col.foreign_key {
+                if fk.table == target.name {
+                    return Some(eq(&k.name, &col.name, &target.name, &fk.column));
+                }
+            }
+        }
+    }
+    None
+}
+
+impl<F: Fetch> fmt::Display for Query<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_sql())
+    }
+}
+
+impl<F: Fetch> fmt::Debug for Query<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Query({})", self.to_sql())
+    }
+}
+
+impl<F: Fetch> From<Query<F>> for Statement {
+    fn from(q: Query<F>) -> Statement {
+        Statement::Select(q.statement())
+    }
+}

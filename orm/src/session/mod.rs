@@ -1,0 +1,509 @@
+//! The session: a workspace of objects, written to the database as one unit of work.
+
+mod flush;
+
+pub(crate) use flush::FlushContext;
+
+use crate::core::{Statement, Table};
+use crate::engine::{Conn, Engine, ResultSet};
+use crate::error::{Error, Result};
+use crate::model::{AnyTracked, IntoObj, Key, Model, Obj, ObjectState, Tracked};
+use crate::query::{Entities, Fetch, Query};
+use crate::value::{Value, ValueRef};
+use rustc_hash::FxHashMap;
+use std::cell::{RefCell, RefMut};
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+/// The identity map: one object per (table, primary key).
+pub(crate) type IdentityMap = FxHashMap<(&'static str, Key), Rc<dyn AnyTracked>>;
+
+/// A workspace for database work (the lesson's `Session(engine)`): add, query, change, delete,
+/// then `commit`. It owns a handle on its engine, so it can live in a notebook variable.
+///
+/// A `Session` is a cheap handle: clones share the same workspace, and queries and objects keep
+/// one so they can load lazily.
+///
+/// ```
+/// use orm::prelude::*;
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "users")]
+/// pub struct User { #[orm(primary_key)] pub id: i64, pub name: String }
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<User>().create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// session.add(User { name: "Alice".into(), ..Default::default() });
+/// // Autoflush: the pending add is written before the query runs.
+/// assert_eq!(session.query::<User>().count()?, 1);
+/// session.commit()?;
+/// # Ok::<(), orm::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) cell: Rc<SessionCell>,
+}
+
+pub(crate) struct SessionCell {
+    pub(crate) state: RefCell<SessionState>,
+    /// Objects changed through `borrow_mut` since the last flush. Apart from `state` so an object
+    /// can register itself while the session is busy.
+    changed: RefCell<Vec<Rc<dyn AnyTracked>>>,
+    pub(crate) weak_self: Weak<SessionCell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Transaction {
+    None,
+    /// This session began the connection's transaction.
+    Owner,
+    /// Another session's transaction was open on the shared connection: this one nests in a savepoint.
+    Savepoint(String),
+}
+
+pub(crate) struct SessionState {
+    pub(crate) engine: Engine,
+    pub(crate) identity: IdentityMap,
+    pending: Vec<Rc<dyn AnyTracked>>,
+    deleted: Vec<Rc<dyn AnyTracked>>,
+    transaction: Transaction,
+    autoflush: bool,
+    pub(crate) sql_cache: flush::SqlCache,
+    id: u64,
+}
+
+impl Session {
+    pub fn new(engine: &Engine) -> Session {
+        let id = engine.next_session_id();
+        let cell = Rc::new_cyclic(|weak| SessionCell {
+            state: RefCell::new(SessionState {
+                engine: engine.clone(),
+                identity: IdentityMap::default(),
+                pending: Vec::new(),
+                deleted: Vec::new(),
+                transaction: Transaction::None,
+                autoflush: true,
+                sql_cache: Default::default(),
+                id,
+            }),
+            changed: RefCell::new(Vec::new()),
+            weak_self: weak.clone(),
+        });
+        Session { cell }
+    }
+
+    /// Runs `work` in a new session and commits if it returns `Ok`; on `Err` (or a failed
+    /// commit) everything is rolled back. The lesson's `with Session(engine) as session:`.
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// let engine = create_engine("sqlite:///:memory:")?;
+    /// let answer = Session::scoped(&engine, |session| {
+    ///     Ok(session.execute(orm::core::text("SELECT 42"))?.rows[0][0].clone())
+    /// })?;
+    /// assert_eq!(answer, orm::Value::Integer(42));
+    /// # Ok::<(), orm::Error>(())
+    /// ```
+    pub fn scoped<R>(engine: &Engine, work: impl FnOnce(&Session) -> Result<R>) -> Result<R> {
+        let session = Session::new(engine);
+        let outcome = work(&session).and_then(|r| session.commit().map(|_| r));
+        if outcome.is_err() {
+            session.rollback()?;
+        }
+        session.close();
+        outcome
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.cell.state.borrow().engine.clone()
+    }
+
+    /// Whether queries first write pending changes (on by default, as in SQLAlchemy).
+    pub fn set_autoflush(&self, on: bool) {
+        self.cell.state.borrow_mut().autoflush = on;
+    }
+
+    pub(crate) fn state(&self) -> Result<RefMut<'_, SessionState>> {
+        self.cell.state.try_borrow_mut().map_err(|_| {
+            Error::InvalidRequest("the session is busy (called from inside one of its own operations)".into())
+        })
+    }
+
+    /// Adds an object; it is written (INSERT) at the next flush or commit. Returns the session's
+    /// handle on it, which sees the primary key once written.
+    pub fn add<T: Model>(&self, object: impl IntoObj<T>) -> Obj<T> {
+        let obj = object.into_obj();
+        self.cell.attach(&obj);
+        obj
+    }
+
+    /// Adds several objects at once.
+    pub fn add_all<T: Model, I: IntoIterator>(&self, objects: I) -> Vec<Obj<T>>
+    where
+        I::Item: IntoObj<T>,
+    {
+        objects.into_iter().map(|o| self.add(o)).collect()
+    }
+
+    /// The object with this primary key, from the identity map if already loaded, else one `SELECT`.
+    pub fn get<T: Model>(&self, key: impl Into<Key>) -> Result<Option<Obj<T>>> {
+        let key = key.into();
+        if let Some(existing) = self.state()?.identity.get(&(T::TABLE_NAME, key.clone())) {
+            if existing.state() == ObjectState::Persistent {
+                return downcast::<T>(existing.clone()).map(Some);
+            }
+        }
+        let pk = &T::TABLE.columns[T::PRIMARY_KEY];
+        let mut query = Query::new(crate::query::Models::<T>::new()).bind(self);
+        query.select.add_filter(crate::core::Expr::Binary {
+            left: Box::new(crate::core::Expr::column(T::TABLE_NAME, pk.name.clone())),
+            op: crate::core::expr::BinOp::Eq,
+            right: Box::new(crate::core::Expr::Value(key.to_value())),
+        });
+        query.one_or_none()
+    }
+
+    /// Marks an object for deletion (DELETE at the next flush). A pending object is simply dropped.
+    pub fn delete<T: Model>(&self, object: &Obj<T>) -> Result<()> {
+        let mut state = self.state()?;
+        match object.state() {
+            ObjectState::Pending => {
+                let tracked: Rc<dyn AnyTracked> = object.0.clone();
+                state.pending.retain(|p| !Rc::ptr_eq(p, &tracked));
+                object.0.set_state(ObjectState::Transient);
+                Ok(())
+            }
+            ObjectState::Persistent => {
+                if !object.0.session.borrow().ptr_eq(&self.cell.weak_self) {
+                    return Err(Error::InvalidRequest(format!(
+                        "this {} object belongs to another session",
+                        T::TABLE_NAME
+                    )));
+                }
+                let tracked: Rc<dyn AnyTracked> = object.0.clone();
+                if !state.deleted.iter().any(|d| Rc::ptr_eq(d, &tracked)) {
+                    crate::relationship::cascade_delete(&mut state, &self.cell, &tracked)?;
+                    state.deleted.push(tracked);
+                }
+                Ok(())
+            }
+            other => Err(Error::InvalidRequest(format!(
+                "cannot delete a {} object that is {other:?}: it is not in this session",
+                T::TABLE_NAME
+            ))),
+        }
+    }
+
+    /// Writes pending adds, changes and deletes inside the session's transaction.
+    /// If a statement fails, the transaction is rolled back and the error names what failed.
+    pub fn flush(&self) -> Result<()> {
+        self.cell.flush()
+    }
+
+    /// Flushes, then commits the transaction: nothing is half written if any step fails.
+    pub fn commit(&self) -> Result<()> {
+        self.cell.flush()?;
+        let mut state = self.state()?;
+        let engine = state.engine.clone();
+        let mut conn = engine.connect();
+        state.end_transaction(&mut conn, true)
+    }
+
+    /// Undoes everything since the last commit. Objects leave the session; changed ones get their
+    /// last committed values back, pending ones were never written.
+    pub fn rollback(&self) -> Result<()> {
+        self.cell.rollback()
+    }
+
+    /// Ends the session: rolls back what was not committed and lets go of every object.
+    pub fn close(&self) {
+        let _ = self.cell.end(false, false);
+    }
+
+    /// Whether there is anything to write.
+    pub fn is_dirty(&self) -> bool {
+        let state = self.cell.state.borrow();
+        !state.pending.is_empty() || !state.deleted.is_empty() || !self.cell.changed.borrow().is_empty()
+    }
+
+    /// Starts an ORM query: `session.query::<User>()`, or `session.query::<(User, Post)>()`.
+    pub fn query<E: Entities>(&self) -> Query<E::Fetcher> {
+        Query::new(E::fetcher()).bind(self)
+    }
+
+    /// A query of columns or expressions: `session.query_values(func::avg(User::age)).scalar()`.
+    pub fn query_values<F: Fetch>(&self, columns: F) -> Query<F> {
+        Query::new(columns).bind(self)
+    }
+
+    /// Runs a 2.0-style query (`orm::select::<User>()`) in this session and returns every row.
+    pub fn scalars<F: Fetch>(&self, query: Query<F>) -> Result<Vec<F::Output>> {
+        query.bind(self).all()
+    }
+
+    /// Runs a Core statement in the session's transaction (after flushing pending work).
+    pub fn execute(&self, stmt: impl Into<Statement>) -> Result<ResultSet> {
+        self.autoflush()?;
+        let engine = self.engine();
+        let stmt = stmt.into();
+        let compiled = engine.writer().compile(&stmt);
+        let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+        let mut conn = engine.connect();
+        conn.fetch_all(&compiled.sql, &params, stmt.target_table())
+    }
+
+    pub(crate) fn autoflush(&self) -> Result<()> {
+        let autoflush = self.state()?.autoflush;
+        if autoflush {
+            self.cell.flush()?;
+        }
+        Ok(())
+    }
+
+    /// How many objects the identity map holds.
+    pub fn identity_count(&self) -> usize {
+        self.cell.state.borrow().identity.len()
+    }
+}
+
+impl SessionCell {
+    pub(crate) fn attach<T: Model>(&self, obj: &Obj<T>) {
+        match obj.state() {
+            ObjectState::Transient | ObjectState::Detached => {
+                obj.0.value.borrow_mut().apply_defaults();
+                let detached = obj.state() == ObjectState::Detached;
+                obj.0.attach(self.weak_self.clone());
+                let mut state = self.state.borrow_mut();
+                if detached {
+                    // A detached object comes back as persistent; its values are written as they are now.
+                    obj.0.set_state(ObjectState::Persistent);
+                    *obj.0.snapshot.borrow_mut() = None;
+                    if let Some(key) = obj.key() {
+                        state.identity.insert((T::TABLE_NAME, key), obj.0.clone());
+                    }
+                    drop(state);
+                    self.mark_all_columns_changed(obj);
+                } else {
+                    obj.0.set_state(ObjectState::Pending);
+                    state.pending.push(obj.0.clone());
+                }
+            }
+            ObjectState::Pending | ObjectState::Persistent | ObjectState::Deleted => {}
+        }
+    }
+
+    fn mark_all_columns_changed<T: Model>(&self, obj: &Obj<T>) {
+        // An empty snapshot of the right shape: every column differs, so every column is written.
+        let mut blank = obj.get();
+        for i in 0..T::COLUMN_COUNT {
+            if i != T::PRIMARY_KEY {
+                let _ = crate::model::set_field(&mut blank, i, ValueRef::Null);
+            }
+        }
+        *obj.0.snapshot.borrow_mut() = Some(blank);
+        self.mark_changed(obj.0.clone());
+    }
+
+    pub(crate) fn mark_changed(&self, tracked: Rc<dyn AnyTracked>) {
+        self.changed.borrow_mut().push(tracked);
+    }
+
+    pub(crate) fn has_work(&self) -> bool {
+        let state = self.state.borrow();
+        !state.pending.is_empty() || !state.deleted.is_empty() || !self.changed.borrow().is_empty()
+    }
+
+    pub(crate) fn flush(&self) -> Result<()> {
+        if !self.has_work() {
+            return Ok(());
+        }
+        let mut state = self.state.try_borrow_mut().map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
+        let engine = state.engine.clone();
+        let mut conn = engine.connect();
+        state.begin(&mut conn)?;
+        let changed = std::mem::take(&mut *self.changed.borrow_mut());
+        let result = state.flush_work(&mut conn, self, changed);
+        if let Err(e) = result {
+            drop(conn);
+            drop(state);
+            let _ = self.end(false, true);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn rollback(&self) -> Result<()> {
+        self.end(false, true)
+    }
+
+    /// Ends the transaction (commit or not) and, when not committing, empties the session.
+    fn end(&self, commit: bool, revert: bool) -> Result<()> {
+        let mut state = self.state.try_borrow_mut().map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
+        let engine = state.engine.clone();
+        let result = {
+            let mut conn = engine.connect();
+            state.end_transaction(&mut conn, commit)
+        };
+        if !commit {
+            let changed = std::mem::take(&mut *self.changed.borrow_mut());
+            for obj in state.identity.values().chain(state.pending.iter()).chain(changed.iter()) {
+                obj.detach(revert);
+            }
+            state.identity.clear();
+            state.pending.clear();
+            state.deleted.clear();
+        }
+        result
+    }
+}
+
+impl Drop for SessionCell {
+    fn drop(&mut self) {
+        let state = self.state.get_mut();
+        if state.transaction != Transaction::None {
+            let engine = state.engine.clone();
+            let mut conn = engine.connect();
+            let _ = state.end_transaction(&mut conn, false);
+        }
+    }
+}
+
+impl SessionState {
+    fn begin(&mut self, conn: &mut Conn<'_>) -> Result<()> {
+        if self.transaction != Transaction::None {
+            return Ok(());
+        }
+        if conn.is_autocommit() {
+            conn.control("BEGIN")?;
+            self.transaction = Transaction::Owner;
+        } else {
+            let name = format!("session_{}", self.id);
+            conn.control(&format!("SAVEPOINT {name}"))?;
+            self.transaction = Transaction::Savepoint(name);
+        }
+        Ok(())
+    }
+
+    fn end_transaction(&mut self, conn: &mut Conn<'_>, commit: bool) -> Result<()> {
+        let transaction = std::mem::replace(&mut self.transaction, Transaction::None);
+        match (transaction, commit) {
+            (Transaction::None, _) => Ok(()),
+            // The owner may already have ended the connection's transaction: nothing left to do.
+            (_, _) if conn.is_autocommit() => Ok(()),
+            (Transaction::Owner, true) => conn.control("COMMIT"),
+            (Transaction::Owner, false) => conn.control("ROLLBACK"),
+            (Transaction::Savepoint(name), true) => conn.control(&format!("RELEASE SAVEPOINT {name}")),
+            (Transaction::Savepoint(name), false) => {
+                conn.control(&format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"))
+            }
+        }
+    }
+
+    fn flush_work(&mut self, conn: &mut Conn<'_>, cell: &SessionCell, changed: Vec<Rc<dyn AnyTracked>>) -> Result<()> {
+        crate::relationship::sync_before_flush(self, cell)?;
+        let pending = std::mem::take(&mut self.pending);
+        let deleted = std::mem::take(&mut self.deleted);
+        let writer = self.engine.writer();
+        let mut ctx = FlushContext { conn, writer, cache: &mut self.sql_cache };
+        let mut done = Vec::with_capacity(pending.len());
+        let mut outcome = Ok(());
+        for obj in crate::relationship::insert_order(&pending) {
+            if let Err(e) = obj.insert(&mut ctx) {
+                outcome = Err(e);
+                break;
+            }
+            done.push(obj.clone());
+        }
+        if outcome.is_ok() {
+            for obj in &changed {
+                if obj.state() == ObjectState::Persistent {
+                    if let Err(e) = obj.update(&mut ctx) {
+                        outcome = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
+        if outcome.is_ok() {
+            for obj in crate::relationship::delete_order(&deleted) {
+                if let Err(e) = obj.delete(&mut ctx) {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        if let Err(e) = outcome {
+            // Put the work back so the caller's rollback detaches every object it touched.
+            self.pending = pending;
+            self.deleted = deleted;
+            for obj in changed {
+                cell.mark_changed(obj);
+            }
+            return Err(e);
+        }
+        for obj in done {
+            obj.set_state(ObjectState::Persistent);
+            if let Some(key) = obj.key() {
+                self.identity.insert((obj.table_name(), key), obj);
+            }
+        }
+        for obj in deleted {
+            obj.set_state(ObjectState::Deleted);
+            if let Some(key) = obj.key() {
+                self.identity.remove(&(obj.table_name(), key));
+            }
+            obj.detach(false);
+            obj.set_state(ObjectState::Deleted);
+        }
+        Ok(())
+    }
+
+    /// The object already in the identity map for a row, if any.
+    pub(crate) fn lookup(&self, table: &'static str, key: &Key) -> Option<Rc<dyn AnyTracked>> {
+        self.identity.get(&(table, key.clone())).cloned()
+    }
+
+    pub(crate) fn pending(&self) -> &[Rc<dyn AnyTracked>] {
+        &self.pending
+    }
+
+    pub(crate) fn deleted(&self) -> &[Rc<dyn AnyTracked>] {
+        &self.deleted
+    }
+
+    pub(crate) fn push_deleted(&mut self, obj: Rc<dyn AnyTracked>) {
+        if !self.deleted.iter().any(|d| Rc::ptr_eq(d, &obj)) {
+            self.deleted.push(obj);
+        }
+    }
+
+    pub(crate) fn table_of(&self, name: &str) -> Option<Table> {
+        self.identity.values().find(|o| o.table_name() == name).map(|o| o.table())
+    }
+}
+
+/// Recovers the typed handle from the identity map's type-erased entry.
+pub(crate) fn downcast<T: Model>(obj: Rc<dyn AnyTracked>) -> Result<Obj<T>> {
+    obj.as_any().downcast::<Tracked<T>>().map(Obj).map_err(|_| {
+        Error::InvalidRequest(format!(
+            "this session holds {} rows of another model type with the same table name \
+             (was the model defined again? start a new Session)",
+            T::TABLE_NAME
+        ))
+    })
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cell.state.try_borrow() {
+            Ok(s) => write!(
+                f,
+                "Session({}, {} objects, {} pending, {} to delete)",
+                s.engine.url(),
+                s.identity.len(),
+                s.pending.len(),
+                s.deleted.len()
+            ),
+            Err(_) => f.write_str("Session(busy)"),
+        }
+    }
+}
