@@ -26,13 +26,20 @@ impl TableView {
             }
             html.push_str("</tr>\n");
         }
-        html.push_str(&format!("</tbody>\n</table>\n<p>{} row{}</p>", self.rows.len(), if self.rows.len() == 1 { "" } else { "s" }));
+        html.push_str(&format!(
+            "</tbody>\n</table>\n<p>{} row{}</p>",
+            self.rows.len(),
+            if self.rows.len() == 1 { "" } else { "s" }
+        ));
         html
     }
 
     /// evcxr's rich-output protocol: a notebook shows the HTML, a terminal the text.
     pub fn evcxr_display(&self) {
-        println!("EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT", self.to_html());
+        println!(
+            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
+            self.to_html()
+        );
         println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
     }
 }
@@ -50,7 +57,10 @@ impl fmt::Display for TableView {
 }
 
 fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn cell(value: &Value) -> String {
@@ -64,12 +74,18 @@ pub trait Tabulate {
 
 impl<T: Model> Tabulate for [Obj<T>] {
     fn to_table(&self) -> TableView {
-        let header = T::TABLE.columns.iter().map(|c| c.name.to_string()).collect();
+        let header = T::TABLE
+            .columns
+            .iter()
+            .map(|c| c.name.to_string())
+            .collect();
         let rows = self
             .iter()
             .map(|o| {
                 let v = o.borrow();
-                (0..T::COLUMN_COUNT).map(|i| cell(&v.column_value(i).to_owned())).collect()
+                (0..T::COLUMN_COUNT)
+                    .map(|i| cell(&v.column_value(i).to_owned()))
+                    .collect()
             })
             .collect();
         TableView { header, rows }
@@ -84,7 +100,14 @@ impl<T: Model> Tabulate for Vec<Obj<T>> {
 
 impl Tabulate for ResultSet {
     fn to_table(&self) -> TableView {
-        TableView { header: self.columns.clone(), rows: self.rows.iter().map(|r| r.iter().map(cell).collect()).collect() }
+        TableView {
+            header: self.columns.clone(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| r.iter().map(cell).collect())
+                .collect(),
+        }
     }
 }
 

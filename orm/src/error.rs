@@ -21,7 +21,12 @@ pub enum Error {
     /// The column does not exist (in the database or the model).
     NoSuchColumn { table: String, column: String },
     /// A value read from a column does not fit the model's field type.
-    WrongType { table: String, column: String, expected: String, found: String },
+    WrongType {
+        table: String,
+        column: String,
+        expected: String,
+        found: String,
+    },
     /// `one()` found no row.
     NoResultFound { query: String },
     /// `one()` or `one_or_none()` found more than one row.
@@ -31,7 +36,10 @@ pub enum Error {
     /// A migration problem (unknown revision, two heads, a failed step…).
     Migration(String),
     /// Any other error from the database, with the statement that caused it.
-    Database { message: String, sql: Option<String> },
+    Database {
+        message: String,
+        sql: Option<String>,
+    },
     /// A file could not be read or written.
     Io(String),
 }
@@ -104,12 +112,18 @@ impl Error {
         if let Some(rest) = message.strip_prefix("UNIQUE constraint failed: ") {
             let cols: Vec<&str> = rest.split(", ").collect();
             let table = cols[0].split('.').next().unwrap_or("?").to_string();
-            let columns = cols.iter().map(|c| c.rsplit('.').next().unwrap_or(c).to_string()).collect();
+            let columns = cols
+                .iter()
+                .map(|c| c.rsplit('.').next().unwrap_or(c).to_string())
+                .collect();
             return Error::UniqueViolation { table, columns };
         }
         if let Some(rest) = message.strip_prefix("NOT NULL constraint failed: ") {
             let (t, c) = rest.split_once('.').unwrap_or(("?", rest));
-            return Error::NotNullViolation { table: t.to_string(), column: c.to_string() };
+            return Error::NotNullViolation {
+                table: t.to_string(),
+                column: c.to_string(),
+            };
         }
         if message.starts_with("FOREIGN KEY constraint failed") {
             let detail = if sql.trim_start().starts_with("DELETE") {
@@ -117,18 +131,36 @@ impl Error {
             } else {
                 "the referenced row does not exist"
             };
-            return Error::ForeignKeyViolation { table: table_or(table), detail: detail.to_string() };
+            return Error::ForeignKeyViolation {
+                table: table_or(table),
+                detail: detail.to_string(),
+            };
         }
         if let Some(rest) = message.strip_prefix("CHECK constraint failed: ") {
-            return Error::ConstraintViolation { table: table_or(table), message: rest.to_string() };
+            return Error::ConstraintViolation {
+                table: table_or(table),
+                message: rest.to_string(),
+            };
         }
         if let Some(rest) = message.strip_prefix("no such table: ") {
-            return Error::NoSuchTable { table: rest.trim_start_matches("main.").to_string() };
+            return Error::NoSuchTable {
+                table: rest.trim_start_matches("main.").to_string(),
+            };
         }
         if let Some(rest) = message.strip_prefix("no such column: ") {
-            let (t, c) = rest.split_once('.').map_or((table_or(table), rest.to_string()), |(t, c)| (t.to_string(), c.to_string()));
-            return Error::NoSuchColumn { table: t, column: c };
+            let (t, c) = rest
+                .split_once('.')
+                .map_or((table_or(table), rest.to_string()), |(t, c)| {
+                    (t.to_string(), c.to_string())
+                });
+            return Error::NoSuchColumn {
+                table: t,
+                column: c,
+            };
         }
-        Error::Database { message, sql: Some(sql.to_string()) }
+        Error::Database {
+            message,
+            sql: Some(sql.to_string()),
+        }
     }
 }

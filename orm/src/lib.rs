@@ -47,13 +47,18 @@ mod value;
 
 pub use crate::core::{Column, Condition};
 pub use display::{TableView, Tabulate};
-pub use engine::{create_engine, create_engine_from_env, DatabaseUrl, Engine, ResultSet, RowAccess, RowReader};
+pub use engine::{
+    create_engine, create_engine_from_env, DatabaseUrl, Engine, ResultSet, RowAccess, RowReader,
+};
 pub use error::{Error, Result};
 pub use metadata::MetaData;
 pub use model::{IntoObj, Key, Model, Obj, ObjectState};
 pub use orm_macros::Model;
 pub use query::{select, select_values, Entities, Fetch, Models, Query};
-pub use relationship::{LoadOption, RelationshipInfo};
+pub use relationship::{
+    joinedload, selectinload, BelongsTo, Collection, HasMany, LoadOption, Loader, ManyToMany,
+    Relationship, RelationshipInfo,
+};
 pub use session::Session;
 pub use value::{kind, ColumnType, SqlType, TypeMismatch, Value, ValueRef};
 
@@ -61,9 +66,10 @@ pub use value::{kind, ColumnType, SqlType, TypeMismatch, Value, ValueRef};
 pub mod prelude {
     pub use crate::core::{and_, func, not_, or_, Column, Condition, SqlExpr};
     pub use crate::display::Tabulate;
+    pub use crate::relationship::{joinedload, selectinload};
     pub use crate::{
-        create_engine, create_engine_from_env, select, select_values, Engine, Error, MetaData, Model, Obj, Query,
-        Session,
+        create_engine, create_engine_from_env, select, select_values, Engine, Error, MetaData,
+        Model, Obj, Query, Session,
     };
     pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 }

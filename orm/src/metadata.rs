@@ -55,11 +55,14 @@ impl MetaData {
         let mut remaining: Vec<&Table> = self.tables.iter().collect();
         while !remaining.is_empty() {
             let ready = remaining.iter().position(|t| {
-                t.columns.iter().filter_map(|c| c.foreign_key.as_ref()).all(|fk| {
-                    fk.table == t.name
-                        || out.iter().any(|o| o.name == fk.table)
-                        || !remaining.iter().any(|r| r.name == fk.table)
-                })
+                t.columns
+                    .iter()
+                    .filter_map(|c| c.foreign_key.as_ref())
+                    .all(|fk| {
+                        fk.table == t.name
+                            || out.iter().any(|o| o.name == fk.table)
+                            || !remaining.iter().any(|r| r.name == fk.table)
+                    })
             });
             // A cycle of foreign keys: SQLite checks them at write time, so any order works.
             out.push(remaining.remove(ready.unwrap_or(0)));
@@ -71,7 +74,10 @@ impl MetaData {
     pub fn create_statements(&self) -> Vec<Statement> {
         let mut out = Vec::new();
         for table in self.sorted_tables() {
-            out.push(Statement::CreateTable { table: table.clone(), if_not_exists: true });
+            out.push(Statement::CreateTable {
+                table: table.clone(),
+                if_not_exists: true,
+            });
             for col in table.columns.iter().filter(|c| c.index) {
                 out.push(Statement::CreateIndex {
                     name: table.index_name(&col.name),
@@ -96,7 +102,10 @@ impl MetaData {
             .sorted_tables()
             .into_iter()
             .rev()
-            .map(|t| Statement::DropTable { name: t.name.to_string(), if_exists: true })
+            .map(|t| Statement::DropTable {
+                name: t.name.to_string(),
+                if_exists: true,
+            })
             .collect();
         engine.run_all(&stmts)
     }

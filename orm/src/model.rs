@@ -2,7 +2,7 @@
 
 use crate::core::Table;
 use crate::engine::RowReader;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::session::SessionCell;
 use crate::value::{Value, ValueRef};
 use std::any::Any;
@@ -237,7 +237,8 @@ impl<T: Model> IntoObj<T> for &Obj<T> {
 }
 
 /// The session's type-erased view of a tracked object, for the unit of work.
-pub(crate) trait AnyTracked {
+#[doc(hidden)]
+pub trait AnyTracked {
     fn table_name(&self) -> &'static str;
     fn state(&self) -> ObjectState;
     fn set_state(&self, state: ObjectState);
@@ -251,8 +252,12 @@ pub(crate) trait AnyTracked {
     fn delete(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()>;
     fn relations(&self) -> &RefCell<crate::relationship::Loaded>;
     fn column_value(&self, index: usize) -> Value;
-    fn set_column_value(&self, index: usize, value: ValueRef<'_>) -> Result<()>;
+    /// Sets one column; with `track`, the change is written at flush like a `borrow_mut` change.
+    /// Returns whether the object just started being tracked (the caller registers it).
+    fn set_column_value(&self, index: usize, value: ValueRef<'_>, track: bool) -> Result<bool>;
     fn table(&self) -> Table;
+    fn primary_key_index(&self) -> usize;
+    fn relationships(&self) -> Vec<crate::relationship::RelationshipInfo>;
 }
 
 impl<T: Model> AnyTracked for Tracked<T> {
@@ -302,18 +307,51 @@ impl<T: Model> AnyTracked for Tracked<T> {
     fn column_value(&self, index: usize) -> Value {
         self.value.borrow().column_value(index).to_owned()
     }
-    fn set_column_value(&self, index: usize, value: ValueRef<'_>) -> Result<()> {
-        set_field::<T>(&mut self.value.borrow_mut(), index, value)
+    fn set_column_value(&self, index: usize, value: ValueRef<'_>, track: bool) -> Result<bool> {
+        if self.value.borrow().column_value(index) == value {
+            return Ok(false);
+        }
+        let mut value_mut = self.value.try_borrow_mut().map_err(|_| {
+            Error::InvalidRequest(format!(
+                "a {} object is borrowed elsewhere while its foreign key is set",
+                T::TABLE_NAME
+            ))
+        })?;
+        let mut started = false;
+        if track && self.state.get() == ObjectState::Persistent && self.snapshot.borrow().is_none()
+        {
+            *self.snapshot.borrow_mut() = Some(value_mut.clone());
+            started = true;
+        }
+        set_field::<T>(&mut value_mut, index, value).map_err(|e| match e {
+            Error::WrongType { table, column, .. } if value == ValueRef::Null => {
+                Error::NotNullViolation { table, column }
+            }
+            other => other,
+        })?;
+        Ok(started)
     }
     fn table(&self) -> Table {
         T::TABLE
+    }
+    fn primary_key_index(&self) -> usize {
+        T::PRIMARY_KEY
+    }
+    fn relationships(&self) -> Vec<crate::relationship::RelationshipInfo> {
+        T::relationships()
     }
 }
 
 /// Sets one column of a model by rebuilding it from its own values with one value replaced.
 pub(crate) fn set_field<T: Model>(target: &mut T, index: usize, value: ValueRef<'_>) -> Result<()> {
     let values: Vec<Value> = (0..T::COLUMN_COUNT)
-        .map(|i| if i == index { value.to_owned() } else { target.column_value(i).to_owned() })
+        .map(|i| {
+            if i == index {
+                value.to_owned()
+            } else {
+                target.column_value(i).to_owned()
+            }
+        })
         .collect();
     let row = ValuesRow(&values);
     let mut reader = RowReader::new(&row);

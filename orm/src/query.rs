@@ -2,8 +2,11 @@
 //! compiles down to a Core `Select`.
 
 use crate::core::expr::BinOp;
-use crate::core::{Condition, Expr, FromItem, IntoOrderBy, Join, JoinKind, Select, SelectItem, SqlExpr, Statement, Table, TypedExpr};
-use crate::core::{Column, SqliteWriter, SqlWriter};
+use crate::core::{Column, SqlWriter, SqliteWriter};
+use crate::core::{
+    Condition, Expr, FromItem, IntoOrderBy, Join, JoinKind, Select, SelectItem, SqlExpr, Statement,
+    Table, TypedExpr,
+};
 use crate::engine::RowReader;
 use crate::error::{Error, Result};
 use crate::model::{Key, Model, Obj};
@@ -19,6 +22,10 @@ use std::rc::Weak;
 pub struct LoadContext<'s> {
     pub(crate) state: Option<&'s mut SessionState>,
     pub(crate) session: Weak<SessionCell>,
+    /// The model decoded last in this row: the parent of joined-loaded relationships.
+    pub(crate) last_decoded: Option<std::rc::Rc<dyn crate::model::AnyTracked>>,
+    /// Collections already reset by this query's joined loading.
+    pub(crate) initialized: rustc_hash::FxHashSet<(usize, &'static str)>,
 }
 
 /// Something a query can fetch: a model (as `Obj<T>`), a column or expression (as its Rust
@@ -35,12 +42,24 @@ pub trait Fetch: Clone + 'static {
     fn single_entity(&self) -> bool {
         false
     }
+    /// Drops repeated rows of the same object (joined rows repeat the parent).
+    fn unique(&self, rows: Vec<Self::Output>) -> Vec<Self::Output> {
+        rows
+    }
     /// Runs eager loads on what was fetched (`options(selectinload(…))`).
-    fn eager_load(&self, _session: &Session, _rows: &[Self::Output], loads: &[LoadOption]) -> Result<()> {
+    fn eager_load(
+        &self,
+        _session: &Session,
+        _rows: &[Self::Output],
+        _stmt: &Select,
+        loads: &[LoadOption],
+    ) -> Result<()> {
         if loads.is_empty() {
             Ok(())
         } else {
-            Err(Error::InvalidRequest("eager loading options apply to queries of one model".into()))
+            Err(Error::InvalidRequest(
+                "eager loading options apply to queries of one model".into(),
+            ))
         }
     }
 }
@@ -66,12 +85,18 @@ impl<T> Clone for Models<T> {
 
 pub(crate) fn model_columns<T: Model>(out: &mut Vec<SelectItem>) {
     for c in T::TABLE.columns.iter() {
-        out.push(SelectItem { expr: Expr::column(T::TABLE_NAME, c.name.clone()), alias: None });
+        out.push(SelectItem {
+            expr: Expr::column(T::TABLE_NAME, c.name.clone()),
+            alias: None,
+        });
     }
 }
 
 /// Decodes one model from the row, reusing the identity map's object when the row is known.
-pub(crate) fn decode_model<T: Model>(ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Obj<T>> {
+pub(crate) fn decode_model<T: Model>(
+    ctx: &mut LoadContext<'_>,
+    row: &mut RowReader<'_>,
+) -> Result<Obj<T>> {
     let Some(state) = ctx.state.as_deref_mut() else {
         return Err(Error::InvalidRequest(
             "this query is not bound to a session: run it with session.scalars(query)".into(),
@@ -81,13 +106,16 @@ pub(crate) fn decode_model<T: Model>(ctx: &mut LoadContext<'_>, row: &mut RowRea
     if let Some(key) = &key {
         if let Some(existing) = state.lookup(T::TABLE_NAME, key) {
             row.skip(T::COLUMN_COUNT);
-            return downcast::<T>(existing);
+            let obj = downcast::<T>(existing)?;
+            ctx.last_decoded = Some(obj.0.clone());
+            return Ok(obj);
         }
     }
     let obj = Obj::persistent(T::from_row(row)?, ctx.session.clone());
     if let Some(key) = key {
         state.identity.insert((T::TABLE_NAME, key), obj.0.clone());
     }
+    ctx.last_decoded = Some(obj.0.clone());
     Ok(obj)
 }
 
@@ -108,8 +136,20 @@ impl<T: Model> Fetch for Models<T> {
     fn single_entity(&self) -> bool {
         true
     }
-    fn eager_load(&self, session: &Session, rows: &[Obj<T>], loads: &[LoadOption]) -> Result<()> {
-        crate::relationship::eager_load::<T>(session, rows, loads)
+    fn unique(&self, rows: Vec<Obj<T>>) -> Vec<Obj<T>> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        rows.into_iter()
+            .filter(|o| seen.insert(std::rc::Rc::as_ptr(&o.0)))
+            .collect()
+    }
+    fn eager_load(
+        &self,
+        session: &Session,
+        rows: &[Obj<T>],
+        stmt: &Select,
+        loads: &[LoadOption],
+    ) -> Result<()> {
+        crate::relationship::eager_load::<T>(session, rows, stmt, loads)
     }
 }
 
@@ -161,7 +201,9 @@ fn expr_tables(expr: &Expr, out: &mut Vec<Cow<'static, str>>) {
             expr_tables(left, out);
             expr_tables(right, out);
         }
-        Expr::Function { args, .. } | Expr::And(args) | Expr::Or(args) => args.iter().for_each(|a| expr_tables(a, out)),
+        Expr::Function { args, .. } | Expr::And(args) | Expr::Or(args) => {
+            args.iter().for_each(|a| expr_tables(a, out))
+        }
         Expr::Not(e) | Expr::IsNull { expr: e, .. } => expr_tables(e, out),
         _ => {}
     }
@@ -170,7 +212,10 @@ fn expr_tables(expr: &Expr, out: &mut Vec<Cow<'static, str>>) {
 impl<M: Model, T: SqlType> Fetch for Column<M, T> {
     type Output = T;
     fn columns(&self, out: &mut Vec<SelectItem>) {
-        out.push(SelectItem { expr: self.expr(), alias: None });
+        out.push(SelectItem {
+            expr: self.expr(),
+            alias: None,
+        });
     }
     fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
         out.push(Cow::Borrowed(self.table));
@@ -186,7 +231,10 @@ impl<M: Model, T: SqlType> Fetch for Column<M, T> {
 impl<T: SqlType> Fetch for TypedExpr<T> {
     type Output = T;
     fn columns(&self, out: &mut Vec<SelectItem>) {
-        out.push(SelectItem { expr: self.expr.clone(), alias: None });
+        out.push(SelectItem {
+            expr: self.expr.clone(),
+            alias: None,
+        });
     }
     fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
         expr_tables(&self.expr, out);
@@ -281,7 +329,15 @@ pub fn select_values<F: Fetch>(columns: F) -> Query<F> {
 
 impl<F: Fetch> Query<F> {
     pub fn new(fetch: F) -> Self {
-        Query { session: None, select: Select::default(), fetch, joined: Vec::new(), from_models: Vec::new(), error: None, loads: Vec::new() }
+        Query {
+            session: None,
+            select: Select::default(),
+            fetch,
+            joined: Vec::new(),
+            from_models: Vec::new(),
+            error: None,
+            loads: Vec::new(),
+        }
     }
 
     /// Attaches the query to a session (what `session.query` does).
@@ -311,20 +367,32 @@ impl<F: Fetch> Query<F> {
                 let value = value.into();
                 let col = Expr::column(t.name.clone(), Cow::Owned(column.to_string()));
                 self.select.add_filter(if value.is_null() {
-                    Expr::IsNull { expr: Box::new(col), negated: false }
+                    Expr::IsNull {
+                        expr: Box::new(col),
+                        negated: false,
+                    }
                 } else {
-                    Expr::Binary { left: Box::new(col), op: BinOp::Eq, right: Box::new(Expr::Value(value)) }
+                    Expr::Binary {
+                        left: Box::new(col),
+                        op: BinOp::Eq,
+                        right: Box::new(Expr::Value(value)),
+                    }
                 });
             }
             Some(t) => {
                 let known: Vec<&str> = t.columns.iter().map(|c| c.name.as_ref()).collect();
                 self.error.get_or_insert(Error::NoSuchColumn {
                     table: t.name.to_string(),
-                    column: format!("{column} (filter_by; the columns are: {})", known.join(", ")),
+                    column: format!(
+                        "{column} (filter_by; the columns are: {})",
+                        known.join(", ")
+                    ),
                 });
             }
             None => {
-                self.error.get_or_insert(Error::InvalidRequest("filter_by needs a query of a model".into()));
+                self.error.get_or_insert(Error::InvalidRequest(
+                    "filter_by needs a query of a model".into(),
+                ));
             }
         }
         self
@@ -393,7 +461,11 @@ impl<F: Fetch> Query<F> {
                 }
             }
         };
-        self.select.joins.push(Join { kind, table: target.name.clone(), on });
+        self.select.joins.push(Join {
+            kind,
+            table: target.name.clone(),
+            on,
+        });
         self.joined.push(target);
         self
     }
@@ -439,7 +511,9 @@ impl<F: Fetch> Query<F> {
 
     /// The SQL this query runs (parameters as `?`).
     pub fn to_sql(&self) -> String {
-        self.writer().compile(&Statement::Select(self.statement())).sql
+        self.writer()
+            .compile(&Statement::Select(self.statement()))
+            .sql
     }
 
     fn writer(&self) -> &'static dyn SqlWriter {
@@ -454,7 +528,9 @@ impl<F: Fetch> Query<F> {
             return Err(e.clone());
         }
         self.session.as_ref().ok_or_else(|| {
-            Error::InvalidRequest("this query is not bound to a session: run it with session.scalars(query)".into())
+            Error::InvalidRequest(
+                "this query is not bound to a session: run it with session.scalars(query)".into(),
+            )
         })
     }
 
@@ -464,33 +540,39 @@ impl<F: Fetch> Query<F> {
         session.autoflush()?;
         let stmt = self.statement();
         let mut rows = run_select(session, &stmt, |ctx, row| {
+            ctx.last_decoded = None;
             let out = self.fetch.decode(ctx, row)?;
-            crate::relationship::decode_joined_loads(ctx, row, &self.loads)?;
+            crate::relationship::decode_joined_loads(ctx, row, &self.select, &self.loads)?;
             Ok(out)
         })?;
-        if self.fetch.single_entity() && (!self.select.joins.is_empty() || !self.loads.is_empty()) {
-            rows = crate::relationship::unique_rows(rows);
+        if self.fetch.single_entity() && !stmt.joins.is_empty() {
+            rows = self.fetch.unique(rows);
         }
-        self.fetch.eager_load(session, &rows, &self.loads)?;
+        self.fetch
+            .eager_load(session, &rows, &self.select, &self.loads)?;
         Ok(rows)
     }
 
     /// The first row, or `None`.
     pub fn first(&self) -> Result<Option<F::Output>> {
-        let limited = if self.loads.iter().any(LoadOption::is_joined) { self.clone() } else { self.clone().limit(1) };
-        Ok(limited.all()?.into_iter().next())
+        Ok(self.clone().limit(1).all()?.into_iter().next())
     }
 
     /// Exactly one row, or an error that says whether there were none or several.
     pub fn one(&self) -> Result<F::Output> {
-        self.one_or_none()?.ok_or_else(|| Error::NoResultFound { query: self.to_sql() })
+        self.one_or_none()?.ok_or_else(|| Error::NoResultFound {
+            query: self.to_sql(),
+        })
     }
 
     /// At most one row.
     pub fn one_or_none(&self) -> Result<Option<F::Output>> {
         let mut rows = self.all()?;
         if rows.len() > 1 {
-            return Err(Error::MultipleResultsFound { count: rows.len(), query: self.to_sql() });
+            return Err(Error::MultipleResultsFound {
+                count: rows.len(),
+                query: self.to_sql(),
+            });
         }
         Ok(rows.pop())
     }
@@ -498,7 +580,9 @@ impl<F: Fetch> Query<F> {
     /// The first column of the first row: `query_values(func::avg(User::age)).scalar()`.
     /// Aggregates always give a row; a query with no rows is an error.
     pub fn scalar(&self) -> Result<F::Output> {
-        self.first()?.ok_or_else(|| Error::NoResultFound { query: self.to_sql() })
+        self.first()?.ok_or_else(|| Error::NoResultFound {
+            query: self.to_sql(),
+        })
     }
 
     /// How many rows the query gives (`SELECT count(*) FROM (…)`).
@@ -508,11 +592,23 @@ impl<F: Fetch> Query<F> {
         let mut inner = self.statement();
         inner.order_by.clear();
         let stmt = Select {
-            columns: vec![SelectItem { expr: Expr::Function { name: "count", args: vec![Expr::Star], distinct: false }, alias: None }],
-            from: vec![FromItem::Subquery { select: Box::new(inner), alias: "anon_1".into() }],
+            columns: vec![SelectItem {
+                expr: Expr::Function {
+                    name: "count",
+                    args: vec![Expr::Star],
+                    distinct: false,
+                },
+                alias: None,
+            }],
+            from: vec![FromItem::Subquery {
+                select: Box::new(inner),
+                alias: "anon_1".into(),
+            }],
             ..Select::default()
         };
-        let rows = run_select(session, &stmt, |_, row| row.read::<i64>("(count)", "count(*)"))?;
+        let rows = run_select(session, &stmt, |_, row| {
+            row.read::<i64>("(count)", "count(*)")
+        })?;
         Ok(rows.into_iter().next().unwrap_or(0))
     }
 
@@ -523,10 +619,15 @@ impl<F: Fetch> Query<F> {
         let mut inner = self.statement();
         inner.order_by.clear();
         let stmt = Select {
-            columns: vec![SelectItem { expr: Expr::Exists(Box::new(inner)), alias: None }],
+            columns: vec![SelectItem {
+                expr: Expr::Exists(Box::new(inner)),
+                alias: None,
+            }],
             ..Select::default()
         };
-        let rows = run_select(session, &stmt, |_, row| row.read::<bool>("(exists)", "exists"))?;
+        let rows = run_select(session, &stmt, |_, row| {
+            row.read::<bool>("(exists)", "exists")
+        })?;
         Ok(rows.into_iter().next().unwrap_or(false))
     }
 }
@@ -541,7 +642,12 @@ pub(crate) fn run_select<R>(
     let engine = state.engine.clone();
     let compiled = engine.writer().compile(&Statement::Select(stmt.clone()));
     let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
-    let mut ctx = LoadContext { state: Some(&mut state), session: session.cell.weak_self.clone() };
+    let mut ctx = LoadContext {
+        state: Some(&mut state),
+        session: session.cell.weak_self.clone(),
+        last_decoded: None,
+        initialized: Default::default(),
+    };
     let mut out = Vec::new();
     let mut conn = engine.connect();
     conn.query(&compiled.sql, &params, |row| {
@@ -553,7 +659,10 @@ pub(crate) fn run_select<R>(
 
 /// `child.fk = parent.key` for the first foreign key between `target` and a known table.
 pub(crate) fn foreign_key_condition(known: &[Table], target: &Table) -> Option<Expr> {
-    let eq = |lt: &Cow<'static, str>, lc: &Cow<'static, str>, rt: &Cow<'static, str>, rc: &Cow<'static, str>| Expr::Binary {
+    let eq = |lt: &Cow<'static, str>,
+              lc: &Cow<'static, str>,
+              rt: &Cow<'static, str>,
+              rc: &Cow<'static, str>| Expr::Binary {
         left: Box::new(Expr::column(lt.clone(), lc.clone())),
         op: BinOp::Eq,
         right: Box::new(Expr::column(rt.clone(), rc.clone())),

@@ -1,43 +1,1045 @@
-//! Relationships between models: navigation, loading strategies, cascades and flush ordering.
+//! Relationships between models (the lesson's `User.posts`, `Post.author`, `Student.courses`):
+//! navigation, lazy / joined / select-in loading, back-population, cascades, flush ordering.
+//!
+//! A relationship is a constant on the model, declared on the struct:
+//!
+//! ```
+//! use orm::prelude::*;
+//! #[derive(Model, Clone, Default)]
+//! #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id", back_populates = "author"))]
+//! pub struct User { #[orm(primary_key)] pub id: i64, pub name: String }
+//!
+//! #[derive(Model, Clone, Default)]
+//! #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id", back_populates = "posts"))]
+//! pub struct Post {
+//!     #[orm(primary_key)] pub id: i64,
+//!     pub title: String,
+//!     #[orm(foreign_key = "users.id")] pub user_id: Option<i64>,
+//! }
+//!
+//! let engine = create_engine("sqlite:///:memory:")?;
+//! MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+//! let session = Session::new(&engine);
+//! let alice = session.add(User { name: "Alice".into(), ..Default::default() });
+//! alice.append(User::posts, Post { title: "Hello".into(), ..Default::default() })?;
+//! session.commit()?;                       // INSERT user, then the post with user_id set
+//! let post = session.query::<Post>().one()?;
+//! assert_eq!(post.related(Post::author)?.unwrap().borrow().name, "Alice");
+//! assert_eq!(alice.related(User::posts)?.len(), 1);
+//! # Ok::<(), orm::Error>(())
+//! ```
 
-use crate::core::{Select, Table};
-use crate::error::Result;
-use crate::model::{AnyTracked, Model, Obj};
-use crate::query::LoadContext;
-use crate::session::{Session, SessionCell, SessionState};
+use crate::core::expr::BinOp;
+use crate::core::{Expr, FromItem, Join, JoinKind, Select, SelectItem, Table};
 use crate::engine::RowReader;
+use crate::error::{Error, Result};
+use crate::model::{AnyTracked, IntoObj, Model, Obj, ObjectState};
+use crate::query::{decode_model, model_columns, run_select, LoadContext, Models, Query};
+use crate::session::{downcast, Session, SessionCell, SessionState};
+use crate::value::{Value, ValueRef};
+use rustc_hash::FxHashMap;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 use std::rc::Rc;
 
-/// A relationship as declared on a model.
-#[derive(Debug, Clone)]
-pub struct RelationshipInfo {
-    pub name: &'static str,
-    pub target: &'static str,
+/// `parent has many children`: the children's `foreign_key` column points at the parent's key.
+pub struct HasMany<P, C> {
+    name: &'static str,
+    foreign_key: &'static str,
+    back_populates: Option<&'static str>,
+    cascade: Option<&'static str>,
+    _types: PhantomData<fn() -> (P, C)>,
+}
+
+/// `child belongs to parent`: this model's `foreign_key` column points at the parent's key.
+pub struct BelongsTo<C, P> {
+    name: &'static str,
+    foreign_key: &'static str,
+    back_populates: Option<&'static str>,
+    _types: PhantomData<fn() -> (C, P)>,
+}
+
+/// Many-to-many through an association table with a `local` and a `remote` column.
+pub struct ManyToMany<A, B> {
+    name: &'static str,
+    secondary: &'static str,
+    local: &'static str,
+    remote: &'static str,
+    back_populates: Option<&'static str>,
+    _types: PhantomData<fn() -> (A, B)>,
+}
+
+impl<P, C> HasMany<P, C> {
+    pub const fn new(
+        name: &'static str,
+        foreign_key: &'static str,
+        back_populates: Option<&'static str>,
+        cascade: Option<&'static str>,
+    ) -> Self {
+        HasMany {
+            name,
+            foreign_key,
+            back_populates,
+            cascade,
+            _types: PhantomData,
+        }
+    }
+}
+impl<C, P> BelongsTo<C, P> {
+    pub const fn new(
+        name: &'static str,
+        foreign_key: &'static str,
+        back_populates: Option<&'static str>,
+    ) -> Self {
+        BelongsTo {
+            name,
+            foreign_key,
+            back_populates,
+            _types: PhantomData,
+        }
+    }
+}
+impl<A, B> ManyToMany<A, B> {
+    pub const fn new(
+        name: &'static str,
+        secondary: &'static str,
+        local: &'static str,
+        remote: &'static str,
+        back_populates: Option<&'static str>,
+    ) -> Self {
+        ManyToMany {
+            name,
+            secondary,
+            local,
+            remote,
+            back_populates,
+            _types: PhantomData,
+        }
+    }
+
+    /// The association table, for `MetaData::add_table` (the lesson's `student_courses`).
+    pub fn secondary_table(&self) -> Table
+    where
+        A: Model,
+        B: Model,
+    {
+        let (a, b) = (A::TABLE, B::TABLE);
+        let a_pk = &a.columns[A::PRIMARY_KEY];
+        let b_pk = &b.columns[B::PRIMARY_KEY];
+        Table::new(self.secondary)
+            .column(
+                crate::core::ColumnDef::new(self.local, a_pk.ty)
+                    .not_null()
+                    .references(A::TABLE_NAME, a_pk.name.clone()),
+            )
+            .column(
+                crate::core::ColumnDef::new(self.remote, b_pk.ty)
+                    .not_null()
+                    .references(B::TABLE_NAME, b_pk.name.clone()),
+            )
+    }
+}
+
+macro_rules! copy_clone {
+    ($($ty:ident),*) => {$(
+        impl<X, Y> Clone for $ty<X, Y> {
+            fn clone(&self) -> Self { *self }
+        }
+        impl<X, Y> Copy for $ty<X, Y> {}
+    )*};
+}
+copy_clone!(HasMany, BelongsTo, ManyToMany);
+
+/// A relationship from model `P`: what navigating it yields, and how to load it.
+pub trait Relationship<P: Model>: Copy + 'static {
+    type Target: Model;
+    /// `Vec<Obj<…>>` for collections, `Option<Obj<…>>` for a parent.
+    type Output;
+    fn name(&self) -> &'static str;
+    fn cascade(&self) -> Option<&'static str> {
+        None
+    }
+    /// Loads the related objects of one parent (a lazy load: one statement).
+    fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<Self::Target>>>;
+    fn output(items: Vec<Obj<Self::Target>>) -> Self::Output;
+    /// The type-erased loader used by `joinedload` / `selectinload` and cascades.
+    fn loader(&self) -> Rc<dyn Loader>;
+}
+
+/// Relationships holding many objects: `append` and `remove` work on them.
+pub trait Collection<P: Model>: Relationship<P> {
+    #[doc(hidden)]
+    fn link(
+        &self,
+        session: &Session,
+        parent: &Obj<P>,
+        child: &Obj<Self::Target>,
+        add: bool,
+    ) -> Result<()>;
+}
+
+fn column_index(table: &Table, column: &str) -> Option<usize> {
+    table.columns.iter().position(|c| c.name == column)
+}
+
+/// Finds the foreign key column, or says which model lacks it (the misuse error at first use).
+fn require_column<M: Model>(relationship: &str, owner: &str, column: &str) -> Result<usize> {
+    column_index(&M::TABLE, column).ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "relationship {owner}.{relationship}: model of table {} has no column `{column}`; declare it with \
+             #[orm(foreign_key = \"{owner}.<key>\")] or fix the relationship's foreign_key",
+            M::TABLE_NAME
+        ))
+    })
+}
+
+fn key_value<M: Model>(obj: &Obj<M>) -> Value {
+    obj.primary_key()
+}
+
+fn eq(left: Expr, right: Expr) -> Expr {
+    Expr::Binary {
+        left: Box::new(left),
+        op: BinOp::Eq,
+        right: Box::new(right),
+    }
+}
+
+fn in_list(column: Expr, values: Vec<Value>) -> Expr {
+    Expr::InList {
+        expr: Box::new(column),
+        list: values.into_iter().map(Expr::Value).collect(),
+        negated: false,
+    }
+}
+
+fn pk_expr<M: Model>() -> Expr {
+    Expr::column(M::TABLE_NAME, M::TABLE.columns[M::PRIMARY_KEY].name.clone())
+}
+
+fn session_of<T: Model>(obj: &Obj<T>, what: &str) -> Result<Session> {
+    obj.session().map(|cell| Session { cell }).ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "this {} object is not in a session ({:?}): cannot {what}; add it to a session or query it again",
+            T::TABLE_NAME,
+            obj.state()
+        ))
+    })
+}
+
+impl<P: Model, C: Model> Relationship<P> for HasMany<P, C> {
+    type Target = C;
+    type Output = Vec<Obj<C>>;
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn cascade(&self) -> Option<&'static str> {
+        self.cascade
+    }
+    fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<C>>> {
+        require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        let mut query = Query::new(Models::<C>::new()).bind(session);
+        query.select.add_filter(eq(
+            Expr::column(C::TABLE_NAME, self.foreign_key),
+            Expr::Value(key_value(parent)),
+        ));
+        query.all()
+    }
+    fn output(items: Vec<Obj<C>>) -> Vec<Obj<C>> {
+        items
+    }
+    fn loader(&self) -> Rc<dyn Loader> {
+        Rc::new(*self)
+    }
+}
+
+impl<C: Model, P: Model> Relationship<C> for BelongsTo<C, P> {
+    type Target = P;
+    type Output = Option<Obj<P>>;
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn fetch(&self, session: &Session, child: &Obj<C>) -> Result<Vec<Obj<P>>> {
+        let fk = require_column::<C>(self.name, C::TABLE_NAME, self.foreign_key)?;
+        let key = crate::model::Key::from_value_ref(child.borrow().column_value(fk));
+        match key {
+            // Many-to-one goes through `get`: no statement when the parent is already loaded.
+            Some(key) => Ok(session.get::<P>(key)?.into_iter().collect()),
+            None => Ok(Vec::new()),
+        }
+    }
+    fn output(items: Vec<Obj<P>>) -> Option<Obj<P>> {
+        items.into_iter().next()
+    }
+    fn loader(&self) -> Rc<dyn Loader> {
+        Rc::new(*self)
+    }
+}
+
+impl<A: Model, B: Model> ManyToMany<A, B> {
+    fn join(&self) -> Join {
+        Join {
+            kind: JoinKind::Inner,
+            table: Cow::Borrowed(self.secondary),
+            on: eq(Expr::column(self.secondary, self.remote), pk_expr::<B>()),
+        }
+    }
+}
+
+impl<A: Model, B: Model> Relationship<A> for ManyToMany<A, B> {
+    type Target = B;
+    type Output = Vec<Obj<B>>;
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn fetch(&self, session: &Session, parent: &Obj<A>) -> Result<Vec<Obj<B>>> {
+        let mut query = Query::new(Models::<B>::new()).bind(session);
+        query.select.joins.push(self.join());
+        query.select.add_filter(eq(
+            Expr::column(self.secondary, self.local),
+            Expr::Value(key_value(parent)),
+        ));
+        query.all()
+    }
+    fn output(items: Vec<Obj<B>>) -> Vec<Obj<B>> {
+        items
+    }
+    fn loader(&self) -> Rc<dyn Loader> {
+        Rc::new(*self)
+    }
+}
+
+impl<P: Model, C: Model> Collection<P> for HasMany<P, C> {
+    fn link(&self, session: &Session, parent: &Obj<P>, child: &Obj<C>, add: bool) -> Result<()> {
+        let fk = require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
+        let child_rc: Rc<dyn AnyTracked> = child.0.clone();
+        update_cached(&parent_rc, self.name, &child_rc, add);
+        if let Some(back) = self.back_populates {
+            let old = child.0.relations.borrow_mut().cache.insert(
+                back,
+                if add {
+                    vec![parent_rc.clone()]
+                } else {
+                    Vec::new()
+                },
+            );
+            // Moving a child: the old parent's loaded collection no longer holds it.
+            for previous in old
+                .into_iter()
+                .flatten()
+                .filter(|p| !Rc::ptr_eq(p, &parent_rc))
+            {
+                update_cached(&previous, self.name, &child_rc, false);
+            }
+        }
+        let mut state = session.state()?;
+        if !add
+            && self.cascade.is_some_and(|c| c.contains("delete-orphan"))
+            && child.state() == ObjectState::Persistent
+        {
+            // An orphan is deleted, not unlinked: its key may not even allow NULL.
+            state.push_deleted(child_rc);
+        } else {
+            state.links.push(Link {
+                child: child_rc,
+                column: fk,
+                parent: add.then_some(parent_rc),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<A: Model, B: Model> Collection<A> for ManyToMany<A, B> {
+    fn link(&self, session: &Session, parent: &Obj<A>, child: &Obj<B>, add: bool) -> Result<()> {
+        let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
+        let child_rc: Rc<dyn AnyTracked> = child.0.clone();
+        update_cached(&parent_rc, self.name, &child_rc, add);
+        if let Some(back) = self.back_populates {
+            update_cached(&child_rc, back, &parent_rc, add);
+        }
+        session.state()?.associations.push(Association {
+            table: self.secondary,
+            local: self.local,
+            remote: self.remote,
+            left: parent_rc,
+            right: child_rc,
+            add,
+        });
+        Ok(())
+    }
+}
+
+/// Adds to or removes from a collection, if it was loaded; an unloaded one loads fresh later.
+fn update_cached(
+    owner: &Rc<dyn AnyTracked>,
+    name: &'static str,
+    item: &Rc<dyn AnyTracked>,
+    add: bool,
+) {
+    let mut rel = owner.relations().borrow_mut();
+    if let Some(items) = rel.cache.get_mut(name) {
+        items.retain(|i| !Rc::ptr_eq(i, item));
+        if add {
+            items.push(item.clone());
+        }
+    }
+}
+
+impl<T: Model> Obj<T> {
+    /// Navigates a relationship: `user.related(User::posts)?`, `post.related(Post::author)?`.
+    /// Loaded once (lazily, or eagerly by the query's `options`), then served from the object.
+    pub fn related<R: Relationship<T>>(&self, relationship: R) -> Result<R::Output> {
+        if let Some(items) = self.0.relations.borrow().cache.get(relationship.name()) {
+            let typed = items
+                .iter()
+                .map(|i| downcast::<R::Target>(i.clone()))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(R::output(typed));
+        }
+        let session = session_of(self, &format!("load {}", relationship.name()))?;
+        session.autoflush()?;
+        let items = relationship.fetch(&session, self)?;
+        let erased = items
+            .iter()
+            .map(|i| i.0.clone() as Rc<dyn AnyTracked>)
+            .collect();
+        self.0
+            .relations
+            .borrow_mut()
+            .cache
+            .insert(relationship.name(), erased);
+        Ok(R::output(items))
+    }
+
+    /// Adds an object to a collection (`user.posts.append(post)`): its foreign key, or the
+    /// association row, is written at the next flush. A new object joins the session.
+    pub fn append<R: Collection<T>>(
+        &self,
+        relationship: R,
+        item: impl IntoObj<R::Target>,
+    ) -> Result<Obj<R::Target>> {
+        let session = session_of(self, &format!("append to {}", relationship.name()))?;
+        let item = session.add(item);
+        relationship.link(&session, self, &item, true)?;
+        Ok(item)
+    }
+
+    /// Removes an object from a collection: clears its foreign key (or deletes it with a
+    /// `delete-orphan` cascade), or deletes the association row.
+    pub fn remove<R: Collection<T>>(&self, relationship: R, item: &Obj<R::Target>) -> Result<()> {
+        let session = session_of(self, &format!("remove from {}", relationship.name()))?;
+        relationship.link(&session, self, item, false)
+    }
+
+    /// Sets or clears a parent (`post.author = user`).
+    pub fn set_related<P: Model>(
+        &self,
+        relationship: BelongsTo<T, P>,
+        parent: Option<&Obj<P>>,
+    ) -> Result<()> {
+        let session = session_of(self, &format!("set {}", relationship.name))?;
+        let fk = require_column::<T>(relationship.name, T::TABLE_NAME, relationship.foreign_key)?;
+        let me: Rc<dyn AnyTracked> = self.0.clone();
+        let old = self
+            .0
+            .relations
+            .borrow()
+            .cache
+            .get(relationship.name)
+            .and_then(|v| v.first().cloned());
+        if let (Some(old), Some(back)) = (&old, relationship.back_populates) {
+            update_cached(old, back, &me, false);
+        }
+        let parent_rc = parent.map(|p| {
+            let p = session.add(p);
+            p.0 as Rc<dyn AnyTracked>
+        });
+        if let (Some(p), Some(back)) = (&parent_rc, relationship.back_populates) {
+            update_cached(p, back, &me, true);
+        }
+        self.0
+            .relations
+            .borrow_mut()
+            .cache
+            .insert(relationship.name, parent_rc.iter().cloned().collect());
+        session.state()?.links.push(Link {
+            child: me,
+            column: fk,
+            parent: parent_rc,
+        });
+        Ok(())
+    }
 }
 
 /// Related objects loaded for one object, by relationship name.
 #[derive(Default)]
-pub(crate) struct Loaded {}
-
-impl Loaded {
-    pub(crate) fn clear(&mut self) {}
+#[doc(hidden)]
+pub struct Loaded {
+    cache: FxHashMap<&'static str, Vec<Rc<dyn AnyTracked>>>,
 }
 
-/// How to load a relationship in a query (`joinedload`, `selectinload`).
-#[derive(Clone)]
-pub struct LoadOption {}
-
-impl LoadOption {
-    pub fn is_joined(&self) -> bool {
-        false
+impl Loaded {
+    pub(crate) fn clear(&mut self) {
+        self.cache.clear();
     }
 }
 
-pub(crate) fn cascade_delete(_state: &mut SessionState, _cell: &SessionCell, _obj: &Rc<dyn AnyTracked>) -> Result<()> {
+/// A foreign key to set at flush from a parent's key (known only once the parent is inserted).
+pub(crate) struct Link {
+    child: Rc<dyn AnyTracked>,
+    column: usize,
+    parent: Option<Rc<dyn AnyTracked>>,
+}
+
+/// An association row to insert or delete at flush.
+pub(crate) struct Association {
+    table: &'static str,
+    local: &'static str,
+    remote: &'static str,
+    left: Rc<dyn AnyTracked>,
+    right: Rc<dyn AnyTracked>,
+    add: bool,
+}
+
+/// Writes the foreign keys of links whose child is `obj` (just before it is inserted).
+pub(crate) fn sync_links_of(state: &SessionState, obj: &Rc<dyn AnyTracked>) -> Result<()> {
+    for link in state.links.iter().filter(|l| Rc::ptr_eq(&l.child, obj)) {
+        let value = match &link.parent {
+            Some(p) => p.column_value(p.primary_key_index()),
+            None => Value::Null,
+        };
+        obj.set_column_value(link.column, value.as_ref(), false)?;
+    }
     Ok(())
 }
 
-pub(crate) fn sync_before_flush(_state: &mut SessionState, _cell: &SessionCell) -> Result<()> {
+/// After inserts: links of rows already in the database become UPDATEs (tracked changes).
+pub(crate) fn sync_persistent_links(state: &SessionState, cell: &SessionCell) -> Result<()> {
+    for link in &state.links {
+        if link.child.state() == ObjectState::Persistent {
+            let value = match &link.parent {
+                Some(p) => p.column_value(p.primary_key_index()),
+                None => Value::Null,
+            };
+            if link
+                .child
+                .set_column_value(link.column, value.as_ref(), true)?
+            {
+                cell.mark_changed(link.child.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Inserts and deletes association rows; an add and a remove of the same pair cancel out.
+pub(crate) fn write_associations(
+    state: &mut SessionState,
+    conn: &mut crate::engine::Conn<'_>,
+) -> Result<()> {
+    let changes = std::mem::take(&mut state.associations);
+    let writer = state.engine.writer();
+    for (i, change) in changes.iter().enumerate() {
+        let cancelled = changes[i + 1..].iter().any(|later| {
+            later.table == change.table
+                && Rc::ptr_eq(&later.left, &change.left)
+                && Rc::ptr_eq(&later.right, &change.right)
+        });
+        if cancelled {
+            continue;
+        }
+        let left = change.left.column_value(change.left.primary_key_index());
+        let right = change.right.column_value(change.right.primary_key_index());
+        let stmt = if change.add {
+            crate::core::Statement::Insert(crate::core::Insert {
+                table: Cow::Borrowed(change.table),
+                columns: vec![Cow::Borrowed(change.local), Cow::Borrowed(change.remote)],
+                rows: vec![vec![Expr::Value(left), Expr::Value(right)]],
+            })
+        } else {
+            crate::core::Statement::Delete(crate::core::Delete {
+                table: Cow::Borrowed(change.table),
+                filter: Some(Expr::And(vec![
+                    eq(Expr::column(change.table, change.local), Expr::Value(left)),
+                    eq(
+                        Expr::column(change.table, change.remote),
+                        Expr::Value(right),
+                    ),
+                ])),
+            })
+        };
+        let compiled = writer.compile(&stmt);
+        let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+        conn.execute(&compiled.sql, &params, Some(change.table))?;
+    }
+    Ok(())
+}
+
+/// A relationship as declared on a model, for cascades and for showing the model's shape.
+#[derive(Clone)]
+pub struct RelationshipInfo {
+    pub name: &'static str,
+    pub target: &'static str,
+    pub cascade: Option<&'static str>,
+    loader: Rc<dyn Loader>,
+}
+
+impl RelationshipInfo {
+    pub fn of<P: Model, R: Relationship<P>>(relationship: &R) -> RelationshipInfo {
+        RelationshipInfo {
+            name: relationship.name(),
+            target: R::Target::TABLE_NAME,
+            cascade: relationship.cascade(),
+            loader: relationship.loader(),
+        }
+    }
+}
+
+impl fmt::Debug for RelationshipInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} -> {}", self.name, self.target)
+    }
+}
+
+/// Type-erased loading of one relationship, for `options(...)` and cascades.
+pub trait Loader {
+    fn parent_table(&self) -> &'static str;
+    fn name(&self) -> &'static str;
+    /// One `SELECT … WHERE key IN (…)` for all parents (select-in loading).
+    fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()>;
+    /// Adds the `LEFT OUTER JOIN` and the related columns (joined loading).
+    fn add_join(&self, stmt: &mut Select);
+    /// Reads the related object from a joined row into the parent's collection.
+    fn decode_joined(
+        &self,
+        ctx: &mut LoadContext<'_>,
+        parent: &Rc<dyn AnyTracked>,
+        row: &mut RowReader<'_>,
+    ) -> Result<()>;
+    /// The objects a cascade reaches from `parent` (loading them if needed).
+    fn children(
+        &self,
+        session: &Session,
+        parent: &Rc<dyn AnyTracked>,
+    ) -> Result<Vec<Rc<dyn AnyTracked>>>;
+}
+
+fn set_cache(parent: &Rc<dyn AnyTracked>, name: &'static str, items: Vec<Rc<dyn AnyTracked>>) {
+    parent.relations().borrow_mut().cache.insert(name, items);
+}
+
+fn push_cache(
+    ctx: &mut LoadContext<'_>,
+    parent: &Rc<dyn AnyTracked>,
+    name: &'static str,
+    item: Option<Rc<dyn AnyTracked>>,
+) {
+    let first_time = ctx
+        .initialized
+        .insert((Rc::as_ptr(parent) as *const u8 as usize, name));
+    let mut rel = parent.relations().borrow_mut();
+    let items = rel.cache.entry(name).or_default();
+    if first_time {
+        items.clear();
+    }
+    if let Some(item) = item {
+        if !items.iter().any(|i| Rc::ptr_eq(i, &item)) {
+            items.push(item);
+        }
+    }
+}
+
+fn typed_children<P: Model, R: Relationship<P>>(
+    rel: &R,
+    session: &Session,
+    parent: &Rc<dyn AnyTracked>,
+) -> Result<Vec<Rc<dyn AnyTracked>>> {
+    let parent = downcast::<P>(parent.clone())?;
+    let _ = session;
+    Ok(parent
+        .related_all(*rel)?
+        .into_iter()
+        .map(|c| c.0 as Rc<dyn AnyTracked>)
+        .collect())
+}
+
+impl<T: Model> Obj<T> {
+    fn related_all<R: Relationship<T>>(&self, rel: R) -> Result<Vec<Obj<R::Target>>> {
+        self.related(rel)?;
+        let rel_cache = self.0.relations.borrow();
+        rel_cache
+            .cache
+            .get(rel.name())
+            .map_or(Ok(Vec::new()), |items| {
+                items
+                    .iter()
+                    .map(|i| downcast::<R::Target>(i.clone()))
+                    .collect()
+            })
+    }
+}
+
+impl<P: Model, C: Model> Loader for HasMany<P, C> {
+    fn parent_table(&self) -> &'static str {
+        P::TABLE_NAME
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()> {
+        let fk = require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        let keys: Vec<Value> = parents
+            .iter()
+            .map(|p| p.column_value(p.primary_key_index()))
+            .collect();
+        let mut stmt = Select::default();
+        model_columns::<C>(&mut stmt.columns);
+        stmt.from = vec![FromItem::Table(Cow::Borrowed(C::TABLE_NAME))];
+        stmt.filter = Some(in_list(Expr::column(C::TABLE_NAME, self.foreign_key), keys));
+        let children = run_select(session, &stmt, |ctx, row| decode_model::<C>(ctx, row))?;
+        let mut by_parent: FxHashMap<crate::model::Key, Vec<Rc<dyn AnyTracked>>> =
+            FxHashMap::default();
+        for child in children {
+            if let Some(key) = crate::model::Key::from_value_ref(child.borrow().column_value(fk)) {
+                by_parent.entry(key).or_default().push(child.0.clone());
+            }
+        }
+        for parent in parents {
+            let key = crate::model::Key::from_value_ref(
+                parent.column_value(parent.primary_key_index()).as_ref(),
+            );
+            let items = key.and_then(|k| by_parent.remove(&k)).unwrap_or_default();
+            set_cache(parent, self.name, items);
+        }
+        Ok(())
+    }
+    fn add_join(&self, stmt: &mut Select) {
+        stmt.joins.push(Join {
+            kind: JoinKind::LeftOuter,
+            table: Cow::Borrowed(C::TABLE_NAME),
+            on: eq(
+                Expr::column(C::TABLE_NAME, self.foreign_key),
+                pk_expr::<P>(),
+            ),
+        });
+        model_columns::<C>(&mut stmt.columns);
+    }
+    fn decode_joined(
+        &self,
+        ctx: &mut LoadContext<'_>,
+        parent: &Rc<dyn AnyTracked>,
+        row: &mut RowReader<'_>,
+    ) -> Result<()> {
+        let child = if matches!(row.peek(C::PRIMARY_KEY)?, ValueRef::Null) {
+            row.skip(C::COLUMN_COUNT);
+            None
+        } else {
+            Some(decode_model::<C>(ctx, row)?.0 as Rc<dyn AnyTracked>)
+        };
+        push_cache(ctx, parent, self.name, child);
+        Ok(())
+    }
+    fn children(
+        &self,
+        session: &Session,
+        parent: &Rc<dyn AnyTracked>,
+    ) -> Result<Vec<Rc<dyn AnyTracked>>> {
+        typed_children::<P, _>(self, session, parent)
+    }
+}
+
+impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
+    fn parent_table(&self) -> &'static str {
+        C::TABLE_NAME
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn select_in(&self, session: &Session, children: &[Rc<dyn AnyTracked>]) -> Result<()> {
+        let fk = require_column::<C>(self.name, C::TABLE_NAME, self.foreign_key)?;
+        let mut keys: Vec<Value> = children
+            .iter()
+            .map(|c| c.column_value(fk))
+            .filter(|v| !v.is_null())
+            .collect();
+        keys.dedup();
+        let parents = if keys.is_empty() {
+            Vec::new()
+        } else {
+            let mut stmt = Select::default();
+            model_columns::<P>(&mut stmt.columns);
+            stmt.from = vec![FromItem::Table(Cow::Borrowed(P::TABLE_NAME))];
+            stmt.filter = Some(in_list(pk_expr::<P>(), keys));
+            run_select(session, &stmt, |ctx, row| decode_model::<P>(ctx, row))?
+        };
+        let by_key: FxHashMap<crate::model::Key, Rc<dyn AnyTracked>> = parents
+            .into_iter()
+            .filter_map(|p| p.key().map(|k| (k, p.0 as Rc<dyn AnyTracked>)))
+            .collect();
+        for child in children {
+            let key = crate::model::Key::from_value_ref(child.column_value(fk).as_ref());
+            set_cache(
+                child,
+                self.name,
+                key.and_then(|k| by_key.get(&k).cloned())
+                    .into_iter()
+                    .collect(),
+            );
+        }
+        Ok(())
+    }
+    fn add_join(&self, stmt: &mut Select) {
+        stmt.joins.push(Join {
+            kind: JoinKind::LeftOuter,
+            table: Cow::Borrowed(P::TABLE_NAME),
+            on: eq(
+                pk_expr::<P>(),
+                Expr::column(C::TABLE_NAME, self.foreign_key),
+            ),
+        });
+        model_columns::<P>(&mut stmt.columns);
+    }
+    fn decode_joined(
+        &self,
+        ctx: &mut LoadContext<'_>,
+        child: &Rc<dyn AnyTracked>,
+        row: &mut RowReader<'_>,
+    ) -> Result<()> {
+        let parent = if matches!(row.peek(P::PRIMARY_KEY)?, ValueRef::Null) {
+            row.skip(P::COLUMN_COUNT);
+            None
+        } else {
+            Some(decode_model::<P>(ctx, row)?.0 as Rc<dyn AnyTracked>)
+        };
+        push_cache(ctx, child, self.name, parent);
+        Ok(())
+    }
+    fn children(
+        &self,
+        session: &Session,
+        parent: &Rc<dyn AnyTracked>,
+    ) -> Result<Vec<Rc<dyn AnyTracked>>> {
+        typed_children::<C, _>(self, session, parent)
+    }
+}
+
+impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
+    fn parent_table(&self) -> &'static str {
+        A::TABLE_NAME
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()> {
+        let keys: Vec<Value> = parents
+            .iter()
+            .map(|p| p.column_value(p.primary_key_index()))
+            .collect();
+        let mut stmt = Select::default();
+        stmt.columns.push(SelectItem {
+            expr: Expr::column(self.secondary, self.local),
+            alias: None,
+        });
+        model_columns::<B>(&mut stmt.columns);
+        stmt.from = vec![FromItem::Table(Cow::Borrowed(B::TABLE_NAME))];
+        stmt.joins.push(self.join());
+        stmt.filter = Some(in_list(Expr::column(self.secondary, self.local), keys));
+        let pairs = run_select(session, &stmt, |ctx, row| {
+            let key: Value = row.read(self.secondary, self.local)?;
+            Ok((key, decode_model::<B>(ctx, row)?))
+        })?;
+        let mut by_parent: FxHashMap<crate::model::Key, Vec<Rc<dyn AnyTracked>>> =
+            FxHashMap::default();
+        for (key, item) in pairs {
+            if let Some(key) = crate::model::Key::from_value_ref(key.as_ref()) {
+                by_parent.entry(key).or_default().push(item.0);
+            }
+        }
+        for parent in parents {
+            let key = crate::model::Key::from_value_ref(
+                parent.column_value(parent.primary_key_index()).as_ref(),
+            );
+            set_cache(
+                parent,
+                self.name,
+                key.and_then(|k| by_parent.remove(&k)).unwrap_or_default(),
+            );
+        }
+        Ok(())
+    }
+    fn add_join(&self, stmt: &mut Select) {
+        stmt.joins.push(Join {
+            kind: JoinKind::LeftOuter,
+            table: Cow::Borrowed(self.secondary),
+            on: eq(Expr::column(self.secondary, self.local), pk_expr::<A>()),
+        });
+        stmt.joins.push(Join {
+            kind: JoinKind::LeftOuter,
+            table: Cow::Borrowed(B::TABLE_NAME),
+            on: eq(pk_expr::<B>(), Expr::column(self.secondary, self.remote)),
+        });
+        model_columns::<B>(&mut stmt.columns);
+    }
+    fn decode_joined(
+        &self,
+        ctx: &mut LoadContext<'_>,
+        parent: &Rc<dyn AnyTracked>,
+        row: &mut RowReader<'_>,
+    ) -> Result<()> {
+        let item = if matches!(row.peek(B::PRIMARY_KEY)?, ValueRef::Null) {
+            row.skip(B::COLUMN_COUNT);
+            None
+        } else {
+            Some(decode_model::<B>(ctx, row)?.0 as Rc<dyn AnyTracked>)
+        };
+        push_cache(ctx, parent, self.name, item);
+        Ok(())
+    }
+    fn children(
+        &self,
+        session: &Session,
+        parent: &Rc<dyn AnyTracked>,
+    ) -> Result<Vec<Rc<dyn AnyTracked>>> {
+        typed_children::<A, _>(self, session, parent)
+    }
+}
+
+/// How to load a relationship in a query: `joinedload(User::posts)`, `selectinload(User::posts)`.
+#[derive(Clone)]
+pub struct LoadOption {
+    loader: Rc<dyn Loader>,
+    joined: bool,
+}
+
+impl LoadOption {
+    pub fn is_joined(&self) -> bool {
+        self.joined
+    }
+}
+
+impl fmt::Debug for LoadOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.joined {
+            "joinedload"
+        } else {
+            "selectinload"
+        };
+        write!(
+            f,
+            "{kind}({}.{})",
+            self.loader.parent_table(),
+            self.loader.name()
+        )
+    }
+}
+
+/// Loads the relationship in the same statement, with a `LEFT OUTER JOIN`.
+pub fn joinedload<P: Model, R: Relationship<P>>(relationship: R) -> LoadOption {
+    LoadOption {
+        loader: relationship.loader(),
+        joined: true,
+    }
+}
+
+/// Loads the relationship with one more statement, `… WHERE key IN (…)`, for all rows at once.
+pub fn selectinload<P: Model, R: Relationship<P>>(relationship: R) -> LoadOption {
+    LoadOption {
+        loader: relationship.loader(),
+        joined: false,
+    }
+}
+
+/// A query with `limit`/`offset` cannot join a collection without cutting it short; such
+/// queries load joined relationships select-in instead (the same objects, one more statement).
+pub(crate) fn effective_joined(stmt: &Select, loads: &[LoadOption]) -> bool {
+    stmt.limit.is_none() && stmt.offset.is_none() && loads.iter().any(|l| l.joined)
+}
+
+pub(crate) fn add_joined_loads(stmt: &mut Select, loads: &[LoadOption]) {
+    if effective_joined(stmt, loads) {
+        for load in loads.iter().filter(|l| l.joined) {
+            load.loader.add_join(stmt);
+        }
+    }
+}
+
+/// After the fetched model was decoded from a joined row, reads each joined relationship.
+pub(crate) fn decode_joined_loads(
+    ctx: &mut LoadContext<'_>,
+    row: &mut RowReader<'_>,
+    stmt: &Select,
+    loads: &[LoadOption],
+) -> Result<()> {
+    if !effective_joined(stmt, loads) {
+        return Ok(());
+    }
+    let Some(parent) = ctx.last_decoded.clone() else {
+        return Ok(());
+    };
+    for load in loads.iter().filter(|l| l.joined) {
+        if load.loader.parent_table() != parent.table_name() {
+            return Err(Error::InvalidRequest(format!(
+                "{load:?} does not apply to a query of {}",
+                parent.table_name()
+            )));
+        }
+        load.loader.decode_joined(ctx, &parent, row)?;
+    }
+    Ok(())
+}
+
+/// Select-in loads (and joined loads that had to fall back) for the fetched objects.
+pub(crate) fn eager_load<T: Model>(
+    session: &Session,
+    rows: &[Obj<T>],
+    stmt: &Select,
+    loads: &[LoadOption],
+) -> Result<()> {
+    let joined_done = effective_joined(stmt, loads);
+    let parents: Vec<Rc<dyn AnyTracked>> = rows
+        .iter()
+        .map(|o| o.0.clone() as Rc<dyn AnyTracked>)
+        .collect();
+    for load in loads {
+        if load.joined && joined_done {
+            continue;
+        }
+        if load.loader.parent_table() != T::TABLE_NAME {
+            return Err(Error::InvalidRequest(format!(
+                "{load:?} does not apply to a query of {}",
+                T::TABLE_NAME
+            )));
+        }
+        if !parents.is_empty() {
+            load.loader.select_in(session, &parents)?;
+        }
+    }
+    Ok(())
+}
+
+/// The objects a `delete` cascade reaches from `obj`, depth first, children before parents.
+pub(crate) fn cascade_targets(
+    session: &Session,
+    obj: &Rc<dyn AnyTracked>,
+    out: &mut Vec<Rc<dyn AnyTracked>>,
+) -> Result<()> {
+    for rel in obj.relationships() {
+        if !rel
+            .cascade
+            .is_some_and(|c| c.contains("delete") || c.contains("all"))
+        {
+            continue;
+        }
+        for child in rel.loader.children(session, obj)? {
+            if !out.iter().any(|o| Rc::ptr_eq(o, &child)) {
+                cascade_targets(session, &child, out)?;
+                out.push(child);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -78,7 +1080,10 @@ fn by_dependency(objects: &[Rc<dyn AnyTracked>], parents_first: bool) -> Vec<Rc<
     if tables.len() < 2 {
         return objects.to_vec();
     }
-    let depth: Vec<(String, usize)> = tables.iter().map(|t| (t.name.to_string(), dependency_depth(t, &tables))).collect();
+    let depth: Vec<(String, usize)> = tables
+        .iter()
+        .map(|t| (t.name.to_string(), dependency_depth(t, &tables)))
+        .collect();
     let depth_of = |name: &str| depth.iter().find(|(n, _)| n == name).map_or(0, |(_, d)| *d);
     let mut sorted = objects.to_vec();
     // A stable sort keeps the order of `add` within one table.
@@ -100,17 +1105,5 @@ pub(crate) fn delete_order(deleted: &[Rc<dyn AnyTracked>]) -> Vec<Rc<dyn AnyTrac
     by_dependency(deleted, false)
 }
 
-pub(crate) fn eager_load<T: Model>(_session: &Session, _rows: &[Obj<T>], _loads: &[LoadOption]) -> Result<()> {
-    Ok(())
-}
-
-pub(crate) fn add_joined_loads(_stmt: &mut Select, _loads: &[LoadOption]) {}
-
-pub(crate) fn decode_joined_loads(_ctx: &mut LoadContext<'_>, _row: &mut RowReader<'_>, _loads: &[LoadOption]) -> Result<()> {
-    Ok(())
-}
-
-/// Keeps the first occurrence of each object (joined rows repeat the parent).
-pub(crate) fn unique_rows<R>(rows: Vec<R>) -> Vec<R> {
-    rows
-}
+#[allow(dead_code)]
+fn _assert_object_safe(_: &dyn Loader, _: &SessionCell) {}

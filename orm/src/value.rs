@@ -309,9 +309,31 @@ macro_rules! chrono_type {
         }
     };
 }
-chrono_type!(NaiveDateTime, DateTime, DateTime, DateTime, "a datetime (YYYY-MM-DD HH:MM:SS)", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f");
-chrono_type!(NaiveDate, Date, Date, Date, "a date (YYYY-MM-DD)", "%Y-%m-%d");
-chrono_type!(NaiveTime, Time, Time, Time, "a time (HH:MM:SS)", "%H:%M:%S%.f");
+chrono_type!(
+    NaiveDateTime,
+    DateTime,
+    DateTime,
+    DateTime,
+    "a datetime (YYYY-MM-DD HH:MM:SS)",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f"
+);
+chrono_type!(
+    NaiveDate,
+    Date,
+    Date,
+    Date,
+    "a date (YYYY-MM-DD)",
+    "%Y-%m-%d"
+);
+chrono_type!(
+    NaiveTime,
+    Time,
+    Time,
+    Time,
+    "a time (HH:MM:SS)",
+    "%H:%M:%S%.f"
+);
 
 impl SqlType for DateTime<Utc> {
     const COLUMN_TYPE: ColumnType = ColumnType::DateTime;
@@ -381,7 +403,16 @@ macro_rules! into_value {
         }
     )*};
 }
-into_value!(i64, f64, String, bool, NaiveDateTime, NaiveDate, NaiveTime, serde_json::Value);
+into_value!(
+    i64,
+    f64,
+    String,
+    bool,
+    NaiveDateTime,
+    NaiveDate,
+    NaiveTime,
+    serde_json::Value
+);
 
 impl From<i32> for Value {
     fn from(v: i32) -> Value {

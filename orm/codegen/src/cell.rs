@@ -18,7 +18,11 @@ pub struct CellError {
 
 impl fmt::Display for CellError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -53,9 +57,12 @@ pub fn rewrite_cell(source: &str) -> Result<String, CellError> {
         }
         let start = item_start(&trees, i);
         let attrs = attributes(&trees[start..i]);
-        let Some(model_path) = attrs.iter().find_map(|a| derive_model_path(a)) else { continue };
-        let Some(body_end) = (i + 1..trees.len()).find(|&j| matches!(&trees[j], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace))
-        else {
+        let Some(model_path) = attrs.iter().find_map(|a| derive_model_path(a)) else {
+            continue;
+        };
+        let Some(body_end) = (i + 1..trees.len()).find(
+            |&j| matches!(&trees[j], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace),
+        ) else {
             continue;
         };
         let item: TokenStream = trees[start..=body_end].iter().cloned().collect();
@@ -98,7 +105,11 @@ pub fn rewrite_cell(source: &str) -> Result<String, CellError> {
 
 /// proc-macro2 numbers bytes from the first token; the source may start with whitespace or comments.
 fn leading_offset(source: &str) -> usize {
-    match source.parse::<TokenStream>().ok().and_then(|t| t.into_iter().next()) {
+    match source
+        .parse::<TokenStream>()
+        .ok()
+        .and_then(|t| t.into_iter().next())
+    {
         Some(first) => {
             let lc = first.span().start();
             line_col_to_byte(source, lc.line, lc.column)
@@ -120,7 +131,11 @@ fn line_col_to_byte(source: &str, line: usize, column: usize) -> usize {
 
 fn cell_error(e: &syn::Error, _source: &str) -> CellError {
     let start = e.span().start();
-    CellError { line: start.line.max(1), column: start.column + 1, message: e.to_string() }
+    CellError {
+        line: start.line.max(1),
+        column: start.column + 1,
+        message: e.to_string(),
+    }
 }
 
 /// Walks back from `struct` over visibility and attributes to where the item begins.
@@ -129,8 +144,20 @@ fn item_start(trees: &[TokenTree], struct_at: usize) -> usize {
     while i > 0 {
         match &trees[i - 1] {
             TokenTree::Ident(id) if id == "pub" => i -= 1,
-            TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis && i >= 2 && matches!(&trees[i - 2], TokenTree::Ident(id) if id == "pub") => i -= 1,
-            TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket && i >= 2 && matches!(&trees[i - 2], TokenTree::Punct(p) if p.as_char() == '#') => i -= 2,
+            TokenTree::Group(g)
+                if g.delimiter() == Delimiter::Parenthesis
+                    && i >= 2
+                    && matches!(&trees[i - 2], TokenTree::Ident(id) if id == "pub") =>
+            {
+                i -= 1
+            }
+            TokenTree::Group(g)
+                if g.delimiter() == Delimiter::Bracket
+                    && i >= 2
+                    && matches!(&trees[i - 2], TokenTree::Punct(p) if p.as_char() == '#') =>
+            {
+                i -= 2
+            }
             _ => break,
         }
     }
@@ -151,7 +178,9 @@ fn attributes(trees: &[TokenTree]) -> Vec<(TokenTree, TokenTree)> {
 }
 
 fn attr_name(attr: &(TokenTree, TokenTree)) -> Option<&'static str> {
-    let TokenTree::Group(g) = &attr.1 else { return None };
+    let TokenTree::Group(g) = &attr.1 else {
+        return None;
+    };
     match g.stream().into_iter().next() {
         Some(TokenTree::Ident(id)) if id == "orm" => Some("orm"),
         Some(TokenTree::Ident(id)) if id == "derive" => Some("derive"),
@@ -164,17 +193,22 @@ fn derive_model_path(attr: &(TokenTree, TokenTree)) -> Option<Vec<TokenTree>> {
     if attr_name(attr) != Some("derive") {
         return None;
     }
-    let TokenTree::Group(g) = &attr.1 else { return None };
+    let TokenTree::Group(g) = &attr.1 else {
+        return None;
+    };
     let list = g.stream().into_iter().find_map(|t| match t {
         TokenTree::Group(inner) if inner.delimiter() == Delimiter::Parenthesis => Some(inner),
         _ => None,
     })?;
     let items: Vec<TokenTree> = list.stream().into_iter().collect();
-    let at = items.iter().position(|t| matches!(t, TokenTree::Ident(id) if id == "Model"))?;
+    let at = items
+        .iter()
+        .position(|t| matches!(t, TokenTree::Ident(id) if id == "Model"))?;
     let mut start = at;
     while start >= 2 && matches!(&items[start - 1], TokenTree::Punct(p) if p.as_char() == ':') {
         start -= 1;
-        while start >= 1 && !matches!(&items[start - 1], TokenTree::Punct(p) if p.as_char() == ',') {
+        while start >= 1 && !matches!(&items[start - 1], TokenTree::Punct(p) if p.as_char() == ',')
+        {
             start -= 1;
         }
     }
@@ -208,7 +242,10 @@ mod tests {
                 assert_eq!(before, after);
             }
         }
-        assert!(out.contains("#[derive(       Debug, Clone, Default)]"), "{out}");
+        assert!(
+            out.contains("#[derive(       Debug, Clone, Default)]"),
+            "{out}"
+        );
         assert!(!out.contains("#[orm"), "{out}");
         assert!(out.contains("pub const email"), "{out}");
     }
@@ -217,14 +254,23 @@ mod tests {
     fn derive_last_in_the_list_and_qualified() {
         let cell = "#[derive(Clone, orm::Model)] struct Item { id: i64 }";
         let out = rewrite_cell(cell).unwrap();
-        let blanked = format!("#[derive(Clone{})] struct Item {{ id: i64 }}", " ".repeat(", orm::Model".len()));
+        let blanked = format!(
+            "#[derive(Clone{})] struct Item {{ id: i64 }}",
+            " ".repeat(", orm::Model".len())
+        );
         assert!(out.starts_with(&blanked), "{out}");
     }
 
     #[test]
     fn cells_without_models_and_cells_that_do_not_lex_are_unchanged() {
-        assert_eq!(rewrite_cell("let x = 1;\nx + 1").unwrap(), "let x = 1;\nx + 1");
-        assert_eq!(rewrite_cell("let s = \"unterminated;").unwrap(), "let s = \"unterminated;");
+        assert_eq!(
+            rewrite_cell("let x = 1;\nx + 1").unwrap(),
+            "let x = 1;\nx + 1"
+        );
+        assert_eq!(
+            rewrite_cell("let s = \"unterminated;").unwrap(),
+            "let s = \"unterminated;"
+        );
     }
 
     #[test]
@@ -232,6 +278,9 @@ mod tests {
         let cell = "let a = 1;\n#[derive(Model)]\nstruct T {\n  #[orm(primary_key, colour = 3)] id: i64,\n}";
         let err = rewrite_cell(cell).unwrap_err();
         assert_eq!(err.line, 4, "{err}");
-        assert!(err.message.contains("unknown column option `colour`"), "{err}");
+        assert!(
+            err.message.contains("unknown column option `colour`"),
+            "{err}"
+        );
     }
 }

@@ -63,7 +63,10 @@ fn parse_string(meta: &syn::meta::ParseNestedMeta) -> syn::Result<String> {
     Ok(meta.value()?.parse::<LitStr>()?.value())
 }
 
-fn parse_relation(kind: RelationKind, meta: &syn::meta::ParseNestedMeta) -> syn::Result<RelationSpec> {
+fn parse_relation(
+    kind: RelationKind,
+    meta: &syn::meta::ParseNestedMeta,
+) -> syn::Result<RelationSpec> {
     let content;
     syn::parenthesized!(content in meta.input);
     let name: syn::Ident = content.parse()?;
@@ -111,7 +114,10 @@ fn parse_relation(kind: RelationKind, meta: &syn::meta::ParseNestedMeta) -> syn:
 pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
     let name = &input.ident;
     if !input.generics.params.is_empty() {
-        return err(input.generics.span_or(name.span()), "#[derive(Model)] does not support generic structs");
+        return err(
+            input.generics.span_or(name.span()),
+            "#[derive(Model)] does not support generic structs",
+        );
     }
     let mut table = default_table_name(&name.to_string());
     let mut relations = Vec::new();
@@ -133,10 +139,16 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         })?;
     }
     let Data::Struct(data) = &input.data else {
-        return err(name.span(), "#[derive(Model)] works on structs with named fields");
+        return err(
+            name.span(),
+            "#[derive(Model)] works on structs with named fields",
+        );
     };
     let Fields::Named(named) = &data.fields else {
-        return err(name.span(), "#[derive(Model)] works on structs with named fields");
+        return err(
+            name.span(),
+            "#[derive(Model)] works on structs with named fields",
+        );
     };
     let mut fields = Vec::new();
     for f in &named.named {
@@ -194,7 +206,12 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
         fields.push(spec);
     }
-    let pk_positions: Vec<usize> = fields.iter().enumerate().filter(|(_, f)| f.primary_key).map(|(i, _)| i).collect();
+    let pk_positions: Vec<usize> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.primary_key)
+        .map(|(i, _)| i)
+        .collect();
     let pk = match pk_positions.as_slice() {
         [one] => *one,
         [] => match fields.iter().position(|f| f.ident == "id") {
@@ -238,8 +255,12 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         let foreign_key = match &f.foreign_key {
             Some((t, c)) => {
                 let on_delete = match f.on_delete.as_deref() {
-                    Some("cascade") => quote!(::std::option::Option::Some(::orm::core::OnDelete::Cascade)),
-                    Some("set null") => quote!(::std::option::Option::Some(::orm::core::OnDelete::SetNull)),
+                    Some("cascade") => {
+                        quote!(::std::option::Option::Some(::orm::core::OnDelete::Cascade))
+                    }
+                    Some("set null") => {
+                        quote!(::std::option::Option::Some(::orm::core::OnDelete::SetNull))
+                    }
                     Some(_) => quote!(::std::option::Option::Some(::orm::core::OnDelete::Restrict)),
                     None => quote!(::std::option::Option::None),
                 };
@@ -340,15 +361,27 @@ fn literal_of(expr: &Expr) -> syn::Result<Lit> {
     match expr {
         Expr::Lit(l) => Ok(l.lit.clone()),
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
-            Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => {
-                Ok(Lit::Int(syn::LitInt::new(&format!("-{}", i.base10_digits()), i.span())))
-            }
-            Expr::Lit(syn::ExprLit { lit: Lit::Float(f), .. }) => {
-                Ok(Lit::Float(syn::LitFloat::new(&format!("-{}", f.base10_digits()), f.span())))
-            }
-            _ => err(proc_macro2::Span::call_site(), "default must be a literal: a number, a string or a bool"),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(i), ..
+            }) => Ok(Lit::Int(syn::LitInt::new(
+                &format!("-{}", i.base10_digits()),
+                i.span(),
+            ))),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Float(f), ..
+            }) => Ok(Lit::Float(syn::LitFloat::new(
+                &format!("-{}", f.base10_digits()),
+                f.span(),
+            ))),
+            _ => err(
+                proc_macro2::Span::call_site(),
+                "default must be a literal: a number, a string or a bool",
+            ),
         },
-        _ => err(proc_macro2::Span::call_site(), "default must be a literal: a number, a string or a bool"),
+        _ => err(
+            proc_macro2::Span::call_site(),
+            "default must be a literal: a number, a string or a bool",
+        ),
     }
 }
 
@@ -358,7 +391,8 @@ fn literal_tokens(lit: &Lit) -> TokenStream {
         Lit::Float(f) => quote!(::orm::core::Literal::Float(#f)),
         Lit::Str(s) => quote!(::orm::core::Literal::Text(::orm::__private::Cow::Borrowed(#s))),
         Lit::Bool(b) => quote!(::orm::core::Literal::Bool(#b)),
-        other => syn::Error::new(other.span(), "default must be a number, a string or a bool").to_compile_error(),
+        other => syn::Error::new(other.span(), "default must be a number, a string or a bool")
+            .to_compile_error(),
     }
 }
 
@@ -368,7 +402,8 @@ fn literal_value_tokens(lit: &Lit) -> TokenStream {
         Lit::Float(f) => quote!(::orm::ValueRef::Real(#f)),
         Lit::Str(s) => quote!(::orm::ValueRef::Text(#s)),
         Lit::Bool(b) => quote!(::orm::ValueRef::Bool(#b)),
-        other => syn::Error::new(other.span(), "default must be a number, a string or a bool").to_compile_error(),
+        other => syn::Error::new(other.span(), "default must be a number, a string or a bool")
+            .to_compile_error(),
     }
 }
 
@@ -395,7 +430,11 @@ pub(crate) mod relations {
     }
 
     /// One constant per relationship (`User::posts`), typed by its kind and target.
-    pub(crate) fn expand(owner: &syn::Ident, table: &str, specs: &[RelationSpec]) -> syn::Result<Expanded> {
+    pub(crate) fn expand(
+        owner: &syn::Ident,
+        table: &str,
+        specs: &[RelationSpec],
+    ) -> syn::Result<Expanded> {
         let mut consts = Vec::new();
         let mut infos = Vec::new();
         for spec in specs {
@@ -428,10 +467,15 @@ pub(crate) mod relations {
                             format!("belongs_to `{name_str}` needs foreign_key = \"column of {table} that points at the parent\""),
                         ));
                     };
-                    (quote!(::orm::BelongsTo<#owner, #target>), quote!(::orm::BelongsTo::new(#name_str, #fk, #back)))
+                    (
+                        quote!(::orm::BelongsTo<#owner, #target>),
+                        quote!(::orm::BelongsTo::new(#name_str, #fk, #back)),
+                    )
                 }
                 RelationKind::ManyToMany => {
-                    let (Some(secondary), Some(local), Some(remote)) = (&spec.secondary, &spec.local, &spec.remote) else {
+                    let (Some(secondary), Some(local), Some(remote)) =
+                        (&spec.secondary, &spec.local, &spec.remote)
+                    else {
                         return Err(syn::Error::new(
                             name.span(),
                             format!("many_to_many `{name_str}` needs secondary = \"association table\", local = \"its column for {table}\", remote = \"its column for the other side\""),

@@ -6,5 +6,7 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Model, attributes(orm))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    orm_codegen::expand_model(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    orm_codegen::expand_model(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -9,24 +9,55 @@ use std::marker::PhantomData;
 /// A SQL expression as data. Writers turn it into text for one dialect.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    Column { table: Option<Cow<'static, str>>, name: Cow<'static, str> },
+    Column {
+        table: Option<Cow<'static, str>>,
+        name: Cow<'static, str>,
+    },
     /// A value bound as a parameter, never spliced into the SQL text.
     Value(Value),
     /// A parameter the caller binds later (prepared statements of the unit of work).
     Placeholder,
     /// `*`, as in `count(*)`.
     Star,
-    Binary { left: Box<Expr>, op: BinOp, right: Box<Expr> },
+    Binary {
+        left: Box<Expr>,
+        op: BinOp,
+        right: Box<Expr>,
+    },
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),
-    IsNull { expr: Box<Expr>, negated: bool },
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    InSelect { expr: Box<Expr>, select: Box<super::statement::Select>, negated: bool },
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    InSelect {
+        expr: Box<Expr>,
+        select: Box<super::statement::Select>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
     /// `LIKE pattern ESCAPE '\'`; `case_insensitive` asks for `ILIKE` where the dialect has it.
-    Like { expr: Box<Expr>, pattern: Box<Expr>, case_insensitive: bool, negated: bool },
-    Function { name: &'static str, args: Vec<Expr>, distinct: bool },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        case_insensitive: bool,
+        negated: bool,
+    },
+    Function {
+        name: &'static str,
+        args: Vec<Expr>,
+        distinct: bool,
+    },
     Exists(Box<super::statement::Select>),
 }
 
@@ -67,13 +98,20 @@ impl BinOp {
 
 impl Expr {
     pub fn column(table: impl Into<Cow<'static, str>>, name: impl Into<Cow<'static, str>>) -> Expr {
-        Expr::Column { table: Some(table.into()), name: name.into() }
+        Expr::Column {
+            table: Some(table.into()),
+            name: name.into(),
+        }
     }
     pub fn value(v: impl Into<Value>) -> Expr {
         Expr::Value(v.into())
     }
     fn binary(self, op: BinOp, right: Expr) -> Expr {
-        Expr::Binary { left: Box::new(self), op, right: Box::new(right) }
+        Expr::Binary {
+            left: Box::new(self),
+            op,
+            right: Box::new(right),
+        }
     }
 }
 
@@ -93,7 +131,10 @@ pub struct TypedExpr<T> {
 
 impl<T> TypedExpr<T> {
     pub fn new(expr: Expr) -> Self {
-        TypedExpr { expr, _type: PhantomData }
+        TypedExpr {
+            expr,
+            _type: PhantomData,
+        }
     }
 }
 
@@ -127,7 +168,11 @@ pub struct Column<M, T> {
 
 impl<M, T> Column<M, T> {
     pub const fn new(table: &'static str, name: &'static str) -> Self {
-        Column { table, name, _types: PhantomData }
+        Column {
+            table,
+            name,
+            _types: PhantomData,
+        }
     }
 }
 
@@ -272,7 +317,10 @@ impl IntoOrderBy for OrderBy {
 }
 impl<E: SqlExpr> IntoOrderBy for E {
     fn into_order_by(self) -> OrderBy {
-        OrderBy { expr: self.expr(), descending: false }
+        OrderBy {
+            expr: self.expr(),
+            descending: false,
+        }
     }
 }
 
@@ -355,7 +403,11 @@ pub trait SqlExpr: Sized {
         R: Operand<<Self::Ty as SqlType>::Kind>,
     {
         let list = values.into_iter().map(Operand::into_expr).collect();
-        TypedExpr::new(Expr::InList { expr: Box::new(self.expr()), list, negated: false })
+        TypedExpr::new(Expr::InList {
+            expr: Box::new(self.expr()),
+            list,
+            negated: false,
+        })
     }
     fn not_in<I, R>(&self, values: I) -> Condition
     where
@@ -363,13 +415,23 @@ pub trait SqlExpr: Sized {
         R: Operand<<Self::Ty as SqlType>::Kind>,
     {
         let list = values.into_iter().map(Operand::into_expr).collect();
-        TypedExpr::new(Expr::InList { expr: Box::new(self.expr()), list, negated: true })
+        TypedExpr::new(Expr::InList {
+            expr: Box::new(self.expr()),
+            list,
+            negated: true,
+        })
     }
     fn is_null(&self) -> Condition {
-        TypedExpr::new(Expr::IsNull { expr: Box::new(self.expr()), negated: false })
+        TypedExpr::new(Expr::IsNull {
+            expr: Box::new(self.expr()),
+            negated: false,
+        })
     }
     fn is_not_null(&self) -> Condition {
-        TypedExpr::new(Expr::IsNull { expr: Box::new(self.expr()), negated: true })
+        TypedExpr::new(Expr::IsNull {
+            expr: Box::new(self.expr()),
+            negated: true,
+        })
     }
     fn between<A, B>(&self, low: A, high: B) -> Condition
     where
@@ -383,10 +445,16 @@ pub trait SqlExpr: Sized {
         })
     }
     fn asc(&self) -> OrderBy {
-        OrderBy { expr: self.expr(), descending: false }
+        OrderBy {
+            expr: self.expr(),
+            descending: false,
+        }
     }
     fn desc(&self) -> OrderBy {
-        OrderBy { expr: self.expr(), descending: true }
+        OrderBy {
+            expr: self.expr(),
+            descending: true,
+        }
     }
     /// Arithmetic keeps the left side's type: `User::age.modulo(10)`.
     fn add<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
@@ -409,7 +477,10 @@ pub trait SqlExpr: Sized {
 impl<M, T: SqlType> SqlExpr for Column<M, T> {
     type Ty = T;
     fn expr(&self) -> Expr {
-        Expr::Column { table: Some(Cow::Borrowed(self.table)), name: Cow::Borrowed(self.name) }
+        Expr::Column {
+            table: Some(Cow::Borrowed(self.table)),
+            name: Cow::Borrowed(self.name),
+        }
     }
 }
 
@@ -423,7 +494,10 @@ impl<T: SqlType> SqlExpr for TypedExpr<T> {
 impl SqlExpr for AnyColumn {
     type Ty = Value;
     fn expr(&self) -> Expr {
-        Expr::Column { table: Some(self.table.clone()), name: self.name.clone() }
+        Expr::Column {
+            table: Some(self.table.clone()),
+            name: self.name.clone(),
+        }
     }
 }
 
@@ -489,7 +563,11 @@ pub mod func {
     use super::*;
 
     fn call<T>(name: &'static str, args: Vec<Expr>) -> TypedExpr<T> {
-        TypedExpr::new(Expr::Function { name, args, distinct: false })
+        TypedExpr::new(Expr::Function {
+            name,
+            args,
+            distinct: false,
+        })
     }
 
     /// `count(expr)`: the rows where `expr` is not NULL.
@@ -502,7 +580,11 @@ pub mod func {
     }
     /// `count(DISTINCT expr)`.
     pub fn count_distinct<E: SqlExpr>(e: E) -> TypedExpr<i64> {
-        TypedExpr::new(Expr::Function { name: "count", args: vec![e.expr()], distinct: true })
+        TypedExpr::new(Expr::Function {
+            name: "count",
+            args: vec![e.expr()],
+            distinct: true,
+        })
     }
     /// `sum(expr)`: `None` over no rows.
     pub fn sum<E: SqlExpr>(e: E) -> TypedExpr<Option<<E::Ty as SqlType>::NonNull>> {

@@ -6,9 +6,15 @@ pub mod schema;
 pub mod statement;
 pub mod writer;
 
-pub use expr::{and_, func, not_, or_, AnyColumn, Column, Condition, Expr, IntoOrderBy, Operand, OrderBy, SqlExpr, TypedExpr};
+pub use expr::{
+    and_, func, not_, or_, AnyColumn, Column, Condition, Expr, IntoOrderBy, Operand, OrderBy,
+    SqlExpr, TypedExpr,
+};
 pub use schema::{ColumnDef, ForeignKey, Literal, OnDelete, Table};
-pub use statement::{delete, insert, select, text, Delete, FromItem, Insert, Join, JoinKind, Select, SelectItem, Statement, Update};
+pub use statement::{
+    delete, insert, select, text, Delete, FromItem, Insert, Join, JoinKind, Select, SelectItem,
+    Statement, Update,
+};
 pub use writer::{Compiled, SqlWriter, SqliteWriter};
 
 /// `update` as a function name clashes with nothing, but keep the Core verbs together.

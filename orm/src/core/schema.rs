@@ -83,8 +83,16 @@ impl ColumnDef {
         self.default = Some(value);
         self
     }
-    pub fn references(mut self, table: impl Into<Cow<'static, str>>, column: impl Into<Cow<'static, str>>) -> Self {
-        self.foreign_key = Some(ForeignKey { table: table.into(), column: column.into(), on_delete: None });
+    pub fn references(
+        mut self,
+        table: impl Into<Cow<'static, str>>,
+        column: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.foreign_key = Some(ForeignKey {
+            table: table.into(),
+            column: column.into(),
+            on_delete: None,
+        });
         self
     }
     pub fn on_delete(mut self, action: OnDelete) -> Self {
@@ -113,7 +121,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(name: impl Into<Cow<'static, str>>) -> Table {
-        Table { name: name.into(), columns: Cow::Owned(Vec::new()) }
+        Table {
+            name: name.into(),
+            columns: Cow::Owned(Vec::new()),
+        }
     }
 
     pub fn column(mut self, column: ColumnDef) -> Table {

@@ -59,14 +59,23 @@ pub struct Select {
 /// Starts a Core `SELECT` of the given columns or expressions.
 pub fn select<E: SqlExpr>(columns: impl IntoIterator<Item = E>) -> Select {
     Select {
-        columns: columns.into_iter().map(|c| SelectItem { expr: c.expr(), alias: None }).collect(),
+        columns: columns
+            .into_iter()
+            .map(|c| SelectItem {
+                expr: c.expr(),
+                alias: None,
+            })
+            .collect(),
         ..Select::default()
     }
 }
 
 impl Select {
     pub fn column(mut self, expr: impl SqlExpr) -> Self {
-        self.columns.push(SelectItem { expr: expr.expr(), alias: None });
+        self.columns.push(SelectItem {
+            expr: expr.expr(),
+            alias: None,
+        });
         self
     }
     pub fn from(mut self, table: &Table) -> Self {
@@ -87,11 +96,19 @@ impl Select {
         self.filter(condition)
     }
     pub fn join(mut self, table: &Table, on: Condition) -> Self {
-        self.joins.push(Join { kind: JoinKind::Inner, table: table.name.clone(), on: on.expr });
+        self.joins.push(Join {
+            kind: JoinKind::Inner,
+            table: table.name.clone(),
+            on: on.expr,
+        });
         self
     }
     pub fn outer_join(mut self, table: &Table, on: Condition) -> Self {
-        self.joins.push(Join { kind: JoinKind::LeftOuter, table: table.name.clone(), on: on.expr });
+        self.joins.push(Join {
+            kind: JoinKind::LeftOuter,
+            table: table.name.clone(),
+            on: on.expr,
+        });
         self
     }
     pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
@@ -133,7 +150,9 @@ impl Select {
     }
     /// The SQL text for SQLite, parameters as `?`.
     pub fn to_sql(&self) -> String {
-        super::writer::SqliteWriter.compile(&Statement::Select(self.clone())).sql
+        super::writer::SqliteWriter
+            .compile(&Statement::Select(self.clone()))
+            .sql
     }
 }
 
@@ -147,7 +166,11 @@ pub struct Insert {
 
 /// Starts a Core `INSERT`: `insert(&users).value("name", "Alice")`.
 pub fn insert(table: &Table) -> Insert {
-    Insert { table: table.name.clone(), columns: Vec::new(), rows: vec![Vec::new()] }
+    Insert {
+        table: table.name.clone(),
+        columns: Vec::new(),
+        rows: vec![Vec::new()],
+    }
 }
 
 impl Insert {
@@ -182,12 +205,17 @@ pub struct Update {
 }
 
 pub fn update(table: &Table) -> Update {
-    Update { table: table.name.clone(), set: Vec::new(), filter: None }
+    Update {
+        table: table.name.clone(),
+        set: Vec::new(),
+        filter: None,
+    }
 }
 
 impl Update {
     pub fn set(mut self, column: &str, value: impl Into<Value>) -> Self {
-        self.set.push((Cow::Owned(column.to_string()), Expr::Value(value.into())));
+        self.set
+            .push((Cow::Owned(column.to_string()), Expr::Value(value.into())));
         self
     }
     pub fn filter(mut self, condition: Condition) -> Self {
@@ -204,7 +232,10 @@ pub struct Delete {
 }
 
 pub fn delete(table: &Table) -> Delete {
-    Delete { table: table.name.clone(), filter: None }
+    Delete {
+        table: table.name.clone(),
+        filter: None,
+    }
 }
 
 impl Delete {
@@ -228,12 +259,30 @@ pub enum Statement {
     Insert(Insert),
     Update(Update),
     Delete(Delete),
-    CreateTable { table: Table, if_not_exists: bool },
-    DropTable { name: String, if_exists: bool },
-    CreateIndex { name: String, table: String, columns: Vec<String>, unique: bool, if_not_exists: bool },
-    DropIndex { name: String, if_exists: bool },
+    CreateTable {
+        table: Table,
+        if_not_exists: bool,
+    },
+    DropTable {
+        name: String,
+        if_exists: bool,
+    },
+    CreateIndex {
+        name: String,
+        table: String,
+        columns: Vec<String>,
+        unique: bool,
+        if_not_exists: bool,
+    },
+    DropIndex {
+        name: String,
+        if_exists: bool,
+    },
     /// SQL text written by hand, with its parameters (SQLAlchemy's `text()`).
-    Raw { sql: String, params: Vec<Value> },
+    Raw {
+        sql: String,
+        params: Vec<Value>,
+    },
 }
 
 impl Statement {
@@ -256,7 +305,10 @@ impl Statement {
 
 /// Hand-written SQL with bound parameters.
 pub fn text(sql: impl Into<String>) -> Statement {
-    Statement::Raw { sql: sql.into(), params: Vec::new() }
+    Statement::Raw {
+        sql: sql.into(),
+        params: Vec::new(),
+    }
 }
 
 macro_rules! into_statement {

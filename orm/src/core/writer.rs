@@ -58,15 +58,29 @@ pub trait SqlWriter {
     }
 
     fn compile(&self, stmt: &Statement) -> Compiled {
-        let mut w = Out { sql: String::new(), params: Vec::new(), placeholders: 0 };
+        let mut w = Out {
+            sql: String::new(),
+            params: Vec::new(),
+            placeholders: 0,
+        };
         self.write_statement(stmt, &mut w);
-        Compiled { sql: w.sql, params: w.params }
+        Compiled {
+            sql: w.sql,
+            params: w.params,
+        }
     }
 
     fn expr_to_sql(&self, expr: &Expr) -> Compiled {
-        let mut w = Out { sql: String::new(), params: Vec::new(), placeholders: 0 };
+        let mut w = Out {
+            sql: String::new(),
+            params: Vec::new(),
+            placeholders: 0,
+        };
         self.write_expr(expr, &mut w);
-        Compiled { sql: w.sql, params: w.params }
+        Compiled {
+            sql: w.sql,
+            params: w.params,
+        }
     }
 
     fn write_statement(&self, stmt: &Statement, w: &mut Out) {
@@ -92,13 +106,30 @@ pub trait SqlWriter {
                 self.quote(&d.table, &mut w.sql);
                 self.write_where(d.filter.as_ref(), w);
             }
-            Statement::CreateTable { table, if_not_exists } => self.write_create_table(table, *if_not_exists, w),
+            Statement::CreateTable {
+                table,
+                if_not_exists,
+            } => self.write_create_table(table, *if_not_exists, w),
             Statement::DropTable { name, if_exists } => {
-                w.sql.push_str(if *if_exists { "DROP TABLE IF EXISTS " } else { "DROP TABLE " });
+                w.sql.push_str(if *if_exists {
+                    "DROP TABLE IF EXISTS "
+                } else {
+                    "DROP TABLE "
+                });
                 self.quote(name, &mut w.sql);
             }
-            Statement::CreateIndex { name, table, columns, unique, if_not_exists } => {
-                w.sql.push_str(if *unique { "CREATE UNIQUE INDEX " } else { "CREATE INDEX " });
+            Statement::CreateIndex {
+                name,
+                table,
+                columns,
+                unique,
+                if_not_exists,
+            } => {
+                w.sql.push_str(if *unique {
+                    "CREATE UNIQUE INDEX "
+                } else {
+                    "CREATE INDEX "
+                });
                 if *if_not_exists {
                     w.sql.push_str("IF NOT EXISTS ");
                 }
@@ -110,7 +141,11 @@ pub trait SqlWriter {
                 w.sql.push(')');
             }
             Statement::DropIndex { name, if_exists } => {
-                w.sql.push_str(if *if_exists { "DROP INDEX IF EXISTS " } else { "DROP INDEX " });
+                w.sql.push_str(if *if_exists {
+                    "DROP INDEX IF EXISTS "
+                } else {
+                    "DROP INDEX "
+                });
                 self.quote(name, &mut w.sql);
             }
             Statement::Raw { sql, params } => {
@@ -130,7 +165,11 @@ pub trait SqlWriter {
     }
 
     fn write_create_table(&self, table: &Table, if_not_exists: bool, w: &mut Out) {
-        w.sql.push_str(if if_not_exists { "CREATE TABLE IF NOT EXISTS " } else { "CREATE TABLE " });
+        w.sql.push_str(if if_not_exists {
+            "CREATE TABLE IF NOT EXISTS "
+        } else {
+            "CREATE TABLE "
+        });
         self.quote(&table.name, &mut w.sql);
         w.sql.push_str(" (");
         for (i, col) in table.columns.iter().enumerate() {
@@ -188,7 +227,10 @@ pub trait SqlWriter {
             return;
         }
         w.sql.push_str(" (");
-        self.write_ident_list(&ins.columns.iter().map(|c| c.as_ref()).collect::<Vec<_>>(), w);
+        self.write_ident_list(
+            &ins.columns.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
+            w,
+        );
         w.sql.push_str(") VALUES ");
         for (r, row) in ins.rows.iter().enumerate() {
             w.sql.push_str(if r > 0 { ", (" } else { "(" });
@@ -203,7 +245,11 @@ pub trait SqlWriter {
     }
 
     fn write_select(&self, s: &Select, w: &mut Out) {
-        w.sql.push_str(if s.distinct { "SELECT DISTINCT " } else { "SELECT " });
+        w.sql.push_str(if s.distinct {
+            "SELECT DISTINCT "
+        } else {
+            "SELECT "
+        });
         if s.columns.is_empty() {
             w.sql.push('*');
         }
@@ -308,7 +354,11 @@ pub trait SqlWriter {
                 self.write_operand(right, w);
             }
             Expr::And(parts) | Expr::Or(parts) => {
-                let (joiner, empty) = if matches!(expr, Expr::And(_)) { (" AND ", "1 = 1") } else { (" OR ", "1 = 0") };
+                let (joiner, empty) = if matches!(expr, Expr::And(_)) {
+                    (" AND ", "1 = 1")
+                } else {
+                    (" OR ", "1 = 0")
+                };
                 if parts.is_empty() {
                     w.sql.push_str(empty);
                 }
@@ -325,9 +375,14 @@ pub trait SqlWriter {
             }
             Expr::IsNull { expr, negated } => {
                 self.write_operand(expr, w);
-                w.sql.push_str(if *negated { " IS NOT NULL" } else { " IS NULL" });
+                w.sql
+                    .push_str(if *negated { " IS NOT NULL" } else { " IS NULL" });
             }
-            Expr::InList { expr, list, negated } => {
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
                 self.write_operand(expr, w);
                 w.sql.push_str(if *negated { " NOT IN (" } else { " IN (" });
                 for (i, v) in list.iter().enumerate() {
@@ -338,7 +393,11 @@ pub trait SqlWriter {
                 }
                 w.sql.push(')');
             }
-            Expr::InSelect { expr, select, negated } => {
+            Expr::InSelect {
+                expr,
+                select,
+                negated,
+            } => {
                 self.write_operand(expr, w);
                 w.sql.push_str(if *negated { " NOT IN (" } else { " IN (" });
                 self.write_select(select, w);
@@ -351,10 +410,17 @@ pub trait SqlWriter {
                 w.sql.push_str(" AND ");
                 self.write_operand(high, w);
             }
-            Expr::Like { expr, pattern, case_insensitive, negated } => {
-                self.write_like(expr, pattern, *case_insensitive, *negated, w)
-            }
-            Expr::Function { name, args, distinct } => {
+            Expr::Like {
+                expr,
+                pattern,
+                case_insensitive,
+                negated,
+            } => self.write_like(expr, pattern, *case_insensitive, *negated, w),
+            Expr::Function {
+                name,
+                args,
+                distinct,
+            } => {
                 w.sql.push_str(name);
                 w.sql.push('(');
                 if *distinct {
@@ -376,7 +442,14 @@ pub trait SqlWriter {
         }
     }
 
-    fn write_like(&self, expr: &Expr, pattern: &Expr, case_insensitive: bool, negated: bool, w: &mut Out) {
+    fn write_like(
+        &self,
+        expr: &Expr,
+        pattern: &Expr,
+        case_insensitive: bool,
+        negated: bool,
+        w: &mut Out,
+    ) {
         self.write_operand(expr, w);
         w.sql.push_str(match (negated, case_insensitive) {
             (false, false) => " LIKE ",
@@ -438,7 +511,14 @@ impl SqlWriter for SqliteWriter {
         }
     }
 
-    fn write_like(&self, expr: &Expr, pattern: &Expr, _case_insensitive: bool, negated: bool, w: &mut Out) {
+    fn write_like(
+        &self,
+        expr: &Expr,
+        pattern: &Expr,
+        _case_insensitive: bool,
+        negated: bool,
+        w: &mut Out,
+    ) {
         SqliteStandard.write_like(expr, pattern, false, negated, w)
     }
 }

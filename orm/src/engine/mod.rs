@@ -118,7 +118,8 @@ impl Engine {
         let stmt = stmt.into();
         let compiled = self.writer().compile(&stmt);
         let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
-        self.connect().fetch_all(&compiled.sql, &params, stmt.target_table())
+        self.connect()
+            .fetch_all(&compiled.sql, &params, stmt.target_table())
     }
 
     /// Runs statements in one transaction (a savepoint if one is already open): all or nothing.
@@ -141,7 +142,11 @@ impl Engine {
 
     pub(crate) fn connect(&self) -> Conn<'_> {
         // A panic while the lock was held cannot leave SQLite inconsistent: keep going.
-        let guard = self.inner.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self
+            .inner
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Conn::new(guard, &self.inner)
     }
 }

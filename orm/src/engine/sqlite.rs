@@ -23,7 +23,10 @@ pub(crate) fn open(url: &DatabaseUrl) -> Result<rusqlite::Connection> {
             rusqlite::Connection::open(path)
         }
     }
-    .map_err(|e| Error::Database { message: format!("cannot open {url}: {e}"), sql: None })?;
+    .map_err(|e| Error::Database {
+        message: format!("cannot open {url}: {e}"),
+        sql: None,
+    })?;
     // Foreign keys are off by default in SQLite; the lesson's relationships rely on them.
     conn.execute_batch("PRAGMA foreign_keys = ON")?;
     conn.set_prepared_statement_cache_capacity(256);
@@ -39,7 +42,9 @@ impl rusqlite::ToSql for ValueRef<'_> {
             ValueRef::Text(v) => ToSqlOutput::Borrowed(SqliteRef::Text(v.as_bytes())),
             ValueRef::Blob(v) => ToSqlOutput::Borrowed(SqliteRef::Blob(v)),
             ValueRef::Bool(v) => ToSqlOutput::Borrowed(SqliteRef::Integer(v as i64)),
-            ValueRef::DateTime(v) => ToSqlOutput::from(v.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+            ValueRef::DateTime(v) => {
+                ToSqlOutput::from(v.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+            }
             ValueRef::Date(v) => ToSqlOutput::from(v.format("%Y-%m-%d").to_string()),
             ValueRef::Time(v) => ToSqlOutput::from(v.format("%H:%M:%S%.6f").to_string()),
             ValueRef::Json(v) => ToSqlOutput::from(v.to_string()),
@@ -49,15 +54,20 @@ impl rusqlite::ToSql for ValueRef<'_> {
 
 impl RowAccess for rusqlite::Row<'_> {
     fn value_ref(&self, index: usize) -> Result<ValueRef<'_>> {
-        let v = self.get_ref(index).map_err(|e| Error::Database { message: e.to_string(), sql: None })?;
+        let v = self.get_ref(index).map_err(|e| Error::Database {
+            message: e.to_string(),
+            sql: None,
+        })?;
         Ok(match v {
             SqliteRef::Null => ValueRef::Null,
             SqliteRef::Integer(i) => ValueRef::Integer(i),
             SqliteRef::Real(f) => ValueRef::Real(f),
-            SqliteRef::Text(t) => ValueRef::Text(std::str::from_utf8(t).map_err(|_| Error::Database {
-                message: format!("column {index} holds text that is not UTF-8"),
-                sql: None,
-            })?),
+            SqliteRef::Text(t) => {
+                ValueRef::Text(std::str::from_utf8(t).map_err(|_| Error::Database {
+                    message: format!("column {index} holds text that is not UTF-8"),
+                    sql: None,
+                })?)
+            }
             SqliteRef::Blob(b) => ValueRef::Blob(b),
         })
     }
@@ -74,10 +84,18 @@ impl<'e> Conn<'e> {
         Conn { conn, engine }
     }
 
-    fn prepare(&self, sql: &str, params: &[ValueRef<'_>], table: Option<&str>) -> Result<rusqlite::CachedStatement<'_>> {
+    fn prepare(
+        &self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<rusqlite::CachedStatement<'_>> {
         self.engine.log(sql, params);
         self.engine.count_statement();
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| Error::from_sqlite(e, table, sql))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| Error::from_sqlite(e, table, sql))?;
         if stmt.parameter_count() != params.len() {
             return Err(Error::InvalidRequest(format!(
                 "the statement expects {} parameters, {} were given: {sql}",
@@ -86,19 +104,31 @@ impl<'e> Conn<'e> {
             )));
         }
         for (i, p) in params.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, p).map_err(|e| Error::from_sqlite(e, table, sql))?;
+            stmt.raw_bind_parameter(i + 1, p)
+                .map_err(|e| Error::from_sqlite(e, table, sql))?;
         }
         Ok(stmt)
     }
 
     /// Runs a statement that returns no rows; the number of rows changed.
-    pub(crate) fn execute(&mut self, sql: &str, params: &[ValueRef<'_>], table: Option<&str>) -> Result<usize> {
+    pub(crate) fn execute(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<usize> {
         let mut stmt = self.prepare(sql, params, table)?;
-        stmt.raw_execute().map_err(|e| Error::from_sqlite(e, table, sql))
+        stmt.raw_execute()
+            .map_err(|e| Error::from_sqlite(e, table, sql))
     }
 
     /// Runs an `INSERT` and returns the rowid SQLite assigned.
-    pub(crate) fn insert(&mut self, sql: &str, params: &[ValueRef<'_>], table: Option<&str>) -> Result<i64> {
+    pub(crate) fn insert(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<i64> {
         self.execute(sql, params, table)?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -119,12 +149,22 @@ impl<'e> Conn<'e> {
     }
 
     /// Runs any statement and collects its rows as values (the Core result).
-    pub(crate) fn fetch_all(&mut self, sql: &str, params: &[ValueRef<'_>], table: Option<&str>) -> Result<ResultSet> {
+    pub(crate) fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<ResultSet> {
         let mut stmt = self.prepare(sql, params, table)?;
         let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
-        let mut result = ResultSet { columns, ..ResultSet::default() };
+        let mut result = ResultSet {
+            columns,
+            ..ResultSet::default()
+        };
         if result.columns.is_empty() {
-            result.rows_affected = stmt.raw_execute().map_err(|e| Error::from_sqlite(e, table, sql))?;
+            result.rows_affected = stmt
+                .raw_execute()
+                .map_err(|e| Error::from_sqlite(e, table, sql))?;
             return Ok(result);
         }
         let width = result.columns.len();
@@ -142,16 +182,26 @@ impl<'e> Conn<'e> {
     /// Transaction control: echoed like any statement, but not counted as work.
     pub(crate) fn control(&mut self, sql: &str) -> Result<()> {
         self.engine.log(sql, &[]);
-        self.conn.execute_batch(sql).map_err(|e| Error::from_sqlite(e, None, sql))
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| Error::from_sqlite(e, None, sql))
     }
 
     /// Runs `work` in a transaction, or in a savepoint inside the one already open.
     pub(crate) fn atomically<R>(&mut self, work: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
         let outer = self.is_autocommit();
-        self.control(if outer { "BEGIN" } else { "SAVEPOINT orm_atomic" })?;
+        self.control(if outer {
+            "BEGIN"
+        } else {
+            "SAVEPOINT orm_atomic"
+        })?;
         match work(self) {
             Ok(r) => {
-                self.control(if outer { "COMMIT" } else { "RELEASE SAVEPOINT orm_atomic" })?;
+                self.control(if outer {
+                    "COMMIT"
+                } else {
+                    "RELEASE SAVEPOINT orm_atomic"
+                })?;
                 Ok(r)
             }
             Err(e) => {

@@ -13,7 +13,10 @@ pub enum DatabaseUrl {
 
 impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<DatabaseUrl> {
-        let invalid = |reason: &str| Error::InvalidUrl { url: redact(url), reason: reason.to_string() };
+        let invalid = |reason: &str| Error::InvalidUrl {
+            url: redact(url),
+            reason: reason.to_string(),
+        };
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err(invalid("expected SCHEME://…"));
         };
@@ -66,21 +69,37 @@ mod tests {
 
     #[test]
     fn parses_the_lesson_urls() {
-        assert_eq!(DatabaseUrl::parse("sqlite:///:memory:").unwrap(), DatabaseUrl::SqliteMemory);
-        assert_eq!(DatabaseUrl::parse("sqlite://").unwrap(), DatabaseUrl::SqliteMemory);
-        assert_eq!(DatabaseUrl::parse("sqlite:///myapp.db").unwrap(), DatabaseUrl::SqliteFile("myapp.db".into()));
-        assert_eq!(DatabaseUrl::parse("sqlite:////tmp/a.db").unwrap(), DatabaseUrl::SqliteFile("/tmp/a.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///:memory:").unwrap(),
+            DatabaseUrl::SqliteMemory
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://").unwrap(),
+            DatabaseUrl::SqliteMemory
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///myapp.db").unwrap(),
+            DatabaseUrl::SqliteFile("myapp.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:////tmp/a.db").unwrap(),
+            DatabaseUrl::SqliteFile("/tmp/a.db".into())
+        );
     }
 
     #[test]
     fn bad_urls_say_what_is_supported_and_hide_passwords() {
-        let err = DatabaseUrl::parse("mysql://root:secret@localhost/db").unwrap_err().to_string();
+        let err = DatabaseUrl::parse("mysql://root:secret@localhost/db")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown database kind \"mysql\""), "{err}");
         assert!(err.contains("sqlite:///:memory:"), "{err}");
         assert!(!err.contains("secret"), "{err}");
         let err = DatabaseUrl::parse("not a url").unwrap_err().to_string();
         assert!(err.contains("SCHEME://"), "{err}");
-        let err = DatabaseUrl::parse("sqlite://relative.db").unwrap_err().to_string();
+        let err = DatabaseUrl::parse("sqlite://relative.db")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("three slashes"), "{err}");
     }
 }

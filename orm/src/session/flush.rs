@@ -26,12 +26,22 @@ pub(crate) struct SqlCache {
 }
 
 impl SqlCache {
-    fn get(&mut self, table: &'static str, kind: SqlKind, build: impl FnOnce() -> Statement, writer: &dyn SqlWriter) -> Rc<str> {
-        self.sql.entry((table, kind)).or_insert_with(|| writer.compile(&build()).sql.into()).clone()
+    fn get(
+        &mut self,
+        table: &'static str,
+        kind: SqlKind,
+        build: impl FnOnce() -> Statement,
+        writer: &dyn SqlWriter,
+    ) -> Rc<str> {
+        self.sql
+            .entry((table, kind))
+            .or_insert_with(|| writer.compile(&build()).sql.into())
+            .clone()
     }
 }
 
-pub(crate) struct FlushContext<'a, 'c> {
+#[doc(hidden)]
+pub struct FlushContext<'a, 'c> {
     pub(crate) conn: &'a mut Conn<'c>,
     pub(crate) writer: &'static dyn SqlWriter,
     pub(crate) cache: &'a mut SqlCache,
@@ -49,7 +59,10 @@ fn read<T: Model>(obj: &Tracked<T>) -> Result<Ref<'_, T>> {
 fn key_where<T: Model>() -> Expr {
     let table = T::TABLE;
     Expr::Binary {
-        left: Box::new(Expr::Column { table: None, name: table.columns[T::PRIMARY_KEY].name.clone() }),
+        left: Box::new(Expr::Column {
+            table: None,
+            name: table.columns[T::PRIMARY_KEY].name.clone(),
+        }),
         op: crate::core::expr::BinOp::Eq,
         right: Box::new(Expr::Placeholder),
     }
@@ -62,8 +75,15 @@ impl FlushContext<'_, '_> {
         let pk = T::PRIMARY_KEY;
         // An integer key of 0 (or NULL) is not assigned yet: SQLite picks the rowid.
         let assign_key = table.columns[pk].autoincrement
-            && matches!(value.column_value(pk), ValueRef::Integer(0) | ValueRef::Null);
-        let kind = if assign_key { SqlKind::InsertWithoutKey } else { SqlKind::InsertWithKey };
+            && matches!(
+                value.column_value(pk),
+                ValueRef::Integer(0) | ValueRef::Null
+            );
+        let kind = if assign_key {
+            SqlKind::InsertWithoutKey
+        } else {
+            SqlKind::InsertWithKey
+        };
         let sql = self.cache.get(
             T::TABLE_NAME,
             kind,
@@ -76,12 +96,18 @@ impl FlushContext<'_, '_> {
                     .map(|(_, c)| c.name.clone())
                     .collect();
                 let row = vec![Expr::Placeholder; columns.len()];
-                Statement::Insert(Insert { table: table.name.clone(), columns, rows: vec![row] })
+                Statement::Insert(Insert {
+                    table: table.name.clone(),
+                    columns,
+                    rows: vec![row],
+                })
             },
             self.writer,
         );
-        let params: Vec<ValueRef<'_>> =
-            (0..T::COLUMN_COUNT).filter(|i| !(assign_key && *i == pk)).map(|i| value.column_value(i)).collect();
+        let params: Vec<ValueRef<'_>> = (0..T::COLUMN_COUNT)
+            .filter(|i| !(assign_key && *i == pk))
+            .map(|i| value.column_value(i))
+            .collect();
         let id = self.conn.insert(&sql, &params, Some(T::TABLE_NAME))?;
         drop(params);
         drop(value);
@@ -93,7 +119,9 @@ impl FlushContext<'_, '_> {
 
     /// Writes the columns that differ from the snapshot taken at the first `borrow_mut`.
     pub(crate) fn update<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
-        let Some(snapshot) = obj.snapshot.borrow_mut().take() else { return Ok(()) };
+        let Some(snapshot) = obj.snapshot.borrow_mut().take() else {
+            return Ok(());
+        };
         let value = match read(obj) {
             Ok(v) => v,
             Err(e) => {
@@ -126,7 +154,11 @@ impl FlushContext<'_, '_> {
                     .filter(|(i, _)| mask & (1 << i) != 0)
                     .map(|(_, c)| (c.name.clone(), Expr::Placeholder))
                     .collect();
-                Statement::Update(Update { table: table.name.clone(), set, filter: Some(key_where::<T>()) })
+                Statement::Update(Update {
+                    table: table.name.clone(),
+                    set,
+                    filter: Some(key_where::<T>()),
+                })
             },
             self.writer,
         );
@@ -144,12 +176,20 @@ impl FlushContext<'_, '_> {
         let value = read(obj)?;
         let snapshot = obj.snapshot.borrow();
         // Delete the row as it is in the database, even if its key was changed in memory.
-        let key = snapshot.as_ref().unwrap_or(&*value).column_value(T::PRIMARY_KEY);
+        let key = snapshot
+            .as_ref()
+            .unwrap_or(&*value)
+            .column_value(T::PRIMARY_KEY);
         let table = T::TABLE;
         let sql = self.cache.get(
             T::TABLE_NAME,
             SqlKind::Delete,
-            || Statement::Delete(crate::core::Delete { table: table.name.clone(), filter: Some(key_where::<T>()) }),
+            || {
+                Statement::Delete(crate::core::Delete {
+                    table: table.name.clone(),
+                    filter: Some(key_where::<T>()),
+                })
+            },
             self.writer,
         );
         self.conn.execute(&sql, &[key], Some(T::TABLE_NAME))?;

@@ -4,7 +4,7 @@ mod flush;
 
 pub(crate) use flush::FlushContext;
 
-use crate::core::{Statement, Table};
+use crate::core::Statement;
 use crate::engine::{Conn, Engine, ResultSet};
 use crate::error::{Error, Result};
 use crate::model::{AnyTracked, IntoObj, Key, Model, Obj, ObjectState, Tracked};
@@ -43,7 +43,8 @@ pub struct Session {
     pub(crate) cell: Rc<SessionCell>,
 }
 
-pub(crate) struct SessionCell {
+#[doc(hidden)]
+pub struct SessionCell {
     pub(crate) state: RefCell<SessionState>,
     /// Objects changed through `borrow_mut` since the last flush. Apart from `state` so an object
     /// can register itself while the session is busy.
@@ -68,6 +69,10 @@ pub(crate) struct SessionState {
     transaction: Transaction,
     autoflush: bool,
     pub(crate) sql_cache: flush::SqlCache,
+    /// Foreign keys to set from related objects at the next flush.
+    pub(crate) links: Vec<crate::relationship::Link>,
+    /// Association rows to write at the next flush.
+    pub(crate) associations: Vec<crate::relationship::Association>,
     id: u64,
 }
 
@@ -83,6 +88,8 @@ impl Session {
                 transaction: Transaction::None,
                 autoflush: true,
                 sql_cache: Default::default(),
+                links: Vec::new(),
+                associations: Vec::new(),
                 id,
             }),
             changed: RefCell::new(Vec::new()),
@@ -124,7 +131,9 @@ impl Session {
 
     pub(crate) fn state(&self) -> Result<RefMut<'_, SessionState>> {
         self.cell.state.try_borrow_mut().map_err(|_| {
-            Error::InvalidRequest("the session is busy (called from inside one of its own operations)".into())
+            Error::InvalidRequest(
+                "the session is busy (called from inside one of its own operations)".into(),
+            )
         })
     }
 
@@ -179,10 +188,15 @@ impl Session {
                         T::TABLE_NAME
                     )));
                 }
+                drop(state);
                 let tracked: Rc<dyn AnyTracked> = object.0.clone();
-                if !state.deleted.iter().any(|d| Rc::ptr_eq(d, &tracked)) {
-                    crate::relationship::cascade_delete(&mut state, &self.cell, &tracked)?;
-                    state.deleted.push(tracked);
+                // Cascades may load children, which needs the session: collect them first.
+                let mut targets = Vec::new();
+                crate::relationship::cascade_targets(self, &tracked, &mut targets)?;
+                targets.push(tracked);
+                let mut state = self.state()?;
+                for target in targets {
+                    state.push_deleted(target);
                 }
                 Ok(())
             }
@@ -205,7 +219,12 @@ impl Session {
         let mut state = self.state()?;
         let engine = state.engine.clone();
         let mut conn = engine.connect();
-        state.end_transaction(&mut conn, true)
+        state.end_transaction(&mut conn, true)?;
+        // Like SQLAlchemy's expire-on-commit, for relationships: navigate again, read fresh rows.
+        for obj in state.identity.values() {
+            obj.relations().borrow_mut().clear();
+        }
+        Ok(())
     }
 
     /// Undoes everything since the last commit. Objects leave the session; changed ones get their
@@ -221,8 +240,7 @@ impl Session {
 
     /// Whether there is anything to write.
     pub fn is_dirty(&self) -> bool {
-        let state = self.cell.state.borrow();
-        !state.pending.is_empty() || !state.deleted.is_empty() || !self.cell.changed.borrow().is_empty()
+        self.cell.has_work()
     }
 
     /// Starts an ORM query: `session.query::<User>()`, or `session.query::<(User, Post)>()`.
@@ -309,19 +327,25 @@ impl SessionCell {
 
     pub(crate) fn has_work(&self) -> bool {
         let state = self.state.borrow();
-        !state.pending.is_empty() || !state.deleted.is_empty() || !self.changed.borrow().is_empty()
+        !state.pending.is_empty()
+            || !state.deleted.is_empty()
+            || !state.links.is_empty()
+            || !state.associations.is_empty()
+            || !self.changed.borrow().is_empty()
     }
 
     pub(crate) fn flush(&self) -> Result<()> {
         if !self.has_work() {
             return Ok(());
         }
-        let mut state = self.state.try_borrow_mut().map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
+        let mut state = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
         let engine = state.engine.clone();
         let mut conn = engine.connect();
         state.begin(&mut conn)?;
-        let changed = std::mem::take(&mut *self.changed.borrow_mut());
-        let result = state.flush_work(&mut conn, self, changed);
+        let result = state.flush_work(&mut conn, self);
         if let Err(e) = result {
             drop(conn);
             drop(state);
@@ -337,7 +361,10 @@ impl SessionCell {
 
     /// Ends the transaction (commit or not) and, when not committing, empties the session.
     fn end(&self, commit: bool, revert: bool) -> Result<()> {
-        let mut state = self.state.try_borrow_mut().map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
+        let mut state = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
         let engine = state.engine.clone();
         let result = {
             let mut conn = engine.connect();
@@ -345,12 +372,19 @@ impl SessionCell {
         };
         if !commit {
             let changed = std::mem::take(&mut *self.changed.borrow_mut());
-            for obj in state.identity.values().chain(state.pending.iter()).chain(changed.iter()) {
+            for obj in state
+                .identity
+                .values()
+                .chain(state.pending.iter())
+                .chain(changed.iter())
+            {
                 obj.detach(revert);
             }
             state.identity.clear();
             state.pending.clear();
             state.deleted.clear();
+            state.links.clear();
+            state.associations.clear();
         }
         result
     }
@@ -391,29 +425,48 @@ impl SessionState {
             (_, _) if conn.is_autocommit() => Ok(()),
             (Transaction::Owner, true) => conn.control("COMMIT"),
             (Transaction::Owner, false) => conn.control("ROLLBACK"),
-            (Transaction::Savepoint(name), true) => conn.control(&format!("RELEASE SAVEPOINT {name}")),
-            (Transaction::Savepoint(name), false) => {
-                conn.control(&format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"))
+            (Transaction::Savepoint(name), true) => {
+                conn.control(&format!("RELEASE SAVEPOINT {name}"))
             }
+            (Transaction::Savepoint(name), false) => conn.control(&format!(
+                "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
+            )),
         }
     }
 
-    fn flush_work(&mut self, conn: &mut Conn<'_>, cell: &SessionCell, changed: Vec<Rc<dyn AnyTracked>>) -> Result<()> {
-        crate::relationship::sync_before_flush(self, cell)?;
+    fn flush_work(&mut self, conn: &mut Conn<'_>, cell: &SessionCell) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
         let deleted = std::mem::take(&mut self.deleted);
         let writer = self.engine.writer();
-        let mut ctx = FlushContext { conn, writer, cache: &mut self.sql_cache };
         let mut done = Vec::with_capacity(pending.len());
         let mut outcome = Ok(());
         for obj in crate::relationship::insert_order(&pending) {
-            if let Err(e) = obj.insert(&mut ctx) {
+            // A child's foreign key comes from its parent, inserted just before (parents first).
+            let step = crate::relationship::sync_links_of(self, &obj).and_then(|_| {
+                let mut ctx = FlushContext {
+                    conn,
+                    writer,
+                    cache: &mut self.sql_cache,
+                };
+                obj.insert(&mut ctx)
+            });
+            if let Err(e) = step {
                 outcome = Err(e);
                 break;
             }
-            done.push(obj.clone());
+            obj.set_state(ObjectState::Persistent);
+            done.push(obj);
         }
         if outcome.is_ok() {
+            outcome = crate::relationship::sync_persistent_links(self, cell);
+        }
+        let changed = std::mem::take(&mut *cell.changed.borrow_mut());
+        if outcome.is_ok() {
+            let mut ctx = FlushContext {
+                conn,
+                writer,
+                cache: &mut self.sql_cache,
+            };
             for obj in &changed {
                 if obj.state() == ObjectState::Persistent {
                     if let Err(e) = obj.update(&mut ctx) {
@@ -424,6 +477,14 @@ impl SessionState {
             }
         }
         if outcome.is_ok() {
+            outcome = crate::relationship::write_associations(self, conn);
+        }
+        if outcome.is_ok() {
+            let mut ctx = FlushContext {
+                conn,
+                writer,
+                cache: &mut self.sql_cache,
+            };
             for obj in crate::relationship::delete_order(&deleted) {
                 if let Err(e) = obj.delete(&mut ctx) {
                     outcome = Err(e);
@@ -433,6 +494,9 @@ impl SessionState {
         }
         if let Err(e) = outcome {
             // Put the work back so the caller's rollback detaches every object it touched.
+            for obj in &done {
+                obj.set_state(ObjectState::Pending);
+            }
             self.pending = pending;
             self.deleted = deleted;
             for obj in changed {
@@ -440,14 +504,13 @@ impl SessionState {
             }
             return Err(e);
         }
+        self.links.clear();
         for obj in done {
-            obj.set_state(ObjectState::Persistent);
             if let Some(key) = obj.key() {
                 self.identity.insert((obj.table_name(), key), obj);
             }
         }
         for obj in deleted {
-            obj.set_state(ObjectState::Deleted);
             if let Some(key) = obj.key() {
                 self.identity.remove(&(obj.table_name(), key));
             }
@@ -462,22 +525,10 @@ impl SessionState {
         self.identity.get(&(table, key.clone())).cloned()
     }
 
-    pub(crate) fn pending(&self) -> &[Rc<dyn AnyTracked>] {
-        &self.pending
-    }
-
-    pub(crate) fn deleted(&self) -> &[Rc<dyn AnyTracked>] {
-        &self.deleted
-    }
-
     pub(crate) fn push_deleted(&mut self, obj: Rc<dyn AnyTracked>) {
         if !self.deleted.iter().any(|d| Rc::ptr_eq(d, &obj)) {
             self.deleted.push(obj);
         }
-    }
-
-    pub(crate) fn table_of(&self, name: &str) -> Option<Table> {
-        self.identity.values().find(|o| o.table_name() == name).map(|o| o.table())
     }
 }
 
