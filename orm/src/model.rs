@@ -271,7 +271,9 @@ impl<T: Model> AnyTracked for Tracked<T> {
         self.state.set(state)
     }
     fn key(&self) -> Option<Key> {
-        Key::from_value_ref(self.value.borrow().column_value(T::PRIMARY_KEY))
+        // A caller still holding `borrow_mut()` gets an error elsewhere; never a panic here.
+        let value = self.value.try_borrow().ok()?;
+        Key::from_value_ref(value.column_value(T::PRIMARY_KEY))
     }
     fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
         self
@@ -282,7 +284,9 @@ impl<T: Model> AnyTracked for Tracked<T> {
     fn detach(&self, revert: bool) {
         if let Some(snapshot) = self.snapshot.borrow_mut().take() {
             if revert {
-                *self.value.borrow_mut() = snapshot;
+                if let Ok(mut value) = self.value.try_borrow_mut() {
+                    *value = snapshot;
+                }
             }
         }
         *self.session.borrow_mut() = Weak::new();
