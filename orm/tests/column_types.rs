@@ -32,7 +32,10 @@ fn sample() -> Event {
         body: "A long text ".repeat(100),
         score: 4.25,
         public: true,
-        starts_at: NaiveDate::from_ymd_opt(2024, 5, 17).unwrap().and_hms_micro_opt(9, 30, 15, 250).unwrap(),
+        starts_at: NaiveDate::from_ymd_opt(2024, 5, 17)
+            .unwrap()
+            .and_hms_micro_opt(9, 30, 15, 250)
+            .unwrap(),
         day: NaiveDate::from_ymd_opt(2024, 5, 17).unwrap(),
         time: NaiveTime::from_hms_opt(23, 59, 1).unwrap(),
         data: json!({"tags": ["a", "b"], "n": 1, "nested": {"ok": true}}),
@@ -60,16 +63,31 @@ fn every_type_round_trips_and_defaults_apply() {
     expected.priority = Some(3);
     assert_eq!(loaded, expected);
 
-    let on_day = fresh.query::<Event>().filter(Event::day.eq(NaiveDate::from_ymd_opt(2024, 5, 17).unwrap())).count().unwrap();
+    let on_day = fresh
+        .query::<Event>()
+        .filter(Event::day.eq(NaiveDate::from_ymd_opt(2024, 5, 17).unwrap()))
+        .count()
+        .unwrap();
     assert_eq!(on_day, 1);
-    assert_eq!(fresh.query::<Event>().filter(Event::public.eq(true)).count().unwrap(), 1);
+    assert_eq!(
+        fresh
+            .query::<Event>()
+            .filter(Event::public.eq(true))
+            .count()
+            .unwrap(),
+        1
+    );
 }
 
 #[test]
 fn ddl_carries_types_lengths_nullability_and_defaults() {
     let engine = create_engine("sqlite:///:memory:").unwrap();
     MetaData::new().add::<Event>().create_all(&engine).unwrap();
-    let sql = engine.execute(orm::core::text("SELECT sql FROM sqlite_master WHERE name = 'events'")).unwrap();
+    let sql = engine
+        .execute(orm::core::text(
+            "SELECT sql FROM sqlite_master WHERE name = 'events'",
+        ))
+        .unwrap();
     let ddl = sql.rows[0][0].to_string();
     for part in [
         "\"id\" INTEGER NOT NULL PRIMARY KEY",
@@ -87,7 +105,11 @@ fn ddl_carries_types_lengths_nullability_and_defaults() {
     ] {
         assert!(ddl.contains(part), "{part} missing from {ddl}");
     }
-    let index = engine.execute(orm::core::text("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")).unwrap();
+    let index = engine
+        .execute(orm::core::text(
+            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'",
+        ))
+        .unwrap();
     assert_eq!(index.rows[0][0].to_string(), "ix_events_status");
 }
 
@@ -103,7 +125,10 @@ fn large_integer_keys_are_never_truncated() {
     let engine = create_engine("sqlite:///:memory:").unwrap();
     MetaData::new().add::<Big>().create_all(&engine).unwrap();
     let session = Session::new(&engine);
-    session.add(Big { id: i64::MAX - 1, n: i64::MIN });
+    session.add(Big {
+        id: i64::MAX - 1,
+        n: i64::MIN,
+    });
     let next = session.add(Big { id: 0, n: 1 });
     session.commit().unwrap();
     assert_eq!(next.borrow().id, i64::MAX);

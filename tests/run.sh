@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's whole test suite: formatting, lints, every cargo test (release, so evcxr is built
+# once and reused), then the end-to-end tests driven by real Jupyter clients.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$root"
+bash tests/setup.sh
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+echo "== cargo build (release)"
+cargo build --release --workspace --all-targets
+echo "== cargo clippy"
+cargo clippy --release --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --release --workspace
+if [ -f tests/e2e.sh ]; then
+  echo "== end-to-end"
+  bash tests/e2e.sh
+fi
+echo "== all tests passed"
