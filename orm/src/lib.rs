@@ -39,6 +39,7 @@ pub mod display;
 mod engine;
 mod error;
 mod metadata;
+pub mod migrate;
 mod model;
 pub mod query;
 mod relationship;

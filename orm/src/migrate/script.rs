@@ -31,6 +31,7 @@ impl Revision {
         self.down_revision.as_deref()
     }
 
+    /// What the revision does, as given to `revision` (`-m`).
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -54,7 +55,13 @@ impl Revision {
 /// Alembic's history line: `parent -> id, message`.
 impl fmt::Display for Revision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} -> {}, {}", self.down_revision.as_deref().unwrap_or("<base>"), self.id, self.message)
+        write!(
+            f,
+            "{} -> {}, {}",
+            self.down_revision.as_deref().unwrap_or("<base>"),
+            self.id,
+            self.message
+        )
     }
 }
 
@@ -72,7 +79,12 @@ pub(crate) enum Step {
     Sql(Sql),
     /// `-- +batch TABLE` … `-- +end`: rebuild TABLE as `create` says, copying the rows of the
     /// columns it keeps, then run `after` (its indexes).
-    Batch { table: String, line: usize, create: Sql, after: Vec<Sql> },
+    Batch {
+        table: String,
+        line: usize,
+        create: Sql,
+        after: Vec<Sql>,
+    },
 }
 
 const HEADER_KEYS: [&str; 4] = ["revision", "down_revision", "message", "created"];
@@ -85,7 +97,9 @@ pub(crate) fn check_id(id: &str) -> std::result::Result<(), String> {
         return Err("a revision id cannot be empty".into());
     }
     if id.len() > 32 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(format!("{id:?} is not a revision id: use at most 32 letters, digits or `_`"));
+        return Err(format!(
+            "{id:?} is not a revision id: use at most 32 letters, digits or `_`"
+        ));
     }
     if RESERVED_IDS.contains(&id.to_ascii_lowercase().as_str()) {
         return Err(format!("{id:?} is a reserved word, not a revision id"));
@@ -119,12 +133,17 @@ pub(crate) fn parse(path: &Path, content: &str) -> Result<Revision> {
     let mut seen_up = None;
     let mut seen_down = None;
     let mut batch: Option<(String, usize, Chunk)> = None;
-    let mut chunk = Chunk { text: String::new(), line: 0 };
+    let mut chunk = Chunk {
+        text: String::new(),
+        line: 0,
+    };
 
     // Turns the SQL gathered since the last directive into steps of the current section.
     let flush = |chunk: &mut Chunk, steps: &mut Vec<Step>| -> Result<()> {
         let text = std::mem::take(&mut chunk.text);
-        for sql in split_statements(&text, chunk.line).map_err(|(line, msg)| fail(path, line, msg))? {
+        for sql in
+            split_statements(&text, chunk.line).map_err(|(line, msg)| fail(path, line, msg))?
+        {
             check_statement(path, &sql)?;
             steps.push(Step::Sql(sql));
         }
@@ -134,9 +153,19 @@ pub(crate) fn parse(path: &Path, content: &str) -> Result<Revision> {
     for (index, raw) in content.lines().enumerate() {
         let number = index + 1;
         let line = raw.trim();
-        if let Some(directive) = line.strip_prefix("--").map(str::trim_start).and_then(|l| l.strip_prefix('+')) {
-            let (word, rest) = directive.split_once(char::is_whitespace).unwrap_or((directive, ""));
-            let steps = if section == Section::Down { &mut down } else { &mut up };
+        if let Some(directive) = line
+            .strip_prefix("--")
+            .map(str::trim_start)
+            .and_then(|l| l.strip_prefix('+'))
+        {
+            let (word, rest) = directive
+                .split_once(char::is_whitespace)
+                .unwrap_or((directive, ""));
+            let steps = if section == Section::Down {
+                &mut down
+            } else {
+                &mut up
+            };
             match word {
                 "up" | "down" => {
                     if let Some((table, line, _)) = &batch {
@@ -145,12 +174,12 @@ pub(crate) fn parse(path: &Path, content: &str) -> Result<Revision> {
                     if section != Section::Header {
                         flush(&mut chunk, steps)?;
                     }
+                    if word == "down" && seen_up.is_none() {
+                        return Err(fail(path, number, "`-- +down` comes before `-- +up`: write the upgrade section first"));
+                    }
                     let seen = if word == "up" { &mut seen_up } else { &mut seen_down };
                     if let Some(first) = seen {
                         return Err(fail(path, number, format!("a second `-- +{word}` section (the first is on line {first})")));
-                    }
-                    if word == "down" && seen_up.is_none() {
-                        return Err(fail(path, number, "`-- +down` comes before `-- +up`: write the upgrade section first"));
                     }
                     *seen = Some(number);
                     section = if word == "up" { Section::Up } else { Section::Down };
@@ -180,7 +209,10 @@ pub(crate) fn parse(path: &Path, content: &str) -> Result<Revision> {
                     ))
                 }
             }
-            chunk = Chunk { text: String::new(), line: number + 1 };
+            chunk = Chunk {
+                text: String::new(),
+                line: number + 1,
+            };
             continue;
         }
         match section {
@@ -195,7 +227,11 @@ pub(crate) fn parse(path: &Path, content: &str) -> Result<Revision> {
                     let key = key.trim();
                     if let Some(slot) = HEADER_KEYS.iter().position(|k| *k == key) {
                         if let Some((_, first)) = &headers[slot] {
-                            return Err(fail(path, number, format!("a second `-- {key}:` line (the first is on line {first})")));
+                            return Err(fail(
+                                path,
+                                number,
+                                format!("a second `-- {key}:` line (the first is on line {first})"),
+                            ));
                         }
                         headers[slot] = Some((value.trim().to_string(), number));
                     }
@@ -212,7 +248,11 @@ pub(crate) fn parse(path: &Path, content: &str) -> Result<Revision> {
         }
     }
     if let Some((table, line, _)) = batch {
-        return Err(fail(path, line, format!("`-- +batch {table}` has no `-- +end`")));
+        return Err(fail(
+            path,
+            line,
+            format!("`-- +batch {table}` has no `-- +end`"),
+        ));
     }
     let last = content.lines().count().max(1);
     match section {
@@ -231,16 +271,25 @@ pub(crate) fn parse(path: &Path, content: &str) -> Result<Revision> {
     let down_revision = match parent.to_ascii_lowercase().as_str() {
         "" | "none" | "base" => None,
         _ => {
-            check_id(&parent).map_err(|m| fail(path, parent_line, format!("down_revision: {m}")))?;
+            check_id(&parent)
+                .map_err(|m| fail(path, parent_line, format!("down_revision: {m}")))?;
             Some(parent)
         }
     };
     if down_revision.as_deref() == Some(id.as_str()) {
-        return Err(fail(path, parent_line, format!("revision {id} names itself as its down_revision")));
+        return Err(fail(
+            path,
+            parent_line,
+            format!("revision {id} names itself as its down_revision"),
+        ));
     }
     let (message, _) = message.ok_or_else(|| missing("message", "Add email column"))?;
     if seen_up.is_none() {
-        return Err(fail(path, last, "no `-- +up` section: write `-- +up` and the upgrade statements under it"));
+        return Err(fail(
+            path,
+            last,
+            "no `-- +up` section: write `-- +up` and the upgrade statements under it",
+        ));
     }
     if seen_down.is_none() {
         return Err(fail(path, last, "no `-- +down` section: write `-- +down` (with the downgrade statements, or none) after the upgrade"));
@@ -258,7 +307,9 @@ pub(crate) fn parse(path: &Path, content: &str) -> Result<Revision> {
 }
 
 fn batch_step(path: &Path, table: String, line: usize, block: Chunk) -> Result<Step> {
-    let mut statements = split_statements(&block.text, block.line).map_err(|(line, msg)| fail(path, line, msg))?.into_iter();
+    let mut statements = split_statements(&block.text, block.line)
+        .map_err(|(line, msg)| fail(path, line, msg))?
+        .into_iter();
     let Some(create) = statements.next() else {
         return Err(fail(path, line, format!("the `-- +batch {table}` block is empty: it needs the table's new CREATE TABLE statement")));
     };
@@ -275,12 +326,19 @@ fn batch_step(path: &Path, table: String, line: usize, block: Chunk) -> Result<S
     for sql in &after {
         check_statement(path, sql)?;
     }
-    Ok(Step::Batch { table, line, create, after })
+    Ok(Step::Batch {
+        table,
+        line,
+        create,
+        after,
+    })
 }
 
 /// Statements a revision may not contain: each revision runs in a transaction the runner owns.
 fn check_statement(path: &Path, sql: &Sql) -> Result<()> {
-    let first = lex(&sql.text, sql.line).ok().and_then(|t| t.into_iter().find(|t| t.kind == Kind::Word));
+    let first = lex(&sql.text, sql.line)
+        .ok()
+        .and_then(|t| t.into_iter().find(|t| t.kind == Kind::Word));
     if let Some(word) = first {
         let word = word.text(&sql.text).to_ascii_uppercase();
         if ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"].contains(&word.as_str()) {
@@ -300,14 +358,20 @@ fn parse_table_name(text: &str) -> std::result::Result<String, String> {
     match tokens.as_slice() {
         [one] if matches!(one.kind, Kind::Word | Kind::Ident) => Ok(one.value(text)),
         [] => Err("`-- +batch` needs the name of the table it rebuilds: `-- +batch users`".into()),
-        _ => Err(format!("`-- +batch {text}`: expected one table name, like `-- +batch users`")),
+        _ => Err(format!(
+            "`-- +batch {text}`: expected one table name, like `-- +batch users`"
+        )),
     }
 }
 
 /// The name a `CREATE TABLE` statement creates, and where that name is written in the text.
 pub(crate) fn create_table_name(sql: &str) -> Option<(String, std::ops::Range<usize>)> {
     let tokens = lex(sql, 1).ok()?;
-    let word = |i: usize, w: &str| tokens.get(i).is_some_and(|t| t.kind == Kind::Word && t.text(sql).eq_ignore_ascii_case(w));
+    let word = |i: usize, w: &str| {
+        tokens
+            .get(i)
+            .is_some_and(|t| t.kind == Kind::Word && t.text(sql).eq_ignore_ascii_case(w))
+    };
     if !word(0, "CREATE") || !word(1, "TABLE") {
         return None;
     }
@@ -315,12 +379,19 @@ pub(crate) fn create_table_name(sql: &str) -> Option<(String, std::ops::Range<us
     if word(2, "IF") && word(3, "NOT") && word(4, "EXISTS") {
         i = 5;
     }
-    let name = tokens.get(i).filter(|t| matches!(t.kind, Kind::Word | Kind::Ident))?;
+    let name = tokens
+        .get(i)
+        .filter(|t| matches!(t.kind, Kind::Word | Kind::Ident))?;
     let mut span = name.start..name.end;
     let mut value = name.value(sql);
     // `main.users`: the name is the part after the dot.
-    if tokens.get(i + 1).is_some_and(|t| t.kind == Kind::Punct('.')) {
-        let table = tokens.get(i + 2).filter(|t| matches!(t.kind, Kind::Word | Kind::Ident))?;
+    if tokens
+        .get(i + 1)
+        .is_some_and(|t| t.kind == Kind::Punct('.'))
+    {
+        let table = tokens
+            .get(i + 2)
+            .filter(|t| matches!(t.kind, Kind::Word | Kind::Ident))?;
         span.end = table.end;
         value = table.value(sql);
     }
@@ -380,7 +451,7 @@ fn lex(source: &str, first_line: usize) -> std::result::Result<Vec<Token>, (usiz
         let start = i;
         let start_line = line;
         // Finds the closing `close` byte; a doubled one is an escaped quote.
-        let mut closed = |i: &mut usize, line: &mut usize, close: u8, doubled: bool, what: &str| {
+        let closed = |i: &mut usize, line: &mut usize, close: u8, doubled: bool, what: &str| {
             *i += 1;
             while *i < bytes.len() {
                 if bytes[*i] == b'\n' {
@@ -396,7 +467,10 @@ fn lex(source: &str, first_line: usize) -> std::result::Result<Vec<Token>, (usiz
                 }
                 *i += 1;
             }
-            Err((start_line, format!("{what} that starts here is never closed")))
+            Err((
+                start_line,
+                format!("{what} that starts here is never closed"),
+            ))
         };
         match c {
             b'\n' => {
@@ -414,26 +488,56 @@ fn lex(source: &str, first_line: usize) -> std::result::Result<Vec<Token>, (usiz
                     line += source[i..i + 2 + end].matches('\n').count();
                     i += end + 4;
                 }
-                None => return Err((start_line, "a /* comment that starts here is never closed".into())),
+                None => {
+                    return Err((
+                        start_line,
+                        "a /* comment that starts here is never closed".into(),
+                    ))
+                }
             },
             b'\'' => {
                 closed(&mut i, &mut line, b'\'', true, "a 'string'")?;
-                tokens.push(Token { kind: Kind::Str, start, end: i, line: start_line });
+                tokens.push(Token {
+                    kind: Kind::Str,
+                    start,
+                    end: i,
+                    line: start_line,
+                });
             }
             b'"' | b'`' | b'[' => {
                 let (close, doubled) = if c == b'[' { (b']', false) } else { (c, true) };
                 closed(&mut i, &mut line, close, doubled, "a quoted name")?;
-                tokens.push(Token { kind: Kind::Ident, start, end: i, line: start_line });
+                tokens.push(Token {
+                    kind: Kind::Ident,
+                    start,
+                    end: i,
+                    line: start_line,
+                });
             }
             _ if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'$' || bytes[i] >= 0x80) {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || bytes[i] == b'_'
+                        || bytes[i] == b'$'
+                        || bytes[i] >= 0x80)
+                {
                     i += 1;
                 }
-                tokens.push(Token { kind: Kind::Word, start, end: i, line: start_line });
+                tokens.push(Token {
+                    kind: Kind::Word,
+                    start,
+                    end: i,
+                    line: start_line,
+                });
             }
             _ => {
                 i += 1;
-                tokens.push(Token { kind: Kind::Punct(c as char), start, end: i, line: start_line });
+                tokens.push(Token {
+                    kind: Kind::Punct(c as char),
+                    start,
+                    end: i,
+                    line: start_line,
+                });
             }
         }
     }
@@ -442,7 +546,10 @@ fn lex(source: &str, first_line: usize) -> std::result::Result<Vec<Token>, (usiz
 
 /// Splits SQL text into statements at `;`, each with the line it starts on. A `CREATE TRIGGER`
 /// body keeps its inner `;` until its `END`.
-pub(crate) fn split_statements(source: &str, first_line: usize) -> std::result::Result<Vec<Sql>, (usize, String)> {
+pub(crate) fn split_statements(
+    source: &str,
+    first_line: usize,
+) -> std::result::Result<Vec<Sql>, (usize, String)> {
     let tokens = lex(source, first_line)?;
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
@@ -462,16 +569,27 @@ pub(crate) fn split_statements(source: &str, first_line: usize) -> std::result::
             .filter(|t| t.kind == Kind::Word)
             .map(|t| t.text(source).to_ascii_uppercase())
             .collect();
-        let is_trigger = words.first().is_some_and(|w| w == "CREATE") && words.iter().any(|w| w == "TRIGGER");
-        let after_end = i > first && tokens[i - 1].kind == Kind::Word && tokens[i - 1].text(source).eq_ignore_ascii_case("END");
+        let is_trigger =
+            words.first().is_some_and(|w| w == "CREATE") && words.iter().any(|w| w == "TRIGGER");
+        let after_end = i > first
+            && tokens[i - 1].kind == Kind::Word
+            && tokens[i - 1].text(source).eq_ignore_ascii_case("END");
         if is_trigger && !after_end {
             continue;
         }
-        out.push(Sql { text: source[tokens[first].start..token.start].trim_end().to_string(), line: tokens[first].line });
+        out.push(Sql {
+            text: source[tokens[first].start..token.start]
+                .trim_end()
+                .to_string(),
+            line: tokens[first].line,
+        });
         start = None;
     }
     if let Some(first) = start {
-        out.push(Sql { text: source[tokens[first].start..].trim_end().to_string(), line: tokens[first].line });
+        out.push(Sql {
+            text: source[tokens[first].start..].trim_end().to_string(),
+            line: tokens[first].line,
+        });
     }
     Ok(out)
 }
@@ -492,8 +610,14 @@ impl Draft<'_> {
     pub fn render(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!("-- revision: {}\n", self.id));
-        out.push_str(&format!("-- down_revision: {}\n", self.down_revision.unwrap_or("none")));
-        out.push_str(&format!("-- message: {}\n", self.message.replace(['\r', '\n'], " ")));
+        out.push_str(&format!(
+            "-- down_revision: {}\n",
+            self.down_revision.unwrap_or("none")
+        ));
+        out.push_str(&format!(
+            "-- message: {}\n",
+            self.message.replace(['\r', '\n'], " ")
+        ));
         out.push_str(&format!("-- created: {}\n", self.created));
         out.push_str(
             "--\n\
@@ -526,7 +650,12 @@ mod tests {
             .iter()
             .map(|s| match s {
                 Step::Sql(sql) => format!("{}:{}", sql.line, sql.text),
-                Step::Batch { table, create, after, .. } => {
+                Step::Batch {
+                    table,
+                    create,
+                    after,
+                    ..
+                } => {
                     format!("batch {table}: {} + {}", create.text, after.len())
                 }
             })
@@ -548,12 +677,20 @@ mod tests {
                 (14, "SELECT 1"),
             ]
         );
-        assert_eq!(split_statements("SELECT 'oops;\n\nmore", 5).unwrap_err().0, 5);
+        assert_eq!(
+            split_statements("SELECT 'oops;\n\nmore", 5).unwrap_err().0,
+            5
+        );
     }
 
     #[test]
     fn create_table_name_finds_quoted_and_qualified_names() {
-        assert_eq!(create_table_name("CREATE TABLE \"my \"\"t\"\"\" (a)").unwrap().0, "my \"t\"");
+        assert_eq!(
+            create_table_name("CREATE TABLE \"my \"\"t\"\"\" (a)")
+                .unwrap()
+                .0,
+            "my \"t\""
+        );
         let sql = "create table if not exists main.users (a)";
         let (name, span) = create_table_name(sql).unwrap();
         assert_eq!((name.as_str(), &sql[span]), ("users", "main.users"));
@@ -565,8 +702,14 @@ mod tests {
         let text = "-- revision: abc123\n-- down_revision: none\n-- message: First\n\n-- +up\nCREATE TABLE a (x);\n\
                     -- +batch a\nCREATE TABLE a (x, y);\nCREATE INDEX i ON a (y);\n-- +end\n-- +down\nDROP TABLE a;\n";
         let rev = parse(Path::new("v/abc.sql"), text).unwrap();
-        assert_eq!((rev.id(), rev.down_revision(), rev.message()), ("abc123", None, "First"));
-        assert_eq!(sql_of(&rev.up), ["6:CREATE TABLE a (x)", "batch a: CREATE TABLE a (x, y) + 1"]);
+        assert_eq!(
+            (rev.id(), rev.down_revision(), rev.message()),
+            ("abc123", None, "First")
+        );
+        assert_eq!(
+            sql_of(&rev.up),
+            ["6:CREATE TABLE a (x)", "batch a: CREATE TABLE a (x, y) + 1"]
+        );
         assert_eq!(sql_of(&rev.down), ["12:DROP TABLE a"]);
     }
 }
