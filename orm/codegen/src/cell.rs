@@ -57,7 +57,7 @@ pub fn rewrite_cell(source: &str) -> Result<String, CellError> {
         }
         let start = item_start(&trees, i);
         let attrs = attributes(&trees[start..i]);
-        let Some(model_path) = attrs.iter().find_map(|a| derive_model_path(a)) else {
+        let Some(model_path) = attrs.iter().find_map(derive_model_path) else {
             continue;
         };
         let Some(body_end) = (i + 1..trees.len()).find(

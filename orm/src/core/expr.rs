@@ -254,17 +254,17 @@ impl Operand<kind::Integer> for u32 {
         Expr::Value(Value::Integer(self as i64))
     }
 }
-impl<'a> Operand<kind::Text> for &'a str {
+impl Operand<kind::Text> for &str {
     fn into_expr(self) -> Expr {
         Expr::Value(Value::Text(self.to_owned()))
     }
 }
-impl<'a> Operand<kind::Any> for &'a str {
+impl Operand<kind::Any> for &str {
     fn into_expr(self) -> Expr {
         Expr::Value(Value::Text(self.to_owned()))
     }
 }
-impl<'a> Operand<kind::Text> for &'a String {
+impl Operand<kind::Text> for &String {
     fn into_expr(self) -> Expr {
         Expr::Value(Value::Text(self.clone()))
     }

@@ -504,10 +504,7 @@ impl SqlWriter for SqliteWriter {
     fn literal(&self, value: &Literal) -> String {
         match value {
             Literal::Bool(b) => (*b as i64).to_string(),
-            other => {
-                let standard = SqliteStandard.literal(other);
-                standard
-            }
+            other => SqliteStandard.literal(other),
         }
     }
 
