@@ -73,6 +73,9 @@ pub mod prelude {
         Model, Obj, Query, Session,
     };
     pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+    // The crates of the column types, so a notebook can name `serde_json::Value` without `:dep`.
+    pub use chrono;
+    pub use serde_json;
 }
 
 /// Re-exports the derive's generated code relies on (not for direct use).
