@@ -563,3 +563,12 @@ fn joins_on_the_foreign_key_and_filters_on_the_joined_table() {
         .to_string();
     assert!(err.contains("no foreign key"), "{err}");
 }
+
+#[test]
+fn navigating_after_the_session_was_dropped_says_to_keep_it() {
+    let engine = engine();
+    seed_blog(&engine, 1, 1);
+    let user = Session::new(&engine).query::<User>().one().unwrap();
+    let err = user.related(User::posts).unwrap_err().to_string();
+    assert!(err.contains("was dropped"), "{err}");
+}
