@@ -222,10 +222,13 @@ fn pk_expr<M: Model>() -> Expr {
 
 /// The object's session; the error says what could not be done (`verb` the relationship `name`),
 /// written only when there is an error: navigating is hot, and formatting is not free.
-fn session_of<T: Model>(obj: &Obj<T>, what: &str) -> Result<Session> {
+/// The object's session; `verb` and `relationship` name what needed it, only in the error
+/// (no message is formatted on the path that succeeds).
+fn session_of<T: Model>(obj: &Obj<T>, verb: &str, relationship: &str) -> Result<Session> {
     if let Some(cell) = obj.session() {
         return Ok(Session { cell });
     }
+    let what = format!("{verb} {relationship}");
     Err(Error::InvalidRequest(match obj.state() {
         // Objects point at their session weakly, as in SQLAlchemy: a dropped session detaches them.
         ObjectState::Persistent | ObjectState::Pending => format!(
