@@ -23,6 +23,7 @@ impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ColumnType::String(Some(n)) => write!(f, "String({n})"),
+            ColumnType::String(None) => f.write_str("String"),
             other => write!(f, "{other:?}"),
         }
     }
