@@ -6,7 +6,7 @@ use crate::value::Value;
 use std::fmt;
 
 /// Rows ready to show: a header and cells as text.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct TableView {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -53,6 +53,13 @@ impl fmt::Display for TableView {
             table.add_row(row);
         }
         write!(f, "{table}")
+    }
+}
+
+/// Debug shows the table too: it is what a notebook falls back to when rich output is unavailable.
+impl fmt::Debug for TableView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
