@@ -1,1 +1,45 @@
-fn main() {}
+//! orm-kernel: a Jupyter kernel for Rust cells with the `orm` crate preloaded.
+
+mod cli;
+mod handlers;
+mod install;
+mod notebook;
+mod protocol;
+mod server;
+mod worker;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use std::process::ExitCode;
+
+/// Exit status of `run` when cells failed (the notebook is written with their errors); anything
+/// that stops a command from doing its work exits with 2.
+const CELLS_FAILED: u8 = 1;
+const COULD_NOT_RUN: u8 = 2;
+
+fn main() -> ExitCode {
+    // First, always: evcxr starts this binary again as its evaluation process.
+    orm_eval::runtime_hook();
+    let cli = Cli::parse();
+    let result = match (cli.command, cli.connection_file) {
+        (Some(Command::Install(location)), _) => install::install(&location),
+        (Some(Command::Uninstall(location)), _) => install::uninstall(&location),
+        (Some(Command::Run(args)), _) => match notebook::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(_) => return ExitCode::from(CELLS_FAILED),
+            Err(message) => Err(message),
+        },
+        (Some(Command::Prepare), _) => notebook::prepare(),
+        (None, Some(connection_file)) => server::serve(&connection_file),
+        (None, None) => {
+            Err("give --connection-file FILE (Jupyter does), or a command: see --help".to_owned())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("orm-kernel: {message}");
+            ExitCode::from(COULD_NOT_RUN)
+        }
+    }
+}

@@ -117,10 +117,16 @@ fn gone() -> EvalError {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn run(options: EvaluatorOptions, queue: mpsc::Receiver<Job>, slot: Arc<Mutex<Option<Interrupter>>>) {
+fn run(
+    options: EvaluatorOptions,
+    queue: mpsc::Receiver<Job>,
+    slot: Arc<Mutex<Option<Interrupter>>>,
+) {
     let mut evaluator = match Evaluator::start(&options) {
         Ok(evaluator) => evaluator,
         Err(error) => {
@@ -175,7 +181,7 @@ fn log_start(evaluator: &Evaluator) {
     eprintln!(
         "orm-kernel: evaluator ready in {:.1} s ({}: copy {:.2} s, context {:.1} s, prelude {:.1} s, save {:.2} s)",
         report.total.as_secs_f64(),
-        if report.warm { "warm" } else { "cold, orm built" },
+        report.cache.describe(),
         report.copy.as_secs_f64(),
         report.context.as_secs_f64(),
         report.prelude.as_secs_f64(),

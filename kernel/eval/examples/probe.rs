@@ -13,12 +13,29 @@ fn main() {
             std::process::exit(1);
         }
     };
-    println!("start: {:?} {:?}", started.elapsed(), evaluator.start_report());
+    println!(
+        "start: {:?} {:?}",
+        started.elapsed(),
+        evaluator.start_report()
+    );
     for cell in std::env::args().skip(1) {
         if let Some(rest) = cell.strip_prefix("@complete ") {
             let t = Instant::now();
             let r = evaluator.complete(rest, rest.len());
-            println!("complete {rest:?} ({:?}): {:?}", t.elapsed(), r.map(|c| (c.start, c.end, c.matches.len(), c.matches.into_iter().take(12).map(|m| m.text).collect::<Vec<_>>())));
+            println!(
+                "complete {rest:?} ({:?}): {:?}",
+                t.elapsed(),
+                r.map(|c| (
+                    c.start,
+                    c.end,
+                    c.matches.len(),
+                    c.matches
+                        .into_iter()
+                        .take(12)
+                        .map(|m| m.text)
+                        .collect::<Vec<_>>()
+                ))
+            );
             continue;
         }
         if let Some(rest) = cell.strip_prefix("@inspect ") {

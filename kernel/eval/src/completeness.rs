@@ -11,7 +11,9 @@ use syn::parse::Parser;
 pub enum Completeness {
     Complete,
     /// More input is needed; `indent` is a suggested indent for the next line.
-    Incomplete { indent: String },
+    Incomplete {
+        indent: String,
+    },
     /// The text can never parse (a stray closing bracket, an evcxr `:command`, …).
     Invalid,
 }

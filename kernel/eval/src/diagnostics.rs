@@ -19,6 +19,22 @@ pub(crate) fn from_evcxr(error: evcxr::Error) -> EvalError {
     }
 }
 
+/// Moves columns on line 1 back by `chars`, the width of what was put in front of the cell.
+pub(crate) fn shift_first_line(error: EvalError, chars: usize) -> EvalError {
+    let EvalError::Compile(mut diagnostics) = error else {
+        return error;
+    };
+    for span in diagnostics.iter_mut().flat_map(|d| d.spans.iter_mut()) {
+        if span.start_line == 1 {
+            span.start_column = span.start_column.saturating_sub(chars).max(1);
+        }
+        if span.end_line == 1 {
+            span.end_column = span.end_column.saturating_sub(chars).max(1);
+        }
+    }
+    EvalError::Compile(diagnostics)
+}
+
 fn diagnostic(error: &evcxr::CompilationError) -> Diagnostic {
     Diagnostic {
         message: error.message(),

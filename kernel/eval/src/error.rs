@@ -44,7 +44,11 @@ pub enum EvalError {
     /// The cell did not compile.
     Compile(Vec<Diagnostic>),
     /// `#[derive(Model)]` could not be expanded (the struct is malformed for the ORM).
-    Derive { line: usize, message: String },
+    Derive {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// The cell holds a `:command` or `!shell` line; those are never run.
     Rejected { line: usize, message: String },
     /// The cell panicked; variables defined by the cell are gone, earlier ones are kept.
@@ -52,6 +56,9 @@ pub enum EvalError {
         message: String,
         location: Option<String>,
     },
+    /// `?` returned an error from the cell (evcxr printed it on stderr); the variables the cell
+    /// defined are gone, earlier ones are kept.
+    ErrorReturned { message: String },
     /// The cell was interrupted; the evaluation process was restarted and all variables are gone.
     Interrupted,
     /// The evaluation process ended (exit, abort, crash); it was restarted and all variables are gone.
@@ -68,6 +75,7 @@ impl EvalError {
             EvalError::Derive { .. } => "DeriveError",
             EvalError::Rejected { .. } => "CommandRejected",
             EvalError::Panic { .. } => "Panic",
+            EvalError::ErrorReturned { .. } => "Error",
             EvalError::Interrupted => "Interrupted",
             EvalError::ProcessEnded { .. } => "ProcessEnded",
             EvalError::Other(_) => "Error",
@@ -96,19 +104,29 @@ impl fmt::Display for EvalError {
                         None => write!(f, "error: {}", d.message)?,
                     }
                     if let Some(span) = d.primary_span() {
-                        write!(f, " (line {}, column {})", span.start_line, span.start_column)?;
+                        write!(
+                            f,
+                            " (line {}, column {})",
+                            span.start_line, span.start_column
+                        )?;
                     }
                 }
                 Ok(())
             }
-            EvalError::Derive { line, message } => {
-                write!(f, "#[derive(Model)] error at line {line}: {message}")
-            }
+            EvalError::Derive {
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "#[derive(Model)] error at line {line}, column {column}: {message}"
+            ),
             EvalError::Rejected { line, message } => write!(f, "line {line}: {message}"),
             EvalError::Panic { message, location } => match location {
                 Some(location) => write!(f, "the cell panicked at {location}: {message}"),
                 None => write!(f, "the cell panicked: {message}"),
             },
+            EvalError::ErrorReturned { message } => write!(f, "error returned by `?`: {message}"),
             EvalError::Interrupted => {
                 write!(f, "the cell was interrupted (variables were lost)")
             }

@@ -90,7 +90,10 @@ mod tests {
             "\n\n// a comment\n:dep x = \"1\"\nlet a = 1;",
             "  // indented comment\n!rm -rf /tmp/x",
         ] {
-            assert!(!command_lines(cell).is_empty(), "missed a command in {cell:?}");
+            assert!(
+                !command_lines(cell).is_empty(),
+                "missed a command in {cell:?}"
+            );
         }
     }
 

@@ -6,7 +6,7 @@
 //! evcxr runs cells in a subprocess that is the current binary started again. So the first line
 //! of `main()` of every program that makes an [`Evaluator`] must be
 //!
-//! ```no_run
+//! ```text
 //! fn main() {
 //!     orm_eval::runtime_hook();
 //!     // ...
@@ -44,6 +44,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod analysis;
 mod completeness;
 mod derive;
 mod diagnostics;
@@ -55,17 +56,17 @@ mod output;
 mod prepared;
 mod render;
 mod runtime_code;
+mod start;
 
+pub use analysis::{Completion, Completions, Inspection};
 pub use completeness::{is_complete, Completeness};
 pub use error::{CellSpan, Diagnostic, EvalError, StartError};
-pub use evaluator::{
-    default_orm_path, Completion, Completions, Evaluator, EvaluatorOptions, InputReader,
-    Inspection, StartReport, DEFAULT_PRELUDE,
-};
+pub use evaluator::{Evaluator, InputReader};
 pub use interrupt::Interrupter;
 pub use output::{Event, MimeBundle, Outputs};
 pub use prepared::default_cache_dir;
 pub use render::render_error;
+pub use start::{default_orm_path, CacheUse, EvaluatorOptions, StartReport, DEFAULT_PRELUDE};
 
 /// Must be the first call in `main()` of every binary using this crate: when the binary was
 /// started as evcxr's evaluation subprocess, this runs that and never returns.

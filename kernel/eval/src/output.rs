@@ -1,6 +1,6 @@
 //! What a running cell shows: its streamed text, rich displays, and its final results by mime type.
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::Receiver;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -27,6 +27,8 @@ pub struct Outputs {
     pub data: MimeBundle,
 }
 
+const STDERR_TAIL: usize = 8;
+
 /// Markers printed by the `jupyter` helper module of the prelude (see `runtime_code`).
 pub(crate) const DISPLAY_BEGIN: &str = "ORM_EVAL_DISPLAY_BEGIN";
 pub(crate) const DISPLAY_MIME: &str = "ORM_EVAL_MIME ";
@@ -41,10 +43,12 @@ pub(crate) struct Forwarder<'a> {
     pending_stdout: String,
     /// stderr lines of the default panic hook about the cell's own thread (a fallback for when
     /// a cell replaced our panic hook).
-    pub(crate) panic_lines: Vec<String>,
+    panic_lines: Vec<String>,
     /// How the default hook names the cell's thread: cells run on the main thread of the
     /// evaluation process, whose thread id is the process id.
     cell_thread: String,
+    /// The last few stderr lines (a `?` error is the last thing a failing cell prints there).
+    stderr_tail: Vec<String>,
 }
 
 impl<'a> Forwarder<'a> {
@@ -55,7 +59,13 @@ impl<'a> Forwarder<'a> {
             pending_stdout: String::new(),
             panic_lines: Vec::new(),
             cell_thread: format!("' ({process_id}) panicked at "),
+            stderr_tail: Vec::new(),
         }
+    }
+
+    /// What was noticed on stderr: the cell thread's panic lines, and the last lines.
+    pub(crate) fn into_findings(self) -> (Vec<String>, Vec<String>) {
+        (self.panic_lines, self.stderr_tail)
     }
 
     /// Forwards until `done` fires (or is dropped), then drains: stdout is complete by then
@@ -81,14 +91,9 @@ impl<'a> Forwarder<'a> {
         }
         self.drain_stdout(stdout);
         const STDERR_GRACE: Duration = Duration::from_millis(15);
-        loop {
-            match stderr.recv_timeout(STDERR_GRACE) {
-                Ok(line) => {
-                    self.flush_stdout();
-                    self.stderr_lines(line, stderr);
-                }
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
-            }
+        while let Ok(line) = stderr.recv_timeout(STDERR_GRACE) {
+            self.flush_stdout();
+            self.stderr_lines(line, stderr);
         }
         self.finish();
     }
@@ -106,6 +111,12 @@ impl<'a> Forwarder<'a> {
         while let Some(current) = line {
             if current.starts_with("thread '") && current.contains(&self.cell_thread) {
                 self.panic_lines.push(current.clone());
+            }
+            if !current.trim().is_empty() {
+                if self.stderr_tail.len() == STDERR_TAIL {
+                    self.stderr_tail.remove(0);
+                }
+                self.stderr_tail.push(current.clone());
             }
             text.push_str(&current);
             text.push('\n');
@@ -188,8 +199,7 @@ mod tests {
         let mut sink = |e: Event| events.push(e);
         let mut forwarder = Forwarder::new(&mut sink, 8395);
         forwarder.run(&out_rx, &err_rx, &done_rx);
-        let panics = forwarder.panic_lines.clone();
-        drop(forwarder);
+        let (panics, _) = forwarder.into_findings();
         (events, panics)
     }
 
@@ -240,7 +250,10 @@ mod tests {
                 "thread '<unnamed>' (8396) panicked at src/lib.rs:4:5:",
             ],
         );
-        assert_eq!(panics, ["thread '<unnamed>' (8395) panicked at src/lib.rs:3:5:"]);
+        assert_eq!(
+            panics,
+            ["thread '<unnamed>' (8395) panicked at src/lib.rs:3:5:"]
+        );
         assert_eq!(events.len(), 1);
     }
 }

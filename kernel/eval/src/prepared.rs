@@ -29,14 +29,20 @@ pub fn default_cache_dir() -> PathBuf {
 /// A short hash naming the prepared folder for these sources and this prelude.
 pub(crate) fn cache_key(orm_path: &Path, prelude: &str) -> Result<String, StartError> {
     let mut hasher = Sha256::new();
-    hasher.update(concat!("orm-eval ", env!("CARGO_PKG_VERSION"), " evcxr 0.22.0\n"));
+    hasher.update(concat!(
+        "orm-eval ",
+        env!("CARGO_PKG_VERSION"),
+        " evcxr 0.22.0\n"
+    ));
     hasher.update(orm_path.to_string_lossy().as_bytes());
     hasher.update([0]);
     hasher.update(prelude.as_bytes());
     hasher.update([0]);
     let mut files = Vec::new();
-    list_sources(orm_path, &mut files)
-        .map_err(io_error(format!("reading the orm sources in {}", orm_path.display())))?;
+    list_sources(orm_path, &mut files).map_err(io_error(format!(
+        "reading the orm sources in {}",
+        orm_path.display()
+    )))?;
     // orm inherits fields from its workspace manifest, so that file shapes the build too.
     if let Some(parent) = orm_path.parent() {
         let workspace_manifest = parent.join("Cargo.toml");
@@ -115,6 +121,21 @@ pub(crate) fn find(cache_dir: &Path, key: &str) -> Option<PathBuf> {
 
 const READY_MARKER: &str = "orm-eval-ready";
 
+/// The most recently saved complete prepared folder of any key: a start for older sources, in
+/// which cargo rebuilds only what changed.
+pub(crate) fn find_newest(cache_dir: &Path) -> Option<PathBuf> {
+    fs::read_dir(cache_dir)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("prepared-"))
+        .filter_map(|e| {
+            let marker = fs::metadata(e.path().join(READY_MARKER)).ok()?;
+            Some((marker.modified().ok()?, e.path()))
+        })
+        .max()
+        .map(|(_, path)| path)
+}
+
 /// Saves `work_dir` (where the prelude just built) as the prepared folder for `key`, and removes
 /// prepared folders of other keys. Another process may save the same key at the same time: the
 /// folder is written under a private name and renamed, and the first one to land wins.
@@ -126,6 +147,7 @@ pub(crate) fn save(cache_dir: &Path, key: &str, work_dir: &Path) -> Result<PathB
         "saving the prepared folder {}",
         staging.display()
     )))?;
+    drop_incremental_data(&staging);
     fs::write(staging.join(READY_MARKER), key)
         .map_err(io_error(format!("writing {}", staging.display())))?;
     if fs::rename(&staging, &final_dir).is_err() {
@@ -140,6 +162,20 @@ pub(crate) fn save(cache_dir: &Path, key: &str, work_dir: &Path) -> Result<PathB
     }
     remove_stale(cache_dir, key);
     Ok(final_dir)
+}
+
+/// Leaves out cargo's incremental-compilation data (about 40% of the folder): with the sources
+/// unchanged cargo does not need it, and each kernel start copies less.
+fn drop_incremental_data(dir: &Path) {
+    let Ok(targets) = fs::read_dir(dir.join("target")) else {
+        return;
+    };
+    for target in targets.flatten() {
+        for profile in ["debug", "release"] {
+            let _ = fs::remove_dir_all(target.path().join(profile).join("incremental"));
+        }
+        let _ = fs::remove_dir_all(target.path().join("incremental"));
+    }
 }
 
 /// Removes prepared folders of other keys (older orm sources); errors are ignored, since a kernel

@@ -23,21 +23,33 @@ pub fn render_error(error: &EvalError, cell: &str) -> Vec<String> {
             }
             lines
         }
-        EvalError::Derive { line, message } | EvalError::Rejected { line, message } => {
-            let mut lines = vec![format!("error: {message}")];
-            let span = CellSpan {
-                start_line: *line,
-                start_column: 1,
-                end_line: *line,
-                end_column: 1 + cell.lines().nth(line.saturating_sub(1)).map_or(0, count_chars),
-                label: String::new(),
-                is_primary: true,
-            };
-            quote_span(&span, cell, &mut lines);
-            lines
-        }
+        EvalError::Derive {
+            line,
+            column,
+            message,
+        } => quote_line(message, *line, *column, cell),
+        EvalError::Rejected { line, message } => quote_line(message, *line, 1, cell),
         other => vec![other.to_string()],
     }
+}
+
+/// A message about one place, underlined from `column` to the end of its line.
+fn quote_line(message: &str, line: usize, column: usize, cell: &str) -> Vec<String> {
+    let mut lines = vec![format!("error: {message}")];
+    let width = cell
+        .lines()
+        .nth(line.saturating_sub(1))
+        .map_or(0, count_chars);
+    let span = CellSpan {
+        start_line: line,
+        start_column: column.max(1),
+        end_line: line,
+        end_column: (width + 1).max(column + 1),
+        label: String::new(),
+        is_primary: true,
+    };
+    quote_span(&span, cell, &mut lines);
+    lines
 }
 
 fn render_diagnostic(diagnostic: &Diagnostic, cell: &str, lines: &mut Vec<String>) {
@@ -55,7 +67,10 @@ fn render_diagnostic(diagnostic: &Diagnostic, cell: &str, lines: &mut Vec<String
 
 fn quote_span(span: &CellSpan, cell: &str, lines: &mut Vec<String>) {
     let Some(text) = cell.lines().nth(span.start_line.saturating_sub(1)) else {
-        lines.push(format!(" --> cell:{}:{}", span.start_line, span.start_column));
+        lines.push(format!(
+            " --> cell:{}:{}",
+            span.start_line, span.start_column
+        ));
         return;
     };
     let number = span.start_line.to_string();

@@ -80,6 +80,21 @@ pub(crate) fn panic_hook() -> String {
     )
 }
 
+/// A variable every cell defines first: evcxr keeps a cell's new variables only when the cell
+/// ran to its end, so its absence afterwards shows that `?` returned an error early.
+pub(crate) const SENTINEL: &str = "__orm_eval_cell_ok";
+/// Put on the cell's first line, so that the user's line numbers stay (columns on line 1 are
+/// shifted back in diagnostics).
+pub(crate) const SENTINEL_PREFIX: &str = "let __orm_eval_cell_ok = (); ";
+
+/// The cell with the sentinel in front; blank cells stay blank (evcxr skips them).
+pub(crate) fn with_sentinel(code: &str) -> String {
+    if code.trim().is_empty() {
+        return code.to_owned();
+    }
+    format!("{SENTINEL_PREFIX}{code}")
+}
+
 /// Reads back what the panic hook wrote: (location, message).
 pub(crate) fn parse_panic(block: &str) -> (String, String) {
     let (location, message) = block.split_once('\t').unwrap_or(("\"\"", block));

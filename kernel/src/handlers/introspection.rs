@@ -21,7 +21,10 @@ pub async fn complete(kernel: &Kernel, request: &Message) -> Handled {
     let cursor = char_to_byte(&code, cursor_chars);
     let content = match kernel.worker.complete(code.clone(), cursor).await {
         Ok(found) => {
-            let (start, end) = (byte_to_char(&code, found.start), byte_to_char(&code, found.end));
+            let (start, end) = (
+                byte_to_char(&code, found.start),
+                byte_to_char(&code, found.end),
+            );
             let types: Vec<_> = found
                 .matches
                 .iter()

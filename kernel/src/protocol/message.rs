@@ -65,20 +65,11 @@ impl Session {
             buffers: Vec::new(),
         }
     }
-
-    /// A request of the kernel to the sender of `parent` (input_request on stdin).
-    pub fn request_to(&self, parent: &Message, msg_type: &str, content: Value) -> Message {
-        self.reply(parent, msg_type, content)
-    }
 }
 
 impl Message {
     pub fn msg_type(&self) -> &str {
         self.header["msg_type"].as_str().unwrap_or("")
-    }
-
-    pub fn msg_id(&self) -> &str {
-        self.header["msg_id"].as_str().unwrap_or("")
     }
 
     /// A string field of the content, "" if missing or not a string.

@@ -16,7 +16,11 @@ pub struct Sockets {
 
 /// Binds every socket; starts the heartbeat echo and the iopub publisher.
 pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iopub), String> {
-    async fn bound<S: Socket>(mut socket: S, info: &ConnectionInfo, port: u16) -> Result<S, String> {
+    async fn bound<S: Socket>(
+        mut socket: S,
+        info: &ConnectionInfo,
+        port: u16,
+    ) -> Result<S, String> {
         let endpoint = info.endpoint(port);
         socket
             .bind(&endpoint)
@@ -32,7 +36,14 @@ pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iop
     tokio::spawn(echo_heartbeats(heartbeat));
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(publish(iopub, rx, signer));
-    Ok((Sockets { shell, control, stdin }, Iopub { tx }))
+    Ok((
+        Sockets {
+            shell,
+            control,
+            stdin,
+        },
+        Iopub { tx },
+    ))
 }
 
 /// Heartbeats are echoed as they are: the frontend only checks that the kernel answers.
@@ -79,7 +90,11 @@ impl Iopub {
     }
 }
 
-async fn publish(mut socket: PubSocket, mut items: mpsc::UnboundedReceiver<IopubItem>, signer: Signer) {
+async fn publish(
+    mut socket: PubSocket,
+    mut items: mpsc::UnboundedReceiver<IopubItem>,
+    signer: Signer,
+) {
     while let Some(item) = items.recv().await {
         match item {
             IopubItem::Publish(message) => {
@@ -95,7 +110,11 @@ async fn publish(mut socket: PubSocket, mut items: mpsc::UnboundedReceiver<Iopub
 }
 
 /// Signs and sends `message` on `socket`.
-pub async fn send<S: SocketSend>(socket: &mut S, message: &Message, signer: &Signer) -> Result<(), String> {
+pub async fn send<S: SocketSend>(
+    socket: &mut S,
+    message: &Message,
+    signer: &Signer,
+) -> Result<(), String> {
     let frames = wire::encode(message, signer);
     let zmq_message = ZmqMessage::try_from(frames).map_err(|e| e.to_string())?;
     socket.send(zmq_message).await.map_err(|e| e.to_string())

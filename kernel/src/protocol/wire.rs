@@ -126,7 +126,7 @@ fn to_hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     text.chunks(2)
@@ -176,7 +176,10 @@ mod tests {
         let mut frames = encode(&sample(), &signer);
         let last = frames.len() - 1;
         frames[last] = Bytes::from_static(b"{\"code\": \"evil\"}");
-        assert_eq!(decode(frames, &signer).unwrap_err(), WireError::BadSignature);
+        assert_eq!(
+            decode(frames, &signer).unwrap_err(),
+            WireError::BadSignature
+        );
     }
 
     #[test]
@@ -186,7 +189,10 @@ mod tests {
         for cut in 0..frames.len() {
             assert!(decode(frames[..cut].to_vec(), &signer).is_err());
         }
-        let garbage = vec![Bytes::from_static(b"\xff\x00"), Bytes::from_static(b"<IDS|MSG>")];
+        let garbage = vec![
+            Bytes::from_static(b"\xff\x00"),
+            Bytes::from_static(b"<IDS|MSG>"),
+        ];
         assert!(decode(garbage, &signer).is_err());
         assert!(decode(vec![], &signer).is_err());
     }

@@ -1,0 +1,178 @@
+//! Serves one kernel: binds the sockets, runs the shell and control loops side by side (so an
+//! interrupt arrives while a cell runs), and shuts down on request.
+
+use crate::handlers::{execution, After, Kernel};
+use crate::protocol::connection::ConnectionInfo;
+use crate::protocol::message::{Message, Session};
+use crate::protocol::sockets::{self, Iopub};
+use crate::protocol::wire::Signer;
+use crate::worker::Worker;
+use orm_eval::EvaluatorOptions;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use zeromq::RouterSocket;
+
+/// How long to poll for requests that already arrived (buffered in zeromq) after a failed cell.
+const ARRIVED_WINDOW: Duration = Duration::from_millis(2);
+
+pub fn serve(connection_file: &Path) -> Result<(), String> {
+    let info = ConnectionInfo::read(connection_file)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let result = runtime.block_on(run(info));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn run(info: ConnectionInfo) -> Result<(), String> {
+    let signer = Signer::new(&info.key);
+    let (sockets, iopub): (_, Iopub) = sockets::bind(&info, signer.clone()).await?;
+    let worker = Worker::spawn(EvaluatorOptions::default());
+    let kernel = Arc::new(Kernel::new(Session::new(), iopub, worker));
+    let (stop, mut stopped) = mpsc::unbounded_channel::<()>();
+    tokio::spawn(serve_socket(
+        Arc::clone(&kernel),
+        sockets.shell,
+        signer.clone(),
+        Channel::Shell,
+        stop.clone(),
+    ));
+    tokio::spawn(serve_socket(
+        Arc::clone(&kernel),
+        sockets.control,
+        signer.clone(),
+        Channel::Control,
+        stop,
+    ));
+    tokio::spawn(ignore_stdin(sockets.stdin, signer));
+    tokio::spawn(interrupt_on_sigint(Arc::clone(&kernel)));
+    stopped.recv().await;
+    kernel.iopub.flush().await;
+    tokio::task::block_in_place(|| kernel.worker.shut_down(Duration::from_secs(5)));
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Channel {
+    Shell,
+    Control,
+}
+
+impl Channel {
+    fn name(self) -> &'static str {
+        match self {
+            Channel::Shell => "shell",
+            Channel::Control => "control",
+        }
+    }
+}
+
+/// Handles the requests of one socket in order.
+async fn serve_socket(
+    kernel: Arc<Kernel>,
+    mut socket: RouterSocket,
+    signer: Signer,
+    channel: Channel,
+    stop: mpsc::UnboundedSender<()>,
+) {
+    loop {
+        let request = sockets::recv(&mut socket, &signer, channel.name()).await;
+        if serve_one(&kernel, &mut socket, &signer, channel, &request).await == After::ShutDown {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// One request: busy, the handler's reply, idle (the order ipykernel keeps). After a failed
+/// cell with `stop_on_error`, the execute requests that had already arrived (a "run all") are
+/// answered `aborted` instead of run; other requests among them are served as usual.
+async fn serve_one(
+    kernel: &Kernel,
+    socket: &mut RouterSocket,
+    signer: &Signer,
+    channel: Channel,
+    request: &Message,
+) -> After {
+    kernel.publish_status(request, "busy");
+    let handled = match channel {
+        Channel::Shell => kernel.handle_shell(request).await,
+        Channel::Control => kernel.handle_control(request).await,
+    };
+    // Collected before the failing reply goes out, so that nothing sent in answer to it counts.
+    let queued = match handled.after {
+        After::AbortQueued => already_arrived(socket, signer, channel).await,
+        _ => Vec::new(),
+    };
+    if let Some(reply) = &handled.reply {
+        send_reply(socket, reply, signer, channel).await;
+    }
+    kernel.publish_status(request, "idle");
+    let mut after = handled.after;
+    for waiting in queued {
+        if waiting.msg_type() == "execute_request" {
+            kernel.publish_status(&waiting, "busy");
+            send_reply(
+                socket,
+                &execution::aborted(kernel, &waiting),
+                signer,
+                channel,
+            )
+            .await;
+            kernel.publish_status(&waiting, "idle");
+        } else if Box::pin(serve_one(kernel, socket, signer, channel, &waiting)).await
+            == After::ShutDown
+        {
+            after = After::ShutDown;
+        }
+    }
+    after
+}
+
+async fn send_reply(socket: &mut RouterSocket, reply: &Message, signer: &Signer, channel: Channel) {
+    if let Err(error) = sockets::send(socket, reply, signer).await {
+        eprintln!("orm-kernel: {} reply failed: {error}", channel.name());
+    }
+}
+
+/// The requests already received by the socket, without waiting for new ones.
+async fn already_arrived(
+    socket: &mut RouterSocket,
+    signer: &Signer,
+    channel: Channel,
+) -> Vec<Message> {
+    let mut arrived = Vec::new();
+    while let Ok(request) = tokio::time::timeout(
+        ARRIVED_WINDOW,
+        sockets::recv(socket, signer, channel.name()),
+    )
+    .await
+    {
+        arrived.push(request);
+    }
+    arrived
+}
+
+/// Cells never ask for input (the prelude offers no input function), so replies that arrive
+/// on stdin are only checked and dropped; the socket is bound because clients connect to it.
+async fn ignore_stdin(mut socket: RouterSocket, signer: Signer) {
+    loop {
+        let message = sockets::recv(&mut socket, &signer, "stdin").await;
+        eprintln!(
+            "orm-kernel: ignored a {:?} message on stdin",
+            message.msg_type()
+        );
+    }
+}
+
+/// SIGINT (a terminal's Ctrl-C, or `interrupt_mode: signal`) interrupts the running cell
+/// instead of killing the kernel.
+async fn interrupt_on_sigint(kernel: Arc<Kernel>) {
+    while tokio::signal::ctrl_c().await.is_ok() {
+        crate::handlers::control::interrupt_cell(&kernel);
+    }
+}
