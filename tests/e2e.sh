@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# End-to-end tests with real Jupyter clients against the installed kernel. Assumes the release
+# build of tests/run.sh. The kernelspec goes to a Jupyter folder of this build, not the user's.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$root"
+export JUPYTER_DATA_DIR="$CARGO_TARGET_DIR/jupyter"
+kernel="$CARGO_TARGET_DIR/release/orm-kernel"
+"$kernel" install --user
+"$kernel" prepare
+echo "== kernel protocol and behaviour (jupyter_kernel_test, jupyter_client)"
+(cd tests/kernel && python -m pytest -q)
+echo "== notebooks through nbclient"
+python -m pytest -q tests/notebooks
