@@ -234,6 +234,53 @@ fn engine_made_in_one_cell_works_in_later_cells(e: &mut Evaluator) {
     assert_eq!(ok(e, "session.query::<Person>().all()?.len()").value(), "2");
 }
 
+/// The lesson's CRUD and query examples, one step per cell, with no type annotations the
+/// lesson's Python does not need (DESIGN fact 3: the derive is expanded before evcxr infers types).
+fn lesson_crud_and_queries_run_cell_by_cell(e: &mut Evaluator) {
+    ok(
+        e,
+        "#[derive(Model, Debug, Clone, Default)]\n#[orm(table = \"users\")]\npub struct User {\n    #[orm(primary_key)] pub id: i64,\n    pub name: String,\n    #[orm(unique)] pub email: Option<String>,\n    #[orm(index)] pub age: Option<i64>,\n}",
+    );
+    ok(e, "let lesson_engine = create_engine(\"sqlite:///:memory:\")?;\nMetaData::new().add::<User>().create_all(&lesson_engine)?;");
+    ok(e, "let lesson_session = Session::new(&lesson_engine);");
+    ok(
+        e,
+        "let user = User { name: \"Alice\".into(), email: Some(\"alice@example.com\".into()), age: Some(30), ..Default::default() };\nlesson_session.add(user);\nlesson_session.commit()?;",
+    );
+    ok(e, "lesson_session.add(User { name: \"Bob\".into(), age: Some(17), ..Default::default() });\nlesson_session.commit()?;");
+    // The query of DESIGN fact 3, kept in a variable and run in a later cell.
+    ok(
+        e,
+        "let q = lesson_session.query::<User>().filter(User::age.gt(21));",
+    );
+    assert_eq!(ok(e, "let users = q.all()?;\nusers.len()").value(), "1");
+    assert_eq!(ok(e, "let alice = lesson_session.query::<User>().filter(User::name.eq(\"Alice\")).first()?.unwrap();\nalice.borrow().age").value(), "Some(30)");
+    ok(
+        e,
+        "alice.borrow_mut().age = Some(31);\nlesson_session.commit()?;",
+    );
+    assert_eq!(
+        ok(e, "lesson_session.get::<User>(1)?.unwrap().borrow().age").value(),
+        "Some(31)"
+    );
+    assert_eq!(
+        ok(
+            e,
+            "lesson_session.query_values(func::max(User::age)).scalar()?"
+        )
+        .value(),
+        "Some(31)"
+    );
+    ok(
+        e,
+        "lesson_session.delete(&alice)?;\nlesson_session.commit()?;",
+    );
+    assert_eq!(
+        ok(e, "lesson_session.query::<User>().count()?").value(),
+        "1"
+    );
+}
+
 fn completion_lists_model_columns(e: &mut Evaluator) {
     ok(
         e,
@@ -293,6 +340,10 @@ const TESTS: &[Test] = &[
     (
         "engine_made_in_one_cell_works_in_later_cells",
         engine_made_in_one_cell_works_in_later_cells,
+    ),
+    (
+        "lesson_crud_and_queries_run_cell_by_cell",
+        lesson_crud_and_queries_run_cell_by_cell,
     ),
     (
         "completion_lists_model_columns",
