@@ -9,11 +9,11 @@ bash tests/setup.sh
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo build (release)"
-cargo build --release --workspace --all-targets
+cargo build --release --workspace --all-targets --all-features
 echo "== cargo clippy"
-cargo clippy --release --workspace --all-targets -- -D warnings
+cargo clippy --release --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
-cargo test --release --workspace
+cargo test --release --workspace --all-features
 if [ -f tests/e2e.sh ]; then
   echo "== end-to-end"
   bash tests/e2e.sh

@@ -32,7 +32,7 @@ class Base(DeclarativeBase):
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String)
+    name: Mapped[str] = mapped_column(String, index=True)
     email: Mapped[str | None] = mapped_column(String, unique=True)
     age: Mapped[int | None] = mapped_column(index=True)
     posts: Mapped[list["Post"]] = relationship(cascade="all, delete-orphan")

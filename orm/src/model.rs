@@ -55,6 +55,13 @@ impl Key {
             Key::Text(t) => Value::Text(t.clone()),
         }
     }
+    /// The key as a parameter, without copying a text key.
+    pub(crate) fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            Key::Int(i) => ValueRef::Integer(*i),
+            Key::Text(t) => ValueRef::Text(t),
+        }
+    }
 }
 
 impl From<i64> for Key {
@@ -97,8 +104,9 @@ pub(crate) struct Tracked<T> {
     pub(crate) value: RefCell<T>,
     pub(crate) state: Cell<ObjectState>,
     /// The values as last written or loaded, taken at the first `borrow_mut`: dirty tracking
-    /// costs nothing for objects that are only read.
-    pub(crate) snapshot: RefCell<Option<T>>,
+    /// costs nothing for objects that are only read. Boxed, so an object that is only read
+    /// carries one pointer for it rather than a second copy's worth of space.
+    pub(crate) snapshot: RefCell<Option<Box<T>>>,
     pub(crate) session: RefCell<Weak<SessionCell>>,
     pub(crate) relations: RefCell<crate::relationship::Loaded>,
 }
@@ -149,19 +157,37 @@ impl<T: Model> Obj<T> {
     }
 
     /// Reads the object.
+    ///
+    /// Panics, as `RefCell` does, while a `borrow_mut()` of the same object is alive.
     pub fn borrow(&self) -> Ref<'_, T> {
-        self.0.value.borrow()
+        match self.0.value.try_borrow() {
+            Ok(value) => value,
+            Err(_) => panic!(
+                "this {} object is being changed (a borrow_mut() of it is still alive): end that first",
+                T::TABLE_NAME
+            ),
+        }
     }
 
     /// Changes the object; the session writes the changed columns at the next flush.
+    ///
+    /// Panics, as `RefCell` does, while another borrow of the same object is alive.
     pub fn borrow_mut(&self) -> RefMut<'_, T> {
         if self.0.state.get() == ObjectState::Persistent && self.0.snapshot.borrow().is_none() {
-            *self.0.snapshot.borrow_mut() = Some(self.0.value.borrow().clone());
+            *self.0.snapshot.borrow_mut() = Some(Box::new(self.0.value.borrow().clone()));
             if let Some(session) = self.0.session.borrow().upgrade() {
                 session.mark_changed(self.0.clone());
             }
         }
-        self.0.value.borrow_mut()
+        match self.0.value.try_borrow_mut() {
+            Ok(value) => value,
+            // The usual cause is `f(obj.borrow().id)` where `f` changes the same object.
+            Err(_) => panic!(
+                "this {} object is already borrowed (a borrow() of it is still alive, perhaps in the \
+                 same expression): copy what you need into a variable first, e.g. `let id = obj.borrow().id;`",
+                T::TABLE_NAME
+            ),
+        }
     }
 
     /// A copy of the object's current values, detached from the session.
@@ -247,9 +273,9 @@ pub trait AnyTracked {
     fn attach(&self, session: Weak<SessionCell>);
     /// Forgets the session; a changed object goes back to its last written values.
     fn detach(&self, revert: bool);
-    fn insert(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()>;
-    fn update(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()>;
-    fn delete(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()>;
+    fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
+    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
+    fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
     fn relations(&self) -> &RefCell<crate::relationship::Loaded>;
     fn column_value(&self, index: usize) -> Value;
     /// Sets one column; with `track`, the change is written at flush like a `borrow_mut` change.
@@ -285,7 +311,7 @@ impl<T: Model> AnyTracked for Tracked<T> {
         if let Some(snapshot) = self.snapshot.borrow_mut().take() {
             if revert {
                 if let Ok(mut value) = self.value.try_borrow_mut() {
-                    *value = snapshot;
+                    *value = *snapshot;
                 }
             }
         }
@@ -296,13 +322,13 @@ impl<T: Model> AnyTracked for Tracked<T> {
             _ => ObjectState::Detached,
         });
     }
-    fn insert(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()> {
+    fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
         uow.insert::<T>(self)
     }
-    fn update(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()> {
+    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
         uow.update::<T>(self)
     }
-    fn delete(&self, uow: &mut crate::session::FlushContext<'_, '_>) -> Result<()> {
+    fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
         uow.delete::<T>(self)
     }
     fn relations(&self) -> &RefCell<crate::relationship::Loaded> {
@@ -324,7 +350,7 @@ impl<T: Model> AnyTracked for Tracked<T> {
         let mut started = false;
         if track && self.state.get() == ObjectState::Persistent && self.snapshot.borrow().is_none()
         {
-            *self.snapshot.borrow_mut() = Some(value_mut.clone());
+            *self.snapshot.borrow_mut() = Some(Box::new(value_mut.clone()));
             started = true;
         }
         set_field::<T>(&mut value_mut, index, value).map_err(|e| match e {

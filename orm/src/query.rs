@@ -14,6 +14,7 @@ use crate::relationship::LoadOption;
 use crate::session::{downcast, Session, SessionCell, SessionState};
 use crate::value::{SqlType, Value, ValueRef};
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Weak;
@@ -26,6 +27,9 @@ pub struct LoadContext<'s> {
     pub(crate) last_decoded: Option<std::rc::Rc<dyn crate::model::AnyTracked>>,
     /// Collections already reset by this query's joined loading.
     pub(crate) initialized: rustc_hash::FxHashSet<(usize, &'static str)>,
+    /// The collection the previous row added to: joined rows of one parent usually come one
+    /// after another, and then the set above need not be asked again.
+    pub(crate) last_initialized: Option<(usize, &'static str)>,
 }
 
 /// Something a query can fetch: a model (as `Obj<T>`), a column or expression (as its Rust
@@ -102,19 +106,21 @@ pub(crate) fn decode_model<T: Model>(
             "this query is not bound to a session: run it with session.scalars(query)".into(),
         ));
     };
-    let key = Key::from_value_ref(row.peek(T::PRIMARY_KEY)?);
-    if let Some(key) = &key {
-        if let Some(existing) = state.lookup(T::TABLE_NAME, key) {
-            row.skip(T::COLUMN_COUNT);
-            let obj = downcast::<T>(existing)?;
-            ctx.last_decoded = Some(obj.0.clone());
-            return Ok(obj);
-        }
-    }
-    let obj = Obj::persistent(T::from_row(row)?, ctx.session.clone());
-    if let Some(key) = key {
-        state.identity.insert((T::TABLE_NAME, key), obj.0.clone());
-    }
+    // One hash lookup per row: the entry either holds the known object or receives the new one.
+    let obj = match Key::from_value_ref(row.peek_kept(T::PRIMARY_KEY)?) {
+        Some(key) => match state.identity.entry(T::TABLE_NAME, key) {
+            Entry::Occupied(existing) => {
+                row.skip(T::COLUMN_COUNT);
+                downcast::<T>(existing.get().clone())?
+            }
+            Entry::Vacant(slot) => {
+                let obj = Obj::persistent(T::from_row(row)?, ctx.session.clone());
+                slot.insert(obj.0.clone());
+                obj
+            }
+        },
+        None => Obj::persistent(T::from_row(row)?, ctx.session.clone()),
+    };
     ctx.last_decoded = Some(obj.0.clone());
     Ok(obj)
 }
@@ -137,9 +143,15 @@ impl<T: Model> Fetch for Models<T> {
         true
     }
     fn unique(&self, rows: Vec<Obj<T>>) -> Vec<Obj<T>> {
-        let mut seen = rustc_hash::FxHashSet::default();
+        let mut seen =
+            rustc_hash::FxHashSet::with_capacity_and_hasher(rows.len(), Default::default());
+        let mut previous = std::ptr::null();
         rows.into_iter()
-            .filter(|o| seen.insert(std::rc::Rc::as_ptr(&o.0)))
+            .filter(|o| {
+                // Joined rows repeat their parent one after another: those repeats need no hash.
+                let this = std::rc::Rc::as_ptr(&o.0);
+                this != std::mem::replace(&mut previous, this) && seen.insert(this)
+            })
             .collect()
     }
     fn eager_load(
@@ -173,7 +185,7 @@ impl<T: Model> Fetch for OptionalModels<T> {
         out.push(T::TABLE);
     }
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Option<Obj<T>>> {
-        if matches!(row.peek(T::PRIMARY_KEY)?, ValueRef::Null) {
+        if matches!(row.peek_kept(T::PRIMARY_KEY)?, ValueRef::Null) {
             row.skip(T::COLUMN_COUNT);
             return Ok(None);
         }
@@ -538,6 +550,10 @@ impl<F: Fetch> Query<F> {
     pub fn all(&self) -> Result<Vec<F::Output>> {
         let session = self.session()?;
         session.autoflush()?;
+        if !self.loads.is_empty() {
+            // Joined or select-in, this query fills relationships that a commit must forget.
+            session.cell.relations_loaded.set(true);
+        }
         let stmt = self.statement();
         let mut rows = run_select(session, &stmt, |ctx, row| {
             ctx.last_decoded = None;
@@ -636,21 +652,70 @@ impl<F: Fetch> Query<F> {
 pub(crate) fn run_select<R>(
     session: &Session,
     stmt: &Select,
+    decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
+) -> Result<Vec<R>> {
+    let writer = session.state()?.engine.writer();
+    let compiled = writer.compile_select(stmt);
+    let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+    run_sql(session, &compiled.sql, &params, decode)
+}
+
+/// The models `T` whose `column` equals `value` (`None`: the primary key), with the SQL written
+/// once per session: `get` and lazy loading run this one shape over and over.
+pub(crate) fn select_where_eq<T: Model>(
+    session: &Session,
+    column: Option<&'static str>,
+    value: ValueRef<'_>,
+) -> Result<Vec<Obj<T>>> {
+    session.autoflush()?;
+    let sql = {
+        let mut state = session.state()?;
+        let writer = state.engine.writer();
+        let kind = match column {
+            Some(c) => crate::session::SqlKind::SelectWhereEq(c),
+            None => crate::session::SqlKind::SelectByKey,
+        };
+        let build = || {
+            let mut stmt = Select::default();
+            model_columns::<T>(&mut stmt.columns);
+            stmt.from = vec![FromItem::Table(Cow::Borrowed(T::TABLE_NAME))];
+            let name = column.map_or_else(
+                || T::TABLE.columns[T::PRIMARY_KEY].name.clone(),
+                Cow::Borrowed,
+            );
+            stmt.filter = Some(Expr::Binary {
+                left: Box::new(Expr::column(T::TABLE_NAME, name)),
+                op: BinOp::Eq,
+                right: Box::new(Expr::Placeholder),
+            });
+            Statement::Select(stmt)
+        };
+        state.sql_cache.get(T::TABLE_NAME, kind, build, writer)
+    };
+    run_sql(session, &sql, &[value], |ctx, row| {
+        decode_model::<T>(ctx, row)
+    })
+}
+
+/// Runs SQL text in the session and decodes each row with `decode`.
+fn run_sql<R>(
+    session: &Session,
+    sql: &str,
+    params: &[ValueRef<'_>],
     mut decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
 ) -> Result<Vec<R>> {
     let mut state = session.state()?;
     let engine = state.engine.clone();
-    let compiled = engine.writer().compile(&Statement::Select(stmt.clone()));
-    let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
     let mut ctx = LoadContext {
         state: Some(&mut state),
         session: session.cell.weak_self.clone(),
         last_decoded: None,
         initialized: Default::default(),
+        last_initialized: None,
     };
     let mut out = Vec::new();
     let mut conn = engine.connect();
-    conn.query(&compiled.sql, &params, |row| {
+    conn.query(sql, params, |row| {
         out.push(decode(&mut ctx, row)?);
         Ok(())
     })?;

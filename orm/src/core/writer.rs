@@ -18,7 +18,12 @@ pub trait SqlWriter {
     /// Identifiers are always quoted, so a column may be called `order` or `select`.
     fn quote(&self, ident: &str, out: &mut String) {
         out.push('"');
-        out.push_str(&ident.replace('"', "\"\""));
+        if ident.contains('"') {
+            out.push_str(&ident.replace('"', "\"\""));
+        } else {
+            // The usual case, without the allocation `replace` makes.
+            out.push_str(ident);
+        }
         out.push('"');
     }
 
@@ -64,6 +69,20 @@ pub trait SqlWriter {
             placeholders: 0,
         };
         self.write_statement(stmt, &mut w);
+        Compiled {
+            sql: w.sql,
+            params: w.params,
+        }
+    }
+
+    /// `compile` for a `SELECT` the caller holds by reference (no copy into a `Statement`).
+    fn compile_select(&self, select: &Select) -> Compiled {
+        let mut w = Out {
+            sql: String::new(),
+            params: Vec::new(),
+            placeholders: 0,
+        };
+        self.write_select(select, &mut w);
         Compiled {
             sql: w.sql,
             params: w.params,
@@ -312,11 +331,13 @@ pub trait SqlWriter {
     }
 
     fn write_limit(&self, limit: Option<u64>, offset: Option<u64>, w: &mut Out) {
+        use std::fmt::Write as _;
+        // Writing into a String cannot fail.
         if let Some(l) = limit {
-            w.sql.push_str(&format!(" LIMIT {l}"));
+            let _ = write!(w.sql, " LIMIT {l}");
         }
         if let Some(o) = offset {
-            w.sql.push_str(&format!(" OFFSET {o}"));
+            let _ = write!(w.sql, " OFFSET {o}");
         }
     }
 

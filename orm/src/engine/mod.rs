@@ -6,7 +6,7 @@ mod sqlite;
 mod url;
 
 pub use row::{ResultSet, RowAccess, RowReader};
-pub(crate) use sqlite::Conn;
+pub(crate) use sqlite::{Batch, Conn};
 
 use crate::core::{SqlWriter, SqliteWriter, Statement};
 use crate::error::{Error, Result};

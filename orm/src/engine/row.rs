@@ -12,16 +12,29 @@ pub trait RowAccess {
 pub struct RowReader<'r> {
     row: &'r dyn RowAccess,
     position: usize,
+    /// A column already fetched by `peek_kept` (the primary key the identity map looks up),
+    /// handed to `read` instead of fetching it from the driver a second time.
+    kept: Option<(usize, ValueRef<'r>)>,
 }
 
 impl<'r> RowReader<'r> {
     pub fn new(row: &'r dyn RowAccess) -> Self {
-        RowReader { row, position: 0 }
+        RowReader {
+            row,
+            position: 0,
+            kept: None,
+        }
     }
 
     /// Reads the next column as `T`; `table` and `column` name it in the error.
     pub fn read<T: SqlType>(&mut self, table: &str, column: &str) -> Result<T> {
-        let value = self.row.value_ref(self.position)?;
+        let value = match self.kept {
+            Some((at, value)) if at == self.position => {
+                self.kept = None;
+                value
+            }
+            _ => self.row.value_ref(self.position)?,
+        };
         self.position += 1;
         T::from_value_ref(value).map_err(|m| Error::WrongType {
             table: table.to_string(),
@@ -34,6 +47,7 @@ impl<'r> RowReader<'r> {
     /// Moves past `n` columns without reading them.
     pub fn skip(&mut self, n: usize) {
         self.position += n;
+        self.kept = None;
     }
 
     pub fn position(&self) -> usize {
@@ -43,6 +57,20 @@ impl<'r> RowReader<'r> {
     /// The value `offset` columns ahead, without moving.
     pub fn peek(&self, offset: usize) -> Result<ValueRef<'_>> {
         self.row.value_ref(self.position + offset)
+    }
+
+    /// `peek`, keeping the value for the `read` that reaches it: decoding a model looks at its
+    /// primary key first, and every row would otherwise fetch that column twice.
+    pub(crate) fn peek_kept(&mut self, offset: usize) -> Result<ValueRef<'r>> {
+        let at = self.position + offset;
+        if let Some((kept_at, value)) = self.kept {
+            if kept_at == at {
+                return Ok(value);
+            }
+        }
+        let value = self.row.value_ref(at)?;
+        self.kept = Some((at, value));
+        Ok(value)
     }
 
     /// Whether the next column is NULL (an outer join that found nothing).

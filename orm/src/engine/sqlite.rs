@@ -6,6 +6,7 @@ use super::EngineInner;
 use crate::error::{Error, Result};
 use crate::value::ValueRef;
 use rusqlite::types::{ToSqlOutput, ValueRef as SqliteRef};
+use std::rc::Rc;
 use std::sync::MutexGuard;
 
 pub(crate) fn open(url: &DatabaseUrl) -> Result<rusqlite::Connection> {
@@ -73,6 +74,77 @@ impl RowAccess for rusqlite::Row<'_> {
     }
 }
 
+/// Echoes, counts and binds a statement about to run.
+fn bind(
+    engine: &EngineInner,
+    stmt: &mut rusqlite::Statement<'_>,
+    sql: &str,
+    params: &[ValueRef<'_>],
+    table: Option<&str>,
+) -> Result<()> {
+    engine.log(sql, params);
+    engine.count_statement();
+    if stmt.parameter_count() != params.len() {
+        return Err(Error::InvalidRequest(format!(
+            "the statement expects {} parameters, {} were given: {sql}",
+            stmt.parameter_count(),
+            params.len()
+        )));
+    }
+    for (i, p) in params.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, p)
+            .map_err(|e| Error::from_sqlite(e, table, sql))?;
+    }
+    Ok(())
+}
+
+/// Many rows through few statements (the unit of work's INSERTs, UPDATEs and DELETEs): the
+/// statement of the previous row stays prepared while rows of the same SQL follow, instead of
+/// going back to the connection's statement cache and out again for every row (two hashes of
+/// the SQL text and a reset of the bindings each time). Echo and counting see every row.
+pub(crate) struct Batch<'c> {
+    conn: &'c rusqlite::Connection,
+    engine: &'c EngineInner,
+    held: Option<(Rc<str>, rusqlite::CachedStatement<'c>)>,
+}
+
+impl Batch<'_> {
+    /// Runs a statement that returns no rows; the number of rows changed.
+    pub(crate) fn execute(
+        &mut self,
+        sql: &Rc<str>,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<usize> {
+        let same =
+            matches!(&self.held, Some((held, _)) if Rc::ptr_eq(held, sql) || **held == **sql);
+        if !same {
+            // Dropping the previous statement hands it back to the connection's cache.
+            self.held = None;
+            let stmt = self
+                .conn
+                .prepare_cached(sql)
+                .map_err(|e| Error::from_sqlite(e, table, sql))?;
+            self.held = Some((sql.clone(), stmt));
+        }
+        let (_, stmt) = self.held.as_mut().expect("prepared above");
+        bind(self.engine, stmt, sql, params, table)?;
+        stmt.raw_execute()
+            .map_err(|e| Error::from_sqlite(e, table, sql))
+    }
+
+    /// Runs an `INSERT` and returns the rowid SQLite assigned.
+    pub(crate) fn insert(
+        &mut self,
+        sql: &Rc<str>,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<i64> {
+        self.execute(sql, params, table)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+}
+
 /// A locked connection: every statement goes through here, counted and echoed.
 pub(crate) struct Conn<'e> {
     conn: MutexGuard<'e, rusqlite::Connection>,
@@ -90,24 +162,21 @@ impl<'e> Conn<'e> {
         params: &[ValueRef<'_>],
         table: Option<&str>,
     ) -> Result<rusqlite::CachedStatement<'_>> {
-        self.engine.log(sql, params);
-        self.engine.count_statement();
         let mut stmt = self
             .conn
             .prepare_cached(sql)
             .map_err(|e| Error::from_sqlite(e, table, sql))?;
-        if stmt.parameter_count() != params.len() {
-            return Err(Error::InvalidRequest(format!(
-                "the statement expects {} parameters, {} were given: {sql}",
-                stmt.parameter_count(),
-                params.len()
-            )));
-        }
-        for (i, p) in params.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, p)
-                .map_err(|e| Error::from_sqlite(e, table, sql))?;
-        }
+        bind(self.engine, &mut stmt, sql, params, table)?;
         Ok(stmt)
+    }
+
+    /// A run of statements that keeps the last one prepared (see [`Batch`]).
+    pub(crate) fn batch(&self) -> Batch<'_> {
+        Batch {
+            conn: &self.conn,
+            engine: self.engine,
+            held: None,
+        }
     }
 
     /// Runs a statement that returns no rows; the number of rows changed.
@@ -120,17 +189,6 @@ impl<'e> Conn<'e> {
         let mut stmt = self.prepare(sql, params, table)?;
         stmt.raw_execute()
             .map_err(|e| Error::from_sqlite(e, table, sql))
-    }
-
-    /// Runs an `INSERT` and returns the rowid SQLite assigned.
-    pub(crate) fn insert(
-        &mut self,
-        sql: &str,
-        params: &[ValueRef<'_>],
-        table: Option<&str>,
-    ) -> Result<i64> {
-        self.execute(sql, params, table)?;
-        Ok(self.conn.last_insert_rowid())
     }
 
     /// Runs a query and hands each row to `each`.

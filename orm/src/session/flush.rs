@@ -1,50 +1,59 @@
 //! The unit of work's statements: INSERT, UPDATE of changed columns, DELETE, each prepared once.
 
+use super::sql_cache::{SqlCache, SqlKind};
 use crate::core::{Expr, Insert, SqlWriter, Statement, Update};
-use crate::engine::Conn;
+use crate::engine::Batch;
 use crate::error::{Error, Result};
 use crate::model::{Model, Tracked};
 use crate::value::ValueRef;
-use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::Ref;
-use std::rc::Rc;
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum SqlKind {
-    InsertWithKey,
-    InsertWithoutKey,
-    /// An UPDATE of the columns in the bit mask.
-    Update(u128),
-    Delete,
-}
-
-/// SQL text per (table, statement shape), so a flush of 20,000 rows writes each shape once.
-#[derive(Default)]
-pub(crate) struct SqlCache {
-    sql: FxHashMap<(&'static str, SqlKind), Rc<str>>,
-}
-
-impl SqlCache {
-    fn get(
-        &mut self,
-        table: &'static str,
-        kind: SqlKind,
-        build: impl FnOnce() -> Statement,
-        writer: &dyn SqlWriter,
-    ) -> Rc<str> {
-        self.sql
-            .entry((table, kind))
-            .or_insert_with(|| writer.compile(&build()).sql.into())
-            .clone()
-    }
-}
-
+/// What one phase of a flush writes with: the statements stay prepared from row to row.
 #[doc(hidden)]
-pub struct FlushContext<'a, 'c> {
-    pub(crate) conn: &'a mut Conn<'c>,
+pub struct FlushContext<'a> {
+    pub(crate) batch: Batch<'a>,
     pub(crate) writer: &'static dyn SqlWriter,
     pub(crate) cache: &'a mut SqlCache,
+}
+
+/// How many parameters fit on the stack: a model's columns, usually, so a flush of 100,000 rows
+/// allocates nothing for them.
+const STACK_PARAMS: usize = 16;
+
+/// A statement's parameters, on the stack up to `STACK_PARAMS`, then on the heap.
+struct Params<'v> {
+    stack: [ValueRef<'v>; STACK_PARAMS],
+    len: usize,
+    heap: Vec<ValueRef<'v>>,
+}
+
+impl<'v> Params<'v> {
+    fn new() -> Self {
+        Params {
+            stack: [ValueRef::Null; STACK_PARAMS],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+    fn push(&mut self, value: ValueRef<'v>) {
+        if self.len < STACK_PARAMS {
+            self.stack[self.len] = value;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.stack);
+            }
+            self.heap.push(value);
+        }
+        self.len += 1;
+    }
+    fn as_slice(&self) -> &[ValueRef<'v>] {
+        if self.len <= STACK_PARAMS {
+            &self.stack[..self.len]
+        } else {
+            &self.heap
+        }
+    }
 }
 
 fn read<T: Model>(obj: &Tracked<T>) -> Result<Ref<'_, T>> {
@@ -68,7 +77,7 @@ fn key_where<T: Model>() -> Expr {
     }
 }
 
-impl FlushContext<'_, '_> {
+impl FlushContext<'_> {
     pub(crate) fn insert<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
         let value = read(obj)?;
         let table = T::TABLE;
@@ -104,11 +113,13 @@ impl FlushContext<'_, '_> {
             },
             self.writer,
         );
-        let params: Vec<ValueRef<'_>> = (0..T::COLUMN_COUNT)
-            .filter(|i| !(assign_key && *i == pk))
-            .map(|i| value.column_value(i))
-            .collect();
-        let id = self.conn.insert(&sql, &params, Some(T::TABLE_NAME))?;
+        let mut params = Params::new();
+        for i in (0..T::COLUMN_COUNT).filter(|i| !(assign_key && *i == pk)) {
+            params.push(value.column_value(i));
+        }
+        let id = self
+            .batch
+            .insert(&sql, params.as_slice(), Some(T::TABLE_NAME))?;
         drop(params);
         drop(value);
         if assign_key {
@@ -130,7 +141,7 @@ impl FlushContext<'_, '_> {
             }
         };
         let mut mask: u128 = 0;
-        let mut params = Vec::new();
+        let mut params = Params::new();
         for i in 0..T::COLUMN_COUNT.min(128) {
             let now = value.column_value(i);
             if now != snapshot.column_value(i) {
@@ -162,7 +173,9 @@ impl FlushContext<'_, '_> {
             },
             self.writer,
         );
-        let result = self.conn.execute(&sql, &params, Some(T::TABLE_NAME));
+        let result = self
+            .batch
+            .execute(&sql, params.as_slice(), Some(T::TABLE_NAME));
         drop(params);
         drop(value);
         if let Err(e) = result {
@@ -177,7 +190,7 @@ impl FlushContext<'_, '_> {
         let snapshot = obj.snapshot.borrow();
         // Delete the row as it is in the database, even if its key was changed in memory.
         let key = snapshot
-            .as_ref()
+            .as_deref()
             .unwrap_or(&*value)
             .column_value(T::PRIMARY_KEY);
         let table = T::TABLE;
@@ -192,7 +205,7 @@ impl FlushContext<'_, '_> {
             },
             self.writer,
         );
-        self.conn.execute(&sql, &[key], Some(T::TABLE_NAME))?;
+        self.batch.execute(&sql, &[key], Some(T::TABLE_NAME))?;
         Ok(())
     }
 }

@@ -1,0 +1,52 @@
+//! SQL text per (table, statement shape), written once per session: a flush of 20,000 rows, or a
+//! thousand `get`s and lazy loads, run a handful of shapes many times.
+
+use crate::core::{SqlWriter, Statement};
+use rustc_hash::FxHashMap;
+use std::rc::Rc;
+
+/// The shape of a statement the session runs again and again with new parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum SqlKind {
+    InsertWithKey,
+    InsertWithoutKey,
+    /// An UPDATE of the columns in the bit mask.
+    Update(u128),
+    Delete,
+    /// `SELECT` every column `WHERE` the primary key `= ?` (`Session::get`).
+    SelectByKey,
+    /// `SELECT` every column `WHERE` this column `= ?` (lazy loading of a collection).
+    SelectWhereEq(&'static str),
+}
+
+#[derive(Default)]
+pub(crate) struct SqlCache {
+    sql: FxHashMap<(&'static str, SqlKind), Rc<str>>,
+    /// The shape asked for last: a flush asks for the same one row after row, and comparing two
+    /// words is cheaper than hashing and comparing the table's name.
+    last: Option<(&'static str, SqlKind, Rc<str>)>,
+}
+
+impl SqlCache {
+    /// The SQL of this shape, built and written the first time it is asked for.
+    pub(crate) fn get(
+        &mut self,
+        table: &'static str,
+        kind: SqlKind,
+        build: impl FnOnce() -> Statement,
+        writer: &dyn SqlWriter,
+    ) -> Rc<str> {
+        if let Some((last_table, last_kind, sql)) = &self.last {
+            if std::ptr::eq(*last_table, table) && *last_kind == kind {
+                return sql.clone();
+            }
+        }
+        let sql = self
+            .sql
+            .entry((table, kind))
+            .or_insert_with(|| writer.compile(&build()).sql.into())
+            .clone();
+        self.last = Some((table, kind, sql.clone()));
+        sql
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Regenerates BENCHMARKS.md: DESIGN.md's standard workload through `orm`, hand-written rusqlite (the
+# floor) and SQLAlchemy 2.x, with the peak memory of each process and the memory check of "load all".
+#
+#   bash tests/bench.sh                     # N = 20,000, about 3 minutes
+#   WORKLOAD_N=5000 WORKLOAD_RUNS=1 SQLALCHEMY_RUNS=1 bash tests/bench.sh     # a quick look
+#
+# WORKLOAD_RUNS (default 9) runs of orm and rusqlite, SQLALCHEMY_RUNS (default 5) of SQLAlchemy,
+# which takes far longer; each figure is the median of its runs.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$root"
+export WORKLOAD_N="${WORKLOAD_N:-20000}" WORKLOAD_RUNS="${WORKLOAD_RUNS:-9}"
+SQLALCHEMY_RUNS="${SQLALCHEMY_RUNS:-5}"
+python="$ORM_VENV/bin/python"
+[ -x "$python" ] || { echo "no Python venv at $ORM_VENV: run bash tests/setup.sh" >&2; exit 1; }
+
+echo "== building the workload (release)"
+bin=$(cargo bench -p orm --bench workload --no-run --message-format=json 2>/dev/null |
+  "$python" -c 'import json, sys
+for line in sys.stdin:
+    msg = json.loads(line)
+    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "workload" and msg.get("executable"):
+        print(msg["executable"])')
+[ -x "$bin" ] || { echo "the workload binary was not built" >&2; exit 1; }
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cut -d' ' -f1-3 /proc/loadavg > "$out/load.txt"
+
+echo "== orm and rusqlite, N=$WORKLOAD_N, $WORKLOAD_RUNS runs (wall clock, then thread CPU time)"
+"$bin" --json > "$out/timings.json"
+WORKLOAD_CLOCK=cpu "$bin" --json > "$out/timings-cpu.json"
+echo "== peak memory of each process"
+for mode in orm rusqlite; do "$bin" --only "$mode" --runs 1 > "$out/$mode.json"; done
+for mode in load-orm load-rusqlite empty; do "$bin" --only "$mode" > "$out/$mode.json"; done
+echo "== SQLAlchemy"
+"$python" orm/benches/workload_sqlalchemy.py --n "$WORKLOAD_N" --runs "$SQLALCHEMY_RUNS" > "$out/sqlalchemy.json"
+for mode in load empty; do
+  "$python" orm/benches/workload_sqlalchemy.py --n "$WORKLOAD_N" --only "$mode" > "$out/sqlalchemy-$mode.json"
+done
+
+command="bash tests/bench.sh"
+[ "$WORKLOAD_N-$WORKLOAD_RUNS-$SQLALCHEMY_RUNS" = 20000-9-5 ] ||
+  command="WORKLOAD_N=$WORKLOAD_N WORKLOAD_RUNS=$WORKLOAD_RUNS SQLALCHEMY_RUNS=$SQLALCHEMY_RUNS $command"
+"$python" orm/benches/report.py "$out" "$command" > BENCHMARKS.md
+echo "== wrote BENCHMARKS.md"
