@@ -1,0 +1,577 @@
+//! Relationships between models (the lesson's `User.posts`, `Post.author`, `Student.courses`):
+//! navigation, lazy / joined / select-in loading, back-population, cascades, flush ordering.
+//!
+//! A relationship is a constant on the model, declared on the struct:
+//!
+//! ```
+//! use orm::prelude::*;
+//! #[derive(Model, Clone, Default)]
+//! #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id", back_populates = "author"))]
+//! pub struct User { #[orm(primary_key)] pub id: i64, pub name: String }
+//!
+//! #[derive(Model, Clone, Default)]
+//! #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id", back_populates = "posts"))]
+//! pub struct Post {
+//!     #[orm(primary_key)] pub id: i64,
+//!     pub title: String,
+//!     #[orm(foreign_key = "users.id")] pub user_id: Option<i64>,
+//! }
+//!
+//! let engine = create_engine("sqlite:///:memory:")?;
+//! MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+//! let session = Session::new(&engine);
+//! let alice = session.add(User { name: "Alice".into(), ..Default::default() });
+//! alice.append(User::posts, Post { title: "Hello".into(), ..Default::default() })?;
+//! session.commit()?;                       // INSERT user, then the post with user_id set
+//! let post = session.query::<Post>().one()?;
+//! assert_eq!(post.related(Post::author)?.unwrap().borrow().name, "Alice");
+//! assert_eq!(alice.related(User::posts)?.len(), 1);
+//! # Ok::<(), orm::Error>(())
+//! ```
+
+use crate::core::expr::BinOp;
+use crate::core::{Expr, Join, JoinKind, Table};
+use crate::error::{Error, Result};
+use crate::model::{AnyTracked, IntoObj, Model, Obj, ObjectState};
+use crate::query::{select_where_eq, Models, Query};
+use crate::session::{downcast, Session};
+use crate::value::Value;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+mod loading;
+mod unit_of_work;
+
+pub(crate) use loading::{add_joined_loads, decode_joined_loads, eager_load};
+pub use loading::{joinedload, selectinload, LoadOption, Loader};
+pub(crate) use unit_of_work::{
+    cascade_targets, delete_order, insert_order, sync_links_of, sync_persistent_links,
+    write_associations, Association, Link,
+};
+
+/// `parent has many children`: the children's `foreign_key` column points at the parent's key.
+pub struct HasMany<P, C> {
+    name: &'static str,
+    foreign_key: &'static str,
+    back_populates: Option<&'static str>,
+    cascade: Option<&'static str>,
+    _types: PhantomData<fn() -> (P, C)>,
+}
+
+/// `child belongs to parent`: this model's `foreign_key` column points at the parent's key.
+pub struct BelongsTo<C, P> {
+    name: &'static str,
+    foreign_key: &'static str,
+    back_populates: Option<&'static str>,
+    _types: PhantomData<fn() -> (C, P)>,
+}
+
+/// Many-to-many through an association table with a `local` and a `remote` column.
+pub struct ManyToMany<A, B> {
+    name: &'static str,
+    secondary: &'static str,
+    local: &'static str,
+    remote: &'static str,
+    back_populates: Option<&'static str>,
+    _types: PhantomData<fn() -> (A, B)>,
+}
+
+impl<P, C> HasMany<P, C> {
+    pub const fn new(
+        name: &'static str,
+        foreign_key: &'static str,
+        back_populates: Option<&'static str>,
+        cascade: Option<&'static str>,
+    ) -> Self {
+        HasMany {
+            name,
+            foreign_key,
+            back_populates,
+            cascade,
+            _types: PhantomData,
+        }
+    }
+}
+impl<C, P> BelongsTo<C, P> {
+    pub const fn new(
+        name: &'static str,
+        foreign_key: &'static str,
+        back_populates: Option<&'static str>,
+    ) -> Self {
+        BelongsTo {
+            name,
+            foreign_key,
+            back_populates,
+            _types: PhantomData,
+        }
+    }
+}
+impl<A, B> ManyToMany<A, B> {
+    pub const fn new(
+        name: &'static str,
+        secondary: &'static str,
+        local: &'static str,
+        remote: &'static str,
+        back_populates: Option<&'static str>,
+    ) -> Self {
+        ManyToMany {
+            name,
+            secondary,
+            local,
+            remote,
+            back_populates,
+            _types: PhantomData,
+        }
+    }
+
+    /// The association table, for `MetaData::add_table` (the lesson's `student_courses`).
+    pub fn secondary_table(&self) -> Table
+    where
+        A: Model,
+        B: Model,
+    {
+        let (a, b) = (A::TABLE, B::TABLE);
+        let a_pk = &a.columns[A::PRIMARY_KEY];
+        let b_pk = &b.columns[B::PRIMARY_KEY];
+        Table::new(self.secondary)
+            .column(
+                crate::core::ColumnDef::new(self.local, a_pk.ty)
+                    .not_null()
+                    .references(A::TABLE_NAME, a_pk.name.clone()),
+            )
+            .column(
+                crate::core::ColumnDef::new(self.remote, b_pk.ty)
+                    .not_null()
+                    .references(B::TABLE_NAME, b_pk.name.clone()),
+            )
+    }
+}
+
+macro_rules! copy_clone {
+    ($($ty:ident),*) => {$(
+        impl<X, Y> Clone for $ty<X, Y> {
+            fn clone(&self) -> Self { *self }
+        }
+        impl<X, Y> Copy for $ty<X, Y> {}
+    )*};
+}
+copy_clone!(HasMany, BelongsTo, ManyToMany);
+
+/// A relationship from model `P`: what navigating it yields, and how to load it.
+pub trait Relationship<P: Model>: Copy + 'static {
+    type Target: Model;
+    /// `Vec<Obj<…>>` for collections, `Option<Obj<…>>` for a parent.
+    type Output;
+    fn name(&self) -> &'static str;
+    fn cascade(&self) -> Option<&'static str> {
+        None
+    }
+    /// Loads the related objects of one parent (a lazy load: one statement).
+    fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<Self::Target>>>;
+    fn output(items: Vec<Obj<Self::Target>>) -> Self::Output;
+    /// The type-erased loader used by `joinedload` / `selectinload` and cascades.
+    fn loader(&self) -> Rc<dyn Loader>;
+}
+
+/// Relationships holding many objects: `append` and `remove` work on them.
+pub trait Collection<P: Model>: Relationship<P> {
+    #[doc(hidden)]
+    fn link(
+        &self,
+        session: &Session,
+        parent: &Obj<P>,
+        child: &Obj<Self::Target>,
+        add: bool,
+    ) -> Result<()>;
+}
+
+fn column_index(table: &Table, column: &str) -> Option<usize> {
+    table.columns.iter().position(|c| c.name == column)
+}
+
+/// Finds the foreign key column, or says which model lacks it (the misuse error at first use).
+fn require_column<M: Model>(relationship: &str, owner: &str, column: &str) -> Result<usize> {
+    column_index(&M::TABLE, column).ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "relationship {owner}.{relationship}: model of table {} has no column `{column}`; declare it with \
+             #[orm(foreign_key = \"{owner}.<key>\")] or fix the relationship's foreign_key",
+            M::TABLE_NAME
+        ))
+    })
+}
+
+fn key_value<M: Model>(obj: &Obj<M>) -> Value {
+    obj.primary_key()
+}
+
+fn eq(left: Expr, right: Expr) -> Expr {
+    Expr::Binary {
+        left: Box::new(left),
+        op: BinOp::Eq,
+        right: Box::new(right),
+    }
+}
+
+fn in_list(column: Expr, values: Vec<Value>) -> Expr {
+    Expr::InList {
+        expr: Box::new(column),
+        list: values.into_iter().map(Expr::Value).collect(),
+        negated: false,
+    }
+}
+
+fn pk_expr<M: Model>() -> Expr {
+    Expr::column(M::TABLE_NAME, M::TABLE.columns[M::PRIMARY_KEY].name.clone())
+}
+
+/// The object's session; `verb` and `relationship` name what needed it, only in the error
+/// (no message is formatted on the path that succeeds).
+fn session_of<T: Model>(obj: &Obj<T>, verb: &str, relationship: &str) -> Result<Session> {
+    if let Some(cell) = obj.session() {
+        return Ok(Session { cell });
+    }
+    let what = format!("{verb} {relationship}");
+    Err(Error::InvalidRequest(match obj.state() {
+        // Objects point at their session weakly, as in SQLAlchemy: a dropped session detaches them.
+        ObjectState::Persistent | ObjectState::Pending => format!(
+            "cannot {what}: the session this {} object belongs to was dropped; keep the Session in a \
+             variable while you use its objects",
+            T::TABLE_NAME
+        ),
+        state => format!(
+            "cannot {what}: this {} object is not in a session ({state:?}); add it to a session or query it again",
+            T::TABLE_NAME
+        ),
+    }))
+}
+
+impl<P: Model, C: Model> Relationship<P> for HasMany<P, C> {
+    type Target = C;
+    type Output = Vec<Obj<C>>;
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn cascade(&self) -> Option<&'static str> {
+        self.cascade
+    }
+    fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<C>>> {
+        require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        // `query::<C>().filter(fk == key).all()`, with its SQL written once per session: a lazy
+        // load runs this one shape for every parent navigated.
+        let key = key_value(parent);
+        select_where_eq::<C>(session, Some(self.foreign_key), key.as_ref())
+    }
+    fn output(items: Vec<Obj<C>>) -> Vec<Obj<C>> {
+        items
+    }
+    fn loader(&self) -> Rc<dyn Loader> {
+        Rc::new(*self)
+    }
+}
+
+impl<C: Model, P: Model> Relationship<C> for BelongsTo<C, P> {
+    type Target = P;
+    type Output = Option<Obj<P>>;
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn fetch(&self, session: &Session, child: &Obj<C>) -> Result<Vec<Obj<P>>> {
+        let fk = require_column::<C>(self.name, C::TABLE_NAME, self.foreign_key)?;
+        let key = crate::model::Key::from_value_ref(child.borrow().column_value(fk));
+        match key {
+            // Many-to-one goes through `get`: no statement when the parent is already loaded.
+            Some(key) => Ok(session.get::<P>(key)?.into_iter().collect()),
+            None => Ok(Vec::new()),
+        }
+    }
+    fn output(items: Vec<Obj<P>>) -> Option<Obj<P>> {
+        items.into_iter().next()
+    }
+    fn loader(&self) -> Rc<dyn Loader> {
+        Rc::new(*self)
+    }
+}
+
+impl<A: Model, B: Model> ManyToMany<A, B> {
+    fn join(&self) -> Join {
+        Join {
+            kind: JoinKind::Inner,
+            table: Cow::Borrowed(self.secondary),
+            on: eq(Expr::column(self.secondary, self.remote), pk_expr::<B>()),
+        }
+    }
+}
+
+impl<A: Model, B: Model> Relationship<A> for ManyToMany<A, B> {
+    type Target = B;
+    type Output = Vec<Obj<B>>;
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn fetch(&self, session: &Session, parent: &Obj<A>) -> Result<Vec<Obj<B>>> {
+        let mut query = Query::new(Models::<B>::new()).bind(session);
+        query.select.joins.push(self.join());
+        query.select.add_filter(eq(
+            Expr::column(self.secondary, self.local),
+            Expr::Value(key_value(parent)),
+        ));
+        query.all()
+    }
+    fn output(items: Vec<Obj<B>>) -> Vec<Obj<B>> {
+        items
+    }
+    fn loader(&self) -> Rc<dyn Loader> {
+        Rc::new(*self)
+    }
+}
+
+impl<P: Model, C: Model> Collection<P> for HasMany<P, C> {
+    fn link(&self, session: &Session, parent: &Obj<P>, child: &Obj<C>, add: bool) -> Result<()> {
+        let fk = require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
+        let child_rc: Rc<dyn AnyTracked> = child.0.clone();
+        session.cell.relations_loaded.set(true);
+        update_cached(&parent_rc, self.name, &child_rc, add);
+        if let Some(back) = self.back_populates {
+            let old = child.0.relations.borrow_mut().insert(
+                back,
+                if add {
+                    vec![parent_rc.clone()]
+                } else {
+                    Vec::new()
+                },
+            );
+            // Moving a child: the old parent's loaded collection no longer holds it.
+            for previous in old
+                .into_iter()
+                .flatten()
+                .filter(|p| !Rc::ptr_eq(p, &parent_rc))
+            {
+                update_cached(&previous, self.name, &child_rc, false);
+            }
+        }
+        let mut state = session.state()?;
+        if !add
+            && self.cascade.is_some_and(|c| c.contains("delete-orphan"))
+            && child.state() == ObjectState::Persistent
+        {
+            // An orphan is deleted, not unlinked: its key may not even allow NULL.
+            state.push_deleted(child_rc);
+        } else {
+            state.links.push(Link {
+                child: child_rc,
+                column: fk,
+                parent: add.then_some(parent_rc),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<A: Model, B: Model> Collection<A> for ManyToMany<A, B> {
+    fn link(&self, session: &Session, parent: &Obj<A>, child: &Obj<B>, add: bool) -> Result<()> {
+        let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
+        let child_rc: Rc<dyn AnyTracked> = child.0.clone();
+        session.cell.relations_loaded.set(true);
+        update_cached(&parent_rc, self.name, &child_rc, add);
+        if let Some(back) = self.back_populates {
+            update_cached(&child_rc, back, &parent_rc, add);
+        }
+        session.state()?.associations.push(Association {
+            table: self.secondary,
+            local: self.local,
+            remote: self.remote,
+            left: parent_rc,
+            right: child_rc,
+            add,
+        });
+        Ok(())
+    }
+}
+
+/// Adds to or removes from a collection, if it was loaded; an unloaded one loads fresh later.
+fn update_cached(
+    owner: &Rc<dyn AnyTracked>,
+    name: &'static str,
+    item: &Rc<dyn AnyTracked>,
+    add: bool,
+) {
+    let mut rel = owner.relations().borrow_mut();
+    if let Some(items) = rel.get_mut(name) {
+        items.retain(|i| !Rc::ptr_eq(i, item));
+        if add {
+            items.push(item.clone());
+        }
+    }
+}
+
+impl<T: Model> Obj<T> {
+    /// Navigates a relationship: `user.related(User::posts)?`, `post.related(Post::author)?`.
+    /// Loaded once (lazily, or eagerly by the query's `options`), then served from the object.
+    pub fn related<R: Relationship<T>>(&self, relationship: R) -> Result<R::Output> {
+        if let Some(items) = self.0.relations.borrow().get(relationship.name()) {
+            let typed = items
+                .iter()
+                .map(|i| downcast::<R::Target>(i.clone()))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(R::output(typed));
+        }
+        let session = session_of(self, "load", relationship.name())?;
+        session.autoflush()?;
+        let items = relationship.fetch(&session, self)?;
+        session.cell.relations_loaded.set(true);
+        let erased = items
+            .iter()
+            .map(|i| i.0.clone() as Rc<dyn AnyTracked>)
+            .collect();
+        self.0
+            .relations
+            .borrow_mut()
+            .insert(relationship.name(), erased);
+        Ok(R::output(items))
+    }
+
+    /// Adds an object to a collection (`user.posts.append(post)`): its foreign key, or the
+    /// association row, is written at the next flush. A new object joins the session.
+    pub fn append<R: Collection<T>>(
+        &self,
+        relationship: R,
+        item: impl IntoObj<R::Target>,
+    ) -> Result<Obj<R::Target>> {
+        let session = session_of(self, "append to", relationship.name())?;
+        let item = session.add(item);
+        relationship.link(&session, self, &item, true)?;
+        Ok(item)
+    }
+
+    /// Removes an object from a collection: clears its foreign key (or deletes it with a
+    /// `delete-orphan` cascade), or deletes the association row.
+    pub fn remove<R: Collection<T>>(&self, relationship: R, item: &Obj<R::Target>) -> Result<()> {
+        let session = session_of(self, "remove from", relationship.name())?;
+        relationship.link(&session, self, item, false)
+    }
+
+    /// Sets or clears a parent (`post.author = user`).
+    pub fn set_related<P: Model>(
+        &self,
+        relationship: BelongsTo<T, P>,
+        parent: Option<&Obj<P>>,
+    ) -> Result<()> {
+        let session = session_of(self, "set", relationship.name)?;
+        session.cell.relations_loaded.set(true);
+        let fk = require_column::<T>(relationship.name, T::TABLE_NAME, relationship.foreign_key)?;
+        let me: Rc<dyn AnyTracked> = self.0.clone();
+        let old = self
+            .0
+            .relations
+            .borrow()
+            .get(relationship.name)
+            .and_then(|v| v.first().cloned());
+        if let (Some(old), Some(back)) = (&old, relationship.back_populates) {
+            update_cached(old, back, &me, false);
+        }
+        let parent_rc = parent.map(|p| {
+            let p = session.add(p);
+            p.0 as Rc<dyn AnyTracked>
+        });
+        if let (Some(p), Some(back)) = (&parent_rc, relationship.back_populates) {
+            update_cached(p, back, &me, true);
+        }
+        self.0
+            .relations
+            .borrow_mut()
+            .insert(relationship.name, parent_rc.iter().cloned().collect());
+        session.state()?.links.push(Link {
+            child: me,
+            column: fk,
+            parent: parent_rc,
+        });
+        Ok(())
+    }
+}
+
+/// Related objects loaded for one object, by relationship name. A short list, not a hash map (a
+/// model declares a handful of relationships), and boxed: the many objects with none loaded pay
+/// one null pointer, 8 bytes, where an empty map costs 32.
+#[derive(Default)]
+#[doc(hidden)]
+pub struct Loaded {
+    // A boxed `Vec` on purpose: 8 bytes in every object where a `Vec` takes 24; the extra
+    // allocation is made only by the few objects whose relationships are loaded.
+    #[allow(clippy::box_collection)]
+    cache: Option<Box<Vec<LoadedRelationship>>>,
+}
+
+type LoadedRelationship = (&'static str, Vec<Rc<dyn AnyTracked>>);
+
+impl Loaded {
+    pub(crate) fn clear(&mut self) {
+        self.cache = None;
+    }
+    fn list(&self) -> &[LoadedRelationship] {
+        self.cache.as_deref().map_or(&[], Vec::as_slice)
+    }
+    fn get(&self, name: &str) -> Option<&Vec<Rc<dyn AnyTracked>>> {
+        self.list().iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+    fn get_mut(&mut self, name: &str) -> Option<&mut Vec<Rc<dyn AnyTracked>>> {
+        self.cache
+            .as_deref_mut()?
+            .iter_mut()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+    /// Sets the objects of one relationship; returns the ones it held before.
+    fn insert(
+        &mut self,
+        name: &'static str,
+        items: Vec<Rc<dyn AnyTracked>>,
+    ) -> Option<Vec<Rc<dyn AnyTracked>>> {
+        match self.get_mut(name) {
+            Some(old) => Some(std::mem::replace(old, items)),
+            None => {
+                self.cache.get_or_insert_default().push((name, items));
+                None
+            }
+        }
+    }
+    fn get_or_default(&mut self, name: &'static str) -> &mut Vec<Rc<dyn AnyTracked>> {
+        let list = self.cache.get_or_insert_default();
+        let at = match list.iter().position(|(n, _)| *n == name) {
+            Some(at) => at,
+            None => {
+                list.push((name, Vec::new()));
+                list.len() - 1
+            }
+        };
+        &mut list[at].1
+    }
+}
+
+/// A relationship as declared on a model, for cascades and for showing the model's shape.
+#[derive(Clone)]
+pub struct RelationshipInfo {
+    pub name: &'static str,
+    pub target: &'static str,
+    pub cascade: Option<&'static str>,
+    loader: Rc<dyn Loader>,
+}
+
+impl RelationshipInfo {
+    pub fn of<P: Model, R: Relationship<P>>(relationship: &R) -> RelationshipInfo {
+        RelationshipInfo {
+            name: relationship.name(),
+            target: R::Target::TABLE_NAME,
+            cascade: relationship.cascade(),
+            loader: relationship.loader(),
+        }
+    }
+}
+
+impl fmt::Debug for RelationshipInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} -> {}", self.name, self.target)
+    }
+}
