@@ -45,7 +45,12 @@ pub struct Course {
 }
 
 fn user(name: &str, email: &str, age: i64) -> User {
-    User { name: name.into(), email: Some(email.into()), age: Some(age), ..Default::default() }
+    User {
+        name: name.into(),
+        email: Some(email.into()),
+        age: Some(age),
+        ..Default::default()
+    }
 }
 
 fn main() -> orm::Result<()> {
@@ -58,20 +63,60 @@ fn main() -> orm::Result<()> {
         .add::<Course>()
         .add_table(Student::courses.secondary_table());
     metadata.create_all(&engine)?;
-    println!("Connected to {} and created {} tables", engine.url(), metadata.tables().len());
+    println!(
+        "Connected to {} and created {} tables",
+        engine.url(),
+        metadata.tables().len()
+    );
 
     // Create, in a scoped session: committed on success, rolled back on error.
     Session::scoped(&engine, |session| {
         let alice = session.add(user("Alice", "alice@example.com", 30));
         let bob = session.add(user("Bob", "bob@example.com", 17));
         session.add(user("Carol", "carol@example.com", 42));
-        alice.append(User::posts, Post { title: "Getting started with Python".into(), ..Default::default() })?;
-        alice.append(User::posts, Post { title: "Rust ownership explained".into(), ..Default::default() })?;
-        bob.append(User::posts, Post { title: "My first SQL query".into(), ..Default::default() })?;
-        let ann = session.add(Student { name: "Ann".into(), ..Default::default() });
-        let ben = session.add(Student { name: "Ben".into(), ..Default::default() });
-        let databases = ann.append(Student::courses, Course { name: "Databases".into(), ..Default::default() })?;
-        ann.append(Student::courses, Course { name: "Rust".into(), ..Default::default() })?;
+        alice.append(
+            User::posts,
+            Post {
+                title: "Getting started with Python".into(),
+                ..Default::default()
+            },
+        )?;
+        alice.append(
+            User::posts,
+            Post {
+                title: "Rust ownership explained".into(),
+                ..Default::default()
+            },
+        )?;
+        bob.append(
+            User::posts,
+            Post {
+                title: "My first SQL query".into(),
+                ..Default::default()
+            },
+        )?;
+        let ann = session.add(Student {
+            name: "Ann".into(),
+            ..Default::default()
+        });
+        let ben = session.add(Student {
+            name: "Ben".into(),
+            ..Default::default()
+        });
+        let databases = ann.append(
+            Student::courses,
+            Course {
+                name: "Databases".into(),
+                ..Default::default()
+            },
+        )?;
+        ann.append(
+            Student::courses,
+            Course {
+                name: "Rust".into(),
+                ..Default::default()
+            },
+        )?;
         ben.append(Student::courses, &databases)?;
         Ok(())
     })?;
@@ -83,15 +128,27 @@ fn main() -> orm::Result<()> {
     println!("\nAll users:");
     for u in &users {
         let u = u.borrow();
-        println!("  {} <{}> age {}", u.name, u.email.as_deref().unwrap_or("-"), u.age.unwrap_or_default());
+        println!(
+            "  {} <{}> age {}",
+            u.name,
+            u.email.as_deref().unwrap_or("-"),
+            u.age.unwrap_or_default()
+        );
     }
-    let adults = session.query::<User>().filter(User::age.ge(18)).order_by(User::name).all()?;
+    let adults = session
+        .query::<User>()
+        .filter(User::age.ge(18))
+        .order_by(User::name)
+        .all()?;
     println!("Adults: {}", names(&adults));
     let first = session.get::<User>(1)?.expect("user 1 exists");
     println!("User 1 is {}", first.borrow().name);
 
     // Update: change a loaded object, commit writes one UPDATE.
-    let alice = session.query::<User>().filter(User::name.eq("Alice")).one()?;
+    let alice = session
+        .query::<User>()
+        .filter(User::name.eq("Alice"))
+        .one()?;
     alice.borrow_mut().age = Some(31);
     session.commit()?;
     println!("Alice is now {}", alice.borrow().age.unwrap_or_default());
@@ -101,20 +158,51 @@ fn main() -> orm::Result<()> {
     for post in alice.related(User::posts)? {
         println!("  {}", post.borrow().title);
     }
-    let post = session.query::<Post>().filter(Post::title.contains("SQL")).one()?;
-    let author = post.related(Post::author)?.expect("every post has an author");
-    println!("'{}' was written by {}", post.borrow().title, author.borrow().name);
-    let databases = session.query::<Course>().filter(Course::name.eq("Databases")).one()?;
-    println!("Databases students: {}", student_names(&databases.related(Course::students)?));
+    let post = session
+        .query::<Post>()
+        .filter(Post::title.contains("SQL"))
+        .one()?;
+    let author = post
+        .related(Post::author)?
+        .expect("every post has an author");
+    println!(
+        "'{}' was written by {}",
+        post.borrow().title,
+        author.borrow().name
+    );
+    let databases = session
+        .query::<Course>()
+        .filter(Course::name.eq("Databases"))
+        .one()?;
+    println!(
+        "Databases students: {}",
+        student_names(&databases.related(Course::students)?)
+    );
 
     // Queries: ordering, limiting, counting, aggregates, joins, combined filters.
-    println!("\nOldest first: {}", names(&session.query::<User>().order_by(User::age.desc()).all()?));
-    println!("First two: {}", names(&session.query::<User>().order_by(User::id).limit(2).all()?));
+    println!(
+        "\nOldest first: {}",
+        names(&session.query::<User>().order_by(User::age.desc()).all()?)
+    );
+    println!(
+        "First two: {}",
+        names(&session.query::<User>().order_by(User::id).limit(2).all()?)
+    );
     println!("Users: {}", session.query::<User>().count()?);
-    let avg = session.query_values(func::avg(User::age)).scalar()?.unwrap_or_default();
-    let max = session.query_values(func::max(User::age)).scalar()?.unwrap_or_default();
+    let avg = session
+        .query_values(func::avg(User::age))
+        .scalar()?
+        .unwrap_or_default();
+    let max = session
+        .query_values(func::max(User::age))
+        .scalar()?
+        .unwrap_or_default();
     println!("Average age {avg:.2}, oldest {max}");
-    let python = session.query::<User>().join::<Post>().filter(Post::title.contains("Python")).all()?;
+    let python = session
+        .query::<User>()
+        .join::<Post>()
+        .filter(Post::title.contains("Python"))
+        .all()?;
     println!("Wrote about Python: {}", names(&python));
     let per_user = session
         .query_values((User::name, func::count(Post::id)))
@@ -123,27 +211,51 @@ fn main() -> orm::Result<()> {
         .order_by(User::name)
         .all()?;
     println!("Posts per user: {per_user:?}");
-    let alice_or_bob = session.query::<User>().filter(or_([User::name.eq("Alice"), User::name.eq("Bob")])).order_by(User::name).all()?;
+    let alice_or_bob = session
+        .query::<User>()
+        .filter(or_([User::name.eq("Alice"), User::name.eq("Bob")]))
+        .order_by(User::name)
+        .all()?;
     println!("Alice or Bob: {}", names(&alice_or_bob));
 
     // Avoiding N+1: one statement for users and their posts.
     let fresh = Session::new(&engine);
     engine.reset_statement_count();
-    let users = fresh.query::<User>().options(joinedload(User::posts)).all()?;
-    let total: usize = users.iter().map(|u| u.related(User::posts).map(|p| p.len())).sum::<orm::Result<usize>>()?;
-    println!("\n{} posts loaded with {} statement(s)", total, engine.statement_count());
+    let users = fresh
+        .query::<User>()
+        .options(joinedload(User::posts))
+        .all()?;
+    let total: usize = users
+        .iter()
+        .map(|u| u.related(User::posts).map(|p| p.len()))
+        .sum::<orm::Result<usize>>()?;
+    println!(
+        "\n{} posts loaded with {} statement(s)",
+        total,
+        engine.statement_count()
+    );
 
     // Delete.
-    let carol = session.query::<User>().filter(User::name.eq("Carol")).one()?;
+    let carol = session
+        .query::<User>()
+        .filter(User::name.eq("Carol"))
+        .one()?;
     session.delete(&carol)?;
     session.commit()?;
-    println!("After deleting Carol: {} users", session.query::<User>().count()?);
+    println!(
+        "After deleting Carol: {} users",
+        session.query::<User>().count()?
+    );
     session.close();
     Ok(())
 }
 
 fn names(users: &[Obj<User>]) -> String {
-    users.iter().map(|u| u.borrow().name.clone()).collect::<Vec<_>>().join(", ")
+    users
+        .iter()
+        .map(|u| u.borrow().name.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn student_names(students: &[Obj<Student>]) -> String {

@@ -4,9 +4,16 @@ use std::process::Command;
 
 #[test]
 fn the_complete_example_tells_the_whole_story() {
-    let out = Command::new(env!("CARGO_BIN_EXE_lesson-example")).env_remove("DATABASE_URL").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lesson-example"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for line in [
         "Connected to sqlite:///:memory: and created 5 tables",
         "Adults: Alice, Carol",
@@ -33,10 +40,20 @@ fn the_example_reads_its_database_url_from_the_environment() {
     let dir = std::env::temp_dir().join(format!("lesson-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite:///{}", dir.join("example.db").display());
-    let out = Command::new(env!("CARGO_BIN_EXE_lesson-example")).env("DATABASE_URL", &url).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_lesson-example"))
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("example.db").exists());
-    let bad = Command::new(env!("CARGO_BIN_EXE_lesson-example")).env("DATABASE_URL", "oracle://x").output().unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_lesson-example"))
+        .env("DATABASE_URL", "oracle://x")
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown database kind"));
     std::fs::remove_dir_all(&dir).unwrap();
