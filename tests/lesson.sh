@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
 bash tests/setup.sh
-cargo build --release -p orm-kernel
+cargo build --release --workspace --all-targets --all-features  # the same build as tests/run.sh, so each reuses the other
 out="$CARGO_TARGET_DIR/lesson.out.ipynb"
 target="$out"
 [ "${1:-}" = "--save" ] && target="notebooks/lesson.ipynb"
