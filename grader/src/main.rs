@@ -1,1 +1,135 @@
-fn main() {}
+//! `grader`: see `grader --help` and grader/README.md.
+
+use clap::Parser;
+use grader::cli::{exit, AssignArgs, Cli, Command, Format, RunArgs};
+use grader::engine::{self, GradeError};
+use grader::report::GradeReport;
+use grader::sandbox::SandboxReport;
+use grader::{assignment, formats, notebook, process, sandbox};
+use std::path::Path;
+
+fn main() {
+    // This binary is also evcxr's evaluation process: confine it before any cell is loaded.
+    if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
+        sandbox::enter_runtime();
+    }
+    orm_eval::runtime_hook();
+    let cli = Cli::parse();
+    let code = match &cli.command {
+        Command::Run(args) => run(args),
+        Command::Batch(args) => {
+            process::protect_memory();
+            grader::batch::run(args)
+        }
+        Command::Assign(args) => assign(args),
+        Command::Prepare => prepare(),
+        Command::Worker(args) => {
+            process::protect_memory();
+            grader::batch::worker(args)
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(args: &RunArgs) -> i32 {
+    process::protect_memory();
+    let assignment_path = &args.assignment.assignment;
+    let assignment = match grader::read_assignment(assignment_path) {
+        Ok(assignment) => assignment,
+        Err(message) => {
+            eprintln!("grader: {message}");
+            return exit::BAD_ASSIGNMENT;
+        }
+    };
+    let options = args.limits.options();
+    let (report, mut code) =
+        match engine::grade(&assignment, assignment_path, &args.submission, &options) {
+            Ok(report) => (report, exit::GRADED),
+            Err(error) => {
+                eprintln!("grader: {error}");
+                let code = match error {
+                    GradeError::Submission(_) => exit::BAD_SUBMISSION,
+                    GradeError::Evaluator(_) | GradeError::Io(_) => exit::CANNOT_RUN,
+                };
+                let report = GradeReport::not_graded(
+                    &assignment,
+                    &args.submission.display().to_string(),
+                    &assignment_path.display().to_string(),
+                    &error.to_string(),
+                    SandboxReport::new(&engine::sandbox_config(&options, Path::new("."))),
+                );
+                (report, code)
+            }
+        };
+    match args.format {
+        Format::Table => print!("{}", report.to_table()),
+        Format::Json => println!("{}", report.to_json()),
+    }
+    let mut outputs: Vec<(&Path, String)> = Vec::new();
+    if let Some(path) = &args.json {
+        outputs.push((path, report.to_json() + "\n"));
+    }
+    if let Some(path) = &args.gradescope {
+        let text = serde_json::to_string_pretty(&formats::gradescope(&report))
+            .expect("JSON values serialize");
+        outputs.push((path, text + "\n"));
+    }
+    if let Some(path) = &args.junit {
+        outputs.push((path, formats::junit(&report)));
+    }
+    for (path, text) in outputs {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        if let Err(error) = std::fs::write(path, text) {
+            eprintln!("grader: cannot write {}: {error}", path.display());
+            code = exit::CANNOT_RUN;
+        }
+    }
+    if code == exit::GRADED {
+        if let Some(min) = args.min_score {
+            if f64::from(report.score) < min {
+                eprintln!("grader: score {} is below {min}", report.score);
+                return exit::BELOW_MIN_SCORE;
+            }
+        }
+    }
+    code
+}
+
+fn assign(args: &AssignArgs) -> i32 {
+    let made = notebook::Notebook::read(&args.solution)
+        .map_err(|e| e.to_string())
+        .and_then(|nb| assignment::Assignment::from_notebook(nb).map_err(|e| e.to_string()))
+        .and_then(|a| assignment::assign(&a).map_err(|e| e.to_string()));
+    let student = match made {
+        Ok(student) => student,
+        Err(message) => {
+            eprintln!("grader: {}: {message}", args.solution.display());
+            return exit::BAD_ASSIGNMENT;
+        }
+    };
+    if let Err(error) = std::fs::write(&args.output, notebook::to_jupyter_json(&student)) {
+        eprintln!("grader: cannot write {}: {error}", args.output.display());
+        return exit::CANNOT_RUN;
+    }
+    exit::GRADED
+}
+
+fn prepare() -> i32 {
+    match orm_eval::Evaluator::start(&orm_eval::EvaluatorOptions::default()) {
+        Ok(evaluator) => {
+            let report = evaluator.start_report();
+            eprintln!(
+                "evaluator ready ({}, {:.1} s)",
+                report.cache.describe(),
+                report.total.as_secs_f64()
+            );
+            exit::GRADED
+        }
+        Err(error) => {
+            eprintln!("grader: {error}");
+            exit::CANNOT_RUN
+        }
+    }
+}

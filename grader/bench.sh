@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Measures the grader and writes the "## Grader" section of BENCHMARKS.md (the rest of the file,
+# written by tests/bench.sh, is kept):
+#   - one submission (the solution notebook, every exercise) graded cold (an empty evaluator
+#     cache: orm and its dependencies are built) and warm (the prepared build reused);
+#   - a batch of BATCH_N (default 20) submissions of a small assignment, with 1 and 2 workers.
+#
+#   bash grader/bench.sh              # about 15 minutes on 2 cores
+#   BATCH_N=6 bash grader/bench.sh    # a quick look
+set -euo pipefail
+source "$(dirname "$0")/../tests/env.sh"
+cd "$root"
+BATCH_N="${BATCH_N:-20}"
+
+echo "== building the grader (release)"
+cargo build --release -p grader
+bin="$CARGO_TARGET_DIR/release/grader"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+now() { date +%s.%N; }
+
+# A fresh cache, so the first run is cold whatever the user's cache holds.
+export ORM_EVAL_CACHE_DIR="$work/cache"
+
+echo "== one submission, cold (orm built into an empty cache)"
+t0=$(now)
+"$bin" run grader/assignment/solution.ipynb --quiet --json "$work/cold.json" > /dev/null
+t1=$(now)
+echo "== the same submission, warm"
+"$bin" run grader/assignment/solution.ipynb --quiet --json "$work/warm.json" > /dev/null
+t2=$(now)
+
+echo "== $BATCH_N submissions of a small assignment"
+python3 - "$work" "$BATCH_N" <<'EOF'
+import json, os, sys
+work, n = sys.argv[1], int(sys.argv[2])
+def cell(src, kind=None, ex=None):
+    md = {"grader": {"kind": kind, "exercise": ex}} if kind else {}
+    return {"cell_type": "code", "metadata": md, "source": src, "outputs": [], "execution_count": None}
+setup = """#[derive(Model, Debug, Clone, Default)]
+#[orm(table = "items")]
+pub struct Item {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub price: f64,
+}
+
+pub fn shop() -> orm::Result<(Engine, Session)> {
+    let engine = create_engine("sqlite:///:memory:")?;
+    MetaData::new().add::<Item>().create_all(&engine)?;
+    let session = Session::new(&engine);
+    for (name, price) in [("pear", 2.0), ("apple", 1.0), ("fig", 3.0)] {
+        session.add(Item { name: name.into(), price, ..Default::default() });
+    }
+    session.commit()?;
+    Ok((engine, session))
+}"""
+answers = {
+    "ex1": "pub fn cheap_names(session: &Session, max: f64) -> orm::Result<Vec<String>> {\n    // BEGIN SOLUTION\n    let items = session.query::<Item>().filter(Item::price.le(max)).order_by(Item::name).all()?;\n    Ok(items.iter().map(|i| i.borrow().name.clone()).collect())\n    // END SOLUTION\n}",
+    "ex2": "pub fn total(session: &Session) -> orm::Result<Option<f64>> {\n    // BEGIN SOLUTION\n    session.query_values(func::sum(Item::price)).scalar()\n    // END SOLUTION\n}",
+}
+tests = {
+    "ex1": "// TEST cheap_names_are_sorted (2 points)\n{\n    let (_engine, session) = shop()?;\n    assert_eq!(cheap_names(&session, 2.0)?, [\"apple\", \"pear\"]);\n}\n\n// TEST nothing_is_that_cheap (1 point)\n{\n    let (_engine, session) = shop()?;\n    assert!(cheap_names(&session, 0.5)?.is_empty());\n}",
+    "ex2": "// TEST total_of_the_shop (2 points)\n{\n    let (_engine, session) = shop()?;\n    assert_eq!(total(&session)?, Some(6.0));\n}",
+}
+cells = [cell(setup)]
+for ex in ["ex1", "ex2"]:
+    cells += [cell(answers[ex], "solution", ex), cell(tests[ex], "tests", ex)]
+nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+json.dump(nb, open(os.path.join(work, "small.ipynb"), "w"), indent=1)
+os.makedirs(os.path.join(work, "batch"))
+for i in range(n):
+    sub = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell(setup)]}
+    for ex in ["ex1", "ex2"]:
+        src = answers[ex]
+        if (i + (ex == "ex2")) % 3 == 2:  # some learners leave an answer out
+            start, end = src.index("    // BEGIN"), src.index("// END SOLUTION") + len("// END SOLUTION")
+            src = src[:start] + "    todo!()" + src[end:]
+        sub["cells"].append(cell(src, "solution", ex))
+    json.dump(sub, open(os.path.join(work, "batch", f"learner{i:02}.ipynb"), "w"), indent=1)
+EOF
+t3=$(now)
+"$bin" batch "$work/batch" --assignment "$work/small.ipynb" --jobs 1 --csv "$work/jobs1.csv" --quiet
+t4=$(now)
+"$bin" batch "$work/batch" --assignment "$work/small.ipynb" --jobs 2 --csv "$work/jobs2.csv" --quiet
+t5=$(now)
+cmp -s "$work/jobs1.csv" "$work/jobs2.csv" || { echo "the two gradebooks differ" >&2; exit 1; }
+
+python3 - "$work" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$BATCH_N" "$load" <<'EOF'
+import json, re, sys
+work, t0, t1, t2, t3, t4, t5, n, load = sys.argv[1:]
+t0, t1, t2, t3, t4, t5 = map(float, (t0, t1, t2, t3, t4, t5))
+n = int(n)
+cold, warm, one, two = t1 - t0, t2 - t1, t4 - t3, t5 - t4
+report = json.load(open(f"{work}/warm.json"))
+timings = report["timings"]
+cold_report = json.load(open(f"{work}/cold.json"))
+tests = len(report["tests"])
+cells = len(report["cells"])
+section = f"""## Grader
+
+Generated by `bash grader/bench.sh` (do not edit by hand). Wall-clock seconds of the release
+`grader` binary on this machine (2 cores; load average {load} when the run started); the ratios
+are from this one run.
+
+| what | seconds | ratio |
+| --- | ---: | ---: |
+| one submission, cold (empty evaluator cache: `orm` and its dependencies built) | {cold:.1} | {cold / warm:.2}x warm |
+| one submission, warm (the prepared build copied) | {warm:.1} | 1.00 |
+| batch of {n} small submissions, 1 worker | {one:.1} | 1.00 |
+| batch of {n} small submissions, 2 workers | {two:.1} | {one / two:.2}x faster |
+
+- The submission is the solution notebook: {cells} code cells of the learner's, then {tests} hidden
+  tests, each its own evaluation. Warm: evaluator start {timings['start_seconds']:.1} s, the
+  learner's cells {timings['cells_seconds']:.1} s, the tests {timings['tests_seconds']:.1} s
+  (cold start: {cold_report['timings']['start_seconds']:.1} s). Every cell and test is compiled
+  by rustc, which is where the time goes.
+- The batch grades {n} notebooks of a small assignment (one model, two exercises, 3 hidden
+  tests), {one / n:.1} s per submission with one worker; each submission gets a fresh evaluator
+  copied from the prepared build, so what one learner's code did cannot reach the next.
+"""
+path = "BENCHMARKS.md"
+try:
+    text = open(path).read()
+except FileNotFoundError:
+    text = ""
+match = re.search(r"^## Grader\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
+if match:
+    text = text[: match.start()] + section + ("\n" if text[match.end():] else "") + text[match.end():]
+else:
+    text = text.rstrip("\n") + ("\n\n" if text else "") + section
+open(path, "w").write(text)
+print(section)
+EOF
+echo "== wrote the Grader section of BENCHMARKS.md"

@@ -1,0 +1,120 @@
+//! What a cell defines and what a test uses, to decide which learner cells must run again
+//! after the evaluation process was renewed.
+//!
+//! evcxr keeps a context's items (functions, types, `use`s) when its process dies and
+//! recompiles them into every later cell; what dies with the process are variables and other
+//! run-time effects. So after a crash only cells with statements need to run again, and only
+//! when a remaining test may read one of their variables. Every question here errs on the side
+//! of "yes": code that does not parse is taken to define and use anything.
+
+use proc_macro2::{TokenStream, TokenTree};
+use std::collections::BTreeSet;
+use syn::visit::Visit;
+
+/// The variables a cell's top-level `let` statements bind; `None` when the cell does not parse
+/// (it may bind anything).
+pub fn top_level_bindings(cell: &str) -> Option<BTreeSet<String>> {
+    let block = parse_cell(cell)?;
+    let mut names = BTreeSet::new();
+    for stmt in &block.stmts {
+        if let syn::Stmt::Local(local) = stmt {
+            let mut collector = Bindings::default();
+            collector.visit_pat(&local.pat);
+            names.extend(collector.names);
+        }
+    }
+    Some(names)
+}
+
+/// Whether the cell does anything at run time (has statements, not only items).
+pub fn has_statements(cell: &str) -> bool {
+    match parse_cell(cell) {
+        Some(block) => block.stmts.iter().any(|s| !matches!(s, syn::Stmt::Item(_))),
+        None => true,
+    }
+}
+
+/// Identifiers a test may read from outside itself: every identifier it mentions, less the
+/// names its own patterns bind (`let`, closure parameters, `for`, `match` arms).
+pub fn free_identifiers(test: &str) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    if let Ok(tokens) = test.parse::<TokenStream>() {
+        collect_idents(tokens, &mut used);
+    }
+    if let Ok(block) = syn::parse_str::<syn::Block>(test) {
+        let mut bound = Bindings::default();
+        bound.visit_block(&block);
+        for name in bound.names {
+            used.remove(&name);
+        }
+    }
+    used
+}
+
+/// A cell as a block: cells are what a block holds (items, statements, a final expression).
+fn parse_cell(cell: &str) -> Option<syn::Block> {
+    syn::parse_str::<syn::Block>(&format!("{{\n{cell}\n}}")).ok()
+}
+
+fn collect_idents(tokens: TokenStream, out: &mut BTreeSet<String>) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => {
+                out.insert(ident.to_string());
+            }
+            TokenTree::Group(group) => collect_idents(group.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+#[derive(Default)]
+struct Bindings {
+    names: BTreeSet<String>,
+}
+
+impl<'ast> Visit<'ast> for Bindings {
+    fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+        self.names.insert(pat.ident.to_string());
+        syn::visit::visit_pat_ident(self, pat);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_lets_are_found() {
+        let cell = "pub fn f() -> i32 { let inner = 1; inner }\nlet (engine, session) = library()?;\nlet mut n = 3;\nsession.query::<Book>()";
+        let names = top_level_bindings(cell).unwrap();
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            ["engine", "n", "session"]
+        );
+        assert!(top_level_bindings("let x = ;").is_none());
+    }
+
+    #[test]
+    fn item_only_cells_have_no_statements() {
+        assert!(!has_statements(
+            "#[derive(Debug)]\npub struct A { x: i64 }\nimpl A { fn f(&self) {} }\nuse std::fmt;\nfn g() {}"
+        ));
+        assert!(has_statements("fn g() {}\ng();"));
+        assert!(has_statements("let a = 1;"));
+        assert!(has_statements("a"));
+        assert!(has_statements("this does not parse ("));
+    }
+
+    #[test]
+    fn a_tests_own_locals_are_not_free() {
+        let test = "{ let (engine, session) = library()?; let counts: Vec<usize> = (1..=4).map(|id| book_count(&session, id)).collect(); assert_eq!(counts, [3]); assert!(learner_var > 0); }";
+        let free = free_identifiers(test);
+        for own in ["engine", "session", "counts", "id"] {
+            assert!(!free.contains(own), "{own} is the test's own");
+        }
+        for outside in ["library", "book_count", "learner_var"] {
+            assert!(free.contains(outside), "{outside} comes from outside");
+        }
+    }
+}

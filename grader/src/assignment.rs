@@ -1,0 +1,358 @@
+//! The teacher's solution notebook read as an assignment (exercises, hidden tests), and `assign`,
+//! which makes the learner's notebook from it.
+
+use crate::notebook::{source_lines, CellKind, Notebook};
+use serde_json::{json, Value};
+use std::fmt;
+
+/// One hidden test: `// TEST <name> (<N> points)` and the block after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenTest {
+    pub name: String,
+    pub exercise: String,
+    pub points: u32,
+    /// The block of Rust, as the teacher wrote it.
+    pub code: String,
+}
+
+/// What the grader needs from the solution notebook.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub notebook: Notebook,
+    /// Exercise ids in the order they first appear.
+    pub exercises: Vec<String>,
+    pub tests: Vec<HiddenTest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentError(pub String);
+
+impl fmt::Display for AssignmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for AssignmentError {}
+
+impl Assignment {
+    pub fn from_notebook(notebook: Notebook) -> Result<Assignment, AssignmentError> {
+        let mut exercises: Vec<String> = Vec::new();
+        let mut tests: Vec<HiddenTest> = Vec::new();
+        for cell in &notebook.cells {
+            let Some(tag) = &cell.tag else { continue };
+            if !exercises.contains(&tag.exercise) {
+                exercises.push(tag.exercise.clone());
+            }
+            if tag.kind != CellKind::Tests {
+                continue;
+            }
+            let found = parse_tests(&cell.source, &tag.exercise).map_err(|e| {
+                AssignmentError(format!("tests cell {} ({}): {e}", cell.index, tag.exercise))
+            })?;
+            for test in found {
+                if tests.iter().any(|t| t.name == test.name) {
+                    return Err(AssignmentError(format!(
+                        "two hidden tests are named `{}`",
+                        test.name
+                    )));
+                }
+                tests.push(test);
+            }
+        }
+        if tests.is_empty() {
+            return Err(AssignmentError(
+                "the assignment has no hidden tests (cells with metadata.grader.kind \"tests\")"
+                    .into(),
+            ));
+        }
+        Ok(Assignment {
+            notebook,
+            exercises,
+            tests,
+        })
+    }
+
+    pub fn max_score(&self) -> u32 {
+        self.tests.iter().map(|t| t.points).sum()
+    }
+
+    pub fn max_score_of(&self, exercise: &str) -> u32 {
+        self.tests
+            .iter()
+            .filter(|t| t.exercise == exercise)
+            .map(|t| t.points)
+            .sum()
+    }
+
+    /// Code cells given to the learner as they are (no `metadata.grader`), by source.
+    pub fn given_code_cells(&self) -> impl Iterator<Item = &crate::notebook::Cell> {
+        self.notebook
+            .code_cells()
+            .filter(|c| c.tag.is_none() && !c.source.trim().is_empty())
+    }
+}
+
+/// Splits a tests cell into its tests. Text before the first header must be blank or comments.
+pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, String> {
+    let mut tests = Vec::new();
+    let mut current: Option<(String, u32, String)> = None;
+    for (number, line) in source.lines().enumerate() {
+        if let Some(header) = line.trim().strip_prefix("// TEST ") {
+            if let Some(test) = current.take() {
+                tests.push(finish_test(test, exercise)?);
+            }
+            let (name, points) =
+                parse_header(header).map_err(|e| format!("line {}: {e}", number + 1))?;
+            current = Some((name, points, String::new()));
+            continue;
+        }
+        match current.as_mut() {
+            Some((_, _, code)) => {
+                code.push_str(line);
+                code.push('\n');
+            }
+            None => {
+                let trimmed = line.trim();
+                if !trimmed.is_empty() && !trimmed.starts_with("//") {
+                    return Err(format!(
+                        "line {}: code before the first `// TEST <name> (<N> points)` line",
+                        number + 1
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(test) = current {
+        tests.push(finish_test(test, exercise)?);
+    }
+    if tests.is_empty() {
+        return Err("no `// TEST <name> (<N> points)` line".into());
+    }
+    Ok(tests)
+}
+
+fn finish_test(
+    (name, points, code): (String, u32, String),
+    exercise: &str,
+) -> Result<HiddenTest, String> {
+    let code = code.trim().to_owned();
+    if !(code.starts_with('{') && code.ends_with('}')) {
+        return Err(format!(
+            "test `{name}`: its code must be one `{{ … }}` block"
+        ));
+    }
+    Ok(HiddenTest {
+        name,
+        exercise: exercise.to_owned(),
+        points,
+        code,
+    })
+}
+
+/// `name (3 points)` → (name, 3).
+fn parse_header(header: &str) -> Result<(String, u32), String> {
+    let bad = || format!("expected `// TEST <name> (<N> points)`, found `// TEST {header}`");
+    let (name, rest) = header.trim().split_once('(').ok_or_else(bad)?;
+    let name = name.trim();
+    let rest = rest.trim().strip_suffix(')').ok_or_else(bad)?;
+    let (number, unit) = rest.trim().split_once(' ').ok_or_else(bad)?;
+    if !matches!(unit.trim(), "point" | "points") {
+        return Err(bad());
+    }
+    let points: u32 = number.trim().parse().map_err(|_| bad())?;
+    let valid_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if !valid_name {
+        return Err(format!("test name `{name}`: use letters, digits and `_`"));
+    }
+    Ok((name.to_owned(), points))
+}
+
+const BEGIN: &str = "// BEGIN SOLUTION";
+const END: &str = "// END SOLUTION";
+
+/// Replaces every `// BEGIN SOLUTION` … `// END SOLUTION` region (whole lines) with `todo!()`
+/// at the region's indentation, or with the text after `=>` on the BEGIN line.
+pub fn strip_solutions(source: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(source.len());
+    let mut open: Option<(usize, String)> = None;
+    for (number, line) in source.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix(BEGIN) {
+            if open.is_some() {
+                return Err(format!(
+                    "line {}: a solution region inside another",
+                    number + 1
+                ));
+            }
+            let rest = rest.trim();
+            let replacement = match rest.strip_prefix("=>") {
+                Some(text) => text.trim().to_owned(),
+                None if rest.is_empty() => "todo!()".to_owned(),
+                None => return Err(format!("line {}: expected `{BEGIN} => <text>`", number + 1)),
+            };
+            let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+            let indent = indent.trim_end_matches(['\n', '\r']).to_owned();
+            open = Some((number, format!("{indent}{replacement}")));
+            continue;
+        }
+        if trimmed == END {
+            let Some((_, replacement)) = open.take() else {
+                return Err(format!("line {}: `{END}` without a BEGIN", number + 1));
+            };
+            out.push_str(&replacement);
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+            continue;
+        }
+        if trimmed.starts_with("// END SOLUTION") || trimmed.starts_with("// BEGIN SOLUTION") {
+            return Err(format!("line {}: malformed region marker", number + 1));
+        }
+        if open.is_none() {
+            out.push_str(line);
+        }
+    }
+    if let Some((line, _)) = open {
+        return Err(format!("line {}: `{BEGIN}` is never closed", line + 1));
+    }
+    Ok(out)
+}
+
+/// Makes the learner's notebook: solution regions replaced, tests cells removed, outputs
+/// cleared, and `metadata.grader` reduced to kind and exercise.
+pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
+    let mut notebook = solution.notebook.json.clone();
+    let raw_cells = notebook["cells"].as_array().cloned().unwrap_or_default();
+    let mut cells = Vec::with_capacity(raw_cells.len());
+    for (raw, cell) in raw_cells.into_iter().zip(&solution.notebook.cells) {
+        let mut raw = raw;
+        let kind = cell.tag.as_ref().map(|t| t.kind);
+        if kind == Some(CellKind::Tests) {
+            continue;
+        }
+        let has_markers = cell.source.contains(BEGIN) || cell.source.contains(END);
+        if cell.is_code {
+            if kind == Some(CellKind::Solution) {
+                let stripped = strip_solutions(&cell.source)
+                    .map_err(|e| AssignmentError(format!("cell {}: {e}", cell.index)))?;
+                raw["source"] = source_lines(&stripped);
+            } else if has_markers {
+                return Err(AssignmentError(format!(
+                    "cell {} has solution markers but is not tagged as a solution cell; \
+                     its answer would be given away",
+                    cell.index
+                )));
+            }
+            raw["outputs"] = json!([]);
+            raw["execution_count"] = Value::Null;
+        }
+        if let Some(metadata) = raw.get_mut("metadata").and_then(Value::as_object_mut) {
+            match &cell.tag {
+                Some(tag) => {
+                    metadata.insert(
+                        "grader".into(),
+                        json!({"kind": tag.kind.as_str(), "exercise": tag.exercise}),
+                    );
+                }
+                None => {
+                    metadata.remove("grader");
+                }
+            }
+        }
+        cells.push(raw);
+    }
+    notebook["cells"] = Value::Array(cells);
+    Ok(notebook)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tests_cells_split_into_named_tests() {
+        let source = "// TEST first_one (2 points)\n{\n    assert!(true);\n}\n\n// TEST second (1 point)\n{ let x = 1; }\n";
+        let tests = parse_tests(source, "ex1").unwrap();
+        assert_eq!(tests.len(), 2);
+        assert_eq!(tests[0].name, "first_one");
+        assert_eq!(tests[0].points, 2);
+        assert_eq!(tests[0].code, "{\n    assert!(true);\n}");
+        assert_eq!(tests[1].points, 1);
+        assert_eq!(tests[1].exercise, "ex1");
+    }
+
+    #[test]
+    fn malformed_test_headers_are_refused() {
+        assert!(parse_tests("// TEST x (two points)\n{}", "e").is_err());
+        assert!(parse_tests("// TEST x 2 points\n{}", "e").is_err());
+        assert!(parse_tests("// TEST (2 points)\n{}", "e").is_err());
+        assert!(parse_tests("// TEST x (2 points)\nassert!(true);", "e").is_err());
+        assert!(parse_tests("let a = 1;\n// TEST x (2 points)\n{}", "e").is_err());
+        assert!(parse_tests("// nothing here", "e").is_err());
+    }
+
+    #[test]
+    fn solution_regions_become_todo_or_the_given_text() {
+        let source = "fn f() -> i32 {\n    // BEGIN SOLUTION\n    42\n    // END SOLUTION\n}\nstruct S {\n  // BEGIN SOLUTION => // your fields here\n  a: i32,\n  // END SOLUTION\n}";
+        assert_eq!(
+            strip_solutions(source).unwrap(),
+            "fn f() -> i32 {\n    todo!()\n}\nstruct S {\n  // your fields here\n}"
+        );
+    }
+
+    #[test]
+    fn unbalanced_regions_are_errors() {
+        assert!(strip_solutions("// BEGIN SOLUTION\nx").is_err());
+        assert!(strip_solutions("x\n// END SOLUTION\n").is_err());
+        assert!(strip_solutions("// BEGIN SOLUTION\n// BEGIN SOLUTION\n// END SOLUTION").is_err());
+        assert!(strip_solutions("// BEGIN SOLUTION oops\n// END SOLUTION").is_err());
+    }
+
+    fn tiny_solution() -> Assignment {
+        let nb = Notebook::parse(
+            r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "rust-orm"}}, "cells": [
+              {"cell_type": "markdown", "metadata": {}, "source": ["Intro"]},
+              {"cell_type": "code", "metadata": {"grader": {"kind": "solution", "exercise": "ex1", "note": "x"}},
+               "source": ["fn answer() -> i32 {\n", "    // BEGIN SOLUTION\n", "    42\n", "    // END SOLUTION\n", "}"],
+               "outputs": [{"output_type": "stream", "name": "stdout", "text": "hi"}], "execution_count": 3},
+              {"cell_type": "code", "metadata": {"grader": {"kind": "tests", "exercise": "ex1"}},
+               "source": ["// TEST answer_is_42 (3 points)\n", "{ assert_eq!(answer(), 42); }"], "outputs": [], "execution_count": null}
+            ]}"#,
+        )
+        .unwrap();
+        Assignment::from_notebook(nb).unwrap()
+    }
+
+    #[test]
+    fn assign_removes_tests_and_answers() {
+        let assignment = tiny_solution();
+        assert_eq!(assignment.max_score(), 3);
+        assert_eq!(assignment.exercises, ["ex1"]);
+        let student = assign(&assignment).unwrap();
+        let text = student.to_string();
+        assert!(!text.contains("answer_is_42"), "hidden tests leaked");
+        assert!(!text.contains("42"), "the answer leaked");
+        let cells = student["cells"].as_array().unwrap();
+        assert_eq!(cells.len(), 2);
+        assert_eq!(cells[1]["outputs"], json!([]));
+        assert_eq!(cells[1]["execution_count"], Value::Null);
+        assert_eq!(
+            cells[1]["metadata"]["grader"],
+            json!({"kind": "solution", "exercise": "ex1"})
+        );
+        assert_eq!(
+            crate::notebook::source_text(&cells[1]["source"]),
+            "fn answer() -> i32 {\n    todo!()\n}"
+        );
+    }
+
+    #[test]
+    fn an_assignment_without_tests_is_refused() {
+        let nb = Notebook::parse(r#"{"nbformat": 4, "metadata": {}, "cells": []}"#).unwrap();
+        assert!(Assignment::from_notebook(nb).is_err());
+    }
+}

@@ -1,0 +1,448 @@
+//! Grading a folder of submissions with worker processes, into a CSV gradebook.
+//!
+//! Each worker is this binary (`grader worker`) grading one submission at a time: environment
+//! variables and the working folder of the evaluation process are per process, and a worker
+//! that dies takes only its current submission with it. Each submission gets a fresh evaluator
+//! started from the prepared `orm` build (orm-eval's cache), so nothing a learner's code did
+//! can reach the next learner; `orm` is never rebuilt.
+
+use crate::assignment::Assignment;
+use crate::cli::{exit, BatchArgs, WorkerArgs};
+use crate::engine;
+use crate::report::GradeReport;
+use crate::sandbox::SandboxReport;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The line a worker prints when a job's result file is written.
+const DONE: &str = "ORM_GRADER_DONE";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Job {
+    id: usize,
+    submission: PathBuf,
+    result: PathBuf,
+}
+
+/// One gradebook row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub learner: String,
+    /// Score per exercise, in the assignment's order.
+    pub scores: Vec<u32>,
+    pub total: u32,
+    /// `graded`, or why not.
+    pub status: String,
+}
+
+impl Row {
+    fn from_report(learner: &str, exercises: &[String], report: &Value) -> Row {
+        let scores: Vec<u32> = exercises
+            .iter()
+            .map(|exercise| {
+                report["exercises"]
+                    .as_array()
+                    .and_then(|all| all.iter().find(|e| e["exercise"] == exercise.as_str()))
+                    .and_then(|e| e["score"].as_u64())
+                    .unwrap_or(0) as u32
+            })
+            .collect();
+        let status = match report["error"].as_str() {
+            Some(error) => format!("not graded: {error}"),
+            None => "graded".to_owned(),
+        };
+        Row {
+            learner: learner.to_owned(),
+            total: report["score"].as_u64().unwrap_or(0) as u32,
+            scores,
+            status,
+        }
+    }
+
+    fn failed(learner: &str, exercises: &[String], why: &str) -> Row {
+        Row {
+            learner: learner.to_owned(),
+            scores: vec![0; exercises.len()],
+            total: 0,
+            status: format!("not graded: {why}"),
+        }
+    }
+}
+
+/// Writes the gradebook: `learner`, one column per exercise, `total`, `status`.
+pub fn write_csv(out: impl Write, exercises: &[String], rows: &[Row]) -> csv::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    let mut header = vec!["learner".to_owned()];
+    header.extend(exercises.iter().cloned());
+    header.push("total".into());
+    header.push("status".into());
+    writer.write_record(&header)?;
+    for row in rows {
+        let mut record = vec![row.learner.clone()];
+        record.extend(row.scores.iter().map(u32::to_string));
+        record.push(row.total.to_string());
+        record.push(row.status.clone());
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// `grader batch`.
+pub fn run(args: &BatchArgs) -> i32 {
+    let assignment = match crate::read_assignment(&args.assignment.assignment) {
+        Ok(assignment) => assignment,
+        Err(message) => {
+            eprintln!("grader: {message}");
+            return exit::BAD_ASSIGNMENT;
+        }
+    };
+    let mut submissions: Vec<PathBuf> = match std::fs::read_dir(&args.dir) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "ipynb"))
+            .collect(),
+        Err(error) => {
+            eprintln!("grader: cannot read {}: {error}", args.dir.display());
+            return exit::BAD_SUBMISSION;
+        }
+    };
+    submissions.sort();
+    let scratch = match tempfile::Builder::new()
+        .prefix("orm-grader-batch-")
+        .tempdir()
+    {
+        Ok(dir) => dir,
+        Err(error) => {
+            eprintln!("grader: cannot make a temporary folder: {error}");
+            return exit::CANNOT_RUN;
+        }
+    };
+    let results_dir = args
+        .results_dir
+        .clone()
+        .unwrap_or_else(|| scratch.path().join("results"));
+    if let Err(error) = std::fs::create_dir_all(&results_dir) {
+        eprintln!("grader: cannot make {}: {error}", results_dir.display());
+        return exit::CANNOT_RUN;
+    }
+    let jobs: VecDeque<Job> = submissions
+        .iter()
+        .enumerate()
+        .map(|(id, submission)| Job {
+            id,
+            submission: std::path::absolute(submission).unwrap_or_else(|_| submission.clone()),
+            result: std::path::absolute(results_dir.join(format!("{}.json", stem(submission))))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let learners: Vec<String> = submissions.iter().map(|p| stem(p)).collect();
+
+    let progress = ProgressBar::new(jobs.len() as u64);
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} graded  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    progress.enable_steady_tick(Duration::from_millis(250));
+
+    let queue = Arc::new(Mutex::new(jobs));
+    let (done_tx, done_rx) = mpsc::channel::<(Job, Result<(), String>)>();
+    let workers = args.jobs.clamp(1, submissions.len().max(1));
+    let mut worker_args = vec![
+        "worker".to_owned(),
+        format!("--assignment={}", args.assignment.assignment.display()),
+    ];
+    worker_args.extend(args.limits.to_args());
+    worker_args.push("--quiet".into());
+    let job_limit = Duration::from_secs(args.limits.total_timeout + 300);
+    // Workers' stderr (cargo's messages, errors) is kept with the results when those are kept.
+    let logs = args
+        .results_dir
+        .clone()
+        .unwrap_or_else(|| scratch.path().to_owned());
+    let mut handles = Vec::new();
+    for n in 0..workers {
+        let queue = Arc::clone(&queue);
+        let done_tx = done_tx.clone();
+        let worker_args = worker_args.clone();
+        let log = logs.join(format!("worker-{n}.log"));
+        handles.push(std::thread::spawn(move || {
+            drive_worker(&worker_args, &log, &queue, &done_tx, job_limit)
+        }));
+    }
+    drop(done_tx);
+
+    let exercises = assignment.exercises.clone();
+    let mut rows: Vec<Option<Row>> = vec![None; learners.len()];
+    for (job, outcome) in done_rx {
+        let learner = &learners[job.id];
+        let row = match outcome.and_then(|()| read_result(&job.result)) {
+            Ok(report) => Row::from_report(learner, &exercises, &report),
+            Err(why) => Row::failed(learner, &exercises, &why),
+        };
+        if row.status != "graded" {
+            progress.println(format!("{learner}: {}", row.status));
+        }
+        progress.set_message(format!("last: {learner} {}", row.total));
+        progress.inc(1);
+        rows[job.id] = Some(row);
+    }
+    for handle in handles {
+        let _ = handle.join();
+    }
+    progress.finish_with_message("done");
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| row.unwrap_or_else(|| Row::failed(&learners[i], &exercises, "no result")))
+        .collect();
+    let csv_path = args
+        .csv
+        .clone()
+        .unwrap_or_else(|| args.dir.join("gradebook.csv"));
+    let written = std::fs::File::create(&csv_path)
+        .map_err(|e| e.to_string())
+        .and_then(|file| write_csv(file, &exercises, &rows).map_err(|e| e.to_string()));
+    if let Err(error) = written {
+        eprintln!("grader: cannot write {}: {error}", csv_path.display());
+        return exit::CANNOT_RUN;
+    }
+    let graded = rows.iter().filter(|r| r.status == "graded").count();
+    eprintln!(
+        "graded {graded} of {} submissions; gradebook: {}",
+        rows.len(),
+        csv_path.display()
+    );
+    exit::GRADED
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn read_result(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("no result file: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("unreadable result: {e}"))
+}
+
+/// A running worker process.
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Worker {
+    fn spawn(args: &[String], log: &Path) -> Result<Worker, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find the grader: {e}"))?;
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null());
+        let mut child = Command::new(exe)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("cannot start a worker: {e}"))?;
+        let stdin = child.stdin.take().ok_or("no worker stdin")?;
+        let stdout = child.stdout.take().ok_or("no worker stdout")?;
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Worker {
+            child,
+            stdin,
+            lines,
+        })
+    }
+
+    /// Sends a job and waits for it; `Err` means the worker is gone or stuck (and is killed).
+    fn grade(&mut self, job: &Job, limit: Duration) -> Result<(), String> {
+        let line = serde_json::to_string(job).map_err(|e| e.to_string())?;
+        writeln!(self.stdin, "{line}")
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| format!("the worker is gone: {e}"))?;
+        let expected = format!("{DONE} {}", job.id);
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.trim() == expected => return Ok(()),
+                Ok(_) => continue,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.kill();
+                    return Err(format!("grading took longer than {} s", limit.as_secs()));
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.kill();
+                    return Err("the worker process ended while grading".into());
+                }
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn drive_worker(
+    args: &[String],
+    log: &Path,
+    queue: &Mutex<VecDeque<Job>>,
+    done: &mpsc::Sender<(Job, Result<(), String>)>,
+    limit: Duration,
+) {
+    let mut worker: Option<Worker> = None;
+    loop {
+        let Some(job) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+            break;
+        };
+        if worker.is_none() {
+            match Worker::spawn(args, log) {
+                Ok(new) => worker = Some(new),
+                Err(error) => {
+                    let _ = done.send((job, Err(error)));
+                    continue;
+                }
+            }
+        }
+        let outcome = worker
+            .as_mut()
+            .map_or(Err("no worker".to_owned()), |w| w.grade(&job, limit));
+        if outcome.is_err() {
+            worker = None;
+        }
+        if done.send((job, outcome)).is_err() {
+            break;
+        }
+    }
+    if let Some(worker) = worker {
+        drop_quietly(worker);
+    }
+}
+
+fn drop_quietly(worker: Worker) {
+    let Worker {
+        mut child, stdin, ..
+    } = worker;
+    drop(stdin);
+    for _ in 0..50 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `grader worker`: grades the jobs read on stdin, one JSON line each; writes each report to
+/// the job's result file and then prints `ORM_GRADER_DONE <id>`.
+pub fn worker(args: &WorkerArgs) -> i32 {
+    let assignment_path = &args.assignment.assignment;
+    let assignment: Result<Assignment, String> = crate::read_assignment(assignment_path);
+    let options = args.limits.options();
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let Ok(job) = serde_json::from_str::<Job>(&line) else {
+            continue;
+        };
+        let report = match &assignment {
+            Ok(assignment) => {
+                match engine::grade(assignment, assignment_path, &job.submission, &options) {
+                    Ok(report) => report,
+                    Err(error) => GradeReport::not_graded(
+                        assignment,
+                        &job.submission.display().to_string(),
+                        &assignment_path.display().to_string(),
+                        &error.to_string(),
+                        SandboxReport::new(&engine::sandbox_config(&options, Path::new("."))),
+                    ),
+                }
+            }
+            Err(message) => {
+                eprintln!("grader worker: {message}");
+                return exit::BAD_ASSIGNMENT;
+            }
+        };
+        if let Err(error) = std::fs::write(&job.result, report.to_json()) {
+            eprintln!(
+                "grader worker: cannot write {}: {error}",
+                job.result.display()
+            );
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{DONE} {}", job.id);
+        let _ = out.flush();
+    }
+    exit::GRADED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::sample_report;
+
+    #[test]
+    fn rows_come_from_reports() {
+        let report: Value = serde_json::from_str(&sample_report().to_json()).unwrap();
+        let exercises = vec!["ex1".to_owned(), "ex2".to_owned()];
+        let row = Row::from_report("alice", &exercises, &report);
+        assert_eq!(row.scores, [2, 0]);
+        assert_eq!(row.total, 2);
+        assert_eq!(row.status, "graded");
+    }
+
+    #[test]
+    fn the_gradebook_has_a_column_per_exercise() {
+        let exercises = vec!["ex1".to_owned(), "ex2".to_owned()];
+        let rows = vec![
+            Row {
+                learner: "alice".into(),
+                scores: vec![3, 1],
+                total: 4,
+                status: "graded".into(),
+            },
+            Row::failed("bob, \"the\" broken", &exercises, "not JSON"),
+        ];
+        let mut out = Vec::new();
+        write_csv(&mut out, &exercises, &rows).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            ["learner", "ex1", "ex2", "total", "status"]
+        );
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(&records[0][3], "4");
+        assert_eq!(&records[1][0], "bob, \"the\" broken");
+        assert_eq!(&records[1][3], "0");
+        assert!(records[1][4].starts_with("not graded"));
+    }
+}

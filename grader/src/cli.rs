@@ -1,0 +1,246 @@
+//! The command line: flag definitions only; the work is in the library modules.
+
+use crate::engine::{GradeOptions, Replay};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Exit codes, for scripts and classroom autograding.
+pub mod exit {
+    /// Grading ran (whatever the score).
+    pub const GRADED: i32 = 0;
+    /// Grading ran and the score is below `--min-score`.
+    pub const BELOW_MIN_SCORE: i32 = 1;
+    /// Wrong command-line use (clap's own code).
+    pub const USAGE: i32 = 2;
+    /// The submission could not be read as a notebook.
+    pub const BAD_SUBMISSION: i32 = 3;
+    /// The assignment could not be read, or has no hidden tests.
+    pub const BAD_ASSIGNMENT: i32 = 4;
+    /// The evaluator could not start, or a result file could not be written.
+    pub const CANNOT_RUN: i32 = 5;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "grader",
+    version,
+    about = "Grades Rust exercise notebooks against hidden tests, with the kernel's evaluator",
+    after_help = "Exit codes: 0 graded, 1 below --min-score, 2 usage, 3 unreadable submission, \
+                  4 unreadable assignment or no tests, 5 evaluator or output failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Grade one submission and report the result
+    Run(RunArgs),
+    /// Grade every *.ipynb in a folder with several workers and write a CSV gradebook
+    Batch(BatchArgs),
+    /// Make the learner's notebook from the solution notebook
+    Assign(AssignArgs),
+    /// Build `orm` into the evaluator's cache now, so that grading starts warm
+    Prepare,
+    /// Internal: a batch worker reading jobs on stdin
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AssignmentArg {
+    /// The solution notebook with hidden tests
+    #[arg(long, value_name = "NOTEBOOK", default_value_os_t = default_assignment())]
+    pub assignment: PathBuf,
+}
+
+/// `grader/assignment/solution.ipynb` under the current folder when it is there, else the one
+/// this binary was built from.
+fn default_assignment() -> PathBuf {
+    let local = PathBuf::from("grader/assignment/solution.ipynb");
+    if local.is_file() {
+        return local;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assignment/solution.ipynb")
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Time limit of one of the submission's cells, in seconds (compiling included)
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub cell_timeout: u64,
+    /// Time limit of one hidden test, in seconds (compiling included)
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub test_timeout: u64,
+    /// Time limit of the whole submission, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub total_timeout: u64,
+    /// Address-space limit of the evaluation process, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub memory_mb: u64,
+    /// Largest file the submission may write, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub file_size_mb: u64,
+    /// Do not apply Landlock file restrictions (resource limits still apply)
+    #[arg(long)]
+    pub no_landlock: bool,
+    /// After a test crashed or timed out: run again only the cells whose variables the
+    /// remaining tests may read (`needed`; evcxr keeps functions and types), or start a new
+    /// evaluator and run every cell again (`all`)
+    #[arg(long, value_enum, default_value_t = ReplayArg::Needed)]
+    pub replay: ReplayArg,
+    /// Do not print progress on stderr
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl LimitArgs {
+    pub fn options(&self) -> GradeOptions {
+        GradeOptions {
+            cell_timeout: Duration::from_secs(self.cell_timeout.max(1)),
+            test_timeout: Duration::from_secs(self.test_timeout.max(1)),
+            total_timeout: Duration::from_secs(self.total_timeout.max(1)),
+            memory_bytes: self.memory_mb.max(256) << 20,
+            cpu_seconds: self.total_timeout.max(1) + 60,
+            file_bytes: self.file_size_mb.max(1) << 20,
+            landlock: !self.no_landlock,
+            replay: match self.replay {
+                ReplayArg::Needed => Replay::Needed,
+                ReplayArg::All => Replay::All,
+            },
+            verbose: !self.quiet,
+            ..GradeOptions::default()
+        }
+    }
+
+    /// The same limits as arguments, for worker processes (`--quiet` is the caller's choice).
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = vec![
+            format!("--cell-timeout={}", self.cell_timeout),
+            format!("--test-timeout={}", self.test_timeout),
+            format!("--total-timeout={}", self.total_timeout),
+            format!("--memory-mb={}", self.memory_mb),
+            format!("--file-size-mb={}", self.file_size_mb),
+        ];
+        if self.replay == ReplayArg::All {
+            args.push("--replay=all".into());
+        }
+        if self.no_landlock {
+            args.push("--no-landlock".into());
+        }
+        args
+    }
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayArg {
+    Needed,
+    All,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A table on the terminal
+    Table,
+    /// The grader's JSON report (schema `orm-grader/1`) on stdout
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The learner's notebook
+    pub submission: PathBuf,
+    #[command(flatten)]
+    pub assignment: AssignmentArg,
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write the JSON report to this file
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write Gradescope's results.json here
+    #[arg(long, value_name = "PATH")]
+    pub gradescope: Option<PathBuf>,
+    /// Write a JUnit XML report here
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Exit with 1 when the score is below this (GitHub Classroom's pass/fail)
+    #[arg(long, value_name = "POINTS")]
+    pub min_score: Option<f64>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// The folder of submissions (*.ipynb, not recursive)
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub assignment: AssignmentArg,
+    /// Worker processes grading at once
+    #[arg(long, short, default_value_t = 1)]
+    pub jobs: usize,
+    /// The CSV gradebook (default: DIR/gradebook.csv)
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+    /// Write each submission's JSON report here, as <stem>.json
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AssignArgs {
+    /// The solution notebook
+    pub solution: PathBuf,
+    /// Where to write the learner's notebook
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub assignment: AssignmentArg,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_accepts_the_limits_a_batch_passes_on() {
+        let batch = Cli::try_parse_from([
+            "grader",
+            "batch",
+            "dir",
+            "--quiet",
+            "--no-landlock",
+            "--replay",
+            "all",
+            "--test-timeout",
+            "7",
+        ])
+        .unwrap();
+        let Command::Batch(args) = batch.command else {
+            panic!("not a batch")
+        };
+        let mut worker = vec!["grader".to_owned(), "worker".to_owned()];
+        worker.extend(args.limits.to_args());
+        worker.push("--quiet".into());
+        let parsed = Cli::try_parse_from(&worker).unwrap();
+        let Command::Worker(worker) = parsed.command else {
+            panic!("not a worker")
+        };
+        let options = worker.limits.options();
+        assert_eq!(options.test_timeout, Duration::from_secs(7));
+        assert!(!options.landlock);
+        assert_eq!(options.replay, Replay::All);
+        assert!(!options.verbose);
+    }
+}

@@ -1,0 +1,226 @@
+//! Reading nbformat 4 notebooks and the grader's cell metadata (`metadata.grader`).
+
+use serde_json::Value;
+use std::fmt;
+use std::path::Path;
+
+/// What a cell is for, from `metadata.grader.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CellKind {
+    /// The learner's answer (regions between `// BEGIN SOLUTION` and `// END SOLUTION`).
+    Solution,
+    /// Visible checks the learner runs.
+    Check,
+    /// Hidden tests (only in the teacher's notebook).
+    Tests,
+}
+
+impl CellKind {
+    fn parse(text: &str) -> Option<CellKind> {
+        match text {
+            "solution" => Some(CellKind::Solution),
+            "check" => Some(CellKind::Check),
+            "tests" => Some(CellKind::Tests),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellKind::Solution => "solution",
+            CellKind::Check => "check",
+            CellKind::Tests => "tests",
+        }
+    }
+}
+
+/// `metadata.grader` of a cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraderTag {
+    pub kind: CellKind,
+    pub exercise: String,
+}
+
+/// One cell, as the grader sees it.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// Position in the notebook (0-based, counting every cell).
+    pub index: usize,
+    pub is_code: bool,
+    pub source: String,
+    pub tag: Option<GraderTag>,
+}
+
+/// Why a notebook could not be read.
+#[derive(Debug)]
+pub struct NotebookError(pub String);
+
+impl fmt::Display for NotebookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotebookError {}
+
+/// A notebook: its JSON (kept whole, so that writing it back loses nothing) and its cells.
+#[derive(Debug, Clone)]
+pub struct Notebook {
+    pub json: Value,
+    pub cells: Vec<Cell>,
+}
+
+/// Reading a notebook file never trusts its size: a submission is untrusted input.
+const MAX_NOTEBOOK_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Notebook {
+    pub fn read(path: &Path) -> Result<Notebook, NotebookError> {
+        let size = std::fs::metadata(path)
+            .map_err(|e| NotebookError(format!("cannot read {}: {e}", path.display())))?
+            .len();
+        if size > MAX_NOTEBOOK_BYTES {
+            return Err(NotebookError(format!(
+                "{} is {size} bytes, more than a notebook may be ({MAX_NOTEBOOK_BYTES})",
+                path.display()
+            )));
+        }
+        let text = std::fs::read(path)
+            .map_err(|e| NotebookError(format!("cannot read {}: {e}", path.display())))?;
+        let text = String::from_utf8_lossy(&text);
+        Notebook::parse(&text).map_err(|e| NotebookError(format!("{}: {e}", path.display())))
+    }
+
+    pub fn parse(text: &str) -> Result<Notebook, NotebookError> {
+        let json: Value = serde_json::from_str(text)
+            .map_err(|e| NotebookError(format!("not a JSON notebook: {e}")))?;
+        if json["nbformat"].as_u64() != Some(4) {
+            return Err(NotebookError("not an nbformat 4 notebook".into()));
+        }
+        let Some(raw_cells) = json["cells"].as_array() else {
+            return Err(NotebookError("the notebook has no list of cells".into()));
+        };
+        let cells = raw_cells
+            .iter()
+            .enumerate()
+            .map(|(index, cell)| Cell {
+                index,
+                is_code: cell["cell_type"] == "code",
+                source: source_text(&cell["source"]),
+                tag: grader_tag(&cell["metadata"]),
+            })
+            .collect();
+        Ok(Notebook { json, cells })
+    }
+
+    /// The code cells.
+    pub fn code_cells(&self) -> impl Iterator<Item = &Cell> {
+        self.cells.iter().filter(|c| c.is_code)
+    }
+}
+
+/// nbformat allows the source as one string or as a list of lines.
+pub fn source_text(source: &Value) -> String {
+    match source {
+        Value::String(text) => text.clone(),
+        Value::Array(lines) => lines.iter().filter_map(Value::as_str).collect(),
+        _ => String::new(),
+    }
+}
+
+/// The source as nbformat's list of lines (each but the last ending in `\n`), as Jupyter writes it.
+pub fn source_lines(text: &str) -> Value {
+    Value::Array(
+        text.split_inclusive('\n')
+            .map(|line| Value::String(line.to_owned()))
+            .collect(),
+    )
+}
+
+fn grader_tag(metadata: &Value) -> Option<GraderTag> {
+    let grader = metadata.get("grader")?;
+    let kind = CellKind::parse(grader.get("kind")?.as_str()?)?;
+    let exercise = grader.get("exercise")?.as_str()?.trim();
+    if exercise.is_empty() {
+        return None;
+    }
+    Some(GraderTag {
+        kind,
+        exercise: exercise.to_owned(),
+    })
+}
+
+/// Writes JSON as Jupyter does (keys sorted, one-space indent, a final newline), so files diff
+/// well and the same notebook always gives the same bytes, whatever serde_json's features.
+pub fn to_jupyter_json(value: &Value) -> String {
+    let value = sorted(value);
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    serde::Serialize::serialize(&value, &mut serializer).expect("JSON values always serialize");
+    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    text.push('\n');
+    text
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cells_and_tags() {
+        let nb = Notebook::parse(
+            r##"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+                {"cell_type": "markdown", "metadata": {}, "source": ["# Title"]},
+                {"cell_type": "code", "metadata": {"grader": {"kind": "solution", "exercise": "ex1"}},
+                 "source": ["let a = 1;\n", "a"], "outputs": [], "execution_count": null},
+                {"cell_type": "code", "metadata": {"grader": {"kind": "bogus", "exercise": "ex1"}},
+                 "source": "b", "outputs": [], "execution_count": null}
+            ]}"##,
+        )
+        .unwrap();
+        assert_eq!(nb.cells.len(), 3);
+        assert!(!nb.cells[0].is_code);
+        assert_eq!(nb.cells[1].source, "let a = 1;\na");
+        assert_eq!(
+            nb.cells[1].tag,
+            Some(GraderTag {
+                kind: CellKind::Solution,
+                exercise: "ex1".into()
+            })
+        );
+        assert_eq!(nb.cells[2].tag, None, "unknown kinds are no tag");
+        assert_eq!(nb.code_cells().count(), 2);
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_notebook() {
+        assert!(Notebook::parse("not json").is_err());
+        assert!(Notebook::parse(r#"{"nbformat": 3, "cells": []}"#).is_err());
+        assert!(Notebook::parse(r#"{"nbformat": 4}"#).is_err());
+    }
+
+    #[test]
+    fn source_lines_round_trip() {
+        let text = "a\nb\n\nc";
+        let lines = source_lines(text);
+        assert_eq!(lines, serde_json::json!(["a\n", "b\n", "\n", "c"]));
+        assert_eq!(source_text(&lines), text);
+    }
+}

@@ -1,0 +1,337 @@
+//! The result of grading one submission (the grader's own JSON schema) and its terminal table.
+
+use crate::assignment::Assignment;
+use crate::notebook::CellKind;
+use crate::sandbox::SandboxReport;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
+use serde::Serialize;
+
+/// The name and version of the JSON schema written by `--format json`.
+pub const SCHEMA: &str = "orm-grader/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeReport {
+    pub schema: &'static str,
+    pub submission: String,
+    pub assignment: String,
+    pub score: u32,
+    pub max_score: u32,
+    pub exercises: Vec<ExerciseScore>,
+    pub tests: Vec<TestResult>,
+    /// The submission's code cells, in the order they ran.
+    pub cells: Vec<CellResult>,
+    /// Things the teacher or learner should know (edited given cells, restarts, …).
+    pub notes: Vec<String>,
+    pub sandbox: SandboxReport,
+    /// Times the evaluation process was restarted (and the learner's cells replayed) after a
+    /// test crashed it or was stopped.
+    pub restarts: u32,
+    pub timings: Timings,
+    /// Set when the submission could not be graded at all (then every test failed with it).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExerciseScore {
+    pub exercise: String,
+    pub score: u32,
+    pub max_score: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Failed,
+}
+
+/// Why a test passed or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    /// An assertion failed or the code panicked.
+    Panicked,
+    /// `?` returned an error.
+    ErrorReturned,
+    /// The test did not compile against the learner's code (a missing or misnamed item).
+    CompileError,
+    /// Stopped after the time limit.
+    Timeout,
+    /// The evaluation process ended (exit, abort, segfault, stack overflow, out of memory).
+    Crashed,
+    /// The test's value never came back (its output was disturbed).
+    NoResult,
+    /// The learner's cell for this exercise failed, so the test was not run.
+    CellFailed,
+    /// Not run: the time budget was used up or the evaluator could not start.
+    NotRun,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestResult {
+    pub name: String,
+    pub exercise: String,
+    pub points: u32,
+    pub max_points: u32,
+    pub status: Status,
+    pub outcome: Outcome,
+    /// What the learner reads: why the test failed (empty when it passed).
+    pub feedback: String,
+    /// What the test printed (capped).
+    pub output: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CellStatus {
+    Ok,
+    Failed,
+    /// Not run: tagged as hidden tests in the submission, or the time budget was used up.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CellResult {
+    /// Position in the submission notebook (0-based, counting every cell).
+    pub index: usize,
+    pub kind: Option<CellKind>,
+    pub exercise: Option<String>,
+    pub status: CellStatus,
+    /// orm-eval's name for the error (`CompileError`, `Panic`, `ProcessEnded`, …).
+    pub error_kind: Option<String>,
+    /// The error as the learner reads it, with places in their own cell (`--> cell:3:9`).
+    pub error: Option<String>,
+    /// What the cell printed (capped).
+    pub output: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// `warm` (prepared folder reused) or what orm-eval reports.
+    pub evaluator_cache: String,
+    pub start_seconds: f64,
+    pub cells_seconds: f64,
+    pub tests_seconds: f64,
+    pub total_seconds: f64,
+}
+
+impl GradeReport {
+    /// A report for a submission that could not be graded: every test failed with `error`.
+    pub fn not_graded(
+        assignment: &Assignment,
+        submission: &str,
+        assignment_path: &str,
+        error: &str,
+        sandbox: SandboxReport,
+    ) -> GradeReport {
+        let tests = assignment
+            .tests
+            .iter()
+            .map(|t| TestResult {
+                name: t.name.clone(),
+                exercise: t.exercise.clone(),
+                points: 0,
+                max_points: t.points,
+                status: Status::Failed,
+                outcome: Outcome::NotRun,
+                feedback: format!("not graded: {error}"),
+                output: String::new(),
+                seconds: 0.0,
+            })
+            .collect();
+        let mut report = GradeReport {
+            schema: SCHEMA,
+            submission: submission.to_owned(),
+            assignment: assignment_path.to_owned(),
+            score: 0,
+            max_score: 0,
+            exercises: Vec::new(),
+            tests,
+            cells: Vec::new(),
+            notes: Vec::new(),
+            sandbox,
+            restarts: 0,
+            timings: Timings::default(),
+            error: Some(error.to_owned()),
+        };
+        report.total_up(assignment);
+        report
+    }
+
+    /// Computes the score and the per-exercise scores from the tests.
+    pub fn total_up(&mut self, assignment: &Assignment) {
+        self.score = self.tests.iter().map(|t| t.points).sum();
+        self.max_score = self.tests.iter().map(|t| t.max_points).sum();
+        self.exercises = assignment
+            .exercises
+            .iter()
+            .map(|exercise| ExerciseScore {
+                exercise: exercise.clone(),
+                score: self
+                    .tests
+                    .iter()
+                    .filter(|t| &t.exercise == exercise)
+                    .map(|t| t.points)
+                    .sum(),
+                max_score: assignment.max_score_of(exercise),
+            })
+            .collect();
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialize")
+    }
+
+    /// The summary shown on a terminal.
+    pub fn to_table(&self) -> String {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(120)
+            .set_header(vec!["test", "points", "status", "feedback"]);
+        for test in &self.tests {
+            let (status, color) = match test.status {
+                Status::Passed => ("passed", Color::Green),
+                Status::Failed => ("failed", Color::Red),
+            };
+            table.add_row(vec![
+                Cell::new(format!("{} {}", test.exercise, test.name)),
+                Cell::new(format!("{}/{}", test.points, test.max_points)),
+                Cell::new(status).fg(color),
+                Cell::new(first_lines(&test.feedback, 3, 200)),
+            ]);
+        }
+        let mut out = format!("{}\n", self.submission);
+        out.push_str(&table.to_string());
+        out.push('\n');
+        let failed_cells: Vec<String> = self
+            .cells
+            .iter()
+            .filter(|c| c.status == CellStatus::Failed)
+            .map(|c| {
+                format!(
+                    "{} ({})",
+                    c.index,
+                    c.error_kind.as_deref().unwrap_or("error")
+                )
+            })
+            .collect();
+        if !failed_cells.is_empty() {
+            out.push_str(&format!("cells that failed: {}\n", failed_cells.join(", ")));
+        }
+        for note in &self.notes {
+            out.push_str(&format!("note: {note}\n"));
+        }
+        if let Some(error) = &self.error {
+            out.push_str(&format!("not graded: {error}\n"));
+        }
+        out.push_str(&format!(
+            "score: {}/{}  ({:.0} s)\n",
+            self.score, self.max_score, self.timings.total_seconds
+        ));
+        out
+    }
+}
+
+/// The first `lines` lines of `text`, each cut to `width` characters.
+pub fn first_lines(text: &str, lines: usize, width: usize) -> String {
+    text.lines()
+        .take(lines)
+        .map(|line| cut(line, width))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` cut to at most `max` characters, marked when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::assignment::Assignment;
+    use crate::notebook::Notebook;
+
+    pub(crate) fn two_test_assignment() -> Assignment {
+        let nb = Notebook::parse(
+            r#"{"nbformat": 4, "metadata": {}, "cells": [
+              {"cell_type": "code", "metadata": {"grader": {"kind": "tests", "exercise": "ex1"}},
+               "source": "// TEST a (2 points)\n{}\n// TEST b (1 point)\n{}", "outputs": []},
+              {"cell_type": "code", "metadata": {"grader": {"kind": "tests", "exercise": "ex2"}},
+               "source": "// TEST c (3 points)\n{}", "outputs": []}
+            ]}"#,
+        )
+        .unwrap();
+        Assignment::from_notebook(nb).unwrap()
+    }
+
+    pub(crate) fn sample_report() -> GradeReport {
+        let assignment = two_test_assignment();
+        let sandbox = SandboxReport {
+            landlock_abi: 0,
+            landlock_enforced: false,
+            memory_bytes: 1,
+            cpu_seconds: 1,
+            file_bytes: 1,
+            open_files: 1,
+            output_bytes: 1,
+        };
+        let mut report =
+            GradeReport::not_graded(&assignment, "alice.ipynb", "a.ipynb", "x", sandbox);
+        report.error = None;
+        report.tests[0].status = Status::Passed;
+        report.tests[0].outcome = Outcome::Passed;
+        report.tests[0].points = 2;
+        report.tests[0].feedback = String::new();
+        report.tests[1].outcome = Outcome::Panicked;
+        report.tests[1].feedback =
+            "panicked: assertion `left == right` failed <&> \"q\"\n  left: 1\u{1b}[0m".into();
+        report.total_up(&assignment);
+        report
+    }
+
+    #[test]
+    fn scores_add_up_by_exercise() {
+        let report = sample_report();
+        assert_eq!(report.score, 2);
+        assert_eq!(report.max_score, 6);
+        assert_eq!(report.exercises[0].score, 2);
+        assert_eq!(report.exercises[0].max_score, 3);
+        assert_eq!(report.exercises[1].score, 0);
+        assert_eq!(report.exercises[1].max_score, 3);
+    }
+
+    #[test]
+    fn the_table_lists_every_test_and_the_score() {
+        let table = sample_report().to_table();
+        assert!(table.contains("ex1 a"));
+        assert!(table.contains("2/2"));
+        assert!(table.contains("0/3"));
+        assert!(table.contains("score: 2/6"));
+    }
+
+    #[test]
+    fn json_has_the_schema_name() {
+        let value: serde_json::Value = serde_json::from_str(&sample_report().to_json()).unwrap();
+        assert_eq!(value["schema"], SCHEMA);
+        assert_eq!(value["tests"][1]["outcome"], "panicked");
+        assert_eq!(value["tests"][0]["status"], "passed");
+    }
+
+    #[test]
+    fn cutting_marks_the_cut() {
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
+        assert_eq!(first_lines("a\nb\nc", 2, 10), "a\nb");
+    }
+}

@@ -1,0 +1,125 @@
+//! The grader's quick paths through the real binary: making the learner's notebook, and
+//! refusing what cannot be graded, with the documented exit codes. No cell is evaluated here.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn regenerating_the_exercises_gives_the_shipped_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("exercises.ipynb");
+    let output = run(&[
+        "assign",
+        solution_path().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let made = std::fs::read(&out).unwrap();
+    let shipped = std::fs::read(exercises_path()).unwrap();
+    assert!(
+        made == shipped,
+        "notebooks/exercises.ipynb is stale: run `grader assign grader/assignment/solution.ipynb -o notebooks/exercises.ipynb`"
+    );
+}
+
+#[test]
+fn the_shipped_exercises_hold_no_answers_and_no_hidden_tests() {
+    let text = std::fs::read_to_string(exercises_path()).unwrap();
+    let notebook: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for (_, name, _) in points() {
+        assert!(!text.contains(&name), "hidden test {name} leaked");
+    }
+    for marker in ["BEGIN SOLUTION", "END SOLUTION", "// TEST "] {
+        assert!(!text.contains(marker), "{marker} leaked");
+    }
+    let solution = read_json(&solution_path());
+    let answer = source(&solution["cells"][find(&solution, "solution", "ex5")]);
+    let answer_line = answer
+        .lines()
+        .find(|l| l.contains(".join::<Author>()"))
+        .unwrap();
+    assert!(!text.contains(answer_line.trim()), "an answer leaked");
+    for cell in notebook["cells"].as_array().unwrap() {
+        assert_ne!(kind_of(cell), Some("tests"));
+        if cell["cell_type"] == "code" {
+            assert_eq!(cell["outputs"], serde_json::json!([]));
+            assert!(cell["execution_count"].is_null());
+        }
+        if let Some(grader) = cell["metadata"].get("grader") {
+            let keys: Vec<&String> = grader.as_object().unwrap().keys().collect();
+            assert_eq!(
+                keys,
+                ["exercise", "kind"],
+                "only kind and exercise are kept"
+            );
+        }
+    }
+    let ex1 = source(&notebook["cells"][find(&notebook, "solution", "ex1")]);
+    assert!(ex1.contains("    // your fields here\n}"), "{ex1}");
+    let ex2 = source(&notebook["cells"][find(&notebook, "solution", "ex2")]);
+    assert!(
+        ex2.contains("-> orm::Result<Obj<Author>> {\n    todo!()\n}"),
+        "{ex2}"
+    );
+}
+
+#[test]
+fn an_unreadable_submission_is_not_graded_but_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.ipynb");
+    std::fs::write(&broken, "{ this is not a notebook").unwrap();
+    let gradescope = dir.path().join("results.json");
+    let output = run(&[
+        "run",
+        broken.to_str().unwrap(),
+        "--format",
+        "json",
+        "--gradescope",
+        gradescope.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "exit code for a bad submission"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["score"], 0);
+    assert!(report["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a JSON notebook"));
+    let results = read_json(&gradescope);
+    assert_eq!(results["score"], 0.0);
+    assert!(results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["status"] == "failed"));
+    let missing = run(&["run", "/nonexistent/x.ipynb", "--quiet"]);
+    assert_eq!(missing.status.code(), Some(3));
+}
+
+#[test]
+fn an_assignment_without_tests_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let exercises = exercises_path();
+    let output = run(&[
+        "run",
+        exercises.to_str().unwrap(),
+        "--assignment",
+        exercises.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no hidden tests"));
+    let output = run(&[
+        "assign",
+        exercises.to_str().unwrap(),
+        "-o",
+        dir.path().join("x.ipynb").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(4));
+    let usage = run(&["run"]);
+    assert_eq!(usage.status.code(), Some(2), "clap's usage error");
+}
