@@ -52,7 +52,8 @@ impl fmt::Display for Error {
             Error::InvalidUrl { url, reason } => write!(
                 f,
                 "cannot use database URL {url:?}: {reason}. Supported: sqlite:///:memory:, \
-                 sqlite:///relative/path.db, sqlite:////absolute/path.db"
+                 sqlite:///relative/path.db, sqlite:////absolute/path.db, \
+                 postgresql://user:password@host:port/dbname"
             ),
             Error::UniqueViolation { table, columns } => write!(
                 f,

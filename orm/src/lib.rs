@@ -49,7 +49,8 @@ mod value;
 pub use crate::core::{Column, Condition};
 pub use display::{TableView, Tabulate};
 pub use engine::{
-    create_engine, create_engine_from_env, DatabaseUrl, Engine, ResultSet, RowAccess, RowReader,
+    create_engine, create_engine_from_env, DatabaseUrl, Engine, PostgresUrl, ResultSet, RowAccess,
+    RowReader,
 };
 pub use error::{Error, Result};
 pub use metadata::MetaData;

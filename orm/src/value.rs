@@ -180,13 +180,24 @@ pub trait SqlType: Sized + Clone + 'static {
 }
 
 fn mismatch(expected: &'static str, found: ValueRef<'_>) -> TypeMismatch {
-    let found = match found {
-        ValueRef::Text(t) if t.len() > 40 => format!("text {:?}…", &t[..t.floor_char_boundary(40)]),
-        ValueRef::Text(t) => format!("text {t:?}"),
-        ValueRef::Null => "NULL".to_string(),
-        other => format!("{} {other}", other.kind()),
-    };
-    TypeMismatch { expected, found }
+    TypeMismatch {
+        expected,
+        found: found.describe(),
+    }
+}
+
+impl ValueRef<'_> {
+    /// The value and its kind, short enough for an error message: `text "abc"`, `integer 3`.
+    pub(crate) fn describe(&self) -> String {
+        match *self {
+            ValueRef::Text(t) if t.len() > 40 => {
+                format!("text {:?}…", &t[..t.floor_char_boundary(40)])
+            }
+            ValueRef::Text(t) => format!("text {t:?}"),
+            ValueRef::Null => "NULL".to_string(),
+            other => format!("{} {other}", other.kind()),
+        }
+    }
 }
 
 impl SqlType for i64 {

@@ -162,6 +162,9 @@ pub struct Insert {
     pub table: Cow<'static, str>,
     pub columns: Vec<Cow<'static, str>>,
     pub rows: Vec<Vec<Expr>>,
+    /// A column whose generated value the statement hands back (`RETURNING`), on dialects that
+    /// need it to learn a new key ([`SqlWriter::returns_generated_keys`](super::SqlWriter)).
+    pub returning: Option<Cow<'static, str>>,
 }
 
 /// Starts a Core `INSERT`: `insert(&users).value("name", "Alice")`.
@@ -170,6 +173,7 @@ pub fn insert(table: &Table) -> Insert {
         table: table.name.clone(),
         columns: Vec::new(),
         rows: vec![Vec::new()],
+        returning: None,
     }
 }
 
@@ -192,6 +196,11 @@ impl Insert {
     }
     pub fn columns<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
         self.columns = names.into_iter().map(|n| Cow::Owned(n.into())).collect();
+        self
+    }
+    /// Hands back the value of `column` for each row written (`INSERT … RETURNING column`).
+    pub fn returning(mut self, column: &str) -> Self {
+        self.returning = Some(Cow::Owned(column.to_string()));
         self
     }
 }

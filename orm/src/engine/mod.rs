@@ -1,27 +1,32 @@
 //! Engines: where the database is, how to reach it, and the one place every statement passes
 //! through (so echo and statement counting see them all).
 
+mod connection;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod row;
 mod sqlite;
 mod url;
 
+pub(crate) use connection::{Backend, Batch, Conn};
 pub use row::{ResultSet, RowAccess, RowReader};
-pub(crate) use sqlite::{Batch, Conn};
 
-use crate::core::{SqlWriter, SqliteWriter, Statement};
+use crate::core::{PostgresWriter, SqlWriter, SqliteWriter, Statement};
 use crate::error::{Error, Result};
 use crate::value::{Value, ValueRef};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use url::DatabaseUrl;
+pub use url::{DatabaseUrl, PostgresUrl};
 
-/// A database and how to reach it: `create_engine("sqlite:///app.db")`.
+/// A database and how to reach it: `create_engine("sqlite:///app.db")`, or
+/// `create_engine("postgresql://user:pass@localhost/dbname")` with the `postgres` feature.
 ///
-/// An engine is a cheap handle (clone it freely); all its sessions share one SQLite connection,
-/// as SQLAlchemy's `StaticPool` does for SQLite, because SQLite allows one writer at a time and an
-/// in-memory database lives only as long as its connection.
+/// An engine is a cheap handle (clone it freely); all its sessions share one connection, as
+/// SQLAlchemy's `StaticPool` does for SQLite, because SQLite allows one writer at a time and an
+/// in-memory database lives only as long as its connection. On PostgreSQL the one connection
+/// keeps the same model: a session's transaction is the engine's.
 ///
 /// ```
 /// let engine = orm::create_engine("sqlite:///:memory:")?;
@@ -35,17 +40,33 @@ pub struct Engine {
 
 pub(crate) struct EngineInner {
     url: DatabaseUrl,
-    conn: Mutex<rusqlite::Connection>,
+    conn: Mutex<Backend>,
     echo: AtomicBool,
     statements: AtomicU64,
     sessions: AtomicU64,
 }
 
 /// Opens the database a URL names. Supported: `sqlite:///:memory:` (or `sqlite://`),
-/// `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`.
+/// `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`, and with the `postgres` feature
+/// `postgresql://user:password@host:port/dbname` (also `postgres://`; options `sslmode`,
+/// `host=/socket/folder`, `connect_timeout`, `application_name`).
 pub fn create_engine(url: &str) -> Result<Engine> {
     let parsed = DatabaseUrl::parse(url)?;
-    let conn = sqlite::open(&parsed)?;
+    let conn = match &parsed {
+        DatabaseUrl::SqliteMemory => Backend::Sqlite(sqlite::open(&parsed, None)?),
+        DatabaseUrl::SqliteFile(path) => Backend::Sqlite(sqlite::open(&parsed, Some(path))?),
+        #[cfg(feature = "postgres")]
+        DatabaseUrl::Postgres(pg) => Backend::Postgres(postgres::open(pg)?),
+        #[cfg(not(feature = "postgres"))]
+        DatabaseUrl::Postgres(_) => {
+            return Err(Error::InvalidUrl {
+                url: parsed.to_string(),
+                reason: "this build of orm has no PostgreSQL driver: enable the cargo feature \
+                         `postgres` (orm = { features = [\"postgres\"] })"
+                    .into(),
+            })
+        }
+    };
     Ok(Engine {
         inner: Arc::new(EngineInner {
             url: parsed,
@@ -101,8 +122,19 @@ impl Engine {
         self.inner.statements.store(0, Ordering::Relaxed);
     }
 
+    /// The database kind, as SQLAlchemy names dialects: `"sqlite"` or `"postgresql"`.
+    pub fn dialect(&self) -> &'static str {
+        match self.inner.url {
+            DatabaseUrl::Postgres(_) => "postgresql",
+            DatabaseUrl::SqliteMemory | DatabaseUrl::SqliteFile(_) => "sqlite",
+        }
+    }
+
     pub(crate) fn writer(&self) -> &'static dyn SqlWriter {
-        &SqliteWriter
+        match self.inner.url {
+            DatabaseUrl::Postgres(_) => &PostgresWriter,
+            DatabaseUrl::SqliteMemory | DatabaseUrl::SqliteFile(_) => &SqliteWriter,
+        }
     }
 
     /// Runs a Core statement outside any session and returns its rows (empty for writes).

@@ -6,13 +6,14 @@ use super::EngineInner;
 use crate::error::{Error, Result};
 use crate::value::ValueRef;
 use rusqlite::types::{ToSqlOutput, ValueRef as SqliteRef};
+use std::path::Path;
 use std::rc::Rc;
-use std::sync::MutexGuard;
 
-pub(crate) fn open(url: &DatabaseUrl) -> Result<rusqlite::Connection> {
-    let conn = match url {
-        DatabaseUrl::SqliteMemory => rusqlite::Connection::open_in_memory(),
-        DatabaseUrl::SqliteFile(path) => {
+/// Opens the file at `path`, or a database in memory when there is none.
+pub(crate) fn open(url: &DatabaseUrl, path: Option<&Path>) -> Result<rusqlite::Connection> {
+    let conn = match path {
+        None => rusqlite::Connection::open_in_memory(),
+        Some(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 if !parent.is_dir() {
                     return Err(Error::InvalidUrl {
@@ -102,13 +103,21 @@ fn bind(
 /// statement of the previous row stays prepared while rows of the same SQL follow, instead of
 /// going back to the connection's statement cache and out again for every row (two hashes of
 /// the SQL text and a reset of the bindings each time). Echo and counting see every row.
-pub(crate) struct Batch<'c> {
+pub(crate) struct SqliteBatch<'c> {
     conn: &'c rusqlite::Connection,
     engine: &'c EngineInner,
     held: Option<(Rc<str>, rusqlite::CachedStatement<'c>)>,
 }
 
-impl Batch<'_> {
+impl<'c> SqliteBatch<'c> {
+    pub(crate) fn new(conn: &'c rusqlite::Connection, engine: &'c EngineInner) -> Self {
+        SqliteBatch {
+            conn,
+            engine,
+            held: None,
+        }
+    }
+
     /// Runs a statement that returns no rows; the number of rows changed.
     pub(crate) fn execute(
         &mut self,
@@ -145,136 +154,84 @@ impl Batch<'_> {
     }
 }
 
-/// A locked connection: every statement goes through here, counted and echoed.
-pub(crate) struct Conn<'e> {
-    conn: MutexGuard<'e, rusqlite::Connection>,
-    engine: &'e EngineInner,
+fn prepare<'c>(
+    conn: &'c rusqlite::Connection,
+    engine: &EngineInner,
+    sql: &str,
+    params: &[ValueRef<'_>],
+    table: Option<&str>,
+) -> Result<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn
+        .prepare_cached(sql)
+        .map_err(|e| Error::from_sqlite(e, table, sql))?;
+    bind(engine, &mut stmt, sql, params, table)?;
+    Ok(stmt)
 }
 
-impl<'e> Conn<'e> {
-    pub(crate) fn new(conn: MutexGuard<'e, rusqlite::Connection>, engine: &'e EngineInner) -> Self {
-        Conn { conn, engine }
-    }
+/// Runs a statement that returns no rows; the number of rows changed.
+pub(crate) fn execute(
+    conn: &rusqlite::Connection,
+    engine: &EngineInner,
+    sql: &str,
+    params: &[ValueRef<'_>],
+    table: Option<&str>,
+) -> Result<usize> {
+    let mut stmt = prepare(conn, engine, sql, params, table)?;
+    stmt.raw_execute()
+        .map_err(|e| Error::from_sqlite(e, table, sql))
+}
 
-    fn prepare(
-        &self,
-        sql: &str,
-        params: &[ValueRef<'_>],
-        table: Option<&str>,
-    ) -> Result<rusqlite::CachedStatement<'_>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(sql)
+/// Runs a query and hands each row to `each`.
+pub(crate) fn query(
+    conn: &rusqlite::Connection,
+    engine: &EngineInner,
+    sql: &str,
+    params: &[ValueRef<'_>],
+    mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = prepare(conn, engine, sql, params, None)?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next().map_err(|e| Error::from_sqlite(e, None, sql))? {
+        each(&mut RowReader::new(row))?;
+    }
+    Ok(())
+}
+
+/// Runs any statement and collects its rows as values (the Core result).
+pub(crate) fn fetch_all(
+    conn: &rusqlite::Connection,
+    engine: &EngineInner,
+    sql: &str,
+    params: &[ValueRef<'_>],
+    table: Option<&str>,
+) -> Result<ResultSet> {
+    let mut stmt = prepare(conn, engine, sql, params, table)?;
+    let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+    let mut result = ResultSet {
+        columns,
+        ..ResultSet::default()
+    };
+    if result.columns.is_empty() {
+        result.rows_affected = stmt
+            .raw_execute()
             .map_err(|e| Error::from_sqlite(e, table, sql))?;
-        bind(self.engine, &mut stmt, sql, params, table)?;
-        Ok(stmt)
+        return Ok(result);
     }
-
-    /// A run of statements that keeps the last one prepared (see [`Batch`]).
-    pub(crate) fn batch(&self) -> Batch<'_> {
-        Batch {
-            conn: &self.conn,
-            engine: self.engine,
-            held: None,
+    let width = result.columns.len();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next().map_err(|e| Error::from_sqlite(e, table, sql))? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(row.value_ref(i)?.to_owned());
         }
+        result.rows.push(values);
     }
+    Ok(result)
+}
 
-    /// Runs a statement that returns no rows; the number of rows changed.
-    pub(crate) fn execute(
-        &mut self,
-        sql: &str,
-        params: &[ValueRef<'_>],
-        table: Option<&str>,
-    ) -> Result<usize> {
-        let mut stmt = self.prepare(sql, params, table)?;
-        stmt.raw_execute()
-            .map_err(|e| Error::from_sqlite(e, table, sql))
-    }
-
-    /// Runs a query and hands each row to `each`.
-    pub(crate) fn query(
-        &mut self,
-        sql: &str,
-        params: &[ValueRef<'_>],
-        mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
-    ) -> Result<()> {
-        let mut stmt = self.prepare(sql, params, None)?;
-        let mut rows = stmt.raw_query();
-        while let Some(row) = rows.next().map_err(|e| Error::from_sqlite(e, None, sql))? {
-            each(&mut RowReader::new(row))?;
-        }
-        Ok(())
-    }
-
-    /// Runs any statement and collects its rows as values (the Core result).
-    pub(crate) fn fetch_all(
-        &mut self,
-        sql: &str,
-        params: &[ValueRef<'_>],
-        table: Option<&str>,
-    ) -> Result<ResultSet> {
-        let mut stmt = self.prepare(sql, params, table)?;
-        let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
-        let mut result = ResultSet {
-            columns,
-            ..ResultSet::default()
-        };
-        if result.columns.is_empty() {
-            result.rows_affected = stmt
-                .raw_execute()
-                .map_err(|e| Error::from_sqlite(e, table, sql))?;
-            return Ok(result);
-        }
-        let width = result.columns.len();
-        let mut rows = stmt.raw_query();
-        while let Some(row) = rows.next().map_err(|e| Error::from_sqlite(e, table, sql))? {
-            let mut values = Vec::with_capacity(width);
-            for i in 0..width {
-                values.push(row.value_ref(i)?.to_owned());
-            }
-            result.rows.push(values);
-        }
-        Ok(result)
-    }
-
-    /// Transaction control: echoed like any statement, but not counted as work.
-    pub(crate) fn control(&mut self, sql: &str) -> Result<()> {
-        self.engine.log(sql, &[]);
-        self.conn
-            .execute_batch(sql)
-            .map_err(|e| Error::from_sqlite(e, None, sql))
-    }
-
-    /// Runs `work` in a transaction, or in a savepoint inside the one already open.
-    pub(crate) fn atomically<R>(&mut self, work: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
-        let outer = self.is_autocommit();
-        self.control(if outer {
-            "BEGIN"
-        } else {
-            "SAVEPOINT orm_atomic"
-        })?;
-        match work(self) {
-            Ok(r) => {
-                self.control(if outer {
-                    "COMMIT"
-                } else {
-                    "RELEASE SAVEPOINT orm_atomic"
-                })?;
-                Ok(r)
-            }
-            Err(e) => {
-                let _ = self.control(if outer {
-                    "ROLLBACK"
-                } else {
-                    "ROLLBACK TO SAVEPOINT orm_atomic; RELEASE SAVEPOINT orm_atomic"
-                });
-                Err(e)
-            }
-        }
-    }
-
-    /// Whether no transaction is open on the connection.
-    pub(crate) fn is_autocommit(&self) -> bool {
-        self.conn.is_autocommit()
-    }
+/// Transaction control: echoed like any statement, but not counted as work.
+pub(crate) fn control(conn: &rusqlite::Connection, engine: &EngineInner, sql: &str) -> Result<()> {
+    engine.log(sql, &[]);
+    conn.execute_batch(sql)
+        .map_err(|e| Error::from_sqlite(e, None, sql))
 }

@@ -81,6 +81,7 @@ pub(crate) fn write_associations(
                 table: Cow::Borrowed(change.table),
                 columns: vec![Cow::Borrowed(change.local), Cow::Borrowed(change.remote)],
                 rows: vec![vec![Expr::Value(left), Expr::Value(right)]],
+                returning: None,
             })
         } else {
             crate::core::Statement::Delete(crate::core::Delete {

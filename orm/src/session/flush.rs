@@ -105,10 +105,13 @@ impl FlushContext<'_> {
                     .map(|(_, c)| c.name.clone())
                     .collect();
                 let row = vec![Expr::Placeholder; columns.len()];
+                let returning = (assign_key && self.writer.returns_generated_keys())
+                    .then(|| table.columns[pk].name.clone());
                 Statement::Insert(Insert {
                     table: table.name.clone(),
                     columns,
                     rows: vec![row],
+                    returning,
                 })
             },
             self.writer,
@@ -117,12 +120,19 @@ impl FlushContext<'_> {
         for i in (0..T::COLUMN_COUNT).filter(|i| !(assign_key && *i == pk)) {
             params.push(value.column_value(i));
         }
-        let id = self
-            .batch
-            .insert(&sql, params.as_slice(), Some(T::TABLE_NAME))?;
+        let id = if assign_key {
+            Some(
+                self.batch
+                    .insert(&sql, params.as_slice(), Some(T::TABLE_NAME))?,
+            )
+        } else {
+            self.batch
+                .execute(&sql, params.as_slice(), Some(T::TABLE_NAME))?;
+            None
+        };
         drop(params);
         drop(value);
-        if assign_key {
+        if let Some(id) = id {
             obj.value.borrow_mut().set_primary_key(id);
         }
         Ok(())

@@ -1,0 +1,106 @@
+//! The engines a test body runs on: SQLite in memory always, and PostgreSQL when
+//! `ORM_TEST_POSTGRES_URL` names a server (`tests/postgres.sh` starts one). Each run gets an
+//! empty database of its own, so tests run in parallel and leave nothing behind.
+//!
+//! Without the variable the PostgreSQL runs are skipped with one line on the terminal; under
+//! `CI=true` a missing server is a failure, not a skip.
+#![allow(dead_code)]
+
+use orm::prelude::*;
+use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
+
+pub const POSTGRES_URL_VARIABLE: &str = "ORM_TEST_POSTGRES_URL";
+
+/// Runs `body` once per engine, each time on an empty database.
+pub fn each_engine(body: impl Fn(Engine)) {
+    body(create_engine("sqlite:///:memory:").expect("an in-memory SQLite database"));
+    if let Some(db) = TestDatabase::create() {
+        body(db.engine());
+    }
+}
+
+/// The URL of the PostgreSQL server to test against, or `None` (after saying why, once).
+pub fn postgres_url() -> Option<String> {
+    static SKIP_NOTICE: Once = Once::new();
+    let url = std::env::var(POSTGRES_URL_VARIABLE)
+        .ok()
+        .filter(|u| !u.is_empty());
+    let reason = match &url {
+        None => format!("{POSTGRES_URL_VARIABLE} is not set"),
+        Some(_) if cfg!(not(feature = "postgres")) => {
+            "orm was built without the `postgres` feature".to_string()
+        }
+        Some(_) => return url,
+    };
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{reason}, and CI=true: the PostgreSQL tests must run in CI (tests/postgres.sh starts a server, run.sh builds with --all-features)");
+    }
+    SKIP_NOTICE.call_once(|| {
+        // Straight to the terminal: the test harness captures `eprintln!`.
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: skipping the PostgreSQL runs of {}: {reason}",
+            std::env::args().next().unwrap_or_default()
+        );
+    });
+    None
+}
+
+/// A database created for one test run and dropped after it, even when the test panics.
+pub struct TestDatabase {
+    admin: Engine,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    pub fn create() -> Option<TestDatabase> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let server = postgres_url()?;
+        let admin = create_engine(&server).expect("connecting to ORM_TEST_POSTGRES_URL");
+        let name = format!(
+            "orm_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        admin
+            .execute(orm::core::text(format!("CREATE DATABASE {name}")))
+            .expect("creating a test database");
+        let url = with_database(&server, &name);
+        Some(TestDatabase { admin, name, url })
+    }
+
+    pub fn engine(&self) -> Engine {
+        create_engine(&self.url).expect("connecting to the test database")
+    }
+
+    /// The URL of this database, password included (for tests that start processes).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = self.admin.execute(orm::core::text(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )));
+    }
+}
+
+/// The server URL with its database replaced: `postgresql://u:p@h:5432/postgres` → `…/name`.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (server, String::new()),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
