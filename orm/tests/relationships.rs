@@ -1,7 +1,10 @@
 //! The lesson's relationships: one-to-many both ways, many-to-many through `student_courses`,
 //! loading strategies with their statement counts, cascades and misuse errors.
 
+mod support;
+
 use orm::prelude::*;
+use support::each_engine;
 
 #[derive(Model, Debug, Clone, Default)]
 #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id", back_populates = "author"))]
@@ -64,8 +67,8 @@ pub struct Team {
     pub id: i64,
 }
 
-fn engine() -> Engine {
-    let engine = create_engine("sqlite:///:memory:").unwrap();
+/// Every table of this file, created on an empty database.
+fn with_tables(engine: Engine) -> Engine {
     MetaData::new()
         .add::<User>()
         .add::<Post>()
@@ -88,161 +91,167 @@ fn titles(posts: &[Obj<Post>]) -> Vec<String> {
 
 #[test]
 fn one_to_many_navigates_both_ways() {
-    let engine = engine();
-    let session = Session::new(&engine);
-    let alice = session.add(User {
-        name: "Alice".into(),
-        ..Default::default()
-    });
-    alice
-        .append(
-            User::posts,
-            Post {
-                title: "Python tips".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    alice
-        .append(
-            User::posts,
-            Post {
-                title: "Rust ownership".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    session.commit().unwrap();
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let session = Session::new(&engine);
+        let alice = session.add(User {
+            name: "Alice".into(),
+            ..Default::default()
+        });
+        alice
+            .append(
+                User::posts,
+                Post {
+                    title: "Python tips".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        alice
+            .append(
+                User::posts,
+                Post {
+                    title: "Rust ownership".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        session.commit().unwrap();
 
-    let fresh = Session::new(&engine);
-    let user = fresh.query::<User>().first().unwrap().unwrap();
-    assert_eq!(
-        titles(&user.related(User::posts).unwrap()),
-        ["Python tips", "Rust ownership"]
-    );
-    let post = fresh
-        .query::<Post>()
-        .order_by(Post::id)
-        .first()
-        .unwrap()
-        .unwrap();
-    let author = post.related(Post::author).unwrap().unwrap();
-    assert_eq!(author.borrow().name, "Alice");
-    assert!(
-        author.ptr_eq(&user),
-        "the author is the same object as the user loaded before"
-    );
-    assert_eq!(post.borrow().user_id, Some(user.borrow().id));
+        let fresh = Session::new(&engine);
+        let user = fresh.query::<User>().first().unwrap().unwrap();
+        assert_eq!(
+            titles(&user.related(User::posts).unwrap()),
+            ["Python tips", "Rust ownership"]
+        );
+        let post = fresh
+            .query::<Post>()
+            .order_by(Post::id)
+            .first()
+            .unwrap()
+            .unwrap();
+        let author = post.related(Post::author).unwrap().unwrap();
+        assert_eq!(author.borrow().name, "Alice");
+        assert!(
+            author.ptr_eq(&user),
+            "the author is the same object as the user loaded before"
+        );
+        assert_eq!(post.borrow().user_id, Some(user.borrow().id));
+    });
 }
 
 #[test]
 fn back_populates_keeps_both_sides_consistent() {
-    let engine = engine();
-    let session = Session::new(&engine);
-    let bob = session.add(User {
-        name: "Bob".into(),
-        ..Default::default()
-    });
-    session.commit().unwrap();
-    assert!(bob.related(User::posts).unwrap().is_empty());
-    let post = session.add(Post {
-        title: "Hello".into(),
-        ..Default::default()
-    });
-    post.set_related(Post::author, Some(&bob)).unwrap();
-    // The loaded collection on the other side sees the post before any flush.
-    assert_eq!(titles(&bob.related(User::posts).unwrap()), ["Hello"]);
-    session.commit().unwrap();
-    assert_eq!(post.borrow().user_id, Some(bob.borrow().id));
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let session = Session::new(&engine);
+        let bob = session.add(User {
+            name: "Bob".into(),
+            ..Default::default()
+        });
+        session.commit().unwrap();
+        assert!(bob.related(User::posts).unwrap().is_empty());
+        let post = session.add(Post {
+            title: "Hello".into(),
+            ..Default::default()
+        });
+        post.set_related(Post::author, Some(&bob)).unwrap();
+        // The loaded collection on the other side sees the post before any flush.
+        assert_eq!(titles(&bob.related(User::posts).unwrap()), ["Hello"]);
+        session.commit().unwrap();
+        assert_eq!(post.borrow().user_id, Some(bob.borrow().id));
 
-    // Appending sets the author on the post side at once, and the key at flush.
-    let carol = session.add(User {
-        name: "Carol".into(),
-        ..Default::default()
+        // Appending sets the author on the post side at once, and the key at flush.
+        let carol = session.add(User {
+            name: "Carol".into(),
+            ..Default::default()
+        });
+        let moved = bob.related(User::posts).unwrap().pop().unwrap();
+        carol.append(User::posts, &moved).unwrap();
+        assert!(moved.related(Post::author).unwrap().unwrap().ptr_eq(&carol));
+        session.commit().unwrap();
+        let check = Session::new(&engine);
+        let p = check.query::<Post>().one().unwrap();
+        assert_eq!(
+            p.related(Post::author).unwrap().unwrap().borrow().name,
+            "Carol"
+        );
+        assert!(check
+            .get::<User>(bob.borrow().id)
+            .unwrap()
+            .unwrap()
+            .related(User::posts)
+            .unwrap()
+            .is_empty());
     });
-    let moved = bob.related(User::posts).unwrap().pop().unwrap();
-    carol.append(User::posts, &moved).unwrap();
-    assert!(moved.related(Post::author).unwrap().unwrap().ptr_eq(&carol));
-    session.commit().unwrap();
-    let check = Session::new(&engine);
-    let p = check.query::<Post>().one().unwrap();
-    assert_eq!(
-        p.related(Post::author).unwrap().unwrap().borrow().name,
-        "Carol"
-    );
-    assert!(check
-        .get::<User>(bob.borrow().id)
-        .unwrap()
-        .unwrap()
-        .related(User::posts)
-        .unwrap()
-        .is_empty());
 }
 
 #[test]
 fn many_to_many_writes_and_deletes_association_rows() {
-    let engine = engine();
-    let session = Session::new(&engine);
-    let ann = session.add(Student {
-        name: "Ann".into(),
-        ..Default::default()
-    });
-    let math = ann
-        .append(
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let session = Session::new(&engine);
+        let ann = session.add(Student {
+            name: "Ann".into(),
+            ..Default::default()
+        });
+        let math = ann
+            .append(
+                Student::courses,
+                Course {
+                    name: "Math".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        ann.append(
             Student::courses,
             Course {
-                name: "Math".into(),
+                name: "Art".into(),
                 ..Default::default()
             },
         )
         .unwrap();
-    ann.append(
-        Student::courses,
-        Course {
-            name: "Art".into(),
+        let ben = session.add(Student {
+            name: "Ben".into(),
             ..Default::default()
-        },
-    )
-    .unwrap();
-    let ben = session.add(Student {
-        name: "Ben".into(),
-        ..Default::default()
+        });
+        ben.append(Student::courses, &math).unwrap();
+        session.commit().unwrap();
+        let rows = engine
+            .execute(orm::core::text("SELECT count(*) FROM student_courses"))
+            .unwrap();
+        assert_eq!(rows.scalar(), Some(&orm::Value::Integer(3)));
+
+        let fresh = Session::new(&engine);
+        let math = fresh
+            .query::<Course>()
+            .filter(Course::name.eq("Math"))
+            .one()
+            .unwrap();
+        let mut names: Vec<String> = math
+            .related(Course::students)
+            .unwrap()
+            .iter()
+            .map(|s| s.borrow().name.clone())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["Ann", "Ben"]);
+        let ann = fresh
+            .query::<Student>()
+            .filter(Student::name.eq("Ann"))
+            .one()
+            .unwrap();
+        assert_eq!(ann.related(Student::courses).unwrap().len(), 2);
+
+        ann.remove(Student::courses, &math).unwrap();
+        fresh.commit().unwrap();
+        let rows = engine
+            .execute(orm::core::text("SELECT count(*) FROM student_courses"))
+            .unwrap();
+        assert_eq!(rows.scalar(), Some(&orm::Value::Integer(2)));
+        assert_eq!(ann.related(Student::courses).unwrap().len(), 1);
     });
-    ben.append(Student::courses, &math).unwrap();
-    session.commit().unwrap();
-    let rows = engine
-        .execute(orm::core::text("SELECT count(*) FROM student_courses"))
-        .unwrap();
-    assert_eq!(rows.scalar(), Some(&orm::Value::Integer(3)));
-
-    let fresh = Session::new(&engine);
-    let math = fresh
-        .query::<Course>()
-        .filter(Course::name.eq("Math"))
-        .one()
-        .unwrap();
-    let mut names: Vec<String> = math
-        .related(Course::students)
-        .unwrap()
-        .iter()
-        .map(|s| s.borrow().name.clone())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["Ann", "Ben"]);
-    let ann = fresh
-        .query::<Student>()
-        .filter(Student::name.eq("Ann"))
-        .one()
-        .unwrap();
-    assert_eq!(ann.related(Student::courses).unwrap().len(), 2);
-
-    ann.remove(Student::courses, &math).unwrap();
-    fresh.commit().unwrap();
-    let rows = engine
-        .execute(orm::core::text("SELECT count(*) FROM student_courses"))
-        .unwrap();
-    assert_eq!(rows.scalar(), Some(&orm::Value::Integer(2)));
-    assert_eq!(ann.related(Student::courses).unwrap().len(), 1);
 }
 
 fn seed_blog(engine: &Engine, users: usize, posts_each: usize) {
@@ -280,295 +289,313 @@ fn post_titles_by_user(users: &[Obj<User>]) -> Vec<(String, Vec<String>)> {
 
 #[test]
 fn lazy_joined_and_selectin_loading_count_statements_for_a_thousand_users() {
-    let engine = engine();
-    seed_blog(&engine, 1000, 3);
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        seed_blog(&engine, 1000, 3);
 
-    let lazy = Session::new(&engine);
-    engine.reset_statement_count();
-    let users = lazy.query::<User>().order_by(User::id).all().unwrap();
-    let lazy_result = post_titles_by_user(&users);
-    assert_eq!(
-        engine.statement_count(),
-        1001,
-        "lazy: one query for users, one per user"
-    );
+        let lazy = Session::new(&engine);
+        engine.reset_statement_count();
+        let users = lazy.query::<User>().order_by(User::id).all().unwrap();
+        let lazy_result = post_titles_by_user(&users);
+        assert_eq!(
+            engine.statement_count(),
+            1001,
+            "lazy: one query for users, one per user"
+        );
 
-    let joined = Session::new(&engine);
-    engine.reset_statement_count();
-    let users = joined
-        .query::<User>()
-        .options(joinedload(User::posts))
-        .order_by(User::id)
-        .all()
-        .unwrap();
-    let joined_result = post_titles_by_user(&users);
-    assert_eq!(engine.statement_count(), 1, "joinedload: one statement");
-    assert_eq!(users.len(), 1000);
+        let joined = Session::new(&engine);
+        engine.reset_statement_count();
+        let users = joined
+            .query::<User>()
+            .options(joinedload(User::posts))
+            .order_by(User::id)
+            .all()
+            .unwrap();
+        let joined_result = post_titles_by_user(&users);
+        assert_eq!(engine.statement_count(), 1, "joinedload: one statement");
+        assert_eq!(users.len(), 1000);
 
-    let selectin = Session::new(&engine);
-    engine.reset_statement_count();
-    let users = selectin
-        .query::<User>()
-        .options(selectinload(User::posts))
-        .order_by(User::id)
-        .all()
-        .unwrap();
-    let selectin_result = post_titles_by_user(&users);
-    assert_eq!(engine.statement_count(), 2, "selectinload: two statements");
+        let selectin = Session::new(&engine);
+        engine.reset_statement_count();
+        let users = selectin
+            .query::<User>()
+            .options(selectinload(User::posts))
+            .order_by(User::id)
+            .all()
+            .unwrap();
+        let selectin_result = post_titles_by_user(&users);
+        assert_eq!(engine.statement_count(), 2, "selectinload: two statements");
 
-    assert_eq!(lazy_result, joined_result);
-    assert_eq!(lazy_result, selectin_result);
-    assert_eq!(lazy_result[7].1.len(), 3);
+        assert_eq!(lazy_result, joined_result);
+        assert_eq!(lazy_result, selectin_result);
+        assert_eq!(lazy_result[7].1.len(), 3);
+    });
 }
 
 #[test]
 fn eager_loading_of_the_many_to_one_side() {
-    let engine = engine();
-    seed_blog(&engine, 5, 2);
-    let session = Session::new(&engine);
-    engine.reset_statement_count();
-    let posts = session
-        .query::<Post>()
-        .options(selectinload(Post::author))
-        .all()
-        .unwrap();
-    let authors: Vec<String> = posts
-        .iter()
-        .map(|p| {
-            p.related(Post::author)
-                .unwrap()
-                .unwrap()
-                .borrow()
-                .name
-                .clone()
-        })
-        .collect();
-    assert_eq!(engine.statement_count(), 2);
-    assert_eq!(authors.len(), 10);
-    let s2 = Session::new(&engine);
-    engine.reset_statement_count();
-    let posts = s2
-        .query::<Post>()
-        .options(joinedload(Post::author))
-        .all()
-        .unwrap();
-    let authors2: Vec<String> = posts
-        .iter()
-        .map(|p| {
-            p.related(Post::author)
-                .unwrap()
-                .unwrap()
-                .borrow()
-                .name
-                .clone()
-        })
-        .collect();
-    assert_eq!(engine.statement_count(), 1);
-    assert_eq!(authors, authors2);
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        seed_blog(&engine, 5, 2);
+        let session = Session::new(&engine);
+        engine.reset_statement_count();
+        let posts = session
+            .query::<Post>()
+            .options(selectinload(Post::author))
+            .all()
+            .unwrap();
+        let authors: Vec<String> = posts
+            .iter()
+            .map(|p| {
+                p.related(Post::author)
+                    .unwrap()
+                    .unwrap()
+                    .borrow()
+                    .name
+                    .clone()
+            })
+            .collect();
+        assert_eq!(engine.statement_count(), 2);
+        assert_eq!(authors.len(), 10);
+        let s2 = Session::new(&engine);
+        engine.reset_statement_count();
+        let posts = s2
+            .query::<Post>()
+            .options(joinedload(Post::author))
+            .all()
+            .unwrap();
+        let authors2: Vec<String> = posts
+            .iter()
+            .map(|p| {
+                p.related(Post::author)
+                    .unwrap()
+                    .unwrap()
+                    .borrow()
+                    .name
+                    .clone()
+            })
+            .collect();
+        assert_eq!(engine.statement_count(), 1);
+        assert_eq!(authors, authors2);
+    });
 }
 
 #[test]
 fn joinedload_with_limit_still_returns_whole_collections() {
-    let engine = engine();
-    seed_blog(&engine, 5, 3);
-    let session = Session::new(&engine);
-    let users = session
-        .query::<User>()
-        .options(joinedload(User::posts))
-        .order_by(User::id)
-        .limit(2)
-        .all()
-        .unwrap();
-    assert_eq!(users.len(), 2);
-    assert_eq!(users[1].related(User::posts).unwrap().len(), 3);
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        seed_blog(&engine, 5, 3);
+        let session = Session::new(&engine);
+        let users = session
+            .query::<User>()
+            .options(joinedload(User::posts))
+            .order_by(User::id)
+            .limit(2)
+            .all()
+            .unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[1].related(User::posts).unwrap().len(), 3);
+    });
 }
 
 #[test]
 fn cascade_delete_removes_children_and_orphans() {
-    let engine = engine();
-    let session = Session::new(&engine);
-    let ann = session.add(Author {
-        name: "Ann".into(),
-        ..Default::default()
-    });
-    ann.append(
-        Author::articles,
-        Article {
-            title: "One".into(),
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let session = Session::new(&engine);
+        let ann = session.add(Author {
+            name: "Ann".into(),
             ..Default::default()
-        },
-    )
-    .unwrap();
-    let two = ann
-        .append(
+        });
+        ann.append(
             Author::articles,
             Article {
-                title: "Two".into(),
+                title: "One".into(),
                 ..Default::default()
             },
         )
         .unwrap();
-    session.commit().unwrap();
-    // delete-orphan: removing from the collection deletes the row.
-    ann.remove(Author::articles, &two).unwrap();
-    session.commit().unwrap();
-    assert_eq!(session.query::<Article>().count().unwrap(), 1);
-    session.delete(&ann).unwrap();
-    session.commit().unwrap();
-    assert_eq!(session.query::<Article>().count().unwrap(), 0);
-    assert_eq!(session.query::<Author>().count().unwrap(), 0);
+        let two = ann
+            .append(
+                Author::articles,
+                Article {
+                    title: "Two".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        session.commit().unwrap();
+        // delete-orphan: removing from the collection deletes the row.
+        ann.remove(Author::articles, &two).unwrap();
+        session.commit().unwrap();
+        assert_eq!(session.query::<Article>().count().unwrap(), 1);
+        session.delete(&ann).unwrap();
+        session.commit().unwrap();
+        assert_eq!(session.query::<Article>().count().unwrap(), 0);
+        assert_eq!(session.query::<Author>().count().unwrap(), 0);
+    });
 }
 
 #[test]
 fn deleting_a_referenced_parent_without_cascade_is_a_named_foreign_key_error() {
-    let engine = engine();
-    seed_blog(&engine, 1, 1);
-    let session = Session::new(&engine);
-    let user = session.query::<User>().one().unwrap();
-    session.delete(&user).unwrap();
-    let err = session.commit().unwrap_err();
-    assert!(
-        matches!(err, orm::Error::ForeignKeyViolation { ref table, .. } if table == "users"),
-        "{err}"
-    );
-    assert!(err.to_string().contains("still refer"), "{err}");
-    // Nothing was written: the user and the post are both still there.
-    let check = Session::new(&engine);
-    assert_eq!(check.query::<User>().count().unwrap(), 1);
-    assert_eq!(check.query::<Post>().count().unwrap(), 1);
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        seed_blog(&engine, 1, 1);
+        let session = Session::new(&engine);
+        let user = session.query::<User>().one().unwrap();
+        session.delete(&user).unwrap();
+        let err = session.commit().unwrap_err();
+        assert!(
+            matches!(err, orm::Error::ForeignKeyViolation { ref table, .. } if table == "users"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("still refer"), "{err}");
+        // Nothing was written: the user and the post are both still there.
+        let check = Session::new(&engine);
+        assert_eq!(check.query::<User>().count().unwrap(), 1);
+        assert_eq!(check.query::<Post>().count().unwrap(), 1);
+    });
 }
 
 #[test]
 fn a_relationship_naming_a_missing_column_fails_at_first_use_naming_the_models() {
-    let engine = engine();
-    let session = Session::new(&engine);
-    let team = session.add(Team::default());
-    session.commit().unwrap();
-    let err = team.related(Team::members).unwrap_err().to_string();
-    assert!(err.contains("teams.members"), "{err}");
-    assert!(err.contains("posts"), "{err}");
-    assert!(err.contains("team_id"), "{err}");
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let session = Session::new(&engine);
+        let team = session.add(Team::default());
+        session.commit().unwrap();
+        let err = team.related(Team::members).unwrap_err().to_string();
+        assert!(err.contains("teams.members"), "{err}");
+        assert!(err.contains("posts"), "{err}");
+        assert!(err.contains("team_id"), "{err}");
+    });
 }
 
 #[test]
 fn navigating_a_detached_object_says_why_it_cannot() {
-    let engine = engine();
-    seed_blog(&engine, 1, 1);
-    let session = Session::new(&engine);
-    let user = session.query::<User>().one().unwrap();
-    session.close();
-    let err = user.related(User::posts).unwrap_err().to_string();
-    assert!(err.contains("not in a session"), "{err}");
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        seed_blog(&engine, 1, 1);
+        let session = Session::new(&engine);
+        let user = session.query::<User>().one().unwrap();
+        session.close();
+        let err = user.related(User::posts).unwrap_err().to_string();
+        assert!(err.contains("not in a session"), "{err}");
+    });
 }
 
 #[test]
 fn joins_on_the_foreign_key_and_filters_on_the_joined_table() {
-    let engine = engine();
-    let session = Session::new(&engine);
-    let alice = session.add(User {
-        name: "Alice".into(),
-        ..Default::default()
-    });
-    alice
-        .append(
-            User::posts,
-            Post {
-                title: "Learning Python".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    alice
-        .append(
-            User::posts,
-            Post {
-                title: "Python again".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    let bob = session.add(User {
-        name: "Bob".into(),
-        ..Default::default()
-    });
-    bob.append(
-        User::posts,
-        Post {
-            title: "Rust".into(),
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let session = Session::new(&engine);
+        let alice = session.add(User {
+            name: "Alice".into(),
             ..Default::default()
-        },
-    )
-    .unwrap();
-    session.add(User {
-        name: "Carol".into(),
-        ..Default::default()
+        });
+        alice
+            .append(
+                User::posts,
+                Post {
+                    title: "Learning Python".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        alice
+            .append(
+                User::posts,
+                Post {
+                    title: "Python again".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let bob = session.add(User {
+            name: "Bob".into(),
+            ..Default::default()
+        });
+        bob.append(
+            User::posts,
+            Post {
+                title: "Rust".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        session.add(User {
+            name: "Carol".into(),
+            ..Default::default()
+        });
+        session.commit().unwrap();
+
+        let pairs = session
+            .query::<(User, Post)>()
+            .join::<Post>()
+            .order_by(Post::id)
+            .all()
+            .unwrap();
+        let shown: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(u, p)| (u.borrow().name.clone(), p.borrow().title.clone()))
+            .collect();
+        assert_eq!(shown.len(), 3);
+        assert_eq!(shown[2], ("Bob".to_string(), "Rust".to_string()));
+
+        let with_python = session
+            .query::<User>()
+            .join::<Post>()
+            .filter(Post::title.contains("Python"))
+            .all()
+            .unwrap();
+        assert_eq!(with_python.len(), 1, "one Alice, not one per matching post");
+
+        let explicit = session
+            .query::<User>()
+            .join_on::<Post>(Post::user_id.eq(User::id))
+            .filter(Post::title.eq("Rust"))
+            .all()
+            .unwrap();
+        assert_eq!(explicit[0].borrow().name, "Bob");
+
+        let outer = session
+            .query::<(User, Option<Post>)>()
+            .outer_join::<Post>()
+            .order_by(User::id)
+            .all()
+            .unwrap();
+        assert_eq!(outer.len(), 4);
+        assert!(outer[3].1.is_none(), "Carol has no posts");
+
+        let counts = session
+            .query_values((User::name, func::count(Post::id)))
+            .outer_join::<Post>()
+            .group_by(User::name)
+            .order_by(User::name)
+            .all()
+            .unwrap();
+        assert_eq!(
+            counts,
+            vec![("Alice".into(), 2), ("Bob".into(), 1), ("Carol".into(), 0)]
+        );
+
+        let err = session
+            .query::<Student>()
+            .join::<Post>()
+            .all()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no foreign key"), "{err}");
     });
-    session.commit().unwrap();
-
-    let pairs = session
-        .query::<(User, Post)>()
-        .join::<Post>()
-        .order_by(Post::id)
-        .all()
-        .unwrap();
-    let shown: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(u, p)| (u.borrow().name.clone(), p.borrow().title.clone()))
-        .collect();
-    assert_eq!(shown.len(), 3);
-    assert_eq!(shown[2], ("Bob".to_string(), "Rust".to_string()));
-
-    let with_python = session
-        .query::<User>()
-        .join::<Post>()
-        .filter(Post::title.contains("Python"))
-        .all()
-        .unwrap();
-    assert_eq!(with_python.len(), 1, "one Alice, not one per matching post");
-
-    let explicit = session
-        .query::<User>()
-        .join_on::<Post>(Post::user_id.eq(User::id))
-        .filter(Post::title.eq("Rust"))
-        .all()
-        .unwrap();
-    assert_eq!(explicit[0].borrow().name, "Bob");
-
-    let outer = session
-        .query::<(User, Option<Post>)>()
-        .outer_join::<Post>()
-        .order_by(User::id)
-        .all()
-        .unwrap();
-    assert_eq!(outer.len(), 4);
-    assert!(outer[3].1.is_none(), "Carol has no posts");
-
-    let counts = session
-        .query_values((User::name, func::count(Post::id)))
-        .outer_join::<Post>()
-        .group_by(User::name)
-        .order_by(User::name)
-        .all()
-        .unwrap();
-    assert_eq!(
-        counts,
-        vec![("Alice".into(), 2), ("Bob".into(), 1), ("Carol".into(), 0)]
-    );
-
-    let err = session
-        .query::<Student>()
-        .join::<Post>()
-        .all()
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("no foreign key"), "{err}");
 }
 
 #[test]
 fn navigating_after_the_session_was_dropped_says_to_keep_it() {
-    let engine = engine();
-    seed_blog(&engine, 1, 1);
-    let user = Session::new(&engine).query::<User>().one().unwrap();
-    let err = user.related(User::posts).unwrap_err().to_string();
-    assert!(err.contains("was dropped"), "{err}");
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        seed_blog(&engine, 1, 1);
+        let user = Session::new(&engine).query::<User>().one().unwrap();
+        let err = user.related(User::posts).unwrap_err().to_string();
+        assert!(err.contains("was dropped"), "{err}");
+    });
 }

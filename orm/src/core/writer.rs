@@ -255,23 +255,23 @@ pub trait SqlWriter {
         self.quote(&ins.table, &mut w.sql);
         if ins.columns.is_empty() {
             w.sql.push_str(" DEFAULT VALUES");
-            return;
-        }
-        w.sql.push_str(" (");
-        self.write_ident_list(
-            &ins.columns.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
-            w,
-        );
-        w.sql.push_str(") VALUES ");
-        for (r, row) in ins.rows.iter().enumerate() {
-            w.sql.push_str(if r > 0 { ", (" } else { "(" });
-            for (i, v) in row.iter().enumerate() {
-                if i > 0 {
-                    w.sql.push_str(", ");
+        } else {
+            w.sql.push_str(" (");
+            self.write_ident_list(
+                &ins.columns.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
+                w,
+            );
+            w.sql.push_str(") VALUES ");
+            for (r, row) in ins.rows.iter().enumerate() {
+                w.sql.push_str(if r > 0 { ", (" } else { "(" });
+                for (i, v) in row.iter().enumerate() {
+                    if i > 0 {
+                        w.sql.push_str(", ");
+                    }
+                    self.write_expr(v, w);
                 }
-                self.write_expr(v, w);
+                w.sql.push(')');
             }
-            w.sql.push(')');
         }
         if let Some(column) = &ins.returning {
             w.sql.push_str(" RETURNING ");

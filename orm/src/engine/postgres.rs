@@ -261,6 +261,7 @@ impl PgConnection {
                 sql: Some(sql.to_string()),
             };
         };
+        let statement_table = table;
         let table = db.table().or(table).unwrap_or("?").to_string();
         let constraint = db.constraint().map(|c| format!(" (constraint {c})"));
         let constraint = constraint.unwrap_or_default();
@@ -278,13 +279,18 @@ impl PgConnection {
             };
         }
         if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            // PostgreSQL names the referencing table; the error names the statement's table, as
+            // on SQLite, and says which table still refers to it.
             let detail = if sql.trim_start().starts_with("DELETE") {
-                "rows in other tables still refer to the row being deleted (delete them first, or declare a cascade)"
+                format!(
+                    "rows in {} still refer to the row being deleted (delete them first, or declare a cascade)",
+                    db.table().unwrap_or("other tables")
+                )
             } else {
-                "the referenced row does not exist"
+                "the referenced row does not exist".to_string()
             };
             return Error::ForeignKeyViolation {
-                table,
+                table: statement_table.map_or(table, str::to_string),
                 detail: format!("{detail}{constraint}"),
             };
         }
