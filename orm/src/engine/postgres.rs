@@ -246,18 +246,26 @@ impl PgConnection {
 
     /// Turns a driver error into a named one, from the fields PostgreSQL sends with it.
     fn error(&self, err: postgres::Error, table: Option<&str>, sql: &str) -> Error {
-        let Some(db) = err.as_db_error() else {
-            let message = if err.is_closed() || self.client.is_closed() {
-                format!(
+        // Class 08 (connection exception) and 57P (the server shutting down or ending this
+        // backend) mean the connection is gone, however the driver reports it.
+        let lost = err.is_closed()
+            || self.client.is_closed()
+            || err
+                .code()
+                .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"));
+        if lost {
+            return Error::Database {
+                message: format!(
                     "the connection to the PostgreSQL server {} was lost ({}); make a new engine once the server is back",
                     self.shown_url,
                     describe(&err)
-                )
-            } else {
-                describe(&err)
+                ),
+                sql: Some(sql.to_string()),
             };
+        }
+        let Some(db) = err.as_db_error() else {
             return Error::Database {
-                message,
+                message: describe(&err),
                 sql: Some(sql.to_string()),
             };
         };
