@@ -6,6 +6,13 @@ source "$(dirname "$0")/env.sh"
 cd "$root"
 bash tests/setup.sh
 
+# A private PostgreSQL server for the tests of the second engine, unless one is given.
+if [ -z "${ORM_TEST_POSTGRES_URL:-}" ]; then
+  eval "$(bash tests/postgres.sh start)"
+  trap 'bash tests/postgres.sh stop' EXIT
+fi
+echo "== PostgreSQL for the tests: ${ORM_TEST_POSTGRES_URL%%:*}://…@${ORM_TEST_POSTGRES_URL#*@}"
+
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo build (release)"

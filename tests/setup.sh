@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine with only Rust and Python:
-# the system SQLite (linked dynamically, DESIGN fact 2) and a Python virtual environment with the
+# the system SQLite (linked dynamically, DESIGN fact 2), PostgreSQL's server (the tests start a
+# private cluster of their own, tests/postgres.sh) and a Python virtual environment with the
 # Jupyter clients and SQLAlchemy used by the tests. Safe to run again: it skips what is there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,9 +9,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  # The package would create and start a system-wide cluster; the tests want only their own.
+  $sudo_cmd mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" |
+    $sudo_cmd tee /etc/postgresql-common/createcluster.d/orm-tests.conf >/dev/null
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi

@@ -18,6 +18,7 @@
 //!   what holding the users costs, compared with the byte size of the rows.
 //!
 //! `N` defaults to 20,000 (`--n` or `WORKLOAD_N`), `R` to 3 (`--runs` or `WORKLOAD_RUNS`).
+//! `WORKLOAD_URL` runs `--only orm` on another database (PostgreSQL, `tests/bench_postgres.sh`).
 //! `WORKLOAD_SKIP` lists steps to leave out when profiling (see `skipped`); `WORKLOAD_CLOCK=cpu`
 //! times steps by CPU time rather than the wall clock (see `cpu_clock`).
 
@@ -158,13 +159,14 @@ fn cpu_time() -> Option<Duration> {
 // ---------------------------------------------------------------------------------------------
 // Through the ORM.
 
+/// The database of one run: SQLite in memory, or the server `WORKLOAD_URL` names (a PostgreSQL
+/// URL: the same workload on the second engine, emptied before each run).
 fn orm_engine() -> Engine {
-    let engine = create_engine("sqlite:///:memory:").expect("engine");
-    MetaData::new()
-        .add::<User>()
-        .add::<Post>()
-        .create_all(&engine)
-        .expect("create_all");
+    let url = std::env::var("WORKLOAD_URL").unwrap_or_else(|_| "sqlite:///:memory:".into());
+    let engine = create_engine(&url).expect("engine");
+    let metadata = MetaData::new().add::<User>().add::<Post>();
+    metadata.drop_all(&engine).expect("drop_all");
+    metadata.create_all(&engine).expect("create_all");
     engine
 }
 

@@ -1,7 +1,9 @@
 """The standard workload (DESIGN.md) through SQLAlchemy 2.x on in-memory SQLite, as orm/benches/workload.rs
 runs it through `orm` and rusqlite: same schema, same data, same steps. Prints JSON.
 
-    python workload_sqlalchemy.py [--n N] [--runs R] [--only load|empty]
+    python workload_sqlalchemy.py [--n N] [--runs R] [--only load|empty] [--url URL]
+
+--url runs it on another database (a PostgreSQL URL: postgresql+psycopg://…), emptied first.
 
 Without --only: every step, R times, the median per step in seconds, and the process's peak RSS.
 With --only load / empty: the memory check of "load all" (fill with SQL alone, then hold every
@@ -15,7 +17,7 @@ import statistics
 import time
 
 import sqlalchemy
-from sqlalchemy import ForeignKey, String, create_engine, event, func, select, text
+from sqlalchemy import ForeignKey, String, create_engine, event, func, literal_column, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, joinedload, mapped_column, relationship, selectinload
 
 STEPS = ["insert users", "insert posts", "load all", "filtered queries", "get by key", "lazy N+1",
@@ -55,13 +57,17 @@ def filter_age(q): return 18 + (q * 13) % 63
 def get_key(k, n): return k * 7919 % n + 1
 
 
+URL = "sqlite://"
+
+
 def new_engine():
-    engine = create_engine("sqlite://")
+    engine = create_engine(URL)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _foreign_keys(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
-    @event.listens_for(engine, "connect")
-    def _foreign_keys(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
-
+    Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     return engine
 
@@ -143,12 +149,17 @@ def run(n):
                 user.age = user.age + 1
             s.commit()
 
+    # PostgreSQL refuses `SELECT age % $1 … GROUP BY age % $2` (two parameters: two expressions
+    # to it), so there the 10 is written into the SQL; `orm` groups by position instead.
+    ten = literal_column("10") if engine.dialect.name == "postgresql" else 10
+    bucket = User.age % ten
+
     @step("aggregates")
     def _():
         nonlocal check
         with Session(engine) as s:
             for _ in range(AGGREGATES):
-                rows = s.execute(select(User.age % 10, func.avg(User.age)).group_by(User.age % 10)).all()
+                rows = s.execute(select(bucket, func.avg(User.age)).group_by(bucket)).all()
                 check += len(rows)
 
     @step("delete")
@@ -199,7 +210,10 @@ def main():
     parser.add_argument("--n", type=int, default=int(os.environ.get("WORKLOAD_N", 20000)))
     parser.add_argument("--runs", type=int, default=int(os.environ.get("WORKLOAD_RUNS", 3)))
     parser.add_argument("--only", choices=["load", "empty"])
+    parser.add_argument("--url", default="sqlite://")
     args = parser.parse_args()
+    global URL
+    URL = args.url
     if args.only:
         print(json.dumps(memory_check(args.only, args.n)))
         return

@@ -261,6 +261,17 @@ fn group_by_and_having() {
             .all()
             .unwrap();
         assert_eq!(rows, vec![(Some(30), 2)]);
+        // An expression with a parameter, grouped by: PostgreSQL needs it written once.
+        let buckets = session
+            .query_values((User::age.modulo(10), func::count(User::id)))
+            .group_by(User::age.modulo(10))
+            .order_by(User::age.modulo(10))
+            .all()
+            .unwrap();
+        assert_eq!(
+            buckets,
+            vec![(Some(0), 2), (Some(2), 1), (Some(5), 1), (Some(7), 1)]
+        );
     });
 }
 
