@@ -15,8 +15,9 @@ use super::postgres::PgConnection;
 /// The driver connection an engine owns.
 pub(crate) enum Backend {
     Sqlite(rusqlite::Connection),
+    /// Boxed: the client and its statement cache are much larger than a SQLite handle.
     #[cfg(feature = "postgres")]
-    Postgres(PgConnection),
+    Postgres(Box<PgConnection>),
 }
 
 /// A locked connection: every statement goes through here, counted and echoed.

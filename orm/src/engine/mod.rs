@@ -56,7 +56,7 @@ pub fn create_engine(url: &str) -> Result<Engine> {
         DatabaseUrl::SqliteMemory => Backend::Sqlite(sqlite::open(&parsed, None)?),
         DatabaseUrl::SqliteFile(path) => Backend::Sqlite(sqlite::open(&parsed, Some(path))?),
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres(pg) => Backend::Postgres(postgres::open(pg)?),
+        DatabaseUrl::Postgres(pg) => Backend::Postgres(Box::new(postgres::open(pg)?)),
         #[cfg(not(feature = "postgres"))]
         DatabaseUrl::Postgres(_) => {
             return Err(Error::InvalidUrl {

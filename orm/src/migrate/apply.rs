@@ -1,9 +1,11 @@
 //! Running revisions: one transaction per revision with the version update, foreign keys off
-//! around it (SQLite's procedure for changing a table), and the batch rebuild.
+//! around it (SQLite's procedure for changing a table), and the batch rebuild. On PostgreSQL the
+//! DDL is transactional too, constraints are checked as they are added, and batch blocks are
+//! refused (they are SQLite's way to change a table).
 
 use super::inspect::rows;
 use super::script::{create_table_name, Revision, Sql, Step};
-use super::{quote, VERSION_TABLE};
+use super::{quote, Dialect, VERSION_TABLE};
 use crate::engine::{Conn, Engine};
 use crate::error::{Error, Result};
 use crate::value::{Value, ValueRef};
@@ -13,14 +15,8 @@ fn shown(version: Option<&str>) -> &str {
 }
 
 /// The revision the database records, `None` at base (or before any migration ran).
-pub(crate) fn read_version(conn: &mut Conn<'_>) -> Result<Option<String>> {
-    if rows(
-        conn,
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-        &[VERSION_TABLE],
-    )?
-    .is_empty()
-    {
+pub(crate) fn read_version(conn: &mut Conn<'_>, dialect: Dialect) -> Result<Option<String>> {
+    if !table_exists(conn, dialect, VERSION_TABLE)? {
         return Ok(None);
     }
     let found = rows(
@@ -41,7 +37,18 @@ pub(crate) fn read_version(conn: &mut Conn<'_>) -> Result<Option<String>> {
     }
 }
 
-fn write_version(conn: &mut Conn<'_>, version: Option<&str>) -> Result<()> {
+/// Whether the database has a table of that name (in the current schema, on PostgreSQL).
+fn table_exists(conn: &mut Conn<'_>, dialect: Dialect, table: &str) -> Result<bool> {
+    let sql = match dialect {
+        Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+        Dialect::Postgres => {
+            "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1"
+        }
+    };
+    Ok(!rows(conn, sql, &[table])?.is_empty())
+}
+
+fn write_version(conn: &mut Conn<'_>, dialect: Dialect, version: Option<&str>) -> Result<()> {
     let table = quote(VERSION_TABLE);
     conn.fetch_all(
         &format!(
@@ -54,7 +61,10 @@ fn write_version(conn: &mut Conn<'_>, version: Option<&str>) -> Result<()> {
     conn.fetch_all(&format!("DELETE FROM {table}"), &[], Some(VERSION_TABLE))?;
     if let Some(id) = version {
         conn.fetch_all(
-            &format!("INSERT INTO {table} (\"version_num\") VALUES (?)"),
+            &format!(
+                "INSERT INTO {table} (\"version_num\") VALUES ({})",
+                dialect.placeholder(1)
+            ),
             &[ValueRef::Text(id)],
             Some(VERSION_TABLE),
         )?;
@@ -64,16 +74,20 @@ fn write_version(conn: &mut Conn<'_>, version: Option<&str>) -> Result<()> {
 
 /// Sets the recorded revision without running anything (`stamp`).
 pub(crate) fn stamp(engine: &Engine, version: Option<&str>) -> Result<()> {
+    let dialect = Dialect::of(engine);
     engine
         .connect()
-        .atomically(|conn| write_version(conn, version))
+        .atomically(|conn| write_version(conn, dialect, version))
 }
 
 /// Runs `work` in one transaction with foreign keys off, restoring them after. The pragma is a
 /// no-op inside a transaction, so it is set before `BEGIN` and after `COMMIT`/`ROLLBACK`.
 /// `work` is told whether they were on (then it must run `PRAGMA foreign_key_check`).
+/// PostgreSQL has no such switch: its constraints are checked as they are added, so there the
+/// transaction is all there is.
 fn with_foreign_keys_off<R>(
     engine: &Engine,
+    dialect: Dialect,
     work: impl FnOnce(&mut Conn<'_>, bool) -> Result<R>,
 ) -> Result<R> {
     let mut conn = engine.connect();
@@ -83,6 +97,9 @@ fn with_foreign_keys_off<R>(
              before migrating, so each revision can run in a transaction of its own"
                 .into(),
         ));
+    }
+    if dialect == Dialect::Postgres {
+        return conn.atomically(|conn| work(conn, false));
     }
     let was_on = matches!(
         rows(&mut conn, "PRAGMA foreign_keys", &[])?
@@ -126,8 +143,35 @@ pub(crate) fn run_revision(engine: &Engine, rev: &Revision, way: Way) -> Result<
             shown(from)
         ))
     };
-    with_foreign_keys_off(engine, |conn, foreign_keys_on| {
-        let recorded = read_version(conn)?;
+    let dialect = Dialect::of(engine);
+    if dialect == Dialect::Postgres {
+        refuse_batches(rev, steps).map_err(|detail| {
+            Error::Migration(format!(
+                "{verb} {} -> {} ({}) refused: {detail}. Nothing was run: the database is still at {}",
+                shown(from),
+                shown(to),
+                rev.message(),
+                shown(from)
+            ))
+        })?;
+    }
+    // A revision written for another database: its SQL is attempted, and a failure says why.
+    let mismatch = rev
+        .generated_for()
+        .filter(|d| *d != dialect)
+        .map(|d| {
+            format!(
+                " (this revision was generated for {} and is applied to {}: its SQL may not suit {}; \
+                 regenerate it with autogenerate on {}, or edit it)",
+                d.name(),
+                dialect.name(),
+                dialect.name(),
+                dialect.name()
+            )
+        })
+        .unwrap_or_default();
+    with_foreign_keys_off(engine, dialect, |conn, foreign_keys_on| {
+        let recorded = read_version(conn, dialect)?;
         if recorded.as_deref() != from {
             return Err(Error::Migration(format!(
                 "the database moved to revision {} while migrating; expected {}",
@@ -136,10 +180,11 @@ pub(crate) fn run_revision(engine: &Engine, rev: &Revision, way: Way) -> Result<
             )));
         }
         for step in steps {
-            run_step(conn, step)
-                .map_err(|(line, e)| context(format!("at {}:{line}: {e}", rev.path().display())))?;
+            run_step(conn, step).map_err(|(line, e)| {
+                context(format!("at {}:{line}: {e}{mismatch}", rev.path().display()))
+            })?;
         }
-        write_version(conn, to)?;
+        write_version(conn, dialect, to)?;
         // SQLite's procedure checks only when foreign keys were on: off, they were not promised.
         let broken = if foreign_keys_on {
             rows(conn, "PRAGMA foreign_key_check", &[])?
@@ -164,6 +209,29 @@ pub(crate) fn run_revision(engine: &Engine, rev: &Revision, way: Way) -> Result<
         }
         Ok(())
     })
+}
+
+/// Batch blocks rebuild a table the SQLite way (`pragma_table_info`, copy, rename); on
+/// PostgreSQL, whose `ALTER TABLE` changes a table in place, they are refused before anything runs.
+fn refuse_batches(rev: &Revision, steps: &[Step]) -> std::result::Result<(), String> {
+    let Some(line) = steps.iter().find_map(|s| match s {
+        Step::Batch { line, .. } => Some(*line),
+        Step::Sql(_) => None,
+    }) else {
+        return Ok(());
+    };
+    let postgres = Dialect::Postgres.name();
+    let why = match rev.generated_for() {
+        Some(Dialect::Sqlite) => format!(
+            "this revision was generated for sqlite; batch blocks rebuild tables the SQLite way and are \
+             not run on {postgres}: regenerate it with autogenerate on {postgres}"
+        ),
+        _ => format!(
+            "batch blocks rebuild tables the SQLite way and are not run on {postgres}: write ALTER TABLE \
+             statements instead"
+        ),
+    };
+    Err(format!("{}:{line}: {why}", rev.path().display()))
 }
 
 fn exec(conn: &mut Conn<'_>, sql: &Sql) -> std::result::Result<(), (usize, Error)> {

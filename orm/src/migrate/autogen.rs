@@ -1,10 +1,13 @@
 //! Autogenerate: what differs between the models and the database, and the upgrade and downgrade
-//! SQL that removes the difference (plain `ALTER` where SQLite can, a batch rebuild where not).
+//! SQL that removes the difference. One comparison serves both databases; the steps are SQLite's
+//! (plain `ALTER` where SQLite can, a batch rebuild where not) or PostgreSQL's (an `ALTER TABLE`
+//! per change), written with the engine's writer so the types are the engine's.
 
-use super::inspect::{model_shape, ColumnShape, IndexShape, TableShape};
-use super::quote;
+use super::inspect::TableShape;
+use super::inspect::{foreign_key_clause, model_shape, ColumnShape, ForeignKeyShape, IndexShape};
+use super::{quote, quote_list, Dialect};
 use crate::core::writer::Out;
-use crate::core::{ColumnDef, SqlWriter, SqliteWriter, Table};
+use crate::core::{ColumnDef, SqlWriter, Table};
 use crate::metadata::MetaData;
 use std::fmt;
 
@@ -214,11 +217,16 @@ pub(crate) struct Op {
 
 /// Compares the models with the database's tables and plans the steps, in an order that reads
 /// well: new tables (parents first), changed tables, removed tables.
-pub(crate) fn plan(database: &[TableShape], metadata: &MetaData) -> Vec<Op> {
+pub(crate) fn plan(
+    database: &[TableShape],
+    metadata: &MetaData,
+    writer: &dyn SqlWriter,
+    dialect: Dialect,
+) -> Vec<Op> {
     let mut ops = Vec::new();
     for table in metadata.sorted_tables() {
         if !database.iter().any(|t| t.name == table.name) {
-            let model = model_shape(table);
+            let model = model_shape(table, writer);
             let mut up = vec![Piece::Sql(model.create_sql.clone())];
             up.extend(
                 model
@@ -238,7 +246,7 @@ pub(crate) fn plan(database: &[TableShape], metadata: &MetaData) -> Vec<Op> {
     }
     for table in metadata.sorted_tables() {
         if let Some(db) = database.iter().find(|t| t.name == table.name) {
-            ops.extend(diff_table(db, table));
+            ops.extend(diff_table(db, table, writer, dialect));
         }
     }
     for db in database {
@@ -267,51 +275,67 @@ fn can_add_column(column: &ColumnDef) -> bool {
         && (column.nullable || column.default.is_some())
 }
 
-fn diff_table(db: &TableShape, table: &Table) -> Vec<Op> {
-    let model = model_shape(table);
+fn diff_table(db: &TableShape, table: &Table, writer: &dyn SqlWriter, dialect: Dialect) -> Vec<Op> {
+    let model = model_shape(table, writer);
+    let changes = compare_table(db, &model);
+    let tables = Tables {
+        db,
+        table,
+        model: &model,
+        writer,
+    };
+    match dialect {
+        Dialect::Sqlite => sqlite_steps(&tables, changes),
+        Dialect::Postgres => postgres_steps(&tables, changes),
+    }
+}
+
+/// A table as the database has it and as its model says it, and the writer for the steps.
+struct Tables<'a> {
+    db: &'a TableShape,
+    table: &'a Table,
+    model: &'a TableShape,
+    writer: &'a dyn SqlWriter,
+}
+
+/// Every difference between a table of the database and its model, in the order a revision
+/// lists them: column by column in the model's order, then removed columns, unique constraints,
+/// foreign keys, removed and added indexes.
+fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
     let name = &model.name;
-    let mut rebuild: Vec<Change> = Vec::new();
-    let mut added: Vec<(Change, &ColumnDef)> = Vec::new();
+    let mut out: Vec<Change> = Vec::new();
     for column in &model.columns {
-        let Some(found) = db.columns.iter().find(|c| c.name == column.name) else {
-            let change = Change::AddColumn {
+        match db.columns.iter().find(|c| c.name == column.name) {
+            Some(found) => column_changes(name, found, column, &mut out),
+            None => out.push(Change::AddColumn {
                 table: name.clone(),
                 column: column.name.clone(),
-            };
-            match table
-                .find_column(&column.name)
-                .filter(|c| can_add_column(c))
-            {
-                Some(def) => added.push((change, def)),
-                None => rebuild.push(change),
-            }
-            continue;
-        };
-        column_changes(name, found, column, &mut rebuild);
+            }),
+        }
     }
     for column in db
         .columns
         .iter()
         .filter(|c| !model.columns.iter().any(|m| m.name == c.name))
     {
-        rebuild.push(Change::RemoveColumn {
+        out.push(Change::RemoveColumn {
             table: name.clone(),
             column: column.name.clone(),
         });
     }
     for columns in model.uniques.iter().filter(|u| !db.uniques.contains(u)) {
-        rebuild.push(Change::AddUnique {
+        out.push(Change::AddUnique {
             table: name.clone(),
             columns: columns.clone(),
         });
     }
     for columns in db.uniques.iter().filter(|u| !model.uniques.contains(u)) {
-        rebuild.push(Change::RemoveUnique {
+        out.push(Change::RemoveUnique {
             table: name.clone(),
             columns: columns.clone(),
         });
     }
-    let fk_change = |fk: &super::inspect::ForeignKeyShape, add: bool| {
+    let fk_change = |fk: &ForeignKeyShape, add: bool| {
         let (table, columns, referred_table, referred_columns) = (
             name.clone(),
             fk.columns.clone(),
@@ -339,28 +363,18 @@ fn diff_table(db: &TableShape, table: &Table) -> Vec<Op> {
         .iter()
         .filter(|f| !db.foreign_keys.contains(f))
     {
-        rebuild.push(fk_change(fk, true));
+        out.push(fk_change(fk, true));
     }
     for fk in db
         .foreign_keys
         .iter()
         .filter(|f| !model.foreign_keys.contains(f))
     {
-        rebuild.push(fk_change(fk, false));
+        out.push(fk_change(fk, false));
     }
     let same_index = |a: &IndexShape, b: &IndexShape| {
         a.name == b.name && a.columns == b.columns && a.unique == b.unique
     };
-    let removed_indexes: Vec<&IndexShape> = db
-        .indexes
-        .iter()
-        .filter(|i| !model.indexes.iter().any(|m| same_index(i, m)))
-        .collect();
-    let added_indexes: Vec<&IndexShape> = model
-        .indexes
-        .iter()
-        .filter(|m| !db.indexes.iter().any(|i| same_index(i, m)))
-        .collect();
     let index_change = |i: &IndexShape, add: bool| {
         let (table, name, columns, unique) =
             (name.clone(), i.name.clone(), i.columns.clone(), i.unique);
@@ -380,6 +394,71 @@ fn diff_table(db: &TableShape, table: &Table) -> Vec<Op> {
             }
         }
     };
+    for index in db
+        .indexes
+        .iter()
+        .filter(|i| !model.indexes.iter().any(|m| same_index(i, m)))
+    {
+        out.push(index_change(index, false));
+    }
+    for index in model
+        .indexes
+        .iter()
+        .filter(|m| !db.indexes.iter().any(|i| same_index(i, m)))
+    {
+        out.push(index_change(index, true));
+    }
+    out
+}
+
+/// The `CREATE INDEX` of the index of that name (the shape the change was found in has it).
+fn index_sql(shape: &TableShape, name: &str) -> String {
+    shape
+        .indexes
+        .iter()
+        .find(|i| i.name == name)
+        .map(|i| i.create_sql.clone())
+        .unwrap_or_default()
+}
+
+/// `ALTER TABLE t ADD COLUMN …` for a model's column, as the writer defines columns.
+fn add_column_sql(table: &str, def: &ColumnDef, writer: &dyn SqlWriter) -> String {
+    let mut out = Out {
+        sql: format!("ALTER TABLE {} ADD COLUMN ", quote(table)),
+        params: Vec::new(),
+        placeholders: 0,
+    };
+    writer.write_column_def(def, &mut out);
+    out.sql
+}
+
+/// SQLite: plain `ALTER TABLE … ADD COLUMN` and `CREATE`/`DROP INDEX` when those are all the
+/// changes, else one batch rebuild of the table to the model's definition.
+fn sqlite_steps(tables: &Tables<'_>, changes: Vec<Change>) -> Vec<Op> {
+    let Tables {
+        db,
+        table,
+        model,
+        writer,
+    } = *tables;
+    let name = &model.name;
+    let mut rebuild: Vec<Change> = Vec::new();
+    let mut added: Vec<(Change, &ColumnDef)> = Vec::new();
+    let mut removed_indexes: Vec<Change> = Vec::new();
+    let mut added_indexes: Vec<Change> = Vec::new();
+    for change in changes {
+        match &change {
+            Change::AddColumn { column, .. } => {
+                match table.find_column(column).filter(|c| can_add_column(c)) {
+                    Some(def) => added.push((change, def)),
+                    None => rebuild.push(change),
+                }
+            }
+            Change::RemoveIndex { .. } => removed_indexes.push(change),
+            Change::AddIndex { .. } => added_indexes.push(change),
+            _ => rebuild.push(change),
+        }
+    }
 
     if !rebuild.is_empty() {
         // One rebuild brings the table to the model's shape, indexes included; the downgrade
@@ -387,8 +466,8 @@ fn diff_table(db: &TableShape, table: &Table) -> Vec<Op> {
         let why = rebuild_reason(&rebuild);
         let mut changes: Vec<Change> = added.into_iter().map(|(c, _)| c).collect();
         changes.extend(rebuild);
-        changes.extend(removed_indexes.iter().map(|i| index_change(i, false)));
-        changes.extend(added_indexes.iter().map(|i| index_change(i, true)));
+        changes.extend(removed_indexes);
+        changes.extend(added_indexes);
         let mut up = vec![model.create_sql.clone()];
         up.extend(model.indexes.iter().map(|i| i.create_sql.clone()));
         let mut down = vec![db.create_sql.clone()];
@@ -407,26 +486,34 @@ fn diff_table(db: &TableShape, table: &Table) -> Vec<Op> {
         }];
     }
 
-    let mut ops = Vec::new();
-    for index in removed_indexes {
-        ops.push(Op {
-            changes: vec![index_change(index, false)],
-            why: None,
-            up: vec![Piece::Sql(format!("DROP INDEX {}", quote(&index.name)))],
-            down: vec![Piece::Sql(index.create_sql.clone())],
-        });
-    }
-    for (change, def) in added {
-        let mut out = Out {
-            sql: format!("ALTER TABLE {} ADD COLUMN ", quote(name)),
-            params: Vec::new(),
-            placeholders: 0,
+    let index_op = |change: Change, add: bool| {
+        let (Change::AddIndex { name: index, .. } | Change::RemoveIndex { name: index, .. }) =
+            &change
+        else {
+            unreachable!("only index changes are gathered here")
         };
-        SqliteWriter.write_column_def(def, &mut out);
+        let drop = Piece::Sql(format!("DROP INDEX {}", quote(index)));
+        let (up, down) = if add {
+            (Piece::Sql(index_sql(model, index)), drop)
+        } else {
+            (drop, Piece::Sql(index_sql(db, index)))
+        };
+        Op {
+            changes: vec![change],
+            why: None,
+            up: vec![up],
+            down: vec![down],
+        }
+    };
+    let mut ops: Vec<Op> = removed_indexes
+        .into_iter()
+        .map(|c| index_op(c, false))
+        .collect();
+    for (change, def) in added {
         ops.push(Op {
             changes: vec![change],
             why: None,
-            up: vec![Piece::Sql(out.sql)],
+            up: vec![Piece::Sql(add_column_sql(name, def, writer))],
             down: vec![Piece::Sql(format!(
                 "ALTER TABLE {} DROP COLUMN {}",
                 quote(name),
@@ -434,15 +521,174 @@ fn diff_table(db: &TableShape, table: &Table) -> Vec<Op> {
             ))],
         });
     }
-    for index in added_indexes {
-        ops.push(Op {
-            changes: vec![index_change(index, true)],
-            why: None,
-            up: vec![Piece::Sql(index.create_sql.clone())],
-            down: vec![Piece::Sql(format!("DROP INDEX {}", quote(&index.name)))],
-        });
-    }
+    ops.extend(added_indexes.into_iter().map(|c| index_op(c, true)));
     ops
+}
+
+/// A column as the catalog describes it, for `ADD COLUMN` (a dropped column coming back).
+fn column_sql(column: &ColumnShape) -> String {
+    let mut sql = format!("{} {}", quote(&column.name), column.ty);
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    if let Some(default) = &column.default {
+        sql.push_str(" DEFAULT ");
+        sql.push_str(default);
+    }
+    sql
+}
+
+/// The foreign key a change names, as the shape it was found in has it.
+fn foreign_key_in(
+    shape: &TableShape,
+    columns: &[String],
+    referred_table: &str,
+    referred_columns: &[String],
+) -> ForeignKeyShape {
+    shape
+        .foreign_keys
+        .iter()
+        .find(|f| {
+            f.columns == columns && f.table == referred_table && f.referred == referred_columns
+        })
+        .cloned()
+        .unwrap_or_else(|| ForeignKeyShape {
+            columns: columns.to_vec(),
+            table: referred_table.to_string(),
+            referred: referred_columns.to_vec(),
+            on_delete: "NO ACTION".to_string(),
+        })
+}
+
+/// PostgreSQL: every change is its own `ALTER TABLE` (or index statement), undone by its
+/// opposite. Constraints and indexes are dropped first and added last, so columns are in place
+/// for them both ways; a dropped column comes back before its constraints on downgrade.
+fn postgres_steps(tables: &Tables<'_>, changes: Vec<Change>) -> Vec<Op> {
+    let (db, model) = (tables.db, tables.model);
+    let (table, writer) = (tables.table, tables.writer);
+    let name = &model.name;
+    let alter = |rest: String| format!("ALTER TABLE {} {rest}", quote(name));
+    let mut ops: Vec<(u8, Op)> = Vec::new();
+    for change in changes {
+        let (phase, up, down) = match &change {
+            Change::AddColumn { column, .. } => {
+                // A UNIQUE or a foreign key comes as a change of its own, as a named constraint.
+                let up = match table.find_column(column) {
+                    Some(def) => {
+                        let mut def = def.clone();
+                        def.unique = false;
+                        add_column_sql(name, &def, writer)
+                    }
+                    None => {
+                        let shape = model.columns.iter().find(|c| c.name == *column);
+                        alter(format!(
+                            "ADD COLUMN {}",
+                            shape.map(column_sql).unwrap_or_default()
+                        ))
+                    }
+                };
+                (1, up, alter(format!("DROP COLUMN {}", quote(column))))
+            }
+            Change::ChangeType {
+                column, from, to, ..
+            } => {
+                let retype = |ty: &str| {
+                    alter(format!(
+                        "ALTER COLUMN {c} TYPE {ty} USING {c}::{ty}",
+                        c = quote(column)
+                    ))
+                };
+                (2, retype(to), retype(from))
+            }
+            Change::ChangeNullable {
+                column, nullable, ..
+            } => {
+                let set = |nullable: bool| {
+                    alter(format!(
+                        "ALTER COLUMN {} {} NOT NULL",
+                        quote(column),
+                        if nullable { "DROP" } else { "SET" }
+                    ))
+                };
+                (3, set(*nullable), set(!*nullable))
+            }
+            Change::RemoveColumn { column, .. } => {
+                let shape = db.columns.iter().find(|c| c.name == *column);
+                (
+                    4,
+                    alter(format!("DROP COLUMN {}", quote(column))),
+                    alter(format!(
+                        "ADD COLUMN {}",
+                        shape.map(column_sql).unwrap_or_default()
+                    )),
+                )
+            }
+            Change::AddUnique { columns, .. } | Change::RemoveUnique { columns, .. } => {
+                let add = matches!(change, Change::AddUnique { .. });
+                let constraint = quote(&if add { model } else { db }.unique_name(columns));
+                let create = alter(format!(
+                    "ADD CONSTRAINT {constraint} UNIQUE ({})",
+                    quote_list(columns)
+                ));
+                let drop = alter(format!("DROP CONSTRAINT {constraint}"));
+                if add {
+                    (5, create, drop)
+                } else {
+                    (0, drop, create)
+                }
+            }
+            Change::AddForeignKey {
+                columns,
+                referred_table,
+                referred_columns,
+                ..
+            }
+            | Change::RemoveForeignKey {
+                columns,
+                referred_table,
+                referred_columns,
+                ..
+            } => {
+                let add = matches!(change, Change::AddForeignKey { .. });
+                let shape = if add { model } else { db };
+                let fk = foreign_key_in(shape, columns, referred_table, referred_columns);
+                let constraint = quote(&shape.foreign_key_name(&fk));
+                let create = alter(format!(
+                    "ADD CONSTRAINT {constraint} {}",
+                    foreign_key_clause(&fk)
+                ));
+                let drop = alter(format!("DROP CONSTRAINT {constraint}"));
+                if add {
+                    (5, create, drop)
+                } else {
+                    (0, drop, create)
+                }
+            }
+            Change::AddIndex { name: index, .. } => (
+                5,
+                index_sql(model, index),
+                format!("DROP INDEX {}", quote(index)),
+            ),
+            Change::RemoveIndex { name: index, .. } => (
+                0,
+                format!("DROP INDEX {}", quote(index)),
+                index_sql(db, index),
+            ),
+            Change::AddTable { .. } | Change::RemoveTable { .. } => continue,
+        };
+        ops.push((
+            phase,
+            Op {
+                changes: vec![change],
+                why: None,
+                up: vec![Piece::Sql(up)],
+                down: vec![Piece::Sql(down)],
+            },
+        ));
+    }
+    // Stable: within a phase, the order the changes were found in.
+    ops.sort_by_key(|(phase, _)| *phase);
+    ops.into_iter().map(|(_, op)| op).collect()
 }
 
 fn column_changes(table: &str, db: &ColumnShape, model: &ColumnShape, out: &mut Vec<Change>) {

@@ -1,8 +1,9 @@
-//! Table shapes read from SQLite's own catalog, and the same shapes built from the models, so the
-//! two can be compared field by field.
+//! Table shapes read from the database's own catalog (SQLite's `sqlite_master` and pragmas, or
+//! PostgreSQL's `pg_catalog`), and the same shapes built from the models with the engine's writer,
+//! so the two can be compared field by field whatever the database.
 
-use super::VERSION_TABLE;
-use crate::core::{OnDelete, SqlWriter, SqliteWriter, Statement, Table};
+use super::{quote, Dialect, VERSION_TABLE};
+use crate::core::{OnDelete, SqlWriter, Statement, Table};
 use crate::engine::Conn;
 use crate::error::Result;
 use crate::value::{Value, ValueRef};
@@ -19,6 +20,39 @@ pub(crate) struct TableShape {
     /// Indexes made by `CREATE INDEX`.
     pub indexes: Vec<IndexShape>,
     pub foreign_keys: Vec<ForeignKeyShape>,
+    /// The constraint names of `uniques` and `foreign_keys` (PostgreSQL drops constraints by
+    /// name): as the catalog has them, or PostgreSQL's default names for a model.
+    pub unique_names: Vec<(Vec<String>, String)>,
+    pub foreign_key_names: Vec<(ForeignKeyShape, String)>,
+}
+
+impl TableShape {
+    pub(crate) fn unique_name(&self, columns: &[String]) -> String {
+        self.unique_names
+            .iter()
+            .find(|(c, _)| c == columns)
+            .map_or_else(|| unique_name(&self.name, columns), |(_, n)| n.clone())
+    }
+
+    pub(crate) fn foreign_key_name(&self, fk: &ForeignKeyShape) -> String {
+        self.foreign_key_names
+            .iter()
+            .find(|(f, _)| f == fk)
+            .map_or_else(
+                || foreign_key_name(&self.name, &fk.columns),
+                |(_, n)| n.clone(),
+            )
+    }
+}
+
+/// PostgreSQL's own name for a `UNIQUE` written in `CREATE TABLE`: `users_email_key`.
+fn unique_name(table: &str, columns: &[String]) -> String {
+    format!("{table}_{}_key", columns.join("_"))
+}
+
+/// PostgreSQL's own name for a foreign key written in `CREATE TABLE`: `posts_user_id_fkey`.
+fn foreign_key_name(table: &str, columns: &[String]) -> String {
+    format!("{table}_{}_fkey", columns.join("_"))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +62,8 @@ pub(crate) struct ColumnShape {
     pub ty: String,
     pub nullable: bool,
     pub primary_key: bool,
+    /// The default as SQL (`DEFAULT …`), not compared: used to add a dropped column back.
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,8 +117,15 @@ pub(crate) fn rows(conn: &mut Conn<'_>, sql: &str, params: &[&str]) -> Result<Ve
     Ok(conn.fetch_all(sql, &params, None)?.rows)
 }
 
-/// Every table of the database except SQLite's own, the version table, and batch leftovers.
-pub(crate) fn reflect(conn: &mut Conn<'_>) -> Result<Vec<TableShape>> {
+/// Every table of the database except the catalog's own, the version table, and batch leftovers.
+pub(crate) fn reflect(conn: &mut Conn<'_>, dialect: Dialect) -> Result<Vec<TableShape>> {
+    match dialect {
+        Dialect::Sqlite => reflect_sqlite(conn),
+        Dialect::Postgres => postgres::reflect(conn),
+    }
+}
+
+fn reflect_sqlite(conn: &mut Conn<'_>) -> Result<Vec<TableShape>> {
     let tables = rows(
         conn,
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
@@ -100,7 +143,7 @@ pub(crate) fn reflect(conn: &mut Conn<'_>) -> Result<Vec<TableShape>> {
 fn reflect_table(conn: &mut Conn<'_>, name: &str, create_sql: String) -> Result<TableShape> {
     let columns: Vec<ColumnShape> = rows(
         conn,
-        "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid",
+        "SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info(?) ORDER BY cid",
         &[name],
     )?
     .iter()
@@ -109,6 +152,7 @@ fn reflect_table(conn: &mut Conn<'_>, name: &str, create_sql: String) -> Result<
         ty: normalize_type(&text(&r[1])),
         nullable: int(&r[2]) == 0,
         primary_key: int(&r[3]) > 0,
+        default: Some(text(&r[4])).filter(|d| !d.is_empty()),
     })
     .collect();
     let mut uniques = Vec::new();
@@ -184,11 +228,13 @@ fn reflect_table(conn: &mut Conn<'_>, name: &str, create_sql: String) -> Result<
         uniques,
         indexes,
         foreign_keys,
+        unique_names: Vec::new(),
+        foreign_key_names: Vec::new(),
     })
 }
 
 /// The `CREATE INDEX` statements `create_all` runs for a model's table.
-pub(crate) fn model_indexes(table: &Table) -> Vec<IndexShape> {
+pub(crate) fn model_indexes(table: &Table, writer: &dyn SqlWriter) -> Vec<IndexShape> {
     table
         .columns
         .iter()
@@ -205,15 +251,14 @@ pub(crate) fn model_indexes(table: &Table) -> Vec<IndexShape> {
                 name: table.index_name(&c.name),
                 columns: vec![c.name.to_string()],
                 unique: c.unique,
-                create_sql: SqliteWriter.compile(&stmt).sql,
+                create_sql: writer.compile(&stmt).sql,
             }
         })
         .collect()
 }
 
 /// The shape `create_all` would give a model's table, as the catalog would then report it.
-pub(crate) fn model_shape(table: &Table) -> TableShape {
-    let writer = SqliteWriter;
+pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
     let create_sql = writer
         .compile(&Statement::CreateTable {
             table: table.clone(),
@@ -228,6 +273,7 @@ pub(crate) fn model_shape(table: &Table) -> TableShape {
             ty: normalize_type(&writer.column_type(c.ty)),
             nullable: c.nullable && !c.primary_key,
             primary_key: c.primary_key,
+            default: c.default.as_ref().map(|d| writer.literal(d)),
         })
         .collect();
     let mut uniques: Vec<Vec<String>> = table
@@ -262,10 +308,260 @@ pub(crate) fn model_shape(table: &Table) -> TableShape {
         create_sql,
         columns,
         uniques,
-        indexes: model_indexes(table),
+        indexes: model_indexes(table, writer),
         foreign_keys,
+        unique_names: Vec::new(),
+        foreign_key_names: Vec::new(),
     }
 }
+
+/// Reading PostgreSQL's catalog (`pg_catalog`, in the current schema) into the shapes SQLite's
+/// catalog gives, so that one diff serves both databases. Types are spelled as the
+/// `PostgresWriter` writes them (`character varying(50)` is `VARCHAR(50)`); PostgreSQL keeps no
+/// `CREATE TABLE` text, so the one a dropped table comes back with is written from the catalog.
+mod postgres {
+    use super::{int, normalize_type, quote, text, ColumnShape, ForeignKeyShape, IndexShape};
+    use super::{TableShape, VERSION_TABLE};
+    use crate::engine::Conn;
+    use crate::error::Result;
+    use crate::migrate::quote_list;
+    use crate::value::{Value, ValueRef};
+
+    fn query(conn: &mut Conn<'_>, sql: &str, params: &[ValueRef<'_>]) -> Result<Vec<Vec<Value>>> {
+        Ok(conn.fetch_all(sql, params, None)?.rows)
+    }
+
+    /// `format_type`'s spelling as the writer's: `character varying(50)` → `VARCHAR(50)`,
+    /// `timestamp without time zone` → `TIMESTAMP`, `bigint` → `BIGINT`.
+    pub(super) fn type_name(formatted: &str) -> String {
+        normalize_type(formatted)
+            .replace("CHARACTER VARYING", "VARCHAR")
+            .replace(" WITHOUT TIME ZONE", "")
+            .replace("CHARACTER(", "CHAR(")
+    }
+
+    fn on_delete(code: &str) -> &'static str {
+        match code {
+            "r" => "RESTRICT",
+            "c" => "CASCADE",
+            "n" => "SET NULL",
+            "d" => "SET DEFAULT",
+            _ => "NO ACTION",
+        }
+    }
+
+    /// Rows whose first column names a group (a constraint, an index), gathered in order.
+    fn grouped(rows: Vec<Vec<Value>>) -> Vec<(String, Vec<Vec<Value>>)> {
+        let mut out: Vec<(String, Vec<Vec<Value>>)> = Vec::new();
+        for row in rows {
+            let name = text(&row[0]);
+            match out.last_mut() {
+                Some((last, group)) if *last == name => group.push(row),
+                _ => out.push((name, vec![row])),
+            }
+        }
+        out
+    }
+
+    pub(super) fn reflect(conn: &mut Conn<'_>) -> Result<Vec<TableShape>> {
+        let tables = query(
+            conn,
+            "SELECT c.oid, c.relname::text FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() AND c.relname <> $1 \
+             AND c.relname NOT LIKE '\\_orm\\_batch\\_%' ORDER BY c.relname",
+            &[ValueRef::Text(VERSION_TABLE)],
+        )?;
+        tables
+            .iter()
+            .map(|row| reflect_table(conn, int(&row[0]), &text(&row[1])))
+            .collect()
+    }
+
+    fn reflect_table(conn: &mut Conn<'_>, oid: i64, name: &str) -> Result<TableShape> {
+        let oid = [ValueRef::Integer(oid)];
+        let mut identities = Vec::new();
+        let columns: Vec<ColumnShape> = query(
+            conn,
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+             a.attidentity::text, pg_get_expr(d.adbin, d.adrelid), \
+             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid \
+                     AND i.indisprimary AND a.attnum = ANY (i.indkey)) \
+             FROM pg_catalog.pg_attribute a \
+             LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            &oid,
+        )?
+        .iter()
+        .map(|r| {
+            identities.push(text(&r[3]));
+            ColumnShape {
+                name: text(&r[0]),
+                ty: type_name(&text(&r[1])),
+                nullable: r[2] != Value::Bool(true),
+                primary_key: r[5] == Value::Bool(true),
+                default: Some(text(&r[4])).filter(|d| !d.is_empty()),
+            }
+        })
+        .collect();
+        let mut unique_names: Vec<(Vec<String>, String)> = grouped(query(
+            conn,
+            "SELECT con.conname::text, a.attname::text FROM pg_catalog.pg_constraint con \
+             CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum \
+             WHERE con.conrelid = $1 AND con.contype = 'u' ORDER BY con.conname, k.ord",
+            &oid,
+        )?)
+        .into_iter()
+        .map(|(name, rows)| (rows.iter().map(|r| text(&r[1])).collect(), name))
+        .collect();
+        unique_names.sort();
+        // Indexes made by CREATE INDEX: not those behind a primary key or UNIQUE constraint.
+        let indexes = grouped(query(
+            conn,
+            "SELECT ic.relname::text, i.indisunique, pg_get_indexdef(i.indexrelid), a.attname::text, \
+             i.indpred IS NOT NULL OR i.indexprs IS NOT NULL \
+             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+             CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+             WHERE i.indrelid = $1 AND NOT i.indisprimary AND NOT EXISTS ( \
+               SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid \
+               AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')) \
+             ORDER BY ic.relname, k.ord",
+            &oid,
+        )?)
+        .into_iter()
+        .map(|(index_name, rows)| {
+            let columns: Vec<String> = rows.iter().map(|r| text(&r[3])).collect();
+            let unique = rows[0][1] == Value::Bool(true);
+            let plain = rows[0][4] != Value::Bool(true) && columns.iter().all(|c| !c.is_empty());
+            // As the writer would say it when it can, else as PostgreSQL does.
+            let create_sql = if plain {
+                let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+                format!(
+                    "CREATE {}INDEX {} ON {} ({})",
+                    if unique { "UNIQUE " } else { "" },
+                    quote(&index_name),
+                    quote(name),
+                    list.join(", ")
+                )
+            } else {
+                text(&rows[0][2])
+            };
+            IndexShape {
+                name: index_name,
+                columns,
+                unique,
+                create_sql,
+            }
+        })
+        .collect();
+        let mut foreign_key_names: Vec<(ForeignKeyShape, String)> = grouped(query(
+            conn,
+            "SELECT con.conname::text, con.confdeltype::text, rc.relname::text, a.attname::text, \
+             ra.attname::text FROM pg_catalog.pg_constraint con \
+             JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid \
+             CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(attnum, refnum, ord) \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum \
+             JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.refnum \
+             WHERE con.conrelid = $1 AND con.contype = 'f' ORDER BY con.conname, k.ord",
+            &oid,
+        )?)
+        .into_iter()
+        .map(|(constraint, rows)| {
+            let fk = ForeignKeyShape {
+                columns: rows.iter().map(|r| text(&r[3])).collect(),
+                table: text(&rows[0][2]),
+                referred: rows.iter().map(|r| text(&r[4])).collect(),
+                on_delete: on_delete(&text(&rows[0][1])).to_string(),
+            };
+            (fk, constraint)
+        })
+        .collect();
+        foreign_key_names.sort();
+        let mut shape = TableShape {
+            name: name.to_string(),
+            create_sql: String::new(),
+            columns,
+            uniques: unique_names.iter().map(|(c, _)| c.clone()).collect(),
+            indexes,
+            foreign_keys: foreign_key_names.iter().map(|(f, _)| f.clone()).collect(),
+            unique_names,
+            foreign_key_names,
+        };
+        shape.create_sql = create_table(&shape, &identities);
+        Ok(shape)
+    }
+
+    /// A `CREATE TABLE` that makes the table the catalog describes (PostgreSQL keeps none), with
+    /// its constraints under the names they have.
+    fn create_table(shape: &TableShape, identities: &[String]) -> String {
+        let keys: Vec<&ColumnShape> = shape.columns.iter().filter(|c| c.primary_key).collect();
+        let mut parts: Vec<String> = shape
+            .columns
+            .iter()
+            .zip(identities)
+            .map(|(c, identity)| {
+                let mut def = format!("{} {}", quote(&c.name), c.ty);
+                match identity.as_str() {
+                    "a" => def.push_str(" GENERATED ALWAYS AS IDENTITY"),
+                    "d" => def.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+                    _ => {}
+                }
+                if c.primary_key && keys.len() == 1 {
+                    def.push_str(" PRIMARY KEY");
+                } else if !c.nullable {
+                    def.push_str(" NOT NULL");
+                }
+                if let Some(default) = &c.default {
+                    def.push_str(" DEFAULT ");
+                    def.push_str(default);
+                }
+                def
+            })
+            .collect();
+        if keys.len() > 1 {
+            let names: Vec<String> = keys.iter().map(|c| c.name.clone()).collect();
+            parts.push(format!("PRIMARY KEY ({})", quote_list(&names)));
+        }
+        for (columns, name) in &shape.unique_names {
+            parts.push(format!(
+                "CONSTRAINT {} UNIQUE ({})",
+                quote(name),
+                quote_list(columns)
+            ));
+        }
+        for (fk, name) in &shape.foreign_key_names {
+            parts.push(format!(
+                "CONSTRAINT {} {}",
+                quote(name),
+                foreign_key_clause(fk)
+            ));
+        }
+        format!(
+            "CREATE TABLE {} (\n  {}\n)",
+            quote(&shape.name),
+            parts.join(",\n  ")
+        )
+    }
+
+    /// `FOREIGN KEY ("a") REFERENCES "t"("b") ON DELETE …`, as the writer says it.
+    pub(crate) fn foreign_key_clause(fk: &ForeignKeyShape) -> String {
+        let mut out = format!(
+            "FOREIGN KEY ({}) REFERENCES {}({})",
+            quote_list(&fk.columns),
+            quote(&fk.table),
+            quote_list(&fk.referred)
+        );
+        if fk.on_delete != "NO ACTION" {
+            out.push_str(" ON DELETE ");
+            out.push_str(&fk.on_delete);
+        }
+        out
+    }
+}
+
+pub(crate) use postgres::foreign_key_clause;
 
 #[cfg(test)]
 mod tests {
@@ -276,5 +572,19 @@ mod tests {
         assert_eq!(normalize_type("varchar (50)"), "VARCHAR(50)");
         assert_eq!(normalize_type("NUMERIC( 10 , 2 )"), "NUMERIC(10,2)");
         assert_eq!(normalize_type(" double  precision "), "DOUBLE PRECISION");
+    }
+
+    #[test]
+    fn postgres_types_are_spelled_as_the_writer_spells_them() {
+        assert_eq!(postgres::type_name("character varying(50)"), "VARCHAR(50)");
+        assert_eq!(postgres::type_name("character varying"), "VARCHAR");
+        assert_eq!(
+            postgres::type_name("timestamp without time zone"),
+            "TIMESTAMP"
+        );
+        assert_eq!(postgres::type_name("time without time zone"), "TIME");
+        assert_eq!(postgres::type_name("double precision"), "DOUBLE PRECISION");
+        assert_eq!(postgres::type_name("bigint"), "BIGINT");
+        assert_eq!(postgres::type_name("jsonb"), "JSONB");
     }
 }
