@@ -41,7 +41,7 @@ echo "== SQLAlchemy + psycopg on PostgreSQL"
   --url "postgresql+psycopg://${url#postgresql://}" > "$out/sqlalchemy.json"
 
 "$python" - "$out" "$load" "$server" <<'EOF'
-import json, re, sys
+import json, sys
 out, load, server = sys.argv[1:]
 orm = json.load(open(f"{out}/orm.json"))
 sa = json.load(open(f"{out}/sqlalchemy.json"))
@@ -69,13 +69,8 @@ everything else share them).
   SQLAlchemy comes closest. `orm` writes one `INSERT … RETURNING id` per new object, where
   SQLAlchemy 2.x batches them ("insertmanyvalues": up to 1,000 rows per statement).
 """
-path = "BENCHMARKS.md"
-text = open(path).read()
-match = re.search(r"^## PostgreSQL\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if match:
-    text = text[: match.start()] + section + ("\n" if text[match.end():] else "") + text[match.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
+sys.path.insert(0, "tests")
+from bench_section import put_section
+put_section(section)
 print(section)
 EOF
