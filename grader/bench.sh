@@ -3,9 +3,11 @@
 # written by tests/bench.sh, is kept):
 #   - one submission (the solution notebook, every exercise) graded cold (an empty evaluator
 #     cache: orm and its dependencies are built) and warm (the prepared build reused);
-#   - a batch of BATCH_N (default 20) submissions of a small assignment, with 1 and 2 workers.
+#   - a batch of BATCH_N (default 20) submissions of a small assignment
+#     (grader/tests/fixtures/small_assignment.ipynb), with 1 and 2 workers, and in 2 and 4
+#     shards run side by side (then merged), with a projection for 5,000 submissions.
 #
-#   bash grader/bench.sh              # about 15 minutes on 2 cores
+#   bash grader/bench.sh              # about 25 minutes on 2 cores
 #   BATCH_N=6 bash grader/bench.sh    # a quick look
 set -euo pipefail
 source "$(dirname "$0")/../tests/env.sh"
@@ -36,58 +38,54 @@ echo "== the same submission, warm"
 timed warm "$bin" run grader/assignment/solution.ipynb --quiet --json "$work/warm.json" > /dev/null
 
 echo "== $BATCH_N submissions of a small assignment"
-python3 - "$work" "$BATCH_N" <<'EOF'
+small=grader/tests/fixtures/small_assignment.ipynb
+python3 - "$work" "$BATCH_N" "$small" <<'EOF'
 import json, os, sys
-work, n = sys.argv[1], int(sys.argv[2])
-def cell(src, kind=None, ex=None):
-    md = {"grader": {"kind": kind, "exercise": ex}} if kind else {}
-    return {"cell_type": "code", "metadata": md, "source": src, "outputs": [], "execution_count": None}
-setup = """#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "items")]
-pub struct Item {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    pub price: f64,
-}
-
-pub fn shop() -> orm::Result<(Engine, Session)> {
-    let engine = create_engine("sqlite:///:memory:")?;
-    MetaData::new().add::<Item>().create_all(&engine)?;
-    let session = Session::new(&engine);
-    for (name, price) in [("pear", 2.0), ("apple", 1.0), ("fig", 3.0)] {
-        session.add(Item { name: name.into(), price, ..Default::default() });
-    }
-    session.commit()?;
-    Ok((engine, session))
-}"""
-answers = {
-    "ex1": "pub fn cheap_names(session: &Session, max: f64) -> orm::Result<Vec<String>> {\n    // BEGIN SOLUTION\n    let items = session.query::<Item>().filter(Item::price.le(max)).order_by(Item::name).all()?;\n    Ok(items.iter().map(|i| i.borrow().name.clone()).collect())\n    // END SOLUTION\n}",
-    "ex2": "pub fn total(session: &Session) -> orm::Result<Option<f64>> {\n    // BEGIN SOLUTION\n    session.query_values(func::sum(Item::price)).scalar()\n    // END SOLUTION\n}",
-}
-tests = {
-    "ex1": "// TEST cheap_names_are_sorted (2 points)\n{\n    let (_engine, session) = shop()?;\n    assert_eq!(cheap_names(&session, 2.0)?, [\"apple\", \"pear\"]);\n}\n\n// TEST nothing_is_that_cheap (1 point)\n{\n    let (_engine, session) = shop()?;\n    assert!(cheap_names(&session, 0.5)?.is_empty());\n}",
-    "ex2": "// TEST total_of_the_shop (2 points)\n{\n    let (_engine, session) = shop()?;\n    assert_eq!(total(&session)?, Some(6.0));\n}",
-}
-cells = [cell(setup)]
-for ex in ["ex1", "ex2"]:
-    cells += [cell(answers[ex], "solution", ex), cell(tests[ex], "tests", ex)]
-nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
-json.dump(nb, open(os.path.join(work, "small.ipynb"), "w"), indent=1)
+work, n, small = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+assignment = json.load(open(small))
+def grader(cell):
+    return cell.get("metadata", {}).get("grader", {})
+def unanswered(src):
+    start, end = src.index("    // BEGIN"), src.index("// END SOLUTION") + len("// END SOLUTION")
+    return src[:start] + "    todo!()" + src[end:]
 os.makedirs(os.path.join(work, "batch"))
 for i in range(n):
-    sub = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell(setup)]}
-    for ex in ["ex1", "ex2"]:
-        src = answers[ex]
-        if (i + (ex == "ex2")) % 3 == 2:  # some learners leave an answer out
-            start, end = src.index("    // BEGIN"), src.index("// END SOLUTION") + len("// END SOLUTION")
-            src = src[:start] + "    todo!()" + src[end:]
-        sub["cells"].append(cell(src, "solution", ex))
+    cells = []
+    for cell in assignment["cells"]:
+        g = grader(cell)
+        if g.get("kind") == "tests":
+            continue
+        cell = dict(cell)
+        # Some learners leave an answer out.
+        if g.get("kind") == "solution" and (i + (g["exercise"] == "ex2")) % 3 == 2:
+            cell["source"] = unanswered(cell["source"])
+        cells.append(cell)
+    sub = dict(assignment, cells=cells)
     json.dump(sub, open(os.path.join(work, "batch", f"learner{i:02}.ipynb"), "w"), indent=1)
 EOF
-timed jobs1 "$bin" batch "$work/batch" --assignment "$work/small.ipynb" --jobs 1 --csv "$work/jobs1.csv" --quiet
-timed jobs2 "$bin" batch "$work/batch" --assignment "$work/small.ipynb" --jobs 2 --csv "$work/jobs2.csv" --quiet
+timed jobs1 "$bin" batch "$work/batch" --assignment "$small" --jobs 1 --csv "$work/jobs1.csv" --quiet
+timed jobs2 "$bin" batch "$work/batch" --assignment "$small" --jobs 2 --csv "$work/jobs2.csv" --quiet
 cmp -s "$work/jobs1.csv" "$work/jobs2.csv" || { echo "the two gradebooks differ" >&2; exit 1; }
+
+# Shards as a cluster runs them: N grader processes at once (one worker each), then merge.
+# One shard is the 1-worker batch above.
+shards() {
+  local n=$1 i pids=()
+  for ((i = 0; i < n; i++)); do
+    "$bin" batch "$work/batch" --assignment "$small" --jobs 1 --quiet \
+      --shard "$i/$n" --csv "$work/shards$n/part-$i.csv" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+}
+export bin work small
+export -f shards
+for n in 2 4; do
+  echo "== $BATCH_N submissions in $n shards side by side"
+  timed "shards$n" bash -c "shards $n"
+  "$bin" merge "$work/shards$n"/part-*.csv -o "$work/shards$n.csv"
+  cmp -s "$work/jobs1.csv" "$work/shards$n.csv" || { echo "the merged gradebook differs" >&2; exit 1; }
+done
 
 python3 - "$work" "$BATCH_N" "$load" <<'EOF'
 import json, re, sys
@@ -98,6 +96,14 @@ def measure(name):
     return wall, user + system
 (cold, cold_cpu), (warm, warm_cpu) = measure("cold"), measure("warm")
 (one, one_cpu), (two, two_cpu) = measure("jobs1"), measure("jobs2")
+shard_walls = {1: one, 2: measure("shards2")[0], 4: measure("shards4")[0]}
+rates = {k: n / wall * 60 for k, wall in shard_walls.items()}
+best = max(rates, key=rates.get)
+small_each = one / n  # wall seconds per small submission, one worker
+def hours(per_minute, machines, total=5000):
+    return total / (per_minute * machines) / 60
+# The lesson's full assignment: the warm single-submission time instead of a small one's.
+full_rate = rates[best] * small_each / warm
 report = json.load(open(f"{work}/warm.json"))
 timings = report["timings"]
 cold_report = json.load(open(f"{work}/cold.json"))
@@ -127,6 +133,29 @@ everything it started (cargo, rustc, the evaluation processes).
   submission's own evaluator (copied from the prepared build, so that what one learner's code did
   cannot reach the next). A second worker can only use what the first leaves of the 2 cores
   (CPU / wall with 1 worker: {one_cpu / one:.2f}; with 2: {two_cpu / two:.2f}).
+
+### Sharded grading (`grader batch --shard I/N`, then `grader merge`)
+
+The same {n} small submissions split into N shards, the N shard processes run side by side on
+this machine (one worker each), as a cluster's tasks would share one node; each merged
+gradebook is checked to be byte-identical to the unsharded one.
+
+| shards | wall s | submissions per minute |
+| ---: | ---: | ---: |
+| 1 | {shard_walls[1]:.1f} | {rates[1]:.1f} |
+| 2 | {shard_walls[2]:.1f} | {rates[2]:.1f} |
+| 4 | {shard_walls[4]:.1f} | {rates[4]:.1f} |
+
+Projected hours for 5,000 submissions on a cluster of K machines like this one, each running
+{best} shard(s) at {rates[best]:.1f} small submissions per minute (machines assumed independent:
+the shared folder is not the bottleneck). For the lesson's full assignment the rate is scaled by
+the warm single-submission time ({warm:.0f} s against {small_each:.1f} s): {full_rate:.2f} per minute.
+
+| K machines | small assignment, hours | full assignment, hours |
+| ---: | ---: | ---: |
+| 1 | {hours(rates[best], 1):.1f} | {hours(full_rate, 1):.1f} |
+| 10 | {hours(rates[best], 10):.2f} | {hours(full_rate, 10):.1f} |
+| 50 | {hours(rates[best], 50):.2f} | {hours(full_rate, 50):.1f} |
 """
 path = "BENCHMARKS.md"
 try:

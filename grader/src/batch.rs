@@ -9,8 +9,10 @@
 use crate::assignment::Assignment;
 use crate::cli::{exit, BatchArgs, WorkerArgs};
 use crate::engine;
+use crate::gradebook::{write_csv, write_partial, PartHeader, Row};
 use crate::report::GradeReport;
 use crate::sandbox::SandboxReport;
+use crate::shard::{self, Shard};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -30,17 +32,6 @@ struct Job {
     id: usize,
     submission: PathBuf,
     result: PathBuf,
-}
-
-/// One gradebook row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub learner: String,
-    /// Score per exercise, in the assignment's order.
-    pub scores: Vec<u32>,
-    pub total: u32,
-    /// `graded`, or why not.
-    pub status: String,
 }
 
 impl Row {
@@ -66,34 +57,44 @@ impl Row {
             status,
         }
     }
-
-    fn failed(learner: &str, exercises: &[String], why: &str) -> Row {
-        Row {
-            learner: learner.to_owned(),
-            scores: vec![0; exercises.len()],
-            total: 0,
-            status: format!("not graded: {why}"),
-        }
-    }
 }
 
-/// Writes the gradebook: `learner`, one column per exercise, `total`, `status`.
-pub fn write_csv(out: impl Write, exercises: &[String], rows: &[Row]) -> csv::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    let mut header = vec!["learner".to_owned()];
-    header.extend(exercises.iter().cloned());
-    header.push("total".into());
-    header.push("status".into());
-    writer.write_record(&header)?;
-    for row in rows {
-        let mut record = vec![row.learner.clone()];
-        record.extend(row.scores.iter().map(u32::to_string));
-        record.push(row.total.to_string());
-        record.push(row.status.clone());
-        writer.write_record(&record)?;
+/// The submissions of a folder (`*.ipynb`, not recursive), sorted by file name so that every
+/// shard sees them in the same order whatever order the folder lists them in.
+pub fn list_submissions(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut submissions: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "ipynb"))
+        .collect();
+    sort_by_file_name(&mut submissions);
+    Ok(submissions)
+}
+
+fn sort_by_file_name(paths: &mut [PathBuf]) {
+    paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+}
+
+/// The submissions of `shard`, from the folder's listing in any order.
+pub fn slice_of(mut submissions: Vec<PathBuf>, shard: Shard) -> Vec<PathBuf> {
+    sort_by_file_name(&mut submissions);
+    shard
+        .positions(submissions.len())
+        .map(|k| submissions[k].clone())
+        .collect()
+}
+
+/// The shard `batch` grades: `--shard`, `--shard-from-env`, or the whole batch.
+fn shard_of(args: &BatchArgs) -> Result<Option<Shard>, String> {
+    if let Some(text) = &args.shard {
+        return Shard::parse(text)
+            .map(Some)
+            .map_err(|e| format!("--shard: {e}"));
     }
-    writer.flush()?;
-    Ok(())
+    if args.shard_from_env {
+        return shard::from_env(|name| std::env::var(name).ok(), args.shards).map(Some);
+    }
+    Ok(None)
 }
 
 /// `grader batch`.
@@ -105,18 +106,45 @@ pub fn run(args: &BatchArgs) -> i32 {
             return exit::BAD_ASSIGNMENT;
         }
     };
-    let mut submissions: Vec<PathBuf> = match std::fs::read_dir(&args.dir) {
-        Ok(entries) => entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "ipynb"))
-            .collect(),
+    let shard = match shard_of(args) {
+        Ok(shard) => shard,
+        Err(message) => {
+            eprintln!("grader: {message}");
+            return exit::USAGE;
+        }
+    };
+    let all_submissions = match list_submissions(&args.dir) {
+        Ok(submissions) => submissions,
         Err(error) => {
             eprintln!("grader: cannot read {}: {error}", args.dir.display());
             return exit::BAD_SUBMISSION;
         }
     };
-    submissions.sort();
+    let part_header = match shard {
+        Some(shard) => {
+            let names: Vec<String> = all_submissions
+                .iter()
+                .map(|p| {
+                    p.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect();
+            match std::fs::read(&args.assignment.assignment) {
+                Ok(bytes) => Some(PartHeader::new(&bytes, shard, &names)),
+                Err(error) => {
+                    eprintln!(
+                        "grader: cannot read {}: {error}",
+                        args.assignment.assignment.display()
+                    );
+                    return exit::BAD_ASSIGNMENT;
+                }
+            }
+        }
+        None => None,
+    };
+    let submissions = slice_of(all_submissions, shard.unwrap_or(Shard::WHOLE));
     let scratch = match tempfile::Builder::new()
         .prefix("orm-grader-batch-")
         .tempdir()
@@ -207,20 +235,33 @@ pub fn run(args: &BatchArgs) -> i32 {
         .enumerate()
         .map(|(i, row)| row.unwrap_or_else(|| Row::failed(&learners[i], &exercises, "no result")))
         .collect();
-    let csv_path = args
-        .csv
-        .clone()
-        .unwrap_or_else(|| args.dir.join("gradebook.csv"));
+    let csv_path = args.csv.clone().unwrap_or_else(|| match shard {
+        Some(shard) => args.dir.join(format!(
+            "gradebook.shard-{}-of-{}.csv",
+            shard.index, shard.count
+        )),
+        None => args.dir.join("gradebook.csv"),
+    });
+    if let Some(parent) = csv_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(parent);
+    }
     let written = std::fs::File::create(&csv_path)
         .map_err(|e| e.to_string())
-        .and_then(|file| write_csv(file, &exercises, &rows).map_err(|e| e.to_string()));
+        .and_then(|file| match &part_header {
+            Some(header) => write_partial(file, header, &exercises, &rows),
+            None => write_csv(file, &exercises, &rows).map_err(|e| e.to_string()),
+        });
     if let Err(error) = written {
         eprintln!("grader: cannot write {}: {error}", csv_path.display());
         return exit::CANNOT_RUN;
     }
     let graded = rows.iter().filter(|r| r.status == "graded").count();
+    let what = match shard {
+        Some(shard) => format!("partial gradebook of shard {shard}"),
+        None => "gradebook".to_owned(),
+    };
     eprintln!(
-        "graded {graded} of {} submissions; gradebook: {}",
+        "graded {graded} of {} submissions; {what}: {}",
         rows.len(),
         csv_path.display()
     );
@@ -417,6 +458,37 @@ mod tests {
         assert_eq!(row.scores, [2, 0]);
         assert_eq!(row.total, 2);
         assert_eq!(row.status, "graded");
+    }
+
+    #[test]
+    fn a_shard_gets_the_same_submissions_whatever_the_listing_order() {
+        let names: Vec<PathBuf> = ["zoe", "amy", "Bob", "a.b", "a", "émile", "bob2", "c"]
+            .iter()
+            .map(|n| PathBuf::from(format!("/subs/{n}.ipynb")))
+            .collect();
+        let mut reversed = names.clone();
+        reversed.reverse();
+        let mut rotated = names.clone();
+        rotated.rotate_left(3);
+        let mut covered = Vec::new();
+        for index in 0..3 {
+            let shard = Shard::new(index, 3).unwrap();
+            let slice = slice_of(names.clone(), shard);
+            assert_eq!(slice, slice_of(reversed.clone(), shard));
+            assert_eq!(slice, slice_of(rotated.clone(), shard));
+            covered.extend(slice);
+        }
+        covered.sort();
+        let mut all = names.clone();
+        all.sort();
+        assert_eq!(covered, all, "the shards cover the batch once");
+        // Sorted by file name bytewise (Bob, a.b, a, amy, bob2, c, zoe, émile), then dealt.
+        let second = slice_of(names, Shard::new(1, 3).unwrap());
+        let expected: Vec<PathBuf> = ["a.b", "bob2", "émile"]
+            .iter()
+            .map(|n| PathBuf::from(format!("/subs/{n}.ipynb")))
+            .collect();
+        assert_eq!(second, expected);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod exit {
     pub const BAD_ASSIGNMENT: i32 = 4;
     /// The evaluator could not start, or a result file could not be written.
     pub const CANNOT_RUN: i32 = 5;
+    /// `merge`: the partial gradebooks do not make one gradebook (missing, doubled or mixed).
+    pub const CANNOT_MERGE: i32 = 6;
 }
 
 #[derive(Parser, Debug)]
@@ -27,7 +29,8 @@ pub mod exit {
     version,
     about = "Grades Rust exercise notebooks against hidden tests, with the kernel's evaluator",
     after_help = "Exit codes: 0 graded, 1 below --min-score, 2 usage, 3 unreadable submission, \
-                  4 unreadable assignment or no tests, 5 evaluator or output failure."
+                  4 unreadable assignment or no tests, 5 evaluator or output failure, \
+                  6 partial gradebooks that do not merge."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,8 +43,12 @@ pub enum Command {
     Run(RunArgs),
     /// Grade every *.ipynb in a folder with several workers and write a CSV gradebook
     Batch(BatchArgs),
+    /// Join the partial gradebooks of a sharded batch into one gradebook
+    Merge(MergeArgs),
     /// Make the learner's notebook from the solution notebook
     Assign(AssignArgs),
+    /// Write the autograder zip Gradescope takes (setup.sh, run_autograder, the hidden tests)
+    GradescopeBundle(GradescopeBundleArgs),
     /// Build `orm` into the evaluator's cache now, so that grading starts warm
     Prepare,
     /// Internal: a batch worker reading jobs on stdin
@@ -166,6 +173,10 @@ pub struct RunArgs {
     /// Write a JUnit XML report here
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Write GitHub Classroom's runner result here (JSON; its base64 is the `result` output
+    /// the autograding reporter reads)
+    #[arg(long, value_name = "PATH")]
+    pub classroom: Option<PathBuf>,
     /// Exit with 1 when the score is below this (GitHub Classroom's pass/fail)
     #[arg(long, value_name = "POINTS")]
     pub min_score: Option<f64>,
@@ -188,6 +199,53 @@ pub struct BatchArgs {
     /// Write each submission's JSON report here, as <stem>.json
     #[arg(long, value_name = "DIR")]
     pub results_dir: Option<PathBuf>,
+    /// Grade only the I-th of N slices (0-based) and write a partial gradebook
+    /// (default DIR/gradebook.shard-I-of-N.csv) for `grader merge`
+    #[arg(long, value_name = "I/N", conflicts_with = "shard_from_env")]
+    pub shard: Option<String>,
+    /// Take the shard from the engine's environment: JOB_COMPLETION_INDEX (Kubernetes indexed
+    /// Job, with --shards) or SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (Slurm job array)
+    #[arg(long)]
+    pub shard_from_env: bool,
+    /// The number of shards, with --shard-from-env (a Kubernetes Job's `completions`)
+    #[arg(long, value_name = "N", requires = "shard_from_env")]
+    pub shards: Option<usize>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The partial gradebooks, one per shard, in any order
+    #[arg(required = true, value_name = "PARTS")]
+    pub parts: Vec<PathBuf>,
+    /// The gradebook to write
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct GradescopeBundleArgs {
+    /// The solution notebook with the hidden tests, or a folder holding `solution.ipynb`
+    pub solution: PathBuf,
+    /// Where to write the zip
+    #[arg(short, long, value_name = "PATH", default_value = "autograder.zip")]
+    pub output: PathBuf,
+    /// Build the grader on Gradescope with `cargo install --git URL` instead of from the
+    /// project's sources shipped in the zip
+    #[arg(long, value_name = "URL")]
+    pub git: Option<String>,
+    /// With --git: the commit, tag or branch to build
+    #[arg(long, value_name = "REV", requires = "git")]
+    pub rev: Option<String>,
+    /// The project's sources to ship (the workspace holding grader/; default: the one this
+    /// binary was built from)
+    #[arg(long, value_name = "DIR", conflicts_with = "git")]
+    pub project: Option<PathBuf>,
+    /// The learner's notebook's file name, graded when a submission holds several notebooks
+    #[arg(long, value_name = "NAME", default_value = "exercises.ipynb")]
+    pub notebook_name: String,
+    /// Limits passed to `grader run` on Gradescope
     #[command(flatten)]
     pub limits: LimitArgs,
 }

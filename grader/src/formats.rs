@@ -62,6 +62,43 @@ pub fn gradescope(report: &GradeReport) -> Value {
     })
 }
 
+/// GitHub Classroom's runner result, as `classroom-resources/autograding-command-grader` makes
+/// it: `version`, `status` (`pass`, `fail`, `error`), `max_score`, and `tests[]` with `name`,
+/// `status`, `score`, `message`. `autograding-grading-reporter` reads it base64-encoded from
+/// the `<RUNNER>_RESULTS` variable, reports the sum of the tests' `score` out of `max_score`
+/// as the points, and fails the workflow when `status` is not `pass`: here, when the score is
+/// below `min_score` (the maximum when not given) or the submission could not be graded.
+pub fn classroom(report: &GradeReport, min_score: Option<f64>) -> Value {
+    let tests: Vec<Value> = report
+        .tests
+        .iter()
+        .map(|test| {
+            json!({
+                "name": format!("{}: {}", test.exercise, test.name),
+                "status": match test.status { Status::Passed => "pass", Status::Failed => "fail" },
+                "score": test.points,
+                "message": test.feedback,
+                "test_code": "",
+                "filename": "",
+                "line_no": 0,
+                "execution_time": format!("{:.1}s", test.seconds),
+            })
+        })
+        .collect();
+    let enough = f64::from(report.score) >= min_score.unwrap_or(f64::from(report.max_score));
+    let status = match (&report.error, enough) {
+        (Some(_), _) => "error",
+        (None, true) => "pass",
+        (None, false) => "fail",
+    };
+    json!({
+        "version": 1,
+        "status": status,
+        "max_score": report.max_score,
+        "tests": tests,
+    })
+}
+
 /// JUnit XML: one test suite per exercise, one test case per hidden test (a failure carries
 /// the feedback), points as properties. quick-junit escapes the text and drops characters XML
 /// cannot hold.
@@ -141,6 +178,20 @@ mod tests {
         assert_eq!(tests[0]["status"], "passed");
         assert_eq!(tests[1]["status"], "failed");
         assert_eq!(tests[1]["max_score"], 1.0);
+    }
+
+    #[test]
+    fn classroom_points_are_the_tests_scores_out_of_the_maximum() {
+        let report = sample_report();
+        let value = classroom(&report, None);
+        let tests = value["tests"].as_array().unwrap();
+        let points: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+        assert_eq!(points, u64::from(report.score));
+        assert_eq!(value["max_score"], report.max_score);
+        assert_eq!(value["version"], 1);
+        assert_eq!(value["status"], "fail", "below the maximum");
+        assert_eq!(tests[0]["status"], "pass");
+        assert_eq!(classroom(&report, Some(2.0))["status"], "pass");
     }
 
     #[test]

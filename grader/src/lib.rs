@@ -6,7 +6,9 @@
 //! - [`engine`]: grading one submission (time limits, restarts after crashes, verdicts);
 //! - [`sandbox`]: operating-system limits on the process that runs the submission's code;
 //! - [`report`] and [`formats`]: the result as a table, JSON, Gradescope JSON and JUnit XML;
-//! - [`batch`]: a folder of submissions with worker processes, into a CSV gradebook.
+//! - [`batch`]: a folder of submissions with worker processes, into a CSV gradebook, whole or
+//!   one [`shard`] of it; [`gradebook`]: the CSV, partial gradebooks and `merge`;
+//! - [`gradescope`]: the autograder zip for Gradescope.
 
 pub mod analysis;
 pub mod assignment;
@@ -14,10 +16,13 @@ pub mod batch;
 pub mod cli;
 pub mod engine;
 pub mod formats;
+pub mod gradebook;
+pub mod gradescope;
 pub mod notebook;
 pub mod process;
 pub mod report;
 pub mod sandbox;
+pub mod shard;
 pub mod testcode;
 
 use std::path::Path;

@@ -21,7 +21,9 @@ fn main() {
             process::protect_memory();
             grader::batch::run(args)
         }
+        Command::Merge(args) => grader::gradebook::merge_command(args),
         Command::Assign(args) => assign(args),
+        Command::GradescopeBundle(args) => grader::gradescope::run(args),
         Command::Prepare => prepare(),
         Command::Worker(args) => {
             process::protect_memory();
@@ -71,6 +73,11 @@ fn run(args: &RunArgs) -> i32 {
     }
     if let Some(path) = &args.gradescope {
         let text = serde_json::to_string_pretty(&formats::gradescope(&report))
+            .expect("JSON values serialize");
+        outputs.push((path, text + "\n"));
+    }
+    if let Some(path) = &args.classroom {
+        let text = serde_json::to_string(&formats::classroom(&report, args.min_score))
             .expect("JSON values serialize");
         outputs.push((path, text + "\n"));
     }

@@ -74,7 +74,8 @@ pub enum Verdict {
 
 /// Reads the verdict from the cell's `text/plain` value; `None` unless it carries `nonce`.
 pub fn read_verdict(text_plain: &str, nonce: &str) -> Option<Verdict> {
-    let text = unquote_debug(text_plain.trim());
+    // evcxr shows a `String` value with `Debug` (quoted, escaped).
+    let text = orm_eval::unquote_debug(text_plain.trim());
     let rest = text.strip_prefix(VERDICT_PREFIX)?.strip_prefix(' ')?;
     let rest = rest.strip_prefix(nonce)?.strip_prefix(' ')?;
     if rest == "passed" {
@@ -85,40 +86,6 @@ pub fn read_verdict(text_plain: &str, nonce: &str) -> Option<Verdict> {
     }
     rest.strip_prefix("panicked ")
         .map(|message| Verdict::Panicked(message.to_owned()))
-}
-
-/// evcxr shows a `String` value with `Debug` (quoted, escaped); this undoes it.
-fn unquote_debug(text: &str) -> String {
-    let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
-        return text.to_owned();
-    };
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some('0') => out.push('\0'),
-            Some('u') => {
-                let hex: String = chars
-                    .by_ref()
-                    .skip_while(|&c| c == '{')
-                    .take_while(|&c| c != '}')
-                    .collect();
-                if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    out.push(c);
-                }
-            }
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 /// Macros a test relies on. A learner's `macro_rules! assert_eq { … }` would otherwise replace

@@ -66,6 +66,7 @@ pub use interrupt::Interrupter;
 pub use output::{Event, MimeBundle, Outputs};
 pub use prepared::default_cache_dir;
 pub use render::render_error;
+pub use runtime_code::unquote_debug;
 pub use start::{default_orm_path, CacheUse, EvaluatorOptions, StartReport, DEFAULT_PRELUDE};
 
 /// Must be the first call in `main()` of every binary using this crate: when the binary was

@@ -1,0 +1,433 @@
+//! CSV gradebooks: the whole batch's, a shard's partial one (the same columns after a few
+//! `# key: value` lines saying which assignment, which shard, which batch), and `merge`, which
+//! joins the partial ones into the gradebook an unsharded batch writes, byte for byte.
+
+use crate::cli::{exit, MergeArgs};
+use crate::shard::Shard;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One gradebook row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub learner: String,
+    /// Score per exercise, in the assignment's order.
+    pub scores: Vec<u32>,
+    pub total: u32,
+    /// `graded`, or why not.
+    pub status: String,
+}
+
+impl Row {
+    pub fn failed(learner: &str, exercises: &[String], why: &str) -> Row {
+        Row {
+            learner: learner.to_owned(),
+            scores: vec![0; exercises.len()],
+            total: 0,
+            status: format!("not graded: {why}"),
+        }
+    }
+}
+
+/// Writes the gradebook: `learner`, one column per exercise, `total`, `status`.
+pub fn write_csv(out: impl Write, exercises: &[String], rows: &[Row]) -> csv::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    let mut header = vec!["learner".to_owned()];
+    header.extend(exercises.iter().cloned());
+    header.push("total".into());
+    header.push("status".into());
+    writer.write_record(&header)?;
+    for row in rows {
+        let mut record = vec![row.learner.clone()];
+        record.extend(row.scores.iter().map(u32::to_string));
+        record.push(row.total.to_string());
+        record.push(row.status.clone());
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// The first line of a partial gradebook.
+const PART_MARK: &str = "# orm-grader partial gradebook (join the parts with `grader merge`)";
+
+/// What a partial gradebook says about itself, so that `merge` can tell a complete set of
+/// parts from overlapping, missing or mixed ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartHeader {
+    /// SHA-256 of the assignment notebook's bytes.
+    pub assignment_sha256: String,
+    pub shard: Shard,
+    /// How many submissions the whole batch has.
+    pub batch_size: usize,
+    /// SHA-256 of the whole batch's sorted file names (one a line), so parts graded from
+    /// different folders are not joined.
+    pub batch_sha256: String,
+}
+
+impl PartHeader {
+    pub fn new(assignment_bytes: &[u8], shard: Shard, sorted_names: &[String]) -> PartHeader {
+        let mut names = Sha256::new();
+        for name in sorted_names {
+            names.update(name.as_bytes());
+            names.update(b"\n");
+        }
+        PartHeader {
+            assignment_sha256: hex(&Sha256::digest(assignment_bytes)),
+            shard,
+            batch_size: sorted_names.len(),
+            batch_sha256: hex(&names.finalize()),
+        }
+    }
+
+    fn lines(&self) -> String {
+        format!(
+            "{PART_MARK}\n# assignment-sha256: {}\n# shard: {}\n# batch-size: {}\n# batch-sha256: {}\n",
+            self.assignment_sha256, self.shard, self.batch_size, self.batch_sha256
+        )
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a shard's partial gradebook: the header lines, then the gradebook of its rows.
+pub fn write_partial(
+    mut out: impl Write,
+    header: &PartHeader,
+    exercises: &[String],
+    rows: &[Row],
+) -> Result<(), String> {
+    out.write_all(header.lines().as_bytes())
+        .map_err(|e| e.to_string())?;
+    write_csv(out, exercises, rows).map_err(|e| e.to_string())
+}
+
+/// A partial gradebook read back.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub path: PathBuf,
+    pub header: PartHeader,
+    pub exercises: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// Reads a partial gradebook; errors name the file and the line.
+pub fn read_partial(path: &Path) -> Result<Part, String> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or_default();
+    if first.trim_end() != PART_MARK {
+        return Err(format!(
+            "{name} is not a partial gradebook (its first line is not `{PART_MARK}`); \
+             a gradebook from an unsharded `grader batch` needs no merge"
+        ));
+    }
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut consumed = first.len();
+    for line in lines {
+        let Some(field) = line.strip_prefix("# ") else {
+            break;
+        };
+        consumed += line.len();
+        if let Some((key, value)) = field.trim_end().split_once(": ") {
+            fields.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    let field = |key: &str| {
+        fields
+            .get(key)
+            .cloned()
+            .ok_or_else(|| format!("{name}: the header has no `# {key}:` line"))
+    };
+    let shard = Shard::parse(&field("shard")?).map_err(|e| format!("{name}: shard: {e}"))?;
+    let batch_size = field("batch-size")?
+        .parse::<usize>()
+        .map_err(|e| format!("{name}: batch-size: {e}"))?;
+    let header = PartHeader {
+        assignment_sha256: field("assignment-sha256")?,
+        shard,
+        batch_size,
+        batch_sha256: field("batch-sha256")?,
+    };
+    let mut reader = csv::Reader::from_reader(&text.as_bytes()[consumed..]);
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("{name}: {e}"))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let well_formed = columns.len() >= 3
+        && columns[0] == "learner"
+        && columns[columns.len() - 2] == "total"
+        && columns[columns.len() - 1] == "status";
+    if !well_formed {
+        return Err(format!(
+            "{name}: the columns are not learner, the exercises, total, status: {columns:?}"
+        ));
+    }
+    let exercises = columns[1..columns.len() - 2].to_vec();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("{name}: {e}"))?;
+        let line = record.position().map_or(0, |p| p.line()) as usize + 5;
+        let number = |i: usize| {
+            record[i]
+                .parse::<u32>()
+                .map_err(|_| format!("{name}:{line}: `{}` is not a score", &record[i]))
+        };
+        if record.len() != columns.len() {
+            return Err(format!(
+                "{name}:{line}: {} fields, expected {}",
+                record.len(),
+                columns.len()
+            ));
+        }
+        let scores = (1..=exercises.len())
+            .map(number)
+            .collect::<Result<_, _>>()?;
+        rows.push(Row {
+            learner: record[0].to_owned(),
+            scores,
+            total: number(columns.len() - 2)?,
+            status: record[columns.len() - 1].to_owned(),
+        });
+    }
+    Ok(Part {
+        path: path.to_owned(),
+        header,
+        exercises,
+        rows,
+    })
+}
+
+/// Joins the parts of one batch into its rows, in the order an unsharded batch writes them.
+/// Refuses parts of other assignments or batches, a shard given twice or missing, and parts
+/// whose rows overlap or fall short.
+pub fn merge(parts: &[Part]) -> Result<(Vec<String>, Vec<Row>), String> {
+    let first = parts.first().ok_or("no partial gradebooks given")?;
+    let named = |part: &Part| format!("{} (shard {})", part.path.display(), part.header.shard);
+    for part in &parts[1..] {
+        if part.header.assignment_sha256 != first.header.assignment_sha256
+            || part.exercises != first.exercises
+        {
+            return Err(format!(
+                "mixed assignments: {} was graded against assignment sha256 {}, {} against {}",
+                first.path.display(),
+                short(&first.header.assignment_sha256),
+                part.path.display(),
+                short(&part.header.assignment_sha256),
+            ));
+        }
+        if part.header.shard.count != first.header.shard.count {
+            return Err(format!(
+                "{} is one of {} shards but {} is one of {}",
+                first.path.display(),
+                first.header.shard.count,
+                part.path.display(),
+                part.header.shard.count
+            ));
+        }
+        if (part.header.batch_size, &part.header.batch_sha256)
+            != (first.header.batch_size, &first.header.batch_sha256)
+        {
+            return Err(format!(
+                "{} and {} were graded from different folders of submissions \
+                 ({} and {} submissions, name lists sha256 {} and {})",
+                first.path.display(),
+                part.path.display(),
+                first.header.batch_size,
+                part.header.batch_size,
+                short(&first.header.batch_sha256),
+                short(&part.header.batch_sha256),
+            ));
+        }
+    }
+    let count = first.header.shard.count;
+    let mut by_index: Vec<Option<&Part>> = vec![None; count];
+    for part in parts {
+        let slot = &mut by_index[part.header.shard.index];
+        if let Some(earlier) = slot {
+            return Err(format!(
+                "overlap: shard {} is given twice: {} and {}",
+                part.header.shard,
+                earlier.path.display(),
+                part.path.display()
+            ));
+        }
+        *slot = Some(part);
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|&i| by_index[i].is_none())
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        let given: Vec<String> = parts.iter().map(named).collect();
+        return Err(format!(
+            "gap: no part for shard {} (given: {})",
+            missing.join(", "),
+            given.join(", ")
+        ));
+    }
+    let batch_size = first.header.batch_size;
+    let mut owner: HashMap<&str, &Path> = HashMap::new();
+    for part in parts {
+        let expected = part.header.shard.size_of_slice(batch_size);
+        if part.rows.len() != expected {
+            return Err(format!(
+                "{} holds {} rows, but shard {} of a batch of {batch_size} holds {expected}",
+                part.path.display(),
+                part.rows.len(),
+                part.header.shard
+            ));
+        }
+        for row in &part.rows {
+            if let Some(other) = owner.insert(&row.learner, &part.path) {
+                return Err(format!(
+                    "overlap: learner {} is in {} and in {}",
+                    row.learner,
+                    other.display(),
+                    part.path.display()
+                ));
+            }
+        }
+    }
+    // Position k of the sorted batch is row k / N of shard k % N (see `shard`).
+    let rows = (0..batch_size)
+        .map(|k| by_index[k % count].map(|part| part.rows[k / count].clone()))
+        .collect::<Option<Vec<Row>>>()
+        .ok_or("a shard went missing while merging")?;
+    Ok((first.exercises.clone(), rows))
+}
+
+/// `grader merge`.
+pub fn merge_command(args: &MergeArgs) -> i32 {
+    let merged = args
+        .parts
+        .iter()
+        .map(|path| read_partial(path))
+        .collect::<Result<Vec<Part>, String>>()
+        .and_then(|parts| merge(&parts));
+    let (exercises, rows) = match merged {
+        Ok(merged) => merged,
+        Err(message) => {
+            eprintln!("grader merge: {message}");
+            return exit::CANNOT_MERGE;
+        }
+    };
+    let written = std::fs::File::create(&args.output)
+        .map_err(|e| e.to_string())
+        .and_then(|file| write_csv(file, &exercises, &rows).map_err(|e| e.to_string()));
+    if let Err(error) = written {
+        eprintln!(
+            "grader merge: cannot write {}: {error}",
+            args.output.display()
+        );
+        return exit::CANNOT_RUN;
+    }
+    eprintln!(
+        "merged {} parts: {} learners in {}",
+        args.parts.len(),
+        rows.len(),
+        args.output.display()
+    );
+    exit::GRADED
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exercises() -> Vec<String> {
+        vec!["ex1".to_owned(), "ex2".to_owned()]
+    }
+
+    fn row(learner: &str, total: u32) -> Row {
+        Row {
+            learner: learner.into(),
+            scores: vec![total, 0],
+            total,
+            status: "graded".into(),
+        }
+    }
+
+    /// Writes shard `index` of `count` of a batch of `names` and reads it back.
+    fn part(dir: &Path, names: &[&str], index: usize, count: usize, assignment: &[u8]) -> Part {
+        let shard = Shard::new(index, count).unwrap();
+        let sorted: Vec<String> = names.iter().map(|n| format!("{n}.ipynb")).collect();
+        let header = PartHeader::new(assignment, shard, &sorted);
+        let rows: Vec<Row> = shard
+            .positions(names.len())
+            .map(|k| row(names[k], k as u32))
+            .collect();
+        let path = dir.join(format!("part-{index}-{count}.csv"));
+        let mut out = Vec::new();
+        write_partial(&mut out, &header, &exercises(), &rows).unwrap();
+        std::fs::write(&path, out).unwrap();
+        read_partial(&path).unwrap()
+    }
+
+    #[test]
+    fn merged_parts_give_the_unsharded_gradebook() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["a", "b, \"quoted\"", "c", "d", "e"];
+        let parts: Vec<Part> = [2, 0, 1]
+            .iter()
+            .map(|&i| part(dir.path(), &names, i, 3, b"nb"))
+            .collect();
+        let (exercises, rows) = merge(&parts).unwrap();
+        let mut merged = Vec::new();
+        write_csv(&mut merged, &exercises, &rows).unwrap();
+        let whole: Vec<Row> = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| row(n, k as u32))
+            .collect();
+        let mut unsharded = Vec::new();
+        write_csv(&mut unsharded, &exercises, &whole).unwrap();
+        assert_eq!(String::from_utf8(merged), String::from_utf8(unsharded));
+    }
+
+    #[test]
+    fn merge_names_the_files_of_a_doubled_missing_or_mixed_shard() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["a", "b", "c", "d"];
+        let zero = part(dir.path(), &names, 0, 2, b"nb");
+        let one = part(dir.path(), &names, 1, 2, b"nb");
+        let doubled = merge(&[zero.clone(), zero.clone(), one.clone()]).unwrap_err();
+        assert!(doubled.contains("shard 0/2 is given twice"), "{doubled}");
+        let missing = merge(std::slice::from_ref(&one)).unwrap_err();
+        assert!(missing.contains("no part for shard 0/2"), "{missing}");
+        assert!(missing.contains("part-1-2.csv"), "{missing}");
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = part(other_dir.path(), &names, 1, 2, b"another notebook");
+        let mixed = merge(&[zero.clone(), other]).unwrap_err();
+        assert!(mixed.starts_with("mixed assignments"), "{mixed}");
+        let elsewhere = part(other_dir.path(), &["a", "b", "c", "x"], 1, 2, b"nb");
+        let folders = merge(&[zero.clone(), elsewhere]).unwrap_err();
+        assert!(folders.contains("different folders"), "{folders}");
+        let mut short = one.clone();
+        short.rows.pop();
+        assert!(merge(&[zero, short]).unwrap_err().contains("holds 1 rows"));
+    }
+
+    #[test]
+    fn a_full_gradebook_is_not_taken_for_a_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gradebook.csv");
+        let mut out = Vec::new();
+        write_csv(&mut out, &exercises(), &[row("a", 1)]).unwrap();
+        std::fs::write(&path, out).unwrap();
+        let error = read_partial(&path).unwrap_err();
+        assert!(error.contains("is not a partial gradebook"), "{error}");
+        assert!(error.contains("gradebook.csv"), "{error}");
+    }
+}

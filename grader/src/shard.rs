@@ -1,0 +1,242 @@
+//! Which submissions one shard of a batch grades, and which shard this process is, from a flag
+//! or from the environment a cluster engine sets (a Kubernetes indexed Job, a Slurm job array).
+//!
+//! The slices are made from the submissions' file names sorted bytewise, dealt round-robin:
+//! position `k` of the sorted list belongs to shard `k % N`. Sorting makes the slicing
+//! independent of the order the folder lists its files in; dealing makes slices differ by at
+//! most one submission (a hash of the name would be stable under added files too, but leaves
+//! shards of a small batch uneven, and a batch is graded from one fixed folder anyway: each
+//! partial gradebook records a digest of the whole list, and `merge` refuses parts that saw
+//! different folders). Indices are 0-based, as `JOB_COMPLETION_INDEX` is.
+
+use std::fmt;
+
+/// The `index`-th of `count` slices (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// The whole batch as one shard.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    pub fn new(index: usize, count: usize) -> Result<Shard, String> {
+        if count == 0 {
+            return Err("the number of shards must be at least 1".into());
+        }
+        if index >= count {
+            return Err(format!(
+                "shard index {index} is out of range: with {count} shards the indices are 0 to {} (0-based)",
+                count - 1
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Reads `I/N`, as `--shard 2/4` gives it.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (index, count) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not I/N (e.g. 0/4 for the first of 4 shards)"))?;
+        let index = parse_number(index.trim(), "the shard index")?;
+        let count = parse_number(count.trim(), "the number of shards")?;
+        Shard::new(index, count)
+    }
+
+    /// Whether position `k` of the sorted submissions belongs to this shard.
+    pub fn holds(&self, position: usize) -> bool {
+        position % self.count == self.index
+    }
+
+    /// How many of `total` submissions this shard holds.
+    pub fn size_of_slice(&self, total: usize) -> usize {
+        (total + self.count - 1 - self.index) / self.count
+    }
+
+    /// The positions of this shard's submissions in a batch of `total`.
+    pub fn positions(&self, total: usize) -> impl Iterator<Item = usize> + '_ {
+        (self.index..total).step_by(self.count)
+    }
+}
+
+fn parse_number(text: &str, what: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .map_err(|_| format!("{what} `{text}` is not a whole number"))
+}
+
+/// The shard an engine's task runs, from its environment (`lookup` reads a variable):
+/// - Kubernetes indexed Job: `JOB_COMPLETION_INDEX` (0-based), the total from `--shards`
+///   (the Job's `completions`);
+/// - Slurm job array: `SLURM_ARRAY_TASK_ID`, normalised by `SLURM_ARRAY_TASK_MIN` and
+///   `SLURM_ARRAY_TASK_STEP` (so `--array=1-4` and `--array=0-6:2` work as well as `0-3`), the
+///   total from `SLURM_ARRAY_TASK_COUNT` or `--shards`.
+pub fn from_env(
+    lookup: impl Fn(&str) -> Option<String>,
+    shards_flag: Option<usize>,
+) -> Result<Shard, String> {
+    let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let number = |name: &str| -> Result<Option<usize>, String> {
+        var(name)
+            .map(|v| parse_number(v.trim(), &format!("{name}={v}")))
+            .transpose()
+    };
+    let kubernetes = number("JOB_COMPLETION_INDEX")?;
+    let slurm = number("SLURM_ARRAY_TASK_ID")?;
+    match (kubernetes, slurm) {
+        (Some(_), Some(_)) => Err(
+            "both JOB_COMPLETION_INDEX (Kubernetes) and SLURM_ARRAY_TASK_ID (Slurm) are set: \
+             pass the shard explicitly with --shard I/N"
+                .into(),
+        ),
+        (Some(index), None) => {
+            let count = shards_flag.ok_or(
+                "JOB_COMPLETION_INDEX gives only this task's index: pass --shards N \
+                 (the Job's `completions`)",
+            )?;
+            Shard::new(index, count).map_err(|e| format!("JOB_COMPLETION_INDEX={index}: {e}"))
+        }
+        (None, Some(id)) => {
+            let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+            let count = match (number("SLURM_ARRAY_TASK_COUNT")?, shards_flag) {
+                (Some(env), Some(flag)) if env != flag => {
+                    return Err(format!(
+                        "SLURM_ARRAY_TASK_COUNT={env} but --shards {flag}: they must agree"
+                    ))
+                }
+                (Some(count), _) | (None, Some(count)) => count,
+                (None, None) => return Err(
+                    "SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: pass --shards N"
+                        .into(),
+                ),
+            };
+            if id < min || (id - min) % step != 0 {
+                return Err(format!(
+                    "SLURM_ARRAY_TASK_ID={id} is not in the array that starts at \
+                     SLURM_ARRAY_TASK_MIN={min} with step {step}"
+                ));
+            }
+            let index = (id - min) / step;
+            Shard::new(index, count).map_err(|e| {
+                format!(
+                    "SLURM_ARRAY_TASK_ID={id} (index {index} from SLURM_ARRAY_TASK_MIN={min}): {e}"
+                )
+            })
+        }
+        (None, None) => Err(
+            "--shard-from-env: neither JOB_COMPLETION_INDEX (Kubernetes indexed Job) nor \
+             SLURM_ARRAY_TASK_ID (Slurm job array) is set"
+                .into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn shards_are_read_from_i_over_n() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!(Shard::parse(" 0 / 1 "), Ok(Shard::WHOLE));
+        for bad in ["4/4", "1/0", "x/4", "-1/4", "3", "1/4/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad} accepted");
+        }
+        assert!(Shard::parse("4/4").unwrap_err().contains("0 to 3"));
+    }
+
+    #[test]
+    fn slices_cover_the_batch_once_and_differ_by_at_most_one() {
+        for total in [0, 1, 5, 24, 25] {
+            for count in 1..=6 {
+                let mut seen = vec![0; total];
+                let mut sizes = Vec::new();
+                for index in 0..count {
+                    let shard = Shard::new(index, count).unwrap();
+                    let positions: Vec<usize> = shard.positions(total).collect();
+                    assert_eq!(positions.len(), shard.size_of_slice(total));
+                    assert!(positions.iter().all(|&k| shard.holds(k)));
+                    positions.iter().for_each(|&k| seen[k] += 1);
+                    sizes.push(positions.len());
+                }
+                assert!(seen.iter().all(|&n| n == 1), "{total} in {count}");
+                let (min, max) = (sizes.iter().min(), sizes.iter().max());
+                assert!(max.unwrap() - min.unwrap() <= 1, "{sizes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_kubernetes_index_needs_the_total_from_a_flag() {
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "3")]);
+        assert_eq!(from_env(&k8s, Some(4)), Ok(Shard { index: 3, count: 4 }));
+        assert!(from_env(&k8s, None).unwrap_err().contains("--shards"));
+        assert!(from_env(&k8s, Some(3))
+            .unwrap_err()
+            .contains("out of range"));
+        let bad = env(&[("JOB_COMPLETION_INDEX", "three")]);
+        assert!(from_env(bad, Some(4))
+            .unwrap_err()
+            .contains("JOB_COMPLETION_INDEX=three"));
+    }
+
+    #[test]
+    fn slurm_task_ids_are_normalised_by_the_array_start_and_step() {
+        let from_zero = env(&[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert_eq!(from_env(from_zero, None), Ok(Shard { index: 2, count: 4 }));
+        let from_one = env(&[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert_eq!(from_env(from_one, None), Ok(Shard { index: 3, count: 4 }));
+        let stepped = env(&[
+            ("SLURM_ARRAY_TASK_ID", "6"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert_eq!(from_env(stepped, None), Ok(Shard { index: 3, count: 4 }));
+        let off_step = env(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert!(from_env(off_step, None).is_err());
+        let disagree = env(&[
+            ("SLURM_ARRAY_TASK_ID", "0"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert!(from_env(disagree, Some(5)).unwrap_err().contains("agree"));
+        let no_count = env(&[("SLURM_ARRAY_TASK_ID", "0")]);
+        assert!(from_env(no_count, None).is_err());
+    }
+
+    #[test]
+    fn no_engine_or_two_engines_is_an_error() {
+        assert!(from_env(env(&[]), Some(4))
+            .unwrap_err()
+            .contains("neither JOB_COMPLETION_INDEX"));
+        let both = env(&[("JOB_COMPLETION_INDEX", "0"), ("SLURM_ARRAY_TASK_ID", "0")]);
+        assert!(from_env(both, Some(4)).unwrap_err().contains("both"));
+    }
+}
