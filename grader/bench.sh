@@ -88,7 +88,7 @@ for n in 2 4; do
 done
 
 python3 - "$work" "$BATCH_N" "$load" <<'EOF'
-import json, re, sys
+import json, sys
 work, n, load = sys.argv[1:]
 n = int(n)
 def measure(name):
@@ -157,17 +157,9 @@ the warm single-submission time ({warm:.0f} s against {small_each:.1f} s): {full
 | 10 | {hours(rates[best], 10):.2f} | {hours(full_rate, 10):.1f} |
 | 50 | {hours(rates[best], 50):.2f} | {hours(full_rate, 50):.1f} |
 """
-path = "BENCHMARKS.md"
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = ""
-match = re.search(r"^## Grader\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if match:
-    text = text[: match.start()] + section + ("\n" if text[match.end():] else "") + text[match.end():]
-else:
-    text = text.rstrip("\n") + ("\n\n" if text else "") + section
-open(path, "w").write(text)
+sys.path.insert(0, "tests")
+from bench_section import put_section
+put_section(section)
 print(section)
 EOF
 echo "== wrote the Grader section of BENCHMARKS.md"

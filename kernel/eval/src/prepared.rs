@@ -26,15 +26,20 @@ pub fn default_cache_dir() -> PathBuf {
     std::env::temp_dir().join("orm-kernel-cache")
 }
 
-/// A short hash naming the prepared folder for these sources and this prelude.
-pub(crate) fn cache_key(orm_path: &Path, prelude: &str) -> Result<String, StartError> {
+/// A short hash naming the prepared folder for these sources, this dependency line (its
+/// features) and this prelude.
+pub(crate) fn cache_key(
+    orm_path: &Path,
+    dependency: &str,
+    prelude: &str,
+) -> Result<String, StartError> {
     let mut hasher = Sha256::new();
     hasher.update(concat!(
         "orm-eval ",
         env!("CARGO_PKG_VERSION"),
         " evcxr 0.22.0\n"
     ));
-    hasher.update(orm_path.to_string_lossy().as_bytes());
+    hasher.update(dependency.as_bytes());
     hasher.update([0]);
     hasher.update(prelude.as_bytes());
     hasher.update([0]);
@@ -241,10 +246,13 @@ mod tests {
         let orm = dir.path().join("orm");
         fs::create_dir_all(orm.join("src")).unwrap();
         fs::write(orm.join("src/lib.rs"), "pub fn a() {}").unwrap();
-        let first = cache_key(&orm, "use orm::*;").unwrap();
-        assert_eq!(first, cache_key(&orm, "use orm::*;").unwrap());
+        let dep = "{ path = \"orm\", features = [] }";
+        let first = cache_key(&orm, dep, "use orm::*;").unwrap();
+        assert_eq!(first, cache_key(&orm, dep, "use orm::*;").unwrap());
+        let postgres = "{ path = \"orm\", features = [\"postgres\"] }";
+        assert_ne!(first, cache_key(&orm, postgres, "use orm::*;").unwrap());
         fs::write(orm.join("src/lib.rs"), "pub fn b() {}").unwrap();
-        assert_ne!(first, cache_key(&orm, "use orm::*;").unwrap());
-        assert_ne!(first, cache_key(&orm, "use orm::prelude::*;").unwrap());
+        assert_ne!(first, cache_key(&orm, dep, "use orm::*;").unwrap());
+        assert_ne!(first, cache_key(&orm, dep, "use orm::prelude::*;").unwrap());
     }
 }

@@ -12,6 +12,18 @@ use std::time::{Duration, Instant};
 /// The prelude evaluated once per context (its `use` persists in evcxr's state).
 pub const DEFAULT_PRELUDE: &str = "use orm::prelude::*;";
 
+/// Cargo configuration in the folder above every working folder (cargo reads the
+/// `.cargo/config.toml` of each folder above the one it runs in; evcxr writes the working
+/// folder's own). It compiles cells (evcxr's `ctx` crate) unoptimised, where evcxr's profile says
+/// `opt-level = 2`: a lesson's cells do little work and each is compiled once, so compiling them
+/// fast matters more than running them fast. Only `ctx` is named, so every dependency (`orm`,
+/// SQLite's bindings, build scripts, proc macros) is built exactly as before and a prepared
+/// folder stays fresh.
+const CELL_PROFILE: &str = "# Written by orm-eval: cells (the `ctx` crate) compiled unoptimised.
+[profile.dev.package.ctx]
+opt-level = 0
+";
+
 /// Where the `orm` sources are: `$ORM_EVAL_ORM_PATH`, else the workspace's `orm/` folder as it
 /// was when this crate was compiled.
 pub fn default_orm_path() -> PathBuf {
@@ -21,11 +33,24 @@ pub fn default_orm_path() -> PathBuf {
     }
 }
 
+/// The features of `orm` named in `$ORM_FEATURES` (`ORM_FEATURES=postgres`), separated by commas
+/// or spaces; none by default, so cells link only what the SQLite lesson needs.
+pub fn default_orm_features() -> Vec<String> {
+    std::env::var("ORM_FEATURES")
+        .unwrap_or_default()
+        .split([',', ' '])
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// How to start an [`Evaluator`](crate::Evaluator).
 #[derive(Debug, Clone)]
 pub struct EvaluatorOptions {
     /// The `orm` crate's folder, added as a path dependency.
     pub orm_path: PathBuf,
+    /// Cargo features of `orm` to build (`postgres` for the second engine).
+    pub orm_features: Vec<String>,
     /// Where prepared folders are kept (see [`default_cache_dir`](crate::default_cache_dir)).
     pub cache_dir: PathBuf,
     /// Rust evaluated before the first cell; its `use` items stay in scope.
@@ -38,6 +63,7 @@ impl Default for EvaluatorOptions {
     fn default() -> Self {
         EvaluatorOptions {
             orm_path: default_orm_path(),
+            orm_features: default_orm_features(),
             cache_dir: prepared::default_cache_dir(),
             prelude: DEFAULT_PRELUDE.to_owned(),
             use_prepared: true,
@@ -111,7 +137,11 @@ pub(crate) fn start(options: &EvaluatorOptions) -> Result<Started, StartError> {
                 .to_owned(),
         );
     }
-    let key = prepared::cache_key(&options.orm_path, &options.prelude)?;
+    let key = prepared::cache_key(
+        &options.orm_path,
+        &orm_dependency(options)?,
+        &options.prelude,
+    )?;
     let copy_started = Instant::now();
     let (work_dir, cache) = work_dir(options, &key, &mut notes)?;
     let copy = copy_started.elapsed();
@@ -121,7 +151,7 @@ pub(crate) fn start(options: &EvaluatorOptions) -> Result<Started, StartError> {
     let context_time = context_started.elapsed();
 
     let prelude_started = Instant::now();
-    let context = add_orm(eval_context, &options.orm_path, &options.prelude, &outputs)?;
+    let context = add_orm(eval_context, options, &outputs)?;
     let prelude = prelude_started.elapsed();
 
     let mut save = Duration::ZERO;
@@ -158,6 +188,7 @@ fn work_dir(
     let run_dir = options.cache_dir.join("run");
     std::fs::create_dir_all(&run_dir)
         .map_err(io_error(format!("creating {}", run_dir.display())))?;
+    write_cell_profile(&run_dir)?;
     prepared::remove_abandoned_work_dirs(&run_dir);
     let new_dir = || {
         tempfile::Builder::new()
@@ -190,6 +221,22 @@ fn work_dir(
             Ok((new_dir()?, CacheUse::None))
         }
     }
+}
+
+/// Writes [`CELL_PROFILE`] as `run_dir/.cargo/config.toml` unless it is there already (other
+/// evaluators may be reading it).
+fn write_cell_profile(run_dir: &Path) -> Result<(), StartError> {
+    let dir = run_dir.join(".cargo");
+    let file = dir.join("config.toml");
+    if std::fs::read_to_string(&file).is_ok_and(|text| text == CELL_PROFILE) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir).map_err(io_error(format!("creating {}", dir.display())))?;
+    // Written aside and renamed, so that a cargo starting now reads the old file or the new one.
+    let staging = dir.join(format!("config.toml.{}", std::process::id()));
+    std::fs::write(&staging, CELL_PROFILE)
+        .and_then(|()| std::fs::rename(&staging, &file))
+        .map_err(io_error(format!("writing {}", file.display())))
 }
 
 /// Makes an evcxr context working in `work_dir`, with evcxr's configuration folder pointed at
@@ -270,17 +317,13 @@ fn put_std_on_library_path() {
 /// and hover (which evcxr offers only through `CommandContext`).
 fn add_orm(
     mut context: EvalContext,
-    orm_path: &Path,
-    prelude: &str,
+    options: &EvaluatorOptions,
     outputs: &EvalContextOutputs,
 ) -> Result<CommandContext, StartError> {
-    let orm_path = orm_path.canonicalize().map_err(io_error(format!(
-        "finding the orm crate at {}",
-        orm_path.display()
-    )))?;
+    let prelude = &options.prelude;
     let mut state = context.state();
     state
-        .add_dep("orm", &format!("{{ path = {} }}", toml_string(&orm_path)))
+        .add_dep("orm", &orm_dependency(options)?)
         .map_err(|error| StartError::Prelude(diagnostics::from_evcxr(error)))?;
     // One evaluation for all of it: the panic hook, and the sentinel variable, whose type
     // inference makes rust-analyzer load the crate graph now rather than in the first cell.
@@ -296,6 +339,24 @@ fn add_orm(
     while outputs.stderr.try_recv().is_ok() {}
     result.map_err(|error| StartError::Prelude(diagnostics::from_evcxr(error)))?;
     Ok(CommandContext::with_eval_context(context))
+}
+
+/// `orm`'s line of the cells' Cargo.toml: `{ path = "…", features = ["postgres"] }`.
+pub(crate) fn orm_dependency(options: &EvaluatorOptions) -> Result<String, StartError> {
+    let orm_path = options.orm_path.canonicalize().map_err(io_error(format!(
+        "finding the orm crate at {}",
+        options.orm_path.display()
+    )))?;
+    let features: Vec<String> = options
+        .orm_features
+        .iter()
+        .map(|f| toml_string(Path::new(f)))
+        .collect();
+    Ok(format!(
+        "{{ path = {}, features = [{}] }}",
+        toml_string(&orm_path),
+        features.join(", ")
+    ))
 }
 
 /// A TOML basic string.
