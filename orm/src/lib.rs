@@ -1,4 +1,6 @@
 //! A small ORM on SQLite in SQLAlchemy's shape, written for a lesson and for real programs.
+//! PostgreSQL is the second engine (cargo feature `postgres`): the same models, sessions, queries
+//! and migrations, with `create_engine("postgresql://user:password@host/dbname")`.
 //!
 //! Layers, as in SQLAlchemy:
 //! - [`core`]: tables, expressions and statements as plain data, written to SQL by a dialect writer;
