@@ -16,13 +16,7 @@ python="$ORM_VENV/bin/python"
 [ -x "$python" ] || { echo "no Python venv at $ORM_VENV: run bash tests/setup.sh" >&2; exit 1; }
 
 echo "== building the workload (release)"
-bin=$(cargo bench -p orm --bench workload --no-run --message-format=json 2>/dev/null |
-  "$python" -c 'import json, sys
-for line in sys.stdin:
-    msg = json.loads(line)
-    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "workload" and msg.get("executable"):
-        print(msg["executable"])')
-[ -x "$bin" ] || { echo "the workload binary was not built" >&2; exit 1; }
+bin=$(bash tests/build_workload.sh)
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -14,23 +14,19 @@ python="$ORM_VENV/bin/python"
 "$python" -c 'import psycopg' 2>/dev/null ||
   "$ORM_VENV/bin/pip" install -q --disable-pip-version-check 'psycopg[binary]>=3.1'
 
+out=$(mktemp -d)
+# A server of its own unless one is given; stopped at the end only if started here.
+started=""
+trap 'rm -rf "$out"; [ -z "$started" ] || bash tests/postgres.sh stop' EXIT
 if [ -z "${ORM_TEST_POSTGRES_URL:-}" ]; then
   eval "$(bash tests/postgres.sh start)"
-  trap 'bash tests/postgres.sh stop' EXIT
+  started=1
 fi
 url="$ORM_TEST_POSTGRES_URL"
 
 echo "== building the workload (release, with the postgres feature)"
-bin=$(cargo bench -p orm --features postgres --bench workload --no-run --message-format=json 2>/dev/null |
-  "$python" -c 'import json, sys
-for line in sys.stdin:
-    msg = json.loads(line)
-    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "workload" and msg.get("executable"):
-        print(msg["executable"])')
-[ -x "$bin" ] || { echo "the workload binary was not built" >&2; exit 1; }
+bin=$(bash tests/build_workload.sh --features postgres)
 
-out=$(mktemp -d)
-trap 'rm -rf "$out"; [ -z "${ORM_TEST_POSTGRES_DIR:-}" ] || bash tests/postgres.sh stop' EXIT
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 server=$(psql "$url" -Atc 'SHOW server_version' 2>/dev/null || echo "?")
 
