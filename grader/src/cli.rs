@@ -1,6 +1,6 @@
 //! The command line: flag definitions only; the work is in the library modules.
 
-use crate::engine::{GradeOptions, Replay};
+use crate::engine::{EngineKind, GradeOptions, Replay};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,8 +49,11 @@ pub enum Command {
     Assign(AssignArgs),
     /// Write the autograder zip Gradescope takes (setup.sh, run_autograder, the hidden tests)
     GradescopeBundle(GradescopeBundleArgs),
-    /// Build `orm` into the evaluator's cache now, so that grading starts warm
+    /// Build `orm` and the grader's harness now (both engines), so that grading starts warm
     Prepare,
+    /// Internal: run a command (the compiler) under resource limits and Landlock
+    #[command(hide = true)]
+    Confine(ConfineArgs),
     /// Internal: a batch worker reading jobs on stdin
     #[command(hide = true)]
     Worker(WorkerArgs),
@@ -75,6 +78,11 @@ fn default_assignment() -> PathBuf {
 
 #[derive(Args, Debug, Clone)]
 pub struct LimitArgs {
+    /// `program`: the submission and the hidden tests compiled as one program (seconds);
+    /// `evcxr`: every cell and test evaluated as the kernel does (minutes; also the fallback
+    /// for what the program engine cannot compile)
+    #[arg(long, value_enum, default_value_t = EngineArg::Program)]
+    pub engine: EngineArg,
     /// Time limit of one of the submission's cells, in seconds (compiling included)
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub cell_timeout: u64,
@@ -106,6 +114,12 @@ pub struct LimitArgs {
 impl LimitArgs {
     pub fn options(&self) -> GradeOptions {
         GradeOptions {
+            engine: match self.engine {
+                EngineArg::Program => EngineKind::Program,
+                EngineArg::Evcxr => EngineKind::Evcxr,
+            },
+            // `grader confine` is this binary's own hidden command.
+            confine_with: std::env::current_exe().ok(),
             cell_timeout: Duration::from_secs(self.cell_timeout.max(1)),
             test_timeout: Duration::from_secs(self.test_timeout.max(1)),
             total_timeout: Duration::from_secs(self.total_timeout.max(1)),
@@ -125,6 +139,13 @@ impl LimitArgs {
     /// The same limits as arguments, for worker processes (`--quiet` is the caller's choice).
     pub fn to_args(&self) -> Vec<String> {
         let mut args = vec![
+            format!(
+                "--engine={}",
+                match self.engine {
+                    EngineArg::Program => "program",
+                    EngineArg::Evcxr => "evcxr",
+                }
+            ),
             format!("--cell-timeout={}", self.cell_timeout),
             format!("--test-timeout={}", self.test_timeout),
             format!("--total-timeout={}", self.total_timeout),
@@ -139,6 +160,12 @@ impl LimitArgs {
         }
         args
     }
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineArg {
+    Program,
+    Evcxr,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,8 +184,12 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The learner's notebook
+    /// The learner's notebook, or an upload folder holding it (Gradescope's `submission/`)
     pub submission: PathBuf,
+    /// In an upload folder: the notebook's expected name (else the only notebook there, macOS
+    /// zip debris and checkpoints left out)
+    #[arg(long, value_name = "NAME")]
+    pub notebook_name: Option<String>,
     #[command(flatten)]
     pub assignment: AssignmentArg,
     /// What to print on stdout
@@ -257,6 +288,28 @@ pub struct AssignArgs {
     /// Where to write the learner's notebook
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfineArgs {
+    /// Address-space limit, in MiB
+    #[arg(long, default_value_t = 4096)]
+    pub memory_mb: u64,
+    /// CPU-time limit, in seconds
+    #[arg(long, default_value_t = 120)]
+    pub cpu_seconds: u64,
+    /// A folder the command may read (besides the system's libraries and tools)
+    #[arg(long, value_name = "DIR")]
+    pub read: Vec<PathBuf>,
+    /// A folder the command may write
+    #[arg(long, value_name = "DIR")]
+    pub write: Vec<PathBuf>,
+    /// Resource limits only
+    #[arg(long)]
+    pub no_landlock: bool,
+    /// The command and its arguments
+    #[arg(last = true, required = true)]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Args, Debug)]

@@ -1,9 +1,12 @@
-//! Grading one submission: its code cells in order, as the kernel runs them, then each hidden
-//! test as its own evaluation in that context, with time limits and restarts after crashes.
+//! Grading one submission. Two engines: the program engine (default; [`crate::program`])
+//! compiles the submission and the hidden tests as one program; the evcxr engine (here) runs
+//! its code cells in order, as the kernel runs them, then each hidden test as its own
+//! evaluation in that context, with time limits and restarts after crashes. The evcxr engine
+//! is also the fallback for what the program engine cannot compile.
 
 use crate::analysis;
 use crate::assignment::{Assignment, HiddenTest};
-use crate::notebook::{CellKind, Notebook};
+use crate::notebook::Notebook;
 use crate::report::{
     cut, CellResult, CellStatus, GradeReport, Outcome, Status, TestResult, Timings, SCHEMA,
 };
@@ -16,9 +19,32 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Which engine grades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// The submission and the hidden tests compiled as one program (about a second).
+    Program,
+    /// Every cell and test evaluated by evcxr, as the kernel does (a minute or more).
+    Evcxr,
+}
+
+impl EngineKind {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Program => "program",
+            EngineKind::Evcxr => "evcxr",
+        }
+    }
+}
+
 /// How to grade.
 #[derive(Debug, Clone)]
 pub struct GradeOptions {
+    pub engine: EngineKind,
+    /// The grader binary, through which the program engine starts the compiler confined
+    /// (`grader confine`); `None` compiles with resource limits only.
+    pub confine_with: Option<PathBuf>,
     pub cell_timeout: Duration,
     pub test_timeout: Duration,
     /// For the whole submission; what is left when it runs out is not run.
@@ -43,6 +69,8 @@ pub struct GradeOptions {
 impl Default for GradeOptions {
     fn default() -> Self {
         GradeOptions {
+            engine: EngineKind::Program,
+            confine_with: None,
             cell_timeout: Duration::from_secs(120),
             test_timeout: Duration::from_secs(60),
             total_timeout: Duration::from_secs(1800),
@@ -123,13 +151,55 @@ pub fn grade_notebook(
         None => tempfile::Builder::new().prefix("orm-grader-").tempdir(),
     }
     .map_err(|e| GradeError::Io(format!("cannot make a working folder: {e}")))?;
-    let config = sandbox_config(options, work.path());
-    config.export();
-    let result = Grading::new(assignment, submission, options, started).run();
-    SandboxConfig::clear_env();
-    let mut run = result?;
+    let mut engine = options.engine;
+    let mut fallback_note = None;
+    let mut run = None;
+    if engine == EngineKind::Program {
+        let build = work.path().join("build");
+        let run_dir = work.path().join("run");
+        for dir in [&build, &run_dir] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| GradeError::Io(format!("cannot make {}: {e}", dir.display())))?;
+        }
+        let config = sandbox_config(options, &run_dir);
+        match crate::program::grade(assignment, submission, options, &config, &build, started)? {
+            Ok(graded) => {
+                run = Some((config, graded));
+            }
+            Err(fallback) => {
+                fallback_note = Some(format!(
+                    "graded by the evcxr engine: the program engine could not build this \
+                     submission ({})",
+                    fallback.0
+                ));
+                engine = EngineKind::Evcxr;
+            }
+        }
+    }
+    let (config, mut run) = match run {
+        Some(graded) => graded,
+        None => {
+            let config = sandbox_config(options, work.path());
+            config.export();
+            let result = Grading::new(assignment, submission, options, started).run();
+            SandboxConfig::clear_env();
+            let grading = result?;
+            let graded = crate::program::Graded {
+                cells: grading.cells,
+                tests: grading.tests,
+                notes: grading.notes,
+                restarts: grading.restarts,
+                timings: grading.timings,
+            };
+            (config, graded)
+        }
+    };
+    if let Some(note) = fallback_note {
+        run.notes.insert(0, note);
+    }
     let mut report = GradeReport {
         schema: SCHEMA,
+        engine: engine.as_str(),
         submission: submission_path.display().to_string(),
         assignment: assignment_path.display().to_string(),
         score: 0,
@@ -202,7 +272,6 @@ impl<'a> Grading<'a> {
     }
 
     fn run(mut self) -> Result<Self, GradeError> {
-        self.note_edits();
         let start = Instant::now();
         self.start_evaluator()
             .map_err(|e| GradeError::Evaluator(e.to_string()))?;
@@ -245,51 +314,18 @@ impl<'a> Grading<'a> {
         }
     }
 
-    /// Notes what the learner changed in the notebook's structure (grading does not depend on it).
-    fn note_edits(&mut self) {
-        let submitted: Vec<&str> = self
-            .submission
-            .code_cells()
-            .map(|c| c.source.trim())
-            .collect();
-        for given in self.assignment.given_code_cells() {
-            if !submitted.contains(&given.source.trim()) {
-                let first = given.source.lines().find(|l| !l.trim().is_empty());
-                self.notes.push(format!(
-                    "the given code cell {} of the assignment (`{}`) was changed or removed",
-                    given.index,
-                    cut(first.unwrap_or("").trim(), 60)
-                ));
-            }
-        }
-        let marked: Vec<String> = self
-            .submission
-            .code_cells()
-            .filter(|c| c.tag.as_ref().map(|t| t.kind) == Some(CellKind::Tests))
-            .map(|c| c.index.to_string())
-            .collect();
-        if !marked.is_empty() {
-            self.notes.push(format!(
-                "cell(s) {} are marked as hidden tests in the submission and were not run \
-                 (the hidden tests come from the assignment only)",
-                marked.join(", ")
-            ));
-        }
-    }
-
     fn run_learner_cells(&mut self) {
-        let cells: Vec<_> = self
-            .submission
-            .code_cells()
-            .filter(|c| c.tag.as_ref().map(|t| t.kind) != Some(CellKind::Tests))
-            .cloned()
-            .collect();
+        let cells = crate::submission::cells_to_run(
+            self.assignment,
+            &self.submission.cells,
+            &mut self.notes,
+        );
         let total = cells.len();
         for (number, cell) in cells.into_iter().enumerate() {
             let mut result = CellResult {
                 index: cell.index,
-                kind: cell.tag.as_ref().map(|t| t.kind),
-                exercise: cell.tag.as_ref().map(|t| t.exercise.clone()),
+                kind: cell.kind,
+                exercise: cell.exercise.clone(),
                 status: CellStatus::Skipped,
                 error_kind: None,
                 error: None,
@@ -352,12 +388,6 @@ impl<'a> Grading<'a> {
                 output: String::new(),
                 seconds: 0.0,
             };
-            if let Some(feedback) = self.failed_cell_feedback(&test.exercise) {
-                result.outcome = Outcome::CellFailed;
-                result.feedback = feedback;
-                self.finish_test(i, result);
-                continue;
-            }
             if let Some(reason) = &cannot_restart {
                 result.feedback = format!("not run: the evaluator could not restart: {reason}");
                 self.finish_test(i, result);
@@ -389,6 +419,16 @@ impl<'a> Grading<'a> {
                 (result, needs) = self.run_test(test, result);
             }
             renewal = needs;
+            // As in Jupyter, a failing draft above a working answer costs nothing; a test that
+            // cannot compile because the answer cell failed says so.
+            if result.outcome == Outcome::CompileError {
+                if let Some(feedback) =
+                    crate::program::failed_cell_feedback(&self.cells, &test.exercise)
+                {
+                    result.outcome = Outcome::CellFailed;
+                    result.feedback = feedback;
+                }
+            }
             self.finish_test(i, result);
         }
     }
@@ -403,20 +443,6 @@ impl<'a> Grading<'a> {
             result.seconds
         ));
         self.tests.push(result);
-    }
-
-    /// Feedback for the tests of `exercise` when one of the learner's solution cells for it failed.
-    fn failed_cell_feedback(&self, exercise: &str) -> Option<String> {
-        let cell = self.cells.iter().find(|c| {
-            c.kind == Some(CellKind::Solution)
-                && c.exercise.as_deref() == Some(exercise)
-                && c.status != CellStatus::Ok
-        })?;
-        Some(format!(
-            "your cell for {exercise} (cell {}) failed, so this test was not run:\n{}",
-            cell.index,
-            cell.error.as_deref().unwrap_or("it was not run")
-        ))
     }
 
     /// Runs one test; returns its result and what the process needs before the next one.
@@ -686,7 +712,7 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
 }
 
 /// Why the evaluation process ended, in words, from evcxr's status line and the last output.
-fn crash_reason(detail: &str, output: &str) -> String {
+pub(crate) fn crash_reason(detail: &str, output: &str) -> String {
     let has = |marker: &str| output.contains(marker) || detail.contains(marker);
     let reason = if has("memory allocation of") || has("out of memory") {
         "it ran out of memory (the memory limit was reached)".to_owned()

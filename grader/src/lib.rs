@@ -3,7 +3,9 @@
 //!
 //! - [`assignment`]: the teacher's solution notebook read as exercises and hidden tests, and
 //!   `assign`, which makes the learner's notebook from it;
-//! - [`engine`]: grading one submission (time limits, restarts after crashes, verdicts);
+//! - [`engine`]: grading one submission, by the [`program`] engine (the submission compiled as
+//!   one program) or by evcxr (time limits, restarts after crashes, verdicts);
+//! - [`submission`]: what of a submission runs (given cells restored, the notebook in an upload);
 //! - [`sandbox`]: operating-system limits on the process that runs the submission's code;
 //! - [`report`] and [`formats`]: the result as a table, JSON, Gradescope JSON and JUnit XML;
 //! - [`batch`]: a folder of submissions with worker processes, into a CSV gradebook, whole or
@@ -20,9 +22,11 @@ pub mod gradebook;
 pub mod gradescope;
 pub mod notebook;
 pub mod process;
+pub mod program;
 pub mod report;
 pub mod sandbox;
 pub mod shard;
+pub mod submission;
 pub mod testcode;
 
 use std::path::Path;

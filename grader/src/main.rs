@@ -25,6 +25,7 @@ fn main() {
         Command::Assign(args) => assign(args),
         Command::GradescopeBundle(args) => grader::gradescope::run(args),
         Command::Prepare => prepare(),
+        Command::Confine(args) => confine(args),
         Command::Worker(args) => {
             process::protect_memory();
             grader::batch::worker(args)
@@ -44,25 +45,36 @@ fn run(args: &RunArgs) -> i32 {
         }
     };
     let options = args.limits.options();
-    let (report, mut code) =
-        match engine::grade(&assignment, assignment_path, &args.submission, &options) {
-            Ok(report) => (report, exit::GRADED),
-            Err(error) => {
-                eprintln!("grader: {error}");
-                let code = match error {
-                    GradeError::Submission(_) => exit::BAD_SUBMISSION,
-                    GradeError::Evaluator(_) | GradeError::Io(_) => exit::CANNOT_RUN,
-                };
-                let report = GradeReport::not_graded(
-                    &assignment,
-                    &args.submission.display().to_string(),
-                    &assignment_path.display().to_string(),
-                    &error.to_string(),
-                    SandboxReport::new(&engine::sandbox_config(&options, Path::new("."))),
-                );
-                (report, code)
-            }
-        };
+    // An upload folder: find the notebook; when that fails, the reports still say why.
+    let (submission, found) = if args.submission.is_dir() {
+        match grader::submission::find_notebook(&args.submission, args.notebook_name.as_deref()) {
+            Ok(path) => (path, Ok(())),
+            Err(error) => (args.submission.clone(), Err(error)),
+        }
+    } else {
+        (args.submission.clone(), Ok(()))
+    };
+    let graded = found
+        .map_err(|e| GradeError::Submission(e.to_string()))
+        .and_then(|()| engine::grade(&assignment, assignment_path, &submission, &options));
+    let (report, mut code) = match graded {
+        Ok(report) => (report, exit::GRADED),
+        Err(error) => {
+            eprintln!("grader: {error}");
+            let code = match error {
+                GradeError::Submission(_) => exit::BAD_SUBMISSION,
+                GradeError::Evaluator(_) | GradeError::Io(_) => exit::CANNOT_RUN,
+            };
+            let report = GradeReport::not_graded(
+                &assignment,
+                &submission.display().to_string(),
+                &assignment_path.display().to_string(),
+                &error.to_string(),
+                SandboxReport::new(&engine::sandbox_config(&options, Path::new("."))),
+            );
+            (report, code)
+        }
+    };
     match args.format {
         Format::Table => print!("{}", report.to_table()),
         Format::Json => println!("{}", report.to_json()),
@@ -124,11 +136,21 @@ fn assign(args: &AssignArgs) -> i32 {
 }
 
 fn prepare() -> i32 {
+    match grader::program::prepare::prepare(true) {
+        Ok(prepared) => eprintln!(
+            "program engine ready (libraries in {})",
+            prepared.dependencies.display()
+        ),
+        Err(error) => {
+            eprintln!("grader: {error}");
+            return exit::CANNOT_RUN;
+        }
+    }
     match orm_eval::Evaluator::start(&orm_eval::EvaluatorOptions::default()) {
         Ok(evaluator) => {
             let report = evaluator.start_report();
             eprintln!(
-                "evaluator ready ({}, {:.1} s)",
+                "evcxr engine ready ({}, {:.1} s)",
                 report.cache.describe(),
                 report.total.as_secs_f64()
             );
@@ -139,4 +161,26 @@ fn prepare() -> i32 {
             exit::CANNOT_RUN
         }
     }
+}
+
+/// `grader confine … -- COMMAND`: limits and Landlock on this process, then COMMAND in its place.
+fn confine(args: &grader::cli::ConfineArgs) -> i32 {
+    use std::os::unix::process::CommandExt;
+    let mut writable = args.write.clone();
+    writable.push("/dev/null".into());
+    if let Err(error) = sandbox::confine_tool(
+        args.memory_mb << 20,
+        args.cpu_seconds,
+        &args.read,
+        &writable,
+        !args.no_landlock,
+    ) {
+        eprintln!("grader confine: {error}");
+        return exit::CANNOT_RUN;
+    }
+    let error = std::process::Command::new(&args.command[0])
+        .args(&args.command[1..])
+        .exec();
+    eprintln!("grader confine: cannot run {:?}: {error}", args.command[0]);
+    exit::CANNOT_RUN
 }

@@ -47,6 +47,8 @@ pub struct GraderTag {
 pub struct Cell {
     /// Position in the notebook (0-based, counting every cell).
     pub index: usize,
+    /// nbformat 4.5's cell id, which Jupyter keeps while the cell is edited (`None` before 4.5).
+    pub id: Option<String>,
     pub is_code: bool,
     pub source: String,
     pub tag: Option<GraderTag>,
@@ -105,6 +107,7 @@ impl Notebook {
             .enumerate()
             .map(|(index, cell)| Cell {
                 index,
+                id: cell["id"].as_str().map(str::to_owned),
                 is_code: cell["cell_type"] == "code",
                 source: source_text(&cell["source"]),
                 tag: grader_tag(&cell["metadata"]),

@@ -12,6 +12,8 @@ pub const SCHEMA: &str = "orm-grader/1";
 #[derive(Debug, Clone, Serialize)]
 pub struct GradeReport {
     pub schema: &'static str,
+    /// Which engine graded: `program` or `evcxr`.
+    pub engine: &'static str,
     pub submission: String,
     pub assignment: String,
     pub score: u32,
@@ -110,9 +112,15 @@ pub struct CellResult {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
-    /// `warm` (prepared folder reused) or what orm-eval reports.
+    /// `warm` (prepared folder reused) or what orm-eval reports; `program` for the program
+    /// engine.
     pub evaluator_cache: String,
+    /// Starting the evaluator (evcxr), or finding the prepared libraries (program).
     pub start_seconds: f64,
+    /// Program engine: compiling, all rounds together.
+    pub compile_seconds: f64,
+    /// Program engine: compilations (one more for each round that left a cell or test out).
+    pub compile_rounds: u32,
     pub cells_seconds: f64,
     pub tests_seconds: f64,
     pub total_seconds: f64,
@@ -144,6 +152,7 @@ impl GradeReport {
             .collect();
         let mut report = GradeReport {
             schema: SCHEMA,
+            engine: "none",
             submission: submission.to_owned(),
             assignment: assignment_path.to_owned(),
             score: 0,

@@ -64,7 +64,7 @@ pub use error::{CellSpan, Diagnostic, EvalError, StartError};
 pub use evaluator::{Evaluator, InputReader};
 pub use interrupt::Interrupter;
 pub use output::{Event, MimeBundle, Outputs};
-pub use prepared::default_cache_dir;
+pub use prepared::{default_cache_dir, source_files};
 pub use render::render_error;
 pub use runtime_code::unquote_debug;
 pub use start::{default_orm_path, CacheUse, EvaluatorOptions, StartReport, DEFAULT_PRELUDE};

@@ -67,6 +67,18 @@ pub(crate) fn cache_key(
     Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Source files under `dir` (build output and hidden folders left out), sorted: what a cache
+/// key over a crate's sources hashes.
+///
+/// # Errors
+/// The I/O error of a folder that cannot be listed.
+pub fn source_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    list_sources(dir, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
 /// Source files under `dir`, leaving out build output and hidden folders.
 fn list_sources(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
