@@ -224,6 +224,7 @@ pub fn grade(
     );
     let tests = test_results(
         assignment,
+        (&program, &run_cells),
         &plan,
         &test_errors,
         &cells,
@@ -348,9 +349,13 @@ fn cell_results(
                 status: CellStatus::Ok,
                 error_kind: None,
                 error: None,
-                output: run::read_output(
-                    &output_dir.join(format!("cell-{}.txt", cell.index)),
-                    options.kept_output_bytes,
+                output: relocate(
+                    &run::read_output(
+                        &output_dir.join(format!("cell-{}.txt", cell.index)),
+                        options.kept_output_bytes,
+                    ),
+                    program,
+                    run_cells,
                 ),
                 seconds: 0.0,
             };
@@ -408,6 +413,43 @@ fn cell_results(
         .collect()
 }
 
+/// Places in the program's source mentioned in `text` (a panic message, `main.rs:L:C`), said
+/// as the learner knows them: `cell N:L:C` for a learner's line (N is the notebook index), else
+/// `the grader's code`, so that nothing of the hidden tests' layout shows.
+fn relocate(text: &str, program: &source::Program, cells: &[RunCell]) -> String {
+    const MARK: &str = "main.rs:";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + MARK.len()..];
+        let digits = |t: &str| t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let line_end = digits(after);
+        let column_end = after[line_end..]
+            .strip_prefix(':')
+            .map(|t| line_end + 1 + digits(t));
+        match (after[..line_end].parse::<usize>(), column_end) {
+            (Ok(line), Some(end)) if end > line_end + 1 => {
+                let column = &after[line_end + 1..end];
+                match program.origin(line) {
+                    Origin::Cell { cell, line } => {
+                        let index = cells.get(cell).map_or(cell, |c| c.index);
+                        out.push_str(&format!("cell {index}:{line}:{column}"));
+                    }
+                    _ => out.push_str("the grader's code"),
+                }
+                rest = &after[end..];
+            }
+            _ => {
+                out.push_str(MARK);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `main.rs:LINE:COLUMN` of the program as `cell:LINE:COLUMN` when it is a learner's line.
 fn map_location(program: &source::Program, location: &str) -> Option<String> {
     let mut parts = location.rsplitn(3, ':');
@@ -421,6 +463,7 @@ fn map_location(program: &source::Program, location: &str) -> Option<String> {
 
 fn test_results(
     assignment: &Assignment,
+    (program, run_cells): (&source::Program, &[RunCell]),
     plan: &Plan,
     test_errors: &BTreeMap<usize, Vec<CompileError>>,
     cells: &[CellResult],
@@ -459,9 +502,13 @@ fn test_results(
         .iter()
         .enumerate()
         .map(|(position, test)| {
-            let output = run::read_output(
-                &output_dir.join(format!("test-{position}.txt")),
-                options.kept_output_bytes,
+            let output = relocate(
+                &run::read_output(
+                    &output_dir.join(format!("test-{position}.txt")),
+                    options.kept_output_bytes,
+                ),
+                program,
+                run_cells,
             );
             let mut result = TestResult {
                 name: test.name.clone(),
@@ -592,4 +639,38 @@ fn compile_feedback(errors: &[CompileError]) -> String {
          for):\n{}",
         cut(&lines.join("\n"), 2000)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_places_in_output_become_cell_places() {
+        let parsed = vec![ParsedCell::parse(
+            4,
+            "let v: Vec<i64> = Vec::new();\nlet x = v[3];",
+        )];
+        let cells = vec![RunCell {
+            index: 4,
+            kind: None,
+            exercise: None,
+            source: parsed[0].source.clone(),
+            given: false,
+        }];
+        let program = source::generate(&parsed, &[], &Plan::default());
+        let line = program
+            .text
+            .lines()
+            .position(|l| l.contains("let x = v[3];"))
+            .unwrap()
+            + 1;
+        let text = format!(
+            "panicked at main.rs:{line}:9:\nindex out of bounds; main.rs:2:1 and main.rs:x"
+        );
+        assert_eq!(
+            relocate(&text, &program, &cells),
+            "panicked at cell 4:2:9:\nindex out of bounds; the grader's code and main.rs:x"
+        );
+    }
 }

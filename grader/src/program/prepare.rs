@@ -87,7 +87,9 @@ pub fn prepare(verbose: bool) -> Result<Prepared, PrepareError> {
     let manifest = folder.join("prepared.json");
     if let Ok(text) = std::fs::read_to_string(&manifest) {
         if let Ok(prepared) = serde_json::from_str::<Prepared>(&text) {
-            if prepared.externs.iter().all(|(_, path)| path.is_file()) {
+            if prepared.dependencies.is_dir()
+                && prepared.externs.iter().all(|(_, path)| path.is_file())
+            {
                 return Ok(prepared);
             }
         }
@@ -171,7 +173,7 @@ fn build(harness: &Path, target: &Path, sysroot: &Path) -> Result<Prepared, Prep
         ));
     }
     let mut externs = Vec::new();
-    let mut dependencies = target.join("release").join("deps");
+    let dependencies = target.join("release").join("deps");
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
@@ -193,11 +195,7 @@ fn build(harness: &Path, target: &Path, sysroot: &Path) -> Result<Prepared, Prep
             .filter_map(|f| f.as_str())
             .find(|f| f.ends_with(".rlib"));
         if let Some(rlib) = rlib {
-            let rlib = PathBuf::from(rlib);
-            if let Some(parent) = rlib.parent() {
-                dependencies = parent.to_owned();
-            }
-            externs.push((name, rlib));
+            externs.push((name, PathBuf::from(rlib)));
         }
     }
     if externs.len() != 2 {

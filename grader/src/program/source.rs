@@ -409,6 +409,7 @@ pub fn generate(cells: &[ParsedCell], tests: &[ProgramTest], plan: &Plan) -> Pro
         }
     }
     for (position, cell) in cells.iter().enumerate().filter(|(p, _)| live(p)) {
+        let mut superseded = Vec::new();
         for (i, item) in cell.items.iter().enumerate() {
             let kept = item
                 .key
@@ -416,7 +417,25 @@ pub fn generate(cells: &[ParsedCell], tests: &[ProgramTest], plan: &Plan) -> Pro
                 .is_none_or(|key| last_definition.get(key) == Some(&(position, i)));
             if kept {
                 out.fragment(&item.fragment, position);
+            } else if matches!(item.key, Some(ItemKey::Named(_))) {
+                superseded.push(&item.fragment);
             }
+        }
+        // A definition a later cell replaces is still compiled, in a module of its own, so a
+        // draft that does not compile fails its cell as it does in a notebook. (`impl` and
+        // `use` items that were replaced are left out: an `impl` applies wherever it is.)
+        if !superseded.is_empty() {
+            out.put(
+                &format!(
+                    "#[allow(unused_imports, dead_code)]\nmod {}_earlier_{position} {{\nuse super::*;",
+                    scan::RESERVED_PREFIX
+                ),
+                Origin::CellGlue { cell: position },
+            );
+            for fragment in superseded {
+                out.fragment(fragment, position);
+            }
+            out.put("}", Origin::CellGlue { cell: position });
         }
     }
 
@@ -532,7 +551,7 @@ mod tests {
         assert_eq!(cell.statements[1].text, "let b = 2;");
         assert_eq!(
             (cell.statements[1].line, cell.statements[1].column),
-            (3, 22)
+            (3, 21)
         );
         assert_eq!(cell.value.as_ref().unwrap().text, "a.x + b");
         assert_eq!(
@@ -574,7 +593,15 @@ mod tests {
             "use std::fmt;",
         ]);
         let program = generate(&parsed, &[], &Plan::default());
-        assert!(!program.text.contains("{ 1 }") && program.text.contains("{ 2 }"));
+        assert!(
+            program.text.contains(
+                "mod __grader_earlier_0 {\nuse super::*;\npub fn answer() -> i64 { 1 }\n}"
+            ),
+            "the replaced draft is still compiled, apart: {}",
+            program.text
+        );
+        assert_eq!(program.text.matches("{ 1 }").count(), 1);
+        assert_eq!(program.text.matches("{ 2 }").count(), 1);
         assert_eq!(program.text.matches("use std::fmt;").count(), 1);
         let plan = Plan {
             dropped_cells: [1].into(),
