@@ -1,6 +1,6 @@
 //! The command line: flag definitions only; the work is in the library modules.
 
-use crate::engine::{EngineKind, GradeOptions, Replay};
+use crate::grading::autograde::{EngineKind, GradeOptions, Replay};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;

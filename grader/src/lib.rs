@@ -1,33 +1,23 @@
-//! The grader: runs a learner's exercises notebook (a submission) with the kernel's evaluator,
-//! then the assignment's hidden tests in the same context, and reports a score.
+//! The grader: runs a learner's exercises notebook (a submission) with Restart & Run All
+//! semantics, then the assignment's hidden tests against what it defined, and reports a score.
+//! Laid out by concern, as nbgrader's steps are:
 //!
-//! - [`assignment`]: the teacher's solution notebook read as exercises and hidden tests, and
-//!   `assign`, which makes the learner's notebook from it;
-//! - [`engine`]: grading one submission, by the [`program`] engine (the submission compiled as
-//!   one program) or by evcxr (time limits, restarts after crashes, verdicts);
-//! - [`submission`]: what of a submission runs (given cells restored, the notebook in an upload);
-//! - [`sandbox`]: operating-system limits on the process that runs the submission's code;
-//! - [`report`] and [`formats`]: the result as a table, JSON, Gradescope JSON and JUnit XML;
-//! - [`batch`]: a folder of submissions with worker processes, into a CSV gradebook, whole or
-//!   one [`shard`] of it; [`gradebook`]: the CSV, partial gradebooks and `merge`;
-//! - [`gradescope`]: the autograder zip for Gradescope.
+//! - [`assignment`] and [`notebook`]: the teacher's solution notebook read as exercises and
+//!   hidden tests, and `assign`, which makes the learner's notebook from it;
+//! - [`grading`]: the autograde step — what of a submission runs, and the two engines that run
+//!   it (one compiled program, or evcxr cell by cell);
+//! - [`containment`]: the sandbox and process housekeeping around the learner's code;
+//! - [`reports`]: the result as a table, JSON, Gradescope JSON, GitHub Classroom and JUnit XML;
+//! - [`scale`]: many submissions — batches with workers, shards, gradebooks and `merge`, the
+//!   Gradescope autograder bundle.
 
-pub mod analysis;
 pub mod assignment;
-pub mod batch;
 pub mod cli;
-pub mod engine;
-pub mod formats;
-pub mod gradebook;
-pub mod gradescope;
+pub mod containment;
+pub mod grading;
 pub mod notebook;
-pub mod process;
-pub mod program;
-pub mod report;
-pub mod sandbox;
-pub mod shard;
-pub mod submission;
-pub mod testcode;
+pub mod reports;
+pub mod scale;
 
 use std::path::Path;
 

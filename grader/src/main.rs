@@ -2,10 +2,12 @@
 
 use clap::Parser;
 use grader::cli::{exit, AssignArgs, Cli, Command, Format, RunArgs};
-use grader::engine::{self, GradeError};
-use grader::report::GradeReport;
-use grader::sandbox::SandboxReport;
-use grader::{assignment, formats, notebook, process, sandbox};
+use grader::containment::sandbox::SandboxReport;
+use grader::containment::{process, sandbox};
+use grader::grading::autograde::{self, GradeError};
+use grader::reports::formats;
+use grader::reports::report::GradeReport;
+use grader::{assignment, notebook};
 use std::path::Path;
 
 fn main() {
@@ -19,16 +21,16 @@ fn main() {
         Command::Run(args) => run(args),
         Command::Batch(args) => {
             process::protect_memory();
-            grader::batch::run(args)
+            grader::scale::batch::run(args)
         }
-        Command::Merge(args) => grader::gradebook::merge_command(args),
+        Command::Merge(args) => grader::scale::gradebook::merge_command(args),
         Command::Assign(args) => assign(args),
-        Command::GradescopeBundle(args) => grader::gradescope::run(args),
+        Command::GradescopeBundle(args) => grader::scale::gradescope::run(args),
         Command::Prepare => prepare(),
         Command::Confine(args) => confine(args),
         Command::Worker(args) => {
             process::protect_memory();
-            grader::batch::worker(args)
+            grader::scale::batch::worker(args)
         }
     };
     std::process::exit(code);
@@ -47,7 +49,10 @@ fn run(args: &RunArgs) -> i32 {
     let options = args.limits.options();
     // An upload folder: find the notebook; when that fails, the reports still say why.
     let (submission, found) = if args.submission.is_dir() {
-        match grader::submission::find_notebook(&args.submission, args.notebook_name.as_deref()) {
+        match grader::grading::submission::find_notebook(
+            &args.submission,
+            args.notebook_name.as_deref(),
+        ) {
             Ok(path) => (path, Ok(())),
             Err(error) => (args.submission.clone(), Err(error)),
         }
@@ -56,7 +61,7 @@ fn run(args: &RunArgs) -> i32 {
     };
     let graded = found
         .map_err(|e| GradeError::Submission(e.to_string()))
-        .and_then(|()| engine::grade(&assignment, assignment_path, &submission, &options));
+        .and_then(|()| autograde::grade(&assignment, assignment_path, &submission, &options));
     let (report, mut code) = match graded {
         Ok(report) => (report, exit::GRADED),
         Err(error) => {
@@ -70,7 +75,7 @@ fn run(args: &RunArgs) -> i32 {
                 &submission.display().to_string(),
                 &assignment_path.display().to_string(),
                 &error.to_string(),
-                SandboxReport::new(&engine::sandbox_config(&options, Path::new("."))),
+                SandboxReport::new(&autograde::sandbox_config(&options, Path::new("."))),
             );
             (report, code)
         }
@@ -136,8 +141,8 @@ fn assign(args: &AssignArgs) -> i32 {
 }
 
 fn prepare() -> i32 {
-    match grader::program::prepare::prepare(true) {
-        Ok(prepared) => eprintln!(
+    match grader::grading::program::prepare::prepare(true) {
+        Ok((prepared, _)) => eprintln!(
             "program engine ready (libraries in {})",
             prepared.dependencies.display()
         ),

@@ -367,9 +367,33 @@ fn both_engines_agree_on_every_fixture() {
         partial["cells"][to]["source"] = solution["cells"][from]["source"].clone();
     }
     fixtures.push(("partial", partial));
+    // The small assignment of the classroom tests, answered, with ex2 left blank.
+    let small_path = repo().join("grader/tests/fixtures/small_assignment.ipynb");
+    let mut small = read_json(&small_path);
+    let cells: Vec<Value> = small["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| kind_of(c) != Some("tests"))
+        .map(|c| {
+            let mut c = c.clone();
+            if kind_of(&c) == Some("solution") && exercise_of(&c) == Some("ex2") {
+                c["source"] = json!(
+                    "pub fn total(session: &Session) -> orm::Result<Option<f64>> {\n    todo!()\n}"
+                );
+            }
+            c
+        })
+        .collect();
+    small["cells"] = Value::Array(cells);
+    fixtures.push(("small", small));
     for (name, notebook) in &fixtures {
-        let program = outcomes(&grade(notebook, "program", &["--test-timeout", "20"]));
-        let evcxr = outcomes(&grade(notebook, "evcxr", &["--test-timeout", "20"]));
+        let mut extra = vec!["--test-timeout", "20"];
+        if *name == "small" {
+            extra.extend(["--assignment", small_path.to_str().unwrap()]);
+        }
+        let program = outcomes(&grade(notebook, "program", &extra));
+        let evcxr = outcomes(&grade(notebook, "evcxr", &extra));
         assert_eq!(program.len(), evcxr.len());
         for (test, outcome) in &program {
             let other = &evcxr[test];
@@ -379,4 +403,54 @@ fn both_engines_agree_on_every_fixture() {
             );
         }
     }
+}
+
+#[test]
+fn an_upload_from_a_macos_zip_is_graded_whatever_the_notebook_is_called() {
+    let upload = tempfile::tempdir().unwrap();
+    let notebook = solution_cells_only();
+    write_json(&upload.path().join("exercises (1).ipynb"), &notebook);
+    std::fs::create_dir_all(upload.path().join("__MACOSX")).unwrap();
+    std::fs::write(
+        upload.path().join("__MACOSX/._exercises (1).ipynb"),
+        [0u8, 5, 22, 7],
+    )
+    .unwrap();
+    std::fs::write(upload.path().join("._exercises (1).ipynb"), [0u8, 5, 22, 7]).unwrap();
+    let report_path = upload.path().join("report.json");
+    let output = run(&[
+        "run",
+        upload.path().to_str().unwrap(),
+        "--notebook-name",
+        "exercises.ipynb",
+        "--json",
+        report_path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let report = read_json(&report_path);
+    let max: u64 = points().iter().map(|(_, _, p)| p).sum();
+    assert_eq!(report["score"], max);
+    assert!(report["submission"]
+        .as_str()
+        .unwrap()
+        .ends_with("exercises (1).ipynb"));
+
+    // Two real notebooks and none with the expected name: not graded, and the report says why.
+    write_json(&upload.path().join("draft.ipynb"), &notebook);
+    let output = run(&[
+        "run",
+        upload.path().to_str().unwrap(),
+        "--notebook-name",
+        "exercises.ipynb",
+        "--json",
+        report_path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(3), "not a gradable submission");
+    let report = read_json(&report_path);
+    assert_eq!(report["score"], 0);
+    let error = report["error"].as_str().unwrap();
+    assert!(
+        error.contains("2 notebooks") && error.contains("draft.ipynb"),
+        "{error}"
+    );
 }

@@ -1,17 +1,17 @@
-//! Grading one submission. Two engines: the program engine (default; [`crate::program`])
+//! Grading one submission. Two engines: the program engine (default; [`crate::grading::program`])
 //! compiles the submission and the hidden tests as one program; the evcxr engine (here) runs
 //! its code cells in order, as the kernel runs them, then each hidden test as its own
 //! evaluation in that context, with time limits and restarts after crashes. The evcxr engine
 //! is also the fallback for what the program engine cannot compile.
 
-use crate::analysis;
 use crate::assignment::{Assignment, HiddenTest};
+use crate::containment::sandbox::{SandboxConfig, SandboxReport};
+use crate::grading::analysis;
+use crate::grading::testcode::{self, Verdict};
 use crate::notebook::Notebook;
-use crate::report::{
+use crate::reports::report::{
     cut, CellResult, CellStatus, GradeReport, Outcome, Status, TestResult, Timings, SCHEMA,
 };
-use crate::sandbox::{SandboxConfig, SandboxReport};
-use crate::testcode::{self, Verdict};
 use orm_eval::{EvalError, Evaluator, EvaluatorOptions, Event, Outputs};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -162,7 +162,9 @@ pub fn grade_notebook(
                 .map_err(|e| GradeError::Io(format!("cannot make {}: {e}", dir.display())))?;
         }
         let config = sandbox_config(options, &run_dir);
-        match crate::program::grade(assignment, submission, options, &config, &build, started)? {
+        match crate::grading::program::grade(
+            assignment, submission, options, &config, &build, started,
+        )? {
             Ok(graded) => {
                 run = Some((config, graded));
             }
@@ -184,7 +186,7 @@ pub fn grade_notebook(
             let result = Grading::new(assignment, submission, options, started).run();
             SandboxConfig::clear_env();
             let grading = result?;
-            let graded = crate::program::Graded {
+            let graded = crate::grading::program::Graded {
                 cells: grading.cells,
                 tests: grading.tests,
                 notes: grading.notes,
@@ -315,7 +317,7 @@ impl<'a> Grading<'a> {
     }
 
     fn run_learner_cells(&mut self) {
-        let cells = crate::submission::cells_to_run(
+        let cells = crate::grading::submission::cells_to_run(
             self.assignment,
             &self.submission.cells,
             &mut self.notes,
@@ -423,7 +425,7 @@ impl<'a> Grading<'a> {
             // cannot compile because the answer cell failed says so.
             if result.outcome == Outcome::CompileError {
                 if let Some(feedback) =
-                    crate::program::failed_cell_feedback(&self.cells, &test.exercise)
+                    crate::grading::program::failed_cell_feedback(&self.cells, &test.exercise)
                 {
                     result.outcome = Outcome::CellFailed;
                     result.feedback = feedback;
@@ -496,7 +498,7 @@ impl<'a> Grading<'a> {
                 if renewal == Renewal::OutOfStep {
                     // The process still runs but evcxr reads it out of step: end it, and let a
                     // trivial cell take the news, so that the next test gets a new process.
-                    crate::process::kill_children();
+                    crate::containment::process::kill_children();
                     let _ = self.eval("()", self.options.cell_timeout);
                 }
                 let free: BTreeSet<String> = remaining
@@ -573,7 +575,7 @@ impl<'a> Grading<'a> {
                 interrupter.interrupt();
                 // evcxr may be stuck reading a process that keeps writing; end them all.
                 while done_rx.recv_timeout(Duration::from_secs(10)) == Err(Timeout) {
-                    crate::process::kill_children();
+                    crate::containment::process::kill_children();
                 }
             });
             let result = evaluator.eval(code, &mut sink);

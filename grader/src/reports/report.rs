@@ -1,8 +1,8 @@
 //! The result of grading one submission (the grader's own JSON schema) and its terminal table.
 
 use crate::assignment::Assignment;
+use crate::containment::sandbox::SandboxReport;
 use crate::notebook::CellKind;
-use crate::sandbox::SandboxReport;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 use serde::Serialize;
 
@@ -112,8 +112,8 @@ pub struct CellResult {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
-    /// `warm` (prepared folder reused) or what orm-eval reports; `program` for the program
-    /// engine.
+    /// `warm` (the prepared build reused) or what orm-eval reports for a cold start; the
+    /// program engine says the same of its prepared libraries.
     pub evaluator_cache: String,
     /// Starting the evaluator (evcxr), or finding the prepared libraries (program).
     pub start_seconds: f64,

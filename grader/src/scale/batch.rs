@@ -8,11 +8,11 @@
 
 use crate::assignment::Assignment;
 use crate::cli::{exit, BatchArgs, WorkerArgs};
-use crate::engine;
-use crate::gradebook::{write_csv, write_partial, PartHeader, Row};
-use crate::report::GradeReport;
-use crate::sandbox::SandboxReport;
-use crate::shard::{self, Shard};
+use crate::containment::sandbox::SandboxReport;
+use crate::grading::autograde;
+use crate::reports::report::GradeReport;
+use crate::scale::gradebook::{write_csv, write_partial, PartHeader, Row};
+use crate::scale::shard::{self, Shard};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -416,14 +416,14 @@ pub fn worker(args: &WorkerArgs) -> i32 {
         };
         let report = match &assignment {
             Ok(assignment) => {
-                match engine::grade(assignment, assignment_path, &job.submission, &options) {
+                match autograde::grade(assignment, assignment_path, &job.submission, &options) {
                     Ok(report) => report,
                     Err(error) => GradeReport::not_graded(
                         assignment,
                         &job.submission.display().to_string(),
                         &assignment_path.display().to_string(),
                         &error.to_string(),
-                        SandboxReport::new(&engine::sandbox_config(&options, Path::new("."))),
+                        SandboxReport::new(&autograde::sandbox_config(&options, Path::new("."))),
                     ),
                 }
             }
@@ -448,7 +448,7 @@ pub fn worker(args: &WorkerArgs) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::sample_report;
+    use crate::reports::report::tests::sample_report;
 
     #[test]
     fn rows_come_from_reports() {

@@ -1,7 +1,7 @@
 //! Compiling a program with rustc against the prepared libraries, under limits, and reading
 //! its errors (rustc's JSON diagnostics, `--error-format=json`).
 
-use crate::program::prepare::Prepared;
+use crate::grading::program::prepare::Prepared;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

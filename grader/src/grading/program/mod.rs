@@ -15,12 +15,12 @@ pub mod run;
 pub mod scan;
 pub mod source;
 
-use crate::analysis;
 use crate::assignment::Assignment;
-use crate::engine::{crash_reason, GradeError, GradeOptions};
+use crate::grading::analysis;
+use crate::grading::autograde::{crash_reason, GradeError, GradeOptions};
+use crate::grading::submission::{self, RunCell};
 use crate::notebook::{CellKind, Notebook};
-use crate::report::{cut, CellResult, CellStatus, Outcome, Status, TestResult, Timings};
-use crate::submission::{self, RunCell};
+use crate::reports::report::{cut, CellResult, CellStatus, Outcome, Status, TestResult, Timings};
 use compile::{CompileError, CompileLimits, Compiled};
 use orm_grader_harness::event::{Ending, Event};
 use orm_grader_harness::sandbox::SandboxConfig;
@@ -62,10 +62,7 @@ pub fn grade(
     started: Instant,
 ) -> Result<Result<Graded, Fallback>, GradeError> {
     let mut notes = Vec::new();
-    let mut timings = Timings {
-        evaluator_cache: "program".into(),
-        ..Timings::default()
-    };
+    let mut timings = Timings::default();
     let run_cells = submission::cells_to_run(assignment, &submission.cells, &mut notes);
     let parsed: Vec<ParsedCell> = run_cells
         .iter()
@@ -75,13 +72,20 @@ pub fn grade(
         .tests
         .iter()
         .map(|t| ProgramTest {
-            code: crate::testcode::qualify_std_macros(&t.code),
+            code: crate::grading::testcode::qualify_std_macros(&t.code),
             free: analysis::free_identifiers(&t.code),
         })
         .collect();
     let prepare_started = Instant::now();
-    let prepared = prepare::prepare(options.verbose)
+    let (prepared, built) = prepare::prepare(options.verbose)
         .map_err(|e| GradeError::Evaluator(format!("the program engine: {e}")))?;
+    // The words orm-eval uses for its own cache, so reports read alike.
+    timings.evaluator_cache = if built {
+        "cold, orm and its dependencies built"
+    } else {
+        "warm"
+    }
+    .into();
     timings.start_seconds = prepare_started.elapsed().as_secs_f64();
 
     // Compile, leaving out what does not compile.
@@ -212,26 +216,20 @@ pub fn grade(
         .position(|e| matches!(e, Event::TestStarted { .. }));
     timings.cells_seconds = run_started.elapsed().as_secs_f64();
 
-    let cells = cell_results(
-        &run_cells,
-        &parsed,
-        &program,
-        &cell_errors,
-        &skipped,
-        &outcome,
-        &output_dir,
+    let found = Found {
+        run_cells: &run_cells,
+        parsed: &parsed,
+        program: &program,
+        plan: &plan,
+        cell_errors: &cell_errors,
+        test_errors: &test_errors,
+        skipped: &skipped,
+        outcome: &outcome,
+        output_dir: &output_dir,
         options,
-    );
-    let tests = test_results(
-        assignment,
-        (&program, &run_cells),
-        &plan,
-        &test_errors,
-        &cells,
-        &outcome,
-        &output_dir,
-        options,
-    );
+    };
+    let cells = found.cell_results();
+    let tests = found.test_results(assignment, &cells);
     if tests_started.is_none() && !matches!(outcome.stop, run::Stop::Finished) {
         notes.push(format!(
             "the program stopped before the hidden tests ran ({})",
@@ -314,103 +312,267 @@ fn in_cell(program: &source::Program, error: &CompileError, cell: usize) -> orm_
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cell_results(
-    run_cells: &[RunCell],
-    parsed: &[ParsedCell],
-    program: &source::Program,
-    cell_errors: &BTreeMap<usize, Vec<orm_eval::Diagnostic>>,
-    skipped: &BTreeMap<usize, (String, String)>,
-    outcome: &run::RunOutcome,
-    output_dir: &Path,
-    options: &GradeOptions,
-) -> Vec<CellResult> {
-    let finished: BTreeMap<usize, (&Ending, &String, &Option<String>)> = outcome
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::CellFinished {
-                cell,
-                ending,
-                message,
-                location,
-            } => Some((*cell, (ending, message, location))),
-            _ => None,
-        })
-        .collect();
-    run_cells
-        .iter()
-        .enumerate()
-        .map(|(position, cell)| {
-            let mut result = CellResult {
-                index: cell.index,
-                kind: cell.kind,
-                exercise: cell.exercise.clone(),
-                status: CellStatus::Ok,
-                error_kind: None,
-                error: None,
-                output: relocate(
+/// Everything compiling and running found, from which the report's cells and tests are made.
+struct Found<'a> {
+    run_cells: &'a [RunCell],
+    parsed: &'a [ParsedCell],
+    /// The program that ran (its line map places panics).
+    program: &'a source::Program,
+    plan: &'a Plan,
+    cell_errors: &'a BTreeMap<usize, Vec<orm_eval::Diagnostic>>,
+    test_errors: &'a BTreeMap<usize, Vec<CompileError>>,
+    /// Cells skipped in the last run, with the error kind and message of why.
+    skipped: &'a BTreeMap<usize, (String, String)>,
+    outcome: &'a run::RunOutcome,
+    output_dir: &'a Path,
+    options: &'a GradeOptions,
+}
+
+impl Found<'_> {
+    fn cell_results(&self) -> Vec<CellResult> {
+        let Found {
+            run_cells,
+            parsed,
+            program,
+            cell_errors,
+            skipped,
+            outcome,
+            output_dir,
+            options,
+            ..
+        } = *self;
+        let finished: BTreeMap<usize, (&Ending, &String, &Option<String>)> = outcome
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::CellFinished {
+                    cell,
+                    ending,
+                    message,
+                    location,
+                } => Some((*cell, (ending, message, location))),
+                _ => None,
+            })
+            .collect();
+        run_cells
+            .iter()
+            .enumerate()
+            .map(|(position, cell)| {
+                let mut result = CellResult {
+                    index: cell.index,
+                    kind: cell.kind,
+                    exercise: cell.exercise.clone(),
+                    status: CellStatus::Ok,
+                    error_kind: None,
+                    error: None,
+                    output: relocate(
+                        &run::read_output(
+                            &output_dir.join(format!("cell-{}.txt", cell.index)),
+                            options.kept_output_bytes,
+                        ),
+                        program,
+                        run_cells,
+                    ),
+                    seconds: 0.0,
+                };
+                let mut fail = |kind: &str, error: String| {
+                    result.status = CellStatus::Failed;
+                    result.error_kind = Some(kind.to_owned());
+                    result.error = Some(error);
+                };
+                if let Some(unusable) = &parsed[position].unusable {
+                    let error = orm_eval::EvalError::Rejected {
+                        line: unusable.line,
+                        message: unusable.message.clone(),
+                    };
+                    fail(
+                        unusable.kind,
+                        orm_eval::render_error(&error, &cell.source).join("\n"),
+                    );
+                } else if let Some(diagnostics) = cell_errors.get(&position) {
+                    fail(
+                        "CompileError",
+                        orm_eval::render_error(
+                            &orm_eval::EvalError::Compile(diagnostics.clone()),
+                            &cell.source,
+                        )
+                        .join("\n"),
+                    );
+                } else if let Some((kind, message)) = skipped.get(&cell.index) {
+                    fail(kind, message.clone());
+                } else {
+                    match finished.get(&cell.index) {
+                        Some((Ending::Passed, _, _)) => {}
+                        Some((Ending::Panicked, message, location)) => fail(
+                            "Panic",
+                            orm_eval::EvalError::Panic {
+                                message: (*message).clone(),
+                                location: location
+                                    .as_deref()
+                                    .and_then(|l| map_location(program, l)),
+                            }
+                            .to_string(),
+                        ),
+                        Some((Ending::ErrorReturned, message, _)) => fail(
+                            "Error",
+                            orm_eval::EvalError::ErrorReturned {
+                                message: (*message).clone(),
+                            }
+                            .to_string(),
+                        ),
+                        None => {
+                            result.status = CellStatus::Skipped;
+                            result.error =
+                                Some(format!("not run: {}", describe_stop(&outcome.stop)));
+                        }
+                    }
+                }
+                result
+            })
+            .collect()
+    }
+
+    fn test_results(&self, assignment: &Assignment, cells: &[CellResult]) -> Vec<TestResult> {
+        let Found {
+            run_cells,
+            program,
+            plan,
+            test_errors,
+            outcome,
+            output_dir,
+            options,
+            ..
+        } = *self;
+        let mut verdicts: BTreeMap<usize, (&Ending, &String)> = BTreeMap::new();
+        let mut exits: BTreeMap<usize, &Event> = BTreeMap::new();
+        for event in &outcome.events {
+            match event {
+                Event::TestFinished {
+                    test,
+                    ending,
+                    message,
+                    ..
+                } => {
+                    verdicts.insert(*test, (ending, message));
+                }
+                Event::TestExited { test, .. } => {
+                    exits.insert(*test, event);
+                }
+                _ => {}
+            }
+        }
+        let started: BTreeSet<usize> = outcome
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TestStarted { test } => Some(*test),
+                _ => None,
+            })
+            .collect();
+        assignment
+            .tests
+            .iter()
+            .enumerate()
+            .map(|(position, test)| {
+                let output = relocate(
                     &run::read_output(
-                        &output_dir.join(format!("cell-{}.txt", cell.index)),
+                        &output_dir.join(format!("test-{position}.txt")),
                         options.kept_output_bytes,
                     ),
                     program,
                     run_cells,
-                ),
-                seconds: 0.0,
-            };
-            let mut fail = |kind: &str, error: String| {
-                result.status = CellStatus::Failed;
-                result.error_kind = Some(kind.to_owned());
-                result.error = Some(error);
-            };
-            if let Some(unusable) = &parsed[position].unusable {
-                let error = orm_eval::EvalError::Rejected {
-                    line: unusable.line,
-                    message: unusable.message.clone(),
+                );
+                let mut result = TestResult {
+                    name: test.name.clone(),
+                    exercise: test.exercise.clone(),
+                    points: 0,
+                    max_points: test.points,
+                    status: Status::Failed,
+                    outcome: Outcome::NotRun,
+                    feedback: String::new(),
+                    output: output.clone(),
+                    seconds: 0.0,
                 };
-                fail(
-                    unusable.kind,
-                    orm_eval::render_error(&error, &cell.source).join("\n"),
-                );
-            } else if let Some(diagnostics) = cell_errors.get(&position) {
-                fail(
-                    "CompileError",
-                    orm_eval::render_error(
-                        &orm_eval::EvalError::Compile(diagnostics.clone()),
-                        &cell.source,
-                    )
-                    .join("\n"),
-                );
-            } else if let Some((kind, message)) = skipped.get(&cell.index) {
-                fail(kind, message.clone());
-            } else {
-                match finished.get(&cell.index) {
-                    Some((Ending::Passed, _, _)) => {}
-                    Some((Ending::Panicked, message, location)) => fail(
-                        "Panic",
-                        orm_eval::EvalError::Panic {
-                            message: (*message).clone(),
-                            location: location.as_deref().and_then(|l| map_location(program, l)),
-                        }
-                        .to_string(),
-                    ),
-                    Some((Ending::ErrorReturned, message, _)) => fail(
-                        "Error",
-                        orm_eval::EvalError::ErrorReturned {
-                            message: (*message).clone(),
-                        }
-                        .to_string(),
-                    ),
-                    None => {
-                        result.status = CellStatus::Skipped;
-                        result.error = Some(format!("not run: {}", describe_stop(&outcome.stop)));
-                    }
+                if let Event::TestExited { seconds, .. } =
+                    exits.get(&position).copied().unwrap_or(&Event::Done)
+                {
+                    result.seconds = *seconds;
                 }
-            }
-            result
-        })
-        .collect()
+                let (outcome_kind, feedback) = if plan.dropped_tests.contains(&position) {
+                    match failed_cell_feedback(cells, &test.exercise) {
+                        Some(feedback) => (Outcome::CellFailed, feedback),
+                        None => (
+                            Outcome::CompileError,
+                            compile_feedback(test_errors.get(&position).map_or(&[][..], |e| e)),
+                        ),
+                    }
+                } else if let Some((ending, message)) = verdicts.get(&position) {
+                    match ending {
+                        Ending::Passed => (Outcome::Passed, String::new()),
+                        Ending::Panicked => (
+                            Outcome::Panicked,
+                            format!("panicked: {}", cut(message, 2000)),
+                        ),
+                        Ending::ErrorReturned => (
+                            Outcome::ErrorReturned,
+                            format!("the test got an error: {}", cut(message, 2000)),
+                        ),
+                    }
+                } else if let Some(Event::TestExited {
+                    code,
+                    signal,
+                    timed_out,
+                    ..
+                }) = exits.get(&position)
+                {
+                    if *timed_out {
+                        (
+                            Outcome::Timeout,
+                            format!(
+                                "the test ran longer than {} s and was stopped (an endless loop?)",
+                                options.test_timeout.as_secs()
+                            ),
+                        )
+                    } else {
+                        let detail = match (code, signal) {
+                            (Some(code), _) => format!("exit status: {code}"),
+                            (None, Some(signal)) => {
+                                format!("signal: {signal} ({})", run::signal_name(*signal))
+                            }
+                            _ => String::new(),
+                        };
+                        (
+                            Outcome::Crashed,
+                            format!(
+                                "the test's process ended: {}",
+                                crash_reason(&detail, &output)
+                            ),
+                        )
+                    }
+                } else if started.contains(&position) {
+                    (
+                        Outcome::NoResult,
+                        format!(
+                            "the test's result did not come back: the program ended ({})",
+                            describe_stop(&outcome.stop)
+                        ),
+                    )
+                } else {
+                    (
+                        Outcome::NotRun,
+                        format!("not run: {}", describe_stop(&outcome.stop)),
+                    )
+                };
+                result.outcome = outcome_kind;
+                result.feedback = feedback;
+                if outcome_kind == Outcome::Passed {
+                    result.status = Status::Passed;
+                    result.points = test.points;
+                }
+                result
+            })
+            .collect()
+    }
 }
 
 /// Places in the program's source mentioned in `text` (a panic message, `main.rs:L:C`), said
@@ -459,147 +621,6 @@ fn map_location(program: &source::Program, location: &str) -> Option<String> {
         Origin::Cell { line, .. } => Some(format!("cell:{line}:{column}")),
         _ => None,
     }
-}
-
-fn test_results(
-    assignment: &Assignment,
-    (program, run_cells): (&source::Program, &[RunCell]),
-    plan: &Plan,
-    test_errors: &BTreeMap<usize, Vec<CompileError>>,
-    cells: &[CellResult],
-    outcome: &run::RunOutcome,
-    output_dir: &Path,
-    options: &GradeOptions,
-) -> Vec<TestResult> {
-    let mut verdicts: BTreeMap<usize, (&Ending, &String)> = BTreeMap::new();
-    let mut exits: BTreeMap<usize, &Event> = BTreeMap::new();
-    for event in &outcome.events {
-        match event {
-            Event::TestFinished {
-                test,
-                ending,
-                message,
-                ..
-            } => {
-                verdicts.insert(*test, (ending, message));
-            }
-            Event::TestExited { test, .. } => {
-                exits.insert(*test, event);
-            }
-            _ => {}
-        }
-    }
-    let started: BTreeSet<usize> = outcome
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::TestStarted { test } => Some(*test),
-            _ => None,
-        })
-        .collect();
-    assignment
-        .tests
-        .iter()
-        .enumerate()
-        .map(|(position, test)| {
-            let output = relocate(
-                &run::read_output(
-                    &output_dir.join(format!("test-{position}.txt")),
-                    options.kept_output_bytes,
-                ),
-                program,
-                run_cells,
-            );
-            let mut result = TestResult {
-                name: test.name.clone(),
-                exercise: test.exercise.clone(),
-                points: 0,
-                max_points: test.points,
-                status: Status::Failed,
-                outcome: Outcome::NotRun,
-                feedback: String::new(),
-                output: output.clone(),
-                seconds: 0.0,
-            };
-            if let Event::TestExited { seconds, .. } =
-                exits.get(&position).copied().unwrap_or(&Event::Done)
-            {
-                result.seconds = *seconds;
-            }
-            let (outcome_kind, feedback) = if plan.dropped_tests.contains(&position) {
-                match failed_cell_feedback(cells, &test.exercise) {
-                    Some(feedback) => (Outcome::CellFailed, feedback),
-                    None => (
-                        Outcome::CompileError,
-                        compile_feedback(test_errors.get(&position).map_or(&[][..], |e| e)),
-                    ),
-                }
-            } else if let Some((ending, message)) = verdicts.get(&position) {
-                match ending {
-                    Ending::Passed => (Outcome::Passed, String::new()),
-                    Ending::Panicked => (
-                        Outcome::Panicked,
-                        format!("panicked: {}", cut(message, 2000)),
-                    ),
-                    Ending::ErrorReturned => (
-                        Outcome::ErrorReturned,
-                        format!("the test got an error: {}", cut(message, 2000)),
-                    ),
-                }
-            } else if let Some(Event::TestExited {
-                code,
-                signal,
-                timed_out,
-                ..
-            }) = exits.get(&position)
-            {
-                if *timed_out {
-                    (
-                        Outcome::Timeout,
-                        format!(
-                            "the test ran longer than {} s and was stopped (an endless loop?)",
-                            options.test_timeout.as_secs()
-                        ),
-                    )
-                } else {
-                    let detail = match (code, signal) {
-                        (Some(code), _) => format!("exit status: {code}"),
-                        (None, Some(signal)) => {
-                            format!("signal: {signal} ({})", run::signal_name(*signal))
-                        }
-                        _ => String::new(),
-                    };
-                    (
-                        Outcome::Crashed,
-                        format!(
-                            "the test's process ended: {}",
-                            crash_reason(&detail, &output)
-                        ),
-                    )
-                }
-            } else if started.contains(&position) {
-                (
-                    Outcome::NoResult,
-                    format!(
-                        "the test's result did not come back: the program ended ({})",
-                        describe_stop(&outcome.stop)
-                    ),
-                )
-            } else {
-                (
-                    Outcome::NotRun,
-                    format!("not run: {}", describe_stop(&outcome.stop)),
-                )
-            };
-            result.outcome = outcome_kind;
-            result.feedback = feedback;
-            if outcome_kind == Outcome::Passed {
-                result.status = Status::Passed;
-                result.points = test.points;
-            }
-            result
-        })
-        .collect()
 }
 
 /// Feedback for a test that could not compile because a learner's answer cell for its

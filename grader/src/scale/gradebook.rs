@@ -3,7 +3,7 @@
 //! joins the partial ones into the gradebook an unsharded batch writes, byte for byte.
 
 use crate::cli::{exit, MergeArgs};
-use crate::shard::Shard;
+use crate::scale::shard::Shard;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Write;

@@ -70,11 +70,12 @@ pub fn cache_dir() -> PathBuf {
     orm_eval::default_cache_dir().join("grader-program")
 }
 
-/// The prepared libraries for the current sources, building them first when needed.
+/// The prepared libraries for the current sources, building them first when needed; the flag
+/// says whether they were built now (a cold start).
 ///
 /// # Errors
 /// [`PrepareError`] when the toolchain cannot be found or cargo fails.
-pub fn prepare(verbose: bool) -> Result<Prepared, PrepareError> {
+pub fn prepare(verbose: bool) -> Result<(Prepared, bool), PrepareError> {
     let harness = harness_path();
     let workspace = harness
         .parent()
@@ -90,7 +91,7 @@ pub fn prepare(verbose: bool) -> Result<Prepared, PrepareError> {
             if prepared.dependencies.is_dir()
                 && prepared.externs.iter().all(|(_, path)| path.is_file())
             {
-                return Ok(prepared);
+                return Ok((prepared, false));
             }
         }
     }
@@ -103,7 +104,7 @@ pub fn prepare(verbose: bool) -> Result<Prepared, PrepareError> {
     let prepared = build(&harness, &folder.join("target"), &sysroot)?;
     let text = serde_json::to_string_pretty(&prepared).expect("paths serialize");
     std::fs::write(&manifest, text).map_err(io(format!("writing {}", manifest.display())))?;
-    Ok(prepared)
+    Ok((prepared, true))
 }
 
 fn sysroot() -> Result<PathBuf, PrepareError> {

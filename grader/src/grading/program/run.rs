@@ -55,7 +55,7 @@ pub struct RunOutcome {
 /// # Errors
 /// A message when the program could not be started at all.
 pub fn run(settings: &RunSettings) -> Result<RunOutcome, String> {
-    let token = crate::testcode::nonce();
+    let token = crate::grading::testcode::nonce();
     let (token_read, token_write) = pipe()?;
     let (events_read, events_write) = pipe()?;
     std::fs::create_dir_all(&settings.output_dir)

@@ -4,7 +4,7 @@
 
 use crate::assignment::Assignment;
 use crate::notebook::{Cell, CellKind};
-use crate::report::cut;
+use crate::reports::report::cut;
 use std::path::{Path, PathBuf};
 
 /// One code cell that runs, in notebook order.

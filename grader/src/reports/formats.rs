@@ -1,6 +1,6 @@
 //! The report in other tools' formats: Gradescope's `results.json` and JUnit XML.
 
-use crate::report::{GradeReport, Status};
+use crate::reports::report::{GradeReport, Status};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -57,7 +57,7 @@ pub fn gradescope(report: &GradeReport) -> Value {
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"max_score": report.max_score as f64, "schema": crate::report::SCHEMA},
+        "extra_data": {"max_score": report.max_score as f64, "schema": crate::reports::report::SCHEMA},
         "tests": tests,
     })
 }
@@ -121,7 +121,7 @@ pub fn junit(report: &GradeReport) -> String {
                 Status::Failed => {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status
-                        .set_message(crate::report::first_lines(&test.feedback, 1, 200))
+                        .set_message(crate::reports::report::first_lines(&test.feedback, 1, 200))
                         .set_type(format!("{:?}", test.outcome))
                         .set_description(test.feedback.as_str());
                     status
@@ -155,7 +155,7 @@ fn report_name(report: &GradeReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::sample_report;
+    use crate::reports::report::tests::sample_report;
 
     #[test]
     fn gradescope_has_the_documented_fields() {

@@ -22,8 +22,8 @@
 //! closure and stored back at its end). What differs from a kernel session is listed in
 //! grader/README.md ("The program engine").
 
-use crate::analysis;
-use crate::program::scan;
+use crate::grading::analysis;
+use crate::grading::program::scan;
 use proc_macro2::LineColumn;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-pub const SETUP_SH: &str = include_str!("../templates/gradescope/setup.sh");
-pub const RUN_AUTOGRADER: &str = include_str!("../templates/gradescope/run_autograder");
+pub const SETUP_SH: &str = include_str!("../../templates/gradescope/setup.sh");
+pub const RUN_AUTOGRADER: &str = include_str!("../../templates/gradescope/run_autograder");
 
 /// Folders of a project never shipped: build output, virtual environments, caches.
 const SKIPPED_DIRS: &[&str] = &["target", "node_modules", "__pycache__"];

@@ -1,0 +1,8 @@
+//! Grading a class: [`batch`] (worker processes over a folder of submissions), [`shard`] (one
+//! slice of a batch, for a cluster's tasks), [`gradebook`] (the CSV, partial gradebooks and
+//! `merge`) and [`gradescope`] (the autograder bundle).
+
+pub mod batch;
+pub mod gradebook;
+pub mod gradescope;
+pub mod shard;
