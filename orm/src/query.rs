@@ -2,7 +2,7 @@
 //! compiles down to a Core `Select`.
 
 use crate::core::expr::BinOp;
-use crate::core::{Column, SqlWriter, SqliteWriter};
+use crate::core::{Column, SqlWriter, StandardWriter};
 use crate::core::{
     Condition, Expr, FromItem, IntoOrderBy, Join, JoinKind, Select, SelectItem, SqlExpr, Statement,
     Table, TypedExpr,
@@ -521,7 +521,8 @@ impl<F: Fetch> Query<F> {
         stmt
     }
 
-    /// The SQL this query runs (parameters as `?`).
+    /// The SQL this query runs: its session's dialect, or the neutral default dialect
+    /// ([`StandardWriter`]) when it has none (parameters as `?`).
     pub fn to_sql(&self) -> String {
         self.writer()
             .compile(&Statement::Select(self.statement()))
@@ -531,7 +532,7 @@ impl<F: Fetch> Query<F> {
     fn writer(&self) -> &'static dyn SqlWriter {
         match &self.session {
             Some(s) => s.engine().writer(),
-            None => &SqliteWriter,
+            None => &StandardWriter,
         }
     }
 

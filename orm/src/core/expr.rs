@@ -116,9 +116,10 @@ impl Expr {
 }
 
 impl fmt::Display for Expr {
-    /// The expression as SQLite text with parameters shown as `?`.
+    /// The expression as standard SQL text ([`StandardWriter`](super::StandardWriter)) with
+    /// parameters shown as `?`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let compiled = super::writer::SqliteWriter.expr_to_sql(self);
+        let compiled = super::writer::StandardWriter.expr_to_sql(self);
         f.write_str(&compiled.sql)
     }
 }
@@ -196,7 +197,9 @@ impl<M, T> fmt::Display for Column<M, T> {
 }
 
 /// A column of a Core table, untyped: compared with any value, read as `Value`.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Not `PartialEq`: `users.c("name").eq("Ann")` is SQL's `=` ([`SqlExpr::eq`]), never Rust's.
+#[derive(Debug, Clone)]
 pub struct AnyColumn {
     pub table: Cow<'static, str>,
     pub name: Cow<'static, str>,

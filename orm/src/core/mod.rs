@@ -15,7 +15,7 @@ pub use statement::{
     delete, insert, select, text, Delete, FromItem, Insert, Join, JoinKind, Select, SelectItem,
     Statement, Update,
 };
-pub use writer::{Compiled, PostgresWriter, SqlWriter, SqliteWriter};
+pub use writer::{Compiled, Out, PostgresWriter, SqlWriter, SqliteWriter, StandardWriter};
 
 /// `update` as a function name clashes with nothing, but keep the Core verbs together.
 pub use statement::update;

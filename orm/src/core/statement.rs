@@ -148,11 +148,10 @@ impl Select {
             None => expr,
         });
     }
-    /// The SQL text for SQLite, parameters as `?`.
+    /// The SQL text in the neutral default dialect
+    /// ([`StandardWriter`](super::StandardWriter)), parameters as `?`; an engine writes its own.
     pub fn to_sql(&self) -> String {
-        super::writer::SqliteWriter
-            .compile(&Statement::Select(self.clone()))
-            .sql
+        super::writer::StandardWriter.compile_select(self).sql
     }
 }
 
