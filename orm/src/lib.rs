@@ -48,6 +48,7 @@ mod relationship;
 mod session;
 mod value;
 
+pub use crate::core::FromRow;
 pub use crate::core::{Column, Condition};
 pub use display::{TableView, Tabulate};
 pub use engine::{
@@ -57,7 +58,7 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use metadata::MetaData;
 pub use model::{IntoObj, Key, Model, Obj, ObjectState};
-pub use orm_macros::Model;
+pub use orm_macros::{FromRow, Model};
 pub use query::{select, select_values, Entities, Fetch, Models, Query};
 pub use relationship::{
     joinedload, selectinload, BelongsTo, Collection, HasMany, LoadOption, Loader, ManyToMany,
@@ -68,7 +69,7 @@ pub use value::{kind, ColumnType, SqlType, TypeMismatch, Value, ValueRef};
 
 /// Everything a notebook needs in one `use orm::prelude::*;`.
 pub mod prelude {
-    pub use crate::core::{and_, func, not_, or_, Column, Condition, SqlExpr};
+    pub use crate::core::{and_, func, not_, or_, Column, Condition, FromRow, SqlExpr};
     pub use crate::display::Tabulate;
     pub use crate::relationship::{joinedload, selectinload};
     pub use crate::{
@@ -76,6 +77,7 @@ pub mod prelude {
         Model, Obj, Query, Session,
     };
     pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+    pub use orm_macros::FromRow;
     // The crates of the column types, so a notebook can name `serde_json::Value` without `:dep`.
     pub use chrono;
     pub use serde_json;

@@ -227,3 +227,48 @@ fn to_sql_and_display_without_an_engine_use_the_standard_writer() {
         r#"("users"."age" IN (NULL) AND (1 != 1))"#
     );
 }
+
+#[test]
+fn text_names_its_parameters_and_each_dialect_numbers_them() {
+    let stmt = || {
+        orm::core::text(
+            "SELECT name FROM users WHERE age > :min AND name != ':min' AND age < :max OR age = :min",
+        )
+        .bind("min", 18)
+        .bind("max", 65)
+    };
+    assert_eq!(
+        sqlite(stmt()),
+        with_params(
+            "SELECT name FROM users WHERE age > ? AND name != ':min' AND age < ? OR age = ?",
+            &[Value::Integer(18), Value::Integer(65), Value::Integer(18)]
+        )
+    );
+    assert_eq!(
+        postgres(stmt()).0,
+        "SELECT name FROM users WHERE age > $1 AND name != ':min' AND age < $2 OR age = $3"
+    );
+}
+
+#[test]
+fn text_leaves_casts_comments_and_escaped_colons_alone() {
+    let stmt = orm::core::text(
+        "SELECT age::text, '\\:x' -- :not_a_param\nFROM t /* :nor_this */ WHERE a = \\:b AND c = :c",
+    )
+    .bind("c", 1);
+    assert_eq!(stmt.parameter_names(), ["c"]);
+    assert_eq!(
+        postgres(stmt).0,
+        "SELECT age::text, '\\:x' -- :not_a_param\nFROM t /* :nor_this */ WHERE a = :b AND c = $1"
+    );
+}
+
+#[test]
+fn text_refuses_a_missing_or_unused_parameter_by_name() {
+    let missing = orm::core::text("SELECT :a, :b").bind("a", 1);
+    let err = Statement::from(missing).check().unwrap_err().to_string();
+    assert!(err.contains(":b") && err.contains(".bind(\"b\""), "{err}");
+    let unused = orm::core::text("SELECT :a").bind("a", 1).bind("z", 2);
+    let err = Statement::from(unused).check().unwrap_err().to_string();
+    assert!(err.contains(":z"), "{err}");
+}

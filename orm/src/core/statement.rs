@@ -286,14 +286,28 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
-    /// SQL text written by hand, with its parameters (SQLAlchemy's `text()`).
+    /// SQL text written by hand, with its parameters as `?` in order.
     Raw {
         sql: String,
         params: Vec<Value>,
     },
+    /// SQL text written by hand with named parameters (SQLAlchemy's `text()`): see [`text`].
+    Text(TextClause),
 }
 
 impl Statement {
+    /// Whether the statement can be written and run as it stands: every `:name` of a
+    /// [`text`] has a value.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming what is missing.
+    pub fn check(&self) -> crate::Result<()> {
+        match self {
+            Statement::Text(t) => t.check(),
+            _ => Ok(()),
+        }
+    }
+
     /// The table a statement writes to, for naming it in errors.
     pub fn target_table(&self) -> Option<&str> {
         match self {
@@ -311,11 +325,174 @@ impl Statement {
     }
 }
 
-/// Hand-written SQL with bound parameters.
-pub fn text(sql: impl Into<String>) -> Statement {
-    Statement::Raw {
+/// Hand-written SQL (SQLAlchemy's `text()`), with named parameters `:name` bound by
+/// [`TextClause::bind`]: each value travels as a bound parameter, never spliced into the text.
+///
+/// `:name` inside quotes or comments is left alone, `::` (a PostgreSQL cast) is not a parameter,
+/// and `\:` writes a plain colon.
+///
+/// # Examples
+/// ```
+/// use orm::core::text;
+/// let engine = orm::create_engine("sqlite:///:memory:")?;
+/// let rows = engine.execute(
+///     text("SELECT :name AS name, :age + 1 AS next_age").bind("name", "Ann").bind("age", 30),
+/// )?;
+/// assert_eq!(rows.all::<(String, i64)>()?, [("Ann".to_string(), 31)]);
+/// # Ok::<(), orm::Error>(())
+/// ```
+pub fn text(sql: impl Into<String>) -> TextClause {
+    TextClause {
         sql: sql.into(),
-        params: Vec::new(),
+        binds: Vec::new(),
+    }
+}
+
+/// SQL text with named parameters and the values bound to them: built by [`text`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextClause {
+    /// The text as written, parameters as `:name`.
+    pub sql: String,
+    /// The values bound so far, by parameter name.
+    pub binds: Vec<(String, Value)>,
+}
+
+/// A piece of a [`TextClause`]'s text: SQL to copy, or a parameter's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextPart<'a> {
+    /// Text written as it is.
+    Sql(&'a str),
+    /// `:name`, without the colon.
+    Param(&'a str),
+}
+
+impl TextClause {
+    /// Binds `value` to the parameter `:name` (a second bind of the same name replaces the first).
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::core::text;
+    /// let q = text("SELECT * FROM users WHERE age > :min").bind("min", 18);
+    /// assert_eq!(q.parameter_names(), ["min"]);
+    /// ```
+    pub fn bind(mut self, name: &str, value: impl Into<Value>) -> Self {
+        let value = value.into();
+        match self.binds.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.binds.push((name.to_string(), value)),
+        }
+        self
+    }
+
+    /// The value bound to `name`.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.binds.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The parameters the text names, in order of first appearance.
+    pub fn parameter_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for part in self.parts() {
+            if let TextPart::Param(name) = part {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
+    }
+
+    /// Whether every parameter of the text has a value and every value a parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming the parameter without a
+    /// value, or the value bound to a name the text does not use.
+    pub fn check(&self) -> crate::Result<()> {
+        let names = self.parameter_names();
+        if let Some(missing) = names.iter().find(|n| self.value(n).is_none()) {
+            return Err(crate::Error::InvalidRequest(format!(
+                "text(): no value for the parameter :{missing}; bind one with .bind(\"{missing}\", value)"
+            )));
+        }
+        if let Some((unused, _)) = self
+            .binds
+            .iter()
+            .find(|(n, _)| !names.contains(&n.as_str()))
+        {
+            return Err(crate::Error::InvalidRequest(format!(
+                "text(): a value was bound to :{unused}, which the SQL does not use (its parameters: {})",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            )));
+        }
+        Ok(())
+    }
+
+    /// The text cut into SQL and parameters.
+    pub fn parts(&self) -> Vec<TextPart<'_>> {
+        text_parts(&self.sql)
+    }
+}
+
+/// Splits SQL text at its `:name` parameters, skipping quotes, comments and `::` casts.
+fn text_parts(sql: &str) -> Vec<TextPart<'_>> {
+    let bytes = sql.as_bytes();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b':' if bytes.get(i + 1) == Some(&b':') => i += 2,
+            b'\\' if bytes.get(i + 1) == Some(&b':') => {
+                parts.push(TextPart::Sql(&sql[start..i]));
+                start = i + 1;
+                i += 2;
+            }
+            b':' if bytes
+                .get(i + 1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') =>
+            {
+                parts.push(TextPart::Sql(&sql[start..i]));
+                let name_start = i + 1;
+                i = name_start;
+                while i < bytes.len() && is_name(bytes[i]) {
+                    i += 1;
+                }
+                parts.push(TextPart::Param(&sql[name_start..i]));
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    if start < sql.len() {
+        parts.push(TextPart::Sql(&sql[start..]));
+    }
+    parts.retain(|p| *p != TextPart::Sql(""));
+    parts
+}
+
+impl From<TextClause> for Statement {
+    fn from(t: TextClause) -> Statement {
+        Statement::Text(t)
     }
 }
 

@@ -11,7 +11,7 @@ pub use sqlite::SqliteWriter;
 
 use super::expr::{Expr, OrderBy};
 use super::schema::{ColumnDef, Literal, OnDelete, Table};
-use super::statement::{FromItem, Insert, JoinKind, Select, Statement};
+use super::statement::{FromItem, Insert, JoinKind, Select, Statement, TextClause, TextPart};
 use crate::value::{ColumnType, Value};
 
 /// A statement written for one dialect: the text and the values to bind, in order.
@@ -185,6 +185,7 @@ pub trait SqlWriter {
                 self.write_raw(sql, w);
                 w.params.extend(params.iter().cloned());
             }
+            Statement::Text(text) => self.write_text(text, w),
         }
     }
 
@@ -196,6 +197,24 @@ pub trait SqlWriter {
     /// SQL written by hand (`text(…)`), whose parameters are `?`.
     fn write_raw(&self, sql: &str, w: &mut Out) {
         w.sql.push_str(sql);
+    }
+
+    /// `text()` with its `:name` parameters as this dialect's placeholders, values in order of
+    /// use (a name used twice is bound twice). A name without a value is left to
+    /// [`Statement::check`], which runs before any statement does.
+    fn write_text(&self, text: &TextClause, w: &mut Out) {
+        for part in text.parts() {
+            match part {
+                TextPart::Sql(sql) => w.sql.push_str(sql),
+                TextPart::Param(name) => {
+                    if let Some(value) = text.value(name) {
+                        w.params.push(value.clone());
+                    }
+                    w.placeholders += 1;
+                    self.placeholder(w.placeholders, &mut w.sql);
+                }
+            }
+        }
     }
 
     fn write_ident_list(&self, names: &[&str], w: &mut Out) {
