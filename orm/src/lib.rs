@@ -69,8 +69,12 @@ pub use value::{kind, ColumnType, SqlType, TypeMismatch, Value, ValueRef};
 
 /// Everything a notebook needs in one `use orm::prelude::*;`.
 pub mod prelude {
-    pub use crate::core::{and_, func, not_, or_, Column, Condition, FromRow, SqlExpr};
+    pub use crate::core::{
+        and_, case, cast, exists, func, not_, or_, union, union_all, window, Column, Condition,
+        FromRow, SqlExpr,
+    };
     pub use crate::display::Tabulate;
+    pub use crate::query::aliased;
     pub use crate::relationship::{joinedload, selectinload};
     pub use crate::{
         create_engine, create_engine_from_env, select, select_values, Engine, Error, MetaData,

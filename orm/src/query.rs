@@ -2,6 +2,7 @@
 //! compiles down to a Core `Select`.
 
 use crate::core::expr::BinOp;
+use crate::core::{Alias, Cte, InValues, IntoSelect, Subquery};
 use crate::core::{Column, SqlWriter, StandardWriter};
 use crate::core::{
     Condition, Expr, FromItem, IntoOrderBy, Join, JoinKind, Select, SelectItem, SqlExpr, Statement,
@@ -217,6 +218,24 @@ fn expr_tables(expr: &Expr, out: &mut Vec<Cow<'static, str>>) {
             args.iter().for_each(|a| expr_tables(a, out))
         }
         Expr::Not(e) | Expr::IsNull { expr: e, .. } => expr_tables(e, out),
+        Expr::Cast { expr, .. } | Expr::Label { expr, .. } => expr_tables(expr, out),
+        Expr::Over { function, window } => {
+            expr_tables(function, out);
+            window.partition_by.iter().for_each(|e| expr_tables(e, out));
+            window
+                .order_by
+                .iter()
+                .for_each(|k| expr_tables(&k.expr, out));
+        }
+        Expr::Case { whens, else_ } => {
+            for (condition, value) in whens {
+                expr_tables(condition, out);
+                expr_tables(value, out);
+            }
+            if let Some(e) = else_ {
+                expr_tables(e, out);
+            }
+        }
         _ => {}
     }
 }
@@ -505,7 +524,10 @@ impl<F: Fetch> Query<F> {
         tables.extend(self.from_models.iter().map(|t| t.name.clone()));
         let mut from: Vec<Cow<'static, str>> = Vec::new();
         for t in tables {
-            if !from.contains(&t) && !self.joined.iter().any(|j| j.name == t) {
+            // A table reached by a join (a model, or an alias) is not also in FROM.
+            let joined = self.joined.iter().any(|j| j.name == t)
+                || self.select.joins.iter().any(|j| j.table == t);
+            if !from.contains(&t) && !joined {
                 from.push(t);
             }
         }
@@ -750,6 +772,89 @@ pub(crate) fn foreign_key_condition(known: &[Table], target: &Table) -> Option<E
         }
     }
     None
+}
+
+/// A model's table under another name, for self-joins (SQLAlchemy's `aliased(User, name=…)`):
+/// its columns are `alias.col(User::name)`.
+///
+/// # Examples
+/// ```
+/// use orm::prelude::*;
+/// use orm::query::aliased;
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "staff")]
+/// pub struct Staff { #[orm(primary_key)] pub id: i64, pub name: String, pub boss_id: Option<i64> }
+/// let boss = aliased::<Staff>("boss");
+/// let q = select_values((Staff::name, boss.col(Staff::name)))
+///     .join_alias(&boss, Staff::boss_id.eq(boss.col(Staff::id)));
+/// assert_eq!(
+///     q.to_sql(),
+///     r#"SELECT "staff"."name", "boss"."name" FROM "staff" JOIN "staff" AS "boss" ON "staff"."boss_id" = "boss"."id""#
+/// );
+/// ```
+pub fn aliased<M: Model>(name: &str) -> Alias {
+    M::TABLE.alias(name.to_string())
+}
+
+impl<F: Fetch> Query<F> {
+    /// `JOIN` an alias of a model's table on a condition (a self-join).
+    pub fn join_alias(self, alias: &Alias, on: Condition) -> Self {
+        self.join_alias_kind(JoinKind::Inner, alias, on)
+    }
+
+    /// `LEFT OUTER JOIN` an alias of a model's table on a condition.
+    pub fn outer_join_alias(self, alias: &Alias, on: Condition) -> Self {
+        self.join_alias_kind(JoinKind::LeftOuter, alias, on)
+    }
+
+    fn join_alias_kind(mut self, kind: JoinKind, alias: &Alias, on: Condition) -> Self {
+        if !self.select.aliases.iter().any(|a| a.name == alias.name) {
+            self.select.aliases.push(alias.clone());
+        }
+        self.select.joins.push(Join {
+            kind,
+            table: alias.name.clone(),
+            on: on.expr,
+        });
+        self
+    }
+
+    /// The query as a value in another query's expression (`(SELECT …)`), typed as what it
+    /// fetches: it must give one column and at most one row. It may name columns of the
+    /// enclosing query (a correlated subquery).
+    pub fn scalar_subquery(self) -> TypedExpr<F::Output>
+    where
+        F::Output: SqlType,
+    {
+        TypedExpr::new(Expr::Subquery(Box::new(self.statement())))
+    }
+
+    /// The query as a named subquery for a Core `FROM`.
+    pub fn subquery(self, name: impl Into<String>) -> Subquery {
+        self.statement().subquery(name)
+    }
+
+    /// The query as a common table expression (`WITH "name" AS (…)`).
+    pub fn cte(self, name: impl Into<String>) -> Cte {
+        self.statement().cte(name)
+    }
+}
+
+impl<F: Fetch> IntoSelect for Query<F> {
+    fn into_select(self) -> Select {
+        self.statement()
+    }
+}
+
+/// `column.in_(query)`: `IN (SELECT …)`.
+impl<K, F: Fetch> InValues<K> for Query<F> {
+    fn into_in(self, expr: Expr, negated: bool) -> Expr {
+        Expr::InSelect {
+            expr: Box::new(expr),
+            select: Box::new(self.statement()),
+            negated,
+        }
+    }
 }
 
 impl<F: Fetch> fmt::Display for Query<F> {

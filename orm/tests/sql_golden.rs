@@ -272,3 +272,243 @@ fn text_refuses_a_missing_or_unused_parameter_by_name() {
     let err = Statement::from(unused).check().unwrap_err().to_string();
     assert!(err.contains(":z"), "{err}");
 }
+
+mod constructs {
+    use super::*;
+    use orm::core::{case, cast, excluded, exists, literal, union_all, window, Statement};
+
+    fn posts() -> Table {
+        Table::new("posts")
+            .column(ColumnDef::new("id", ColumnType::Integer).primary_key())
+            .column(ColumnDef::new("user_id", ColumnType::Integer))
+            .column(ColumnDef::new("title", ColumnType::Text))
+    }
+
+    #[test]
+    fn upsert_do_update_with_excluded_and_do_nothing() {
+        let u = users();
+        let update = || {
+            insert(&u)
+                .value("id", 1)
+                .value("name", "Ann")
+                .value("age", 31)
+                .on_conflict(["id"])
+                .do_update([("name", excluded("name")), ("age", excluded("age"))])
+                .where_(u.c("age").lt(excluded("age")))
+        };
+        assert_eq!(
+            sqlite(update()).0,
+            r#"INSERT INTO "users" ("id", "name", "age") VALUES (?, ?, ?) ON CONFLICT ("id") DO UPDATE SET "name" = "excluded"."name", "age" = "excluded"."age" WHERE "users"."age" < "excluded"."age""#
+        );
+        assert_eq!(
+            postgres(update()).0,
+            r#"INSERT INTO "users" ("id", "name", "age") VALUES ($1, $2, $3) ON CONFLICT ("id") DO UPDATE SET "name" = "excluded"."name", "age" = "excluded"."age" WHERE "users"."age" < "excluded"."age""#
+        );
+        let nothing = || {
+            insert(&u)
+                .value("id", 1)
+                .value("name", "Ann")
+                .on_conflict(Vec::<String>::new())
+                .do_nothing()
+        };
+        assert_eq!(
+            sqlite(nothing()).0,
+            r#"INSERT INTO "users" ("id", "name") VALUES (?, ?) ON CONFLICT DO NOTHING"#
+        );
+        assert_eq!(
+            postgres(nothing()).0,
+            r#"INSERT INTO "users" ("id", "name") VALUES ($1, $2) ON CONFLICT DO NOTHING"#
+        );
+        let set_value = insert(&u)
+            .value("id", 1)
+            .value("name", "Ann")
+            .on_conflict(["id"])
+            .do_nothing()
+            .set("age", 5);
+        assert_eq!(
+            postgres(set_value),
+            with_params(
+                r#"INSERT INTO "users" ("id", "name") VALUES ($1, $2) ON CONFLICT ("id") DO UPDATE SET "age" = $3"#,
+                &[
+                    Value::Integer(1),
+                    Value::Text("Ann".into()),
+                    Value::Integer(5)
+                ]
+            )
+        );
+    }
+
+    #[test]
+    fn scalar_subquery_in_select_list_and_filter() {
+        let (u, p) = (users(), posts());
+        let stmt = || {
+            let post_count = select([func::count_all()])
+                .from(&p)
+                .filter(p.c("user_id").eq(u.c("id")))
+                .scalar_subquery();
+            let oldest = select([func::max(u.c("age"))]).from(&u).scalar_subquery();
+            select([u.c("name")])
+                .column(post_count.label("posts"))
+                .from(&u)
+                .filter(u.c("age").eq(oldest))
+        };
+        assert_eq!(
+            sqlite(stmt()).0,
+            r#"SELECT "users"."name", (SELECT count(*) FROM "posts" WHERE "posts"."user_id" = "users"."id") AS "posts" FROM "users" WHERE "users"."age" = (SELECT max("users"."age") FROM "users")"#
+        );
+        assert_eq!(sqlite(stmt()).0, postgres(stmt()).0);
+    }
+
+    #[test]
+    fn in_subquery_and_exists_correlated() {
+        let (u, p) = (users(), posts());
+        let stmt = || {
+            select([u.c("name")])
+                .from(&u)
+                .filter(
+                    u.c("id").in_(
+                        select([p.c("user_id")])
+                            .from(&p)
+                            .filter(p.c("title").like("R%")),
+                    ),
+                )
+                .filter(!exists(
+                    select([p.c("id")])
+                        .from(&p)
+                        .filter(p.c("user_id").eq(u.c("id"))),
+                ))
+        };
+        assert_eq!(
+            sqlite(stmt()).0,
+            r#"SELECT "users"."name" FROM "users" WHERE "users"."id" IN (SELECT "posts"."user_id" FROM "posts" WHERE "posts"."title" LIKE ? ESCAPE '\') AND (NOT EXISTS (SELECT "posts"."id" FROM "posts" WHERE "posts"."user_id" = "users"."id"))"#
+        );
+        assert_eq!(
+            postgres(stmt()).0,
+            r#"SELECT "users"."name" FROM "users" WHERE "users"."id" IN (SELECT "posts"."user_id" FROM "posts" WHERE "posts"."title" LIKE $1 ESCAPE '\') AND (NOT EXISTS (SELECT "posts"."id" FROM "posts" WHERE "posts"."user_id" = "users"."id"))"#
+        );
+    }
+
+    #[test]
+    fn self_join_through_an_alias() {
+        let u = users();
+        let older = u.alias("older");
+        let stmt = || {
+            select([u.c("name"), older.c("name")])
+                .from(&u)
+                .join(&older, older.c("age").gt(u.c("age")))
+                .order_by(u.c("name"))
+        };
+        let expected = r#"SELECT "users"."name", "older"."name" FROM "users" JOIN "users" AS "older" ON "older"."age" > "users"."age" ORDER BY "users"."name" ASC"#;
+        assert_eq!(sqlite(stmt()).0, expected);
+        assert_eq!(postgres(stmt()).0, expected);
+    }
+
+    #[test]
+    fn cte_and_recursive_cte() {
+        let u = users();
+        let adults = select([u.c("name"), u.c("age")])
+            .from(&u)
+            .filter(u.c("age").ge(18))
+            .cte("adults");
+        let stmt = select([adults.c("name")]).from(&adults);
+        assert_eq!(
+            postgres(stmt).0,
+            r#"WITH "adults" AS (SELECT "users"."name", "users"."age" FROM "users" WHERE "users"."age" >= $1) SELECT "adults"."name" FROM "adults""#
+        );
+        let counter = select([literal(1i64).label("n")])
+            .cte("counter")
+            .recursive();
+        let counter = counter.clone().union_all(
+            select([counter.c("n").add(1).label("n")])
+                .from(&counter)
+                .filter(counter.c("n").lt(5)),
+        );
+        let stmt = || select([counter.c("n")]).from(&counter);
+        assert_eq!(
+            sqlite(stmt()),
+            with_params(
+                r#"WITH RECURSIVE "counter" AS (SELECT ? AS "n" UNION ALL SELECT "counter"."n" + ? AS "n" FROM "counter" WHERE "counter"."n" < ?) SELECT "counter"."n" FROM "counter""#,
+                &[Value::Integer(1), Value::Integer(1), Value::Integer(5)]
+            )
+        );
+        assert_eq!(
+            postgres(stmt()).0,
+            r#"WITH RECURSIVE "counter" AS (SELECT $1::BIGINT AS "n" UNION ALL SELECT "counter"."n" + $2 AS "n" FROM "counter" WHERE "counter"."n" < $3) SELECT "counter"."n" FROM "counter""#
+        );
+    }
+
+    #[test]
+    fn window_functions() {
+        let u = users();
+        let stmt = || {
+            select([u.c("name")])
+                .column(func::row_number().over(window().order_by(u.c("age").desc())))
+                .column(func::rank().over(window().partition_by(u.c("name")).order_by(u.c("age"))))
+                .column(func::avg(u.c("age")).over(window()))
+                .from(&u)
+        };
+        let expected = r#"SELECT "users"."name", row_number() OVER (ORDER BY "users"."age" DESC), rank() OVER (PARTITION BY "users"."name" ORDER BY "users"."age" ASC), avg("users"."age") OVER () FROM "users""#;
+        assert_eq!(sqlite(stmt()).0, expected);
+        assert_eq!(postgres(stmt()).0, expected);
+    }
+
+    #[test]
+    fn case_cast_coalesce_and_string_functions() {
+        let u = users();
+        let stmt = || {
+            select([case([(u.c("age").lt(18), "minor")]).else_("adult")])
+                .column(cast::<Option<f64>>(u.c("age")))
+                .column(func::coalesce(u.c("age"), 0))
+                .column(func::lower(u.c("name")))
+                .column(func::upper(u.c("name")))
+                .column(func::length(u.c("name")))
+                .column(func::count_distinct(u.c("age")))
+                .from(&u)
+        };
+        assert_eq!(
+            sqlite(stmt()).0,
+            r#"SELECT CASE WHEN "users"."age" < ? THEN ? ELSE ? END, CAST("users"."age" AS FLOAT), coalesce("users"."age", ?), lower("users"."name"), upper("users"."name"), length("users"."name"), count(DISTINCT "users"."age") FROM "users""#
+        );
+        assert_eq!(
+            postgres(stmt()).0,
+            r#"SELECT CASE WHEN "users"."age" < $1 THEN $2::TEXT ELSE $3::TEXT END, CAST("users"."age" AS DOUBLE PRECISION), coalesce("users"."age", $4), lower("users"."name"), upper("users"."name"), length("users"."name"), count(DISTINCT "users"."age") FROM "users""#
+        );
+    }
+
+    #[test]
+    fn union_and_union_all_with_order_and_limit() {
+        let u = users();
+        let stmt = || {
+            union_all([
+                select([u.c("name")]).from(&u).filter(u.c("age").lt(18)),
+                select([u.c("name")]).from(&u).filter(u.c("age").gt(40)),
+            ])
+            .order_by(u.c("name"))
+            .limit(3)
+        };
+        assert_eq!(
+            sqlite(stmt()).0,
+            r#"SELECT "users"."name" FROM "users" WHERE "users"."age" < ? UNION ALL SELECT "users"."name" FROM "users" WHERE "users"."age" > ? ORDER BY "name" ASC LIMIT 3"#
+        );
+        // A select with its own limit: parentheses in standard SQL, a subquery on SQLite.
+        let limited = || {
+            select([u.c("name")])
+                .from(&u)
+                .order_by(u.c("age"))
+                .limit(1)
+                .union(select([u.c("name")]).from(&u).filter(u.c("age").is_null()))
+        };
+        assert_eq!(
+            sqlite(limited()).0,
+            r#"SELECT * FROM (SELECT "users"."name" FROM "users" ORDER BY "users"."age" ASC LIMIT 1) UNION SELECT "users"."name" FROM "users" WHERE "users"."age" IS NULL"#
+        );
+        assert_eq!(
+            postgres(limited()).0,
+            r#"(SELECT "users"."name" FROM "users" ORDER BY "users"."age" ASC LIMIT 1) UNION SELECT "users"."name" FROM "users" WHERE "users"."age" IS NULL"#
+        );
+        assert_eq!(
+            Statement::from(limited()).to_sql(),
+            postgres(limited()).0.replace("$1", "?")
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! The expression tree (plain data, no dialect) and the typed column handles built on it.
 
 use super::writer::SqlWriter as _;
-use crate::value::{kind, SqlType, Value};
+use crate::value::{kind, ColumnType, SqlType, Value};
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -59,6 +59,69 @@ pub enum Expr {
         distinct: bool,
     },
     Exists(Box<super::statement::Select>),
+    /// A select that gives one value (`(SELECT max(age) FROM users)`).
+    Subquery(Box<super::statement::Select>),
+    /// A window function: `function OVER (PARTITION BY … ORDER BY …)`.
+    Over {
+        function: Box<Expr>,
+        window: Window,
+    },
+    /// `CASE WHEN condition THEN value … ELSE value END`.
+    Case {
+        whens: Vec<(Expr, Expr)>,
+        else_: Option<Box<Expr>>,
+    },
+    /// `CAST(expr AS type)`, the type written by each dialect.
+    Cast {
+        expr: Box<Expr>,
+        ty: ColumnType,
+    },
+    /// An expression named in a select list (`expr AS "name"`).
+    Label {
+        expr: Box<Expr>,
+        name: String,
+    },
+}
+
+/// The window of a window function: which rows form a partition, and their order in it.
+///
+/// # Examples
+/// ```
+/// use orm::core::{select, window, ColumnDef, Table};
+/// use orm::prelude::*;
+/// let emp = Table::new("emp")
+///     .column(ColumnDef::new("dept", orm::ColumnType::Text))
+///     .column(ColumnDef::new("pay", orm::ColumnType::Integer));
+/// let rank = func::rank().over(window().partition_by(emp.c("dept")).order_by(emp.c("pay").desc()));
+/// assert_eq!(
+///     rank.to_string(),
+///     r#"rank() OVER (PARTITION BY "emp"."dept" ORDER BY "emp"."pay" DESC)"#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Window {
+    /// `PARTITION BY` expressions.
+    pub partition_by: Vec<Expr>,
+    /// `ORDER BY` inside the window.
+    pub order_by: Vec<OrderBy>,
+}
+
+/// An empty window (`OVER ()`: every row of the result); add to it with the builder methods.
+pub fn window() -> Window {
+    Window::default()
+}
+
+impl Window {
+    /// Adds an expression to `PARTITION BY`.
+    pub fn partition_by(mut self, expr: impl SqlExpr) -> Self {
+        self.partition_by.push(expr.expr());
+        self
+    }
+    /// Adds a key to the window's `ORDER BY`.
+    pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
+        self.order_by.push(key.into_order_by());
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +199,26 @@ impl<T> TypedExpr<T> {
             expr,
             _type: PhantomData,
         }
+    }
+}
+
+impl<T> TypedExpr<T> {
+    /// This function as a window function over `window`: `func::row_number().over(window()
+    /// .partition_by(…).order_by(…))` (SQLAlchemy's `.over(partition_by=…, order_by=…)`).
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::core::{window, ColumnDef, Table};
+    /// use orm::prelude::*;
+    /// let emp = Table::new("emp").column(ColumnDef::new("pay", orm::ColumnType::Integer));
+    /// let running = func::sum(emp.c("pay")).over(window().order_by(emp.c("pay")));
+    /// assert_eq!(running.to_string(), r#"sum("emp"."pay") OVER (ORDER BY "emp"."pay" ASC)"#);
+    /// ```
+    pub fn over(self, window: Window) -> TypedExpr<T> {
+        TypedExpr::new(Expr::Over {
+            function: Box::new(self.expr),
+            window,
+        })
     }
 }
 
@@ -302,6 +385,36 @@ impl Operand<kind::Any> for AnyColumn {
     }
 }
 
+/// What `in_` and `not_in` take for a left side of kind `K`: values, or a subquery.
+pub trait InValues<K> {
+    /// The `IN` expression with `expr` on the left.
+    fn into_in(self, expr: Expr, negated: bool) -> Expr;
+}
+
+impl<K, I, R> InValues<K> for I
+where
+    I: IntoIterator<Item = R>,
+    R: Operand<K>,
+{
+    fn into_in(self, expr: Expr, negated: bool) -> Expr {
+        Expr::InList {
+            expr: Box::new(expr),
+            list: self.into_iter().map(Operand::into_expr).collect(),
+            negated,
+        }
+    }
+}
+
+impl<K> InValues<K> for super::statement::Select {
+    fn into_in(self, expr: Expr, negated: bool) -> Expr {
+        Expr::InSelect {
+            expr: Box::new(expr),
+            select: Box::new(self),
+            negated,
+        }
+    }
+}
+
 /// Sort direction for `order_by`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderBy {
@@ -400,28 +513,20 @@ pub trait SqlExpr: Sized {
     fn endswith(&self, text: &str) -> Condition {
         self.like(&format!("%{}", like_literal(text)))
     }
-    fn in_<I, R>(&self, values: I) -> Condition
-    where
-        I: IntoIterator<Item = R>,
-        R: Operand<<Self::Ty as SqlType>::Kind>,
-    {
-        let list = values.into_iter().map(Operand::into_expr).collect();
-        TypedExpr::new(Expr::InList {
-            expr: Box::new(self.expr()),
-            list,
-            negated: false,
-        })
+    /// `IN (values…)` or `IN (subquery)`: a list of values (an empty one is always false,
+    /// never `IN ()`), a Core [`Select`](super::Select) or an ORM [`Query`](crate::Query).
+    fn in_<V: InValues<<Self::Ty as SqlType>::Kind>>(&self, values: V) -> Condition {
+        TypedExpr::new(values.into_in(self.expr(), false))
     }
-    fn not_in<I, R>(&self, values: I) -> Condition
-    where
-        I: IntoIterator<Item = R>,
-        R: Operand<<Self::Ty as SqlType>::Kind>,
-    {
-        let list = values.into_iter().map(Operand::into_expr).collect();
-        TypedExpr::new(Expr::InList {
+    /// `NOT IN (values…)` or `NOT IN (subquery)`; an empty list is always true.
+    fn not_in<V: InValues<<Self::Ty as SqlType>::Kind>>(&self, values: V) -> Condition {
+        TypedExpr::new(values.into_in(self.expr(), true))
+    }
+    /// Names the expression in a select list (`expr AS "name"`), as SQLAlchemy's `label`.
+    fn label(&self, name: &str) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(Expr::Label {
             expr: Box::new(self.expr()),
-            list,
-            negated: true,
+            name: name.to_string(),
         })
     }
     fn is_null(&self) -> Condition {
@@ -611,5 +716,156 @@ pub mod func {
     }
     pub fn length<E: SqlExpr>(e: E) -> TypedExpr<Option<i64>> {
         call("length", vec![e.expr()])
+    }
+    /// `coalesce(expr, default)`: `default` where `expr` is NULL.
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::core::{ColumnDef, Table};
+    /// use orm::prelude::*;
+    /// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+    /// assert_eq!(func::coalesce(users.c("age"), 0).to_string(), r#"coalesce("users"."age", ?)"#);
+    /// ```
+    pub fn coalesce<E: SqlExpr, R: Operand<<E::Ty as SqlType>::Kind>>(
+        e: E,
+        default: R,
+    ) -> TypedExpr<<E::Ty as SqlType>::NonNull> {
+        call("coalesce", vec![e.expr(), default.into_expr()])
+    }
+    /// `row_number()`: the row's position in its window, from 1 (use with `.over(…)`).
+    pub fn row_number() -> TypedExpr<i64> {
+        call("row_number", Vec::new())
+    }
+    /// `rank()`: the position in the window with gaps after ties (use with `.over(…)`).
+    pub fn rank() -> TypedExpr<i64> {
+        call("rank", Vec::new())
+    }
+    /// `dense_rank()`: the position in the window without gaps after ties.
+    pub fn dense_rank() -> TypedExpr<i64> {
+        call("dense_rank", Vec::new())
+    }
+}
+
+/// A value as an expression (a bound parameter), e.g. a constant column of a select: SQLAlchemy's
+/// `literal(0)`.
+///
+/// # Examples
+/// ```
+/// use orm::core::literal;
+/// assert_eq!(literal(0i64).to_string(), "?");
+/// ```
+pub fn literal<T: SqlType>(value: T) -> TypedExpr<T> {
+    TypedExpr::new(Expr::Value(value.to_value()))
+}
+
+/// A column named without its table (`"name"`), as in the `ORDER BY` of a compound select.
+pub fn literal_column(name: &str) -> TypedExpr<Value> {
+    TypedExpr::new(Expr::Column {
+        table: None,
+        name: Cow::Owned(name.to_string()),
+    })
+}
+
+/// `CAST(expr AS type)` with the column type of `T` in each dialect: `cast::<f64>(User::age)`.
+///
+/// # Examples
+/// ```
+/// use orm::core::{cast, ColumnDef, Table};
+/// use orm::prelude::*;
+/// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// assert_eq!(cast::<Option<f64>>(users.c("age")).to_string(), r#"CAST("users"."age" AS FLOAT)"#);
+/// ```
+pub fn cast<T: SqlType>(expr: impl SqlExpr) -> TypedExpr<T> {
+    TypedExpr::new(Expr::Cast {
+        expr: Box::new(expr.expr()),
+        ty: T::COLUMN_TYPE,
+    })
+}
+
+/// A value or expression with a Rust type: what a `case` gives in each branch.
+pub trait IntoTyped {
+    /// The Rust type of its values.
+    type Ty: SqlType;
+    /// The expression.
+    fn into_typed(self) -> TypedExpr<Self::Ty>;
+}
+
+macro_rules! into_typed_values {
+    ($($ty:ty => $out:ty),*) => {$(
+        impl IntoTyped for $ty {
+            type Ty = $out;
+            fn into_typed(self) -> TypedExpr<$out> {
+                TypedExpr::new(Expr::Value(Value::from(self)))
+            }
+        }
+    )*};
+}
+into_typed_values!(i64 => i64, i32 => i64, f64 => f64, bool => bool, String => String, &str => String, Value => Value);
+
+impl<M, T: SqlType> IntoTyped for Column<M, T> {
+    type Ty = T;
+    fn into_typed(self) -> TypedExpr<T> {
+        TypedExpr::new(self.expr())
+    }
+}
+impl<T: SqlType> IntoTyped for TypedExpr<T> {
+    type Ty = T;
+    fn into_typed(self) -> TypedExpr<T> {
+        self
+    }
+}
+impl IntoTyped for AnyColumn {
+    type Ty = Value;
+    fn into_typed(self) -> TypedExpr<Value> {
+        TypedExpr::new(self.expr())
+    }
+}
+
+/// `CASE WHEN … THEN … END` being built: add branches with [`Case::when`], finish with
+/// [`Case::else_`] (a value of the same type) or [`Case::end`] (NULL when no branch holds).
+pub struct Case<T> {
+    whens: Vec<(Expr, Expr)>,
+    _type: PhantomData<fn() -> T>,
+}
+
+/// `CASE WHEN condition THEN value …`: SQLAlchemy's `case((condition, value), …, else_=…)`.
+///
+/// # Examples
+/// ```
+/// use orm::core::{case, ColumnDef, Table};
+/// use orm::prelude::*;
+/// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// let group = case([(users.c("age").lt(18), "minor")]).else_("adult");
+/// assert_eq!(group.to_string(), r#"CASE WHEN "users"."age" < ? THEN ? ELSE ? END"#);
+/// ```
+pub fn case<V: IntoTyped>(whens: impl IntoIterator<Item = (Condition, V)>) -> Case<V::Ty> {
+    Case {
+        whens: whens
+            .into_iter()
+            .map(|(c, v)| (c.expr, v.into_typed().expr))
+            .collect(),
+        _type: PhantomData,
+    }
+}
+
+impl<T: SqlType> Case<T> {
+    /// Another branch, tried after those before it.
+    pub fn when(mut self, condition: Condition, value: impl IntoTyped<Ty = T>) -> Self {
+        self.whens.push((condition.expr, value.into_typed().expr));
+        self
+    }
+    /// The value when no branch holds.
+    pub fn else_(self, value: impl IntoTyped<Ty = T>) -> TypedExpr<T> {
+        TypedExpr::new(Expr::Case {
+            whens: self.whens,
+            else_: Some(Box::new(value.into_typed().expr)),
+        })
+    }
+    /// No `ELSE`: NULL when no branch holds.
+    pub fn end(self) -> TypedExpr<Option<T::NonNull>> {
+        TypedExpr::new(Expr::Case {
+            whens: self.whens,
+            else_: None,
+        })
     }
 }

@@ -1,8 +1,10 @@
 //! Statements as data: `select`, `insert`, `update`, `delete` and the DDL that `create_all` runs.
 
-use super::expr::{Condition, Expr, IntoOrderBy, OrderBy, SqlExpr};
+use super::expr::{AnyColumn, Condition, Expr, IntoOrderBy, Operand, OrderBy, SqlExpr};
 use super::schema::Table;
+use super::subquery::FromSource;
 use super::writer::SqlWriter as _;
+use crate::value::kind;
 use crate::value::Value;
 use std::borrow::Cow;
 
@@ -54,32 +56,44 @@ pub struct Select {
     pub order_by: Vec<OrderBy>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// Common table expressions written before the select (`WITH …`).
+    pub ctes: Vec<super::subquery::Cte>,
+    /// Tables named under another name in `FROM` or joins (`"users" AS "manager"`).
+    pub aliases: Vec<super::subquery::Alias>,
+    /// A compound select (`UNION` …): its selects, each with the operator before it (the first
+    /// operator is not written). Order, limit and offset then apply to the whole.
+    pub set_ops: Vec<(super::subquery::SetOp, Select)>,
+}
+
+/// A select-list item from an expression: a label becomes the item's name.
+fn select_item(expr: Expr) -> SelectItem {
+    match expr {
+        Expr::Label { expr, name } => SelectItem {
+            expr: *expr,
+            alias: Some(name),
+        },
+        expr => SelectItem { expr, alias: None },
+    }
 }
 
 /// Starts a Core `SELECT` of the given columns or expressions.
 pub fn select<E: SqlExpr>(columns: impl IntoIterator<Item = E>) -> Select {
     Select {
-        columns: columns
-            .into_iter()
-            .map(|c| SelectItem {
-                expr: c.expr(),
-                alias: None,
-            })
-            .collect(),
+        columns: columns.into_iter().map(|c| select_item(c.expr())).collect(),
         ..Select::default()
     }
 }
 
 impl Select {
+    /// Adds a column or expression to the select list (`.label("name")` names it).
     pub fn column(mut self, expr: impl SqlExpr) -> Self {
-        self.columns.push(SelectItem {
-            expr: expr.expr(),
-            alias: None,
-        });
+        self.columns.push(select_item(expr.expr()));
         self
     }
-    pub fn from(mut self, table: &Table) -> Self {
-        self.from.push(FromItem::Table(table.name.clone()));
+    /// Adds a table, alias, CTE or subquery to `FROM`.
+    pub fn from<S: FromSource + ?Sized>(mut self, source: &S) -> Self {
+        let item = source.register(&mut self);
+        self.from.push(item);
         self
     }
     pub fn from_table(mut self, name: impl Into<Cow<'static, str>>) -> Self {
@@ -95,18 +109,36 @@ impl Select {
     pub fn where_(self, condition: Condition) -> Self {
         self.filter(condition)
     }
-    pub fn join(mut self, table: &Table, on: Condition) -> Self {
-        self.joins.push(Join {
-            kind: JoinKind::Inner,
-            table: table.name.clone(),
-            on: on.expr,
-        });
-        self
+    /// `JOIN` a table, alias or CTE `ON` a condition.
+    pub fn join<S: FromSource + ?Sized>(self, target: &S, on: Condition) -> Self {
+        self.join_kind(JoinKind::Inner, target, on)
     }
-    pub fn outer_join(mut self, table: &Table, on: Condition) -> Self {
+    /// `LEFT OUTER JOIN` a table, alias or CTE `ON` a condition.
+    pub fn outer_join<S: FromSource + ?Sized>(self, target: &S, on: Condition) -> Self {
+        self.join_kind(JoinKind::LeftOuter, target, on)
+    }
+    fn join_kind<S: FromSource + ?Sized>(
+        mut self,
+        kind: JoinKind,
+        target: &S,
+        on: Condition,
+    ) -> Self {
+        let table = match target.register(&mut self) {
+            FromItem::Table(name) => name,
+            // A subquery is joined through a CTE of its own.
+            FromItem::Subquery { select, alias } => {
+                let cte = super::subquery::Cte {
+                    name: alias.clone(),
+                    recursive: false,
+                    select,
+                };
+                cte.register(&mut self);
+                Cow::Owned(alias)
+            }
+        };
         self.joins.push(Join {
-            kind: JoinKind::LeftOuter,
-            table: table.name.clone(),
+            kind,
+            table,
             on: on.expr,
         });
         self
@@ -204,6 +236,130 @@ impl Insert {
     }
 }
 
+impl Insert {
+    /// `ON CONFLICT (columns)`: what to do when a row would break the unique constraint or
+    /// primary key on `columns` (an empty list: any conflict, for `do_nothing`). SQLAlchemy's
+    /// `insert(…).on_conflict_do_update(index_elements=…)`, on SQLite and PostgreSQL alike.
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::core::{excluded, insert, ColumnDef, Table};
+    /// let users = Table::new("users")
+    ///     .column(ColumnDef::new("email", orm::ColumnType::Text).unique())
+    ///     .column(ColumnDef::new("visits", orm::ColumnType::Integer));
+    /// let upsert = insert(&users)
+    ///     .value("email", "ann@example.com")
+    ///     .value("visits", 1)
+    ///     .on_conflict(["email"])
+    ///     .do_update([("visits", excluded("visits"))]);
+    /// assert_eq!(
+    ///     orm::core::Statement::from(upsert).to_sql(),
+    ///     r#"INSERT INTO "users" ("email", "visits") VALUES (?, ?) ON CONFLICT ("email") DO UPDATE SET "visits" = "excluded"."visits""#
+    /// );
+    /// ```
+    pub fn on_conflict<I: IntoIterator<Item = S>, S: Into<String>>(self, columns: I) -> OnConflict {
+        OnConflict {
+            insert: self,
+            target: columns.into_iter().map(|c| Cow::Owned(c.into())).collect(),
+        }
+    }
+}
+
+/// An `INSERT` with its conflict target, waiting for [`OnConflict::do_update`] or
+/// [`OnConflict::do_nothing`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflict {
+    insert: Insert,
+    target: Vec<Cow<'static, str>>,
+}
+
+impl OnConflict {
+    /// `ON CONFLICT … DO NOTHING`: the conflicting row is skipped.
+    pub fn do_nothing(self) -> Upsert {
+        Upsert {
+            insert: self.insert,
+            target: self.target,
+            action: ConflictAction::Nothing,
+        }
+    }
+
+    /// `ON CONFLICT … DO UPDATE SET column = value, …`: the existing row is updated; a value may
+    /// be [`excluded`]`("column")`, the value the insert proposed.
+    pub fn do_update<I, S, R>(self, set: I) -> Upsert
+    where
+        I: IntoIterator<Item = (S, R)>,
+        S: Into<String>,
+        R: Operand<kind::Any>,
+    {
+        Upsert {
+            insert: self.insert,
+            target: self.target,
+            action: ConflictAction::Update {
+                set: set
+                    .into_iter()
+                    .map(|(c, v)| (Cow::Owned(c.into()), v.into_expr()))
+                    .collect(),
+                filter: None,
+            },
+        }
+    }
+}
+
+/// What an upsert does with a conflicting row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictAction {
+    /// `DO NOTHING`.
+    Nothing,
+    /// `DO UPDATE SET … [WHERE …]`.
+    Update {
+        /// The columns set and their new values.
+        set: Vec<(Cow<'static, str>, Expr)>,
+        /// Only rows where this holds are updated.
+        filter: Option<Expr>,
+    },
+}
+
+/// `INSERT … ON CONFLICT (…) DO …`: built by [`Insert::on_conflict`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upsert {
+    /// The insert.
+    pub insert: Insert,
+    /// The columns of the unique constraint or key that conflicts.
+    pub target: Vec<Cow<'static, str>>,
+    /// What happens to a conflicting row.
+    pub action: ConflictAction,
+}
+
+impl Upsert {
+    /// One more `column = value` for `DO UPDATE` (a `DO NOTHING` becomes a `DO UPDATE`).
+    pub fn set(mut self, column: &str, value: impl Operand<kind::Any>) -> Self {
+        let pair = (Cow::Owned(column.to_string()), value.into_expr());
+        match &mut self.action {
+            ConflictAction::Update { set, .. } => set.push(pair),
+            ConflictAction::Nothing => {
+                self.action = ConflictAction::Update {
+                    set: vec![pair],
+                    filter: None,
+                }
+            }
+        }
+        self
+    }
+
+    /// `DO UPDATE … WHERE condition`: only conflicting rows where it holds are updated.
+    pub fn where_(mut self, condition: Condition) -> Self {
+        if let ConflictAction::Update { filter, .. } = &mut self.action {
+            *filter = Some(and_exprs(filter.take(), condition.expr));
+        }
+        self
+    }
+}
+
+/// The value an upsert proposed for `column`, in its `DO UPDATE` (`"excluded"."column"`).
+pub fn excluded(column: &str) -> AnyColumn {
+    AnyColumn::new(Cow::Borrowed("excluded"), Cow::Owned(column.to_string()))
+}
+
 /// `UPDATE table SET … WHERE …`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
@@ -293,6 +449,8 @@ pub enum Statement {
     },
     /// SQL text written by hand with named parameters (SQLAlchemy's `text()`): see [`text`].
     Text(TextClause),
+    /// `INSERT … ON CONFLICT … DO …`.
+    Upsert(Upsert),
 }
 
 impl Statement {
@@ -312,6 +470,7 @@ impl Statement {
     pub fn target_table(&self) -> Option<&str> {
         match self {
             Statement::Insert(i) => Some(&i.table),
+            Statement::Upsert(u) => Some(&u.insert.table),
             Statement::Update(u) => Some(&u.table),
             Statement::Delete(d) => Some(&d.table),
             Statement::CreateTable { table, .. } => Some(&table.name),
@@ -503,4 +662,12 @@ macro_rules! into_statement {
         }
     )*};
 }
-into_statement!(Select, Insert, Update, Delete);
+into_statement!(Select, Insert, Update, Delete, Upsert);
+
+impl Statement {
+    /// The SQL text in the neutral default dialect
+    /// ([`StandardWriter`](super::StandardWriter)), parameters as `?`.
+    pub fn to_sql(&self) -> String {
+        super::writer::StandardWriter.compile(self).sql
+    }
+}

@@ -11,7 +11,10 @@ pub use sqlite::SqliteWriter;
 
 use super::expr::{Expr, OrderBy};
 use super::schema::{ColumnDef, Literal, OnDelete, Table};
-use super::statement::{FromItem, Insert, JoinKind, Select, Statement, TextClause, TextPart};
+use super::statement::{
+    ConflictAction, FromItem, Insert, JoinKind, Select, Statement, TextClause, TextPart, Upsert,
+};
+use super::subquery::Cte;
 use crate::value::{ColumnType, Value};
 
 /// A statement written for one dialect: the text and the values to bind, in order.
@@ -186,6 +189,7 @@ pub trait SqlWriter {
                 w.params.extend(params.iter().cloned());
             }
             Statement::Text(text) => self.write_text(text, w),
+            Statement::Upsert(upsert) => self.write_upsert(upsert, w),
         }
     }
 
@@ -282,6 +286,49 @@ pub trait SqlWriter {
     }
 
     fn write_insert(&self, ins: &Insert, w: &mut Out) {
+        self.write_insert_rows(ins, w);
+        self.write_returning(ins, w);
+    }
+
+    /// `INSERT … ON CONFLICT (…) DO NOTHING | DO UPDATE SET … [WHERE …]`, the same words on
+    /// SQLite (3.24 and later) and PostgreSQL.
+    fn write_upsert(&self, upsert: &Upsert, w: &mut Out) {
+        self.write_insert_rows(&upsert.insert, w);
+        w.sql.push_str(" ON CONFLICT");
+        if !upsert.target.is_empty() {
+            w.sql.push_str(" (");
+            let names: Vec<&str> = upsert.target.iter().map(|c| c.as_ref()).collect();
+            self.write_ident_list(&names, w);
+            w.sql.push(')');
+        }
+        match &upsert.action {
+            ConflictAction::Nothing => w.sql.push_str(" DO NOTHING"),
+            ConflictAction::Update { set, filter } => {
+                w.sql.push_str(" DO UPDATE SET ");
+                for (i, (col, value)) in set.iter().enumerate() {
+                    if i > 0 {
+                        w.sql.push_str(", ");
+                    }
+                    self.quote(col, &mut w.sql);
+                    w.sql.push_str(" = ");
+                    self.write_expr(value, w);
+                }
+                self.write_where(filter.as_ref(), w);
+            }
+        }
+        self.write_returning(&upsert.insert, w);
+    }
+
+    /// `RETURNING column` when the insert asks for it.
+    fn write_returning(&self, ins: &Insert, w: &mut Out) {
+        if let Some(column) = &ins.returning {
+            w.sql.push_str(" RETURNING ");
+            self.quote(column, &mut w.sql);
+        }
+    }
+
+    /// `INSERT INTO table (columns) VALUES (…), …` without `RETURNING`.
+    fn write_insert_rows(&self, ins: &Insert, w: &mut Out) {
         w.sql.push_str("INSERT INTO ");
         self.quote(&ins.table, &mut w.sql);
         if ins.columns.is_empty() {
@@ -304,13 +351,92 @@ pub trait SqlWriter {
                 w.sql.push(')');
             }
         }
-        if let Some(column) = &ins.returning {
-            w.sql.push_str(" RETURNING ");
-            self.quote(column, &mut w.sql);
+    }
+
+    /// `WITH [RECURSIVE] "name" AS (…), … ` before a select that uses common table expressions.
+    fn write_with(&self, ctes: &[Cte], w: &mut Out) {
+        if ctes.is_empty() {
+            return;
+        }
+        w.sql.push_str(if ctes.iter().any(|c| c.recursive) {
+            "WITH RECURSIVE "
+        } else {
+            "WITH "
+        });
+        for (i, cte) in ctes.iter().enumerate() {
+            if i > 0 {
+                w.sql.push_str(", ");
+            }
+            self.quote(&cte.name, &mut w.sql);
+            w.sql.push_str(" AS (");
+            self.write_select(&cte.select, w);
+            w.sql.push(')');
+        }
+        w.sql.push(' ');
+    }
+
+    /// A compound select: its selects joined by their operators, then the order and limit of
+    /// the whole, whose columns are named without their tables (the result has no tables).
+    fn write_compound(&self, s: &Select, w: &mut Out) {
+        for (i, (op, arm)) in s.set_ops.iter().enumerate() {
+            if i > 0 {
+                w.sql.push(' ');
+                w.sql.push_str(op.sql());
+                w.sql.push(' ');
+            }
+            self.write_compound_arm(arm, w);
+        }
+        if !s.order_by.is_empty() {
+            w.sql.push_str(" ORDER BY ");
+            for (i, OrderBy { expr, descending }) in s.order_by.iter().enumerate() {
+                if i > 0 {
+                    w.sql.push_str(", ");
+                }
+                match expr {
+                    Expr::Column { name, .. } => self.quote(name, &mut w.sql),
+                    other => self.write_expr(other, w),
+                }
+                w.sql.push_str(if *descending { " DESC" } else { " ASC" });
+            }
+        }
+        self.write_limit(s.limit, s.offset, w);
+    }
+
+    /// One select of a compound: in parentheses when it has its own order, limit, CTEs or
+    /// compound (standard SQL and PostgreSQL).
+    fn write_compound_arm(&self, arm: &Select, w: &mut Out) {
+        if arm_needs_wrapping(arm) {
+            w.sql.push('(');
+            self.write_select(arm, w);
+            w.sql.push(')');
+        } else {
+            self.write_select(arm, w);
         }
     }
 
+    /// A table in `FROM` or a join: `"table" AS "alias"` for an alias the select declares.
+    fn write_table_ref(&self, s: &Select, name: &str, w: &mut Out) {
+        match s.aliases.iter().find(|a| a.name == name) {
+            Some(alias) => {
+                self.quote(&alias.table, &mut w.sql);
+                w.sql.push_str(" AS ");
+                self.quote(&alias.name, &mut w.sql);
+            }
+            None => self.quote(name, &mut w.sql),
+        }
+    }
+
+    /// A value whose type the database cannot infer from where it stands (a `CASE` branch, a
+    /// select-list constant): PostgreSQL says its type, other dialects need not.
+    fn write_typed_value(&self, value: &Expr, w: &mut Out) {
+        self.write_expr(value, w);
+    }
+
     fn write_select(&self, s: &Select, w: &mut Out) {
+        self.write_with(&s.ctes, w);
+        if s.is_compound() {
+            return self.write_compound(s, w);
+        }
         w.sql.push_str(if s.distinct {
             "SELECT DISTINCT "
         } else {
@@ -323,7 +449,7 @@ pub trait SqlWriter {
             if i > 0 {
                 w.sql.push_str(", ");
             }
-            self.write_expr(&item.expr, w);
+            self.write_typed_value(&item.expr, w);
             if let Some(alias) = &item.alias {
                 w.sql.push_str(" AS ");
                 self.quote(alias, &mut w.sql);
@@ -332,7 +458,7 @@ pub trait SqlWriter {
         for (i, item) in s.from.iter().enumerate() {
             w.sql.push_str(if i == 0 { " FROM " } else { ", " });
             match item {
-                FromItem::Table(t) => self.quote(t, &mut w.sql),
+                FromItem::Table(t) => self.write_table_ref(s, t, w),
                 FromItem::Subquery { select, alias } => {
                     w.sql.push('(');
                     self.write_select(select, w);
@@ -346,7 +472,7 @@ pub trait SqlWriter {
                 JoinKind::Inner => " JOIN ",
                 JoinKind::LeftOuter => " LEFT OUTER JOIN ",
             });
-            self.quote(&join.table, &mut w.sql);
+            self.write_table_ref(s, &join.table, w);
             w.sql.push_str(" ON ");
             self.write_expr(&join.on, w);
         }
@@ -510,6 +636,65 @@ pub trait SqlWriter {
                 self.write_select(select, w);
                 w.sql.push(')');
             }
+            Expr::Subquery(select) => {
+                w.sql.push('(');
+                self.write_select(select, w);
+                w.sql.push(')');
+            }
+            Expr::Over { function, window } => {
+                self.write_expr(function, w);
+                w.sql.push_str(" OVER (");
+                if !window.partition_by.is_empty() {
+                    w.sql.push_str("PARTITION BY ");
+                    for (i, e) in window.partition_by.iter().enumerate() {
+                        if i > 0 {
+                            w.sql.push_str(", ");
+                        }
+                        self.write_expr(e, w);
+                    }
+                }
+                if !window.order_by.is_empty() {
+                    if !window.partition_by.is_empty() {
+                        w.sql.push(' ');
+                    }
+                    w.sql.push_str("ORDER BY ");
+                    for (i, key) in window.order_by.iter().enumerate() {
+                        if i > 0 {
+                            w.sql.push_str(", ");
+                        }
+                        self.write_expr(&key.expr, w);
+                        w.sql
+                            .push_str(if key.descending { " DESC" } else { " ASC" });
+                    }
+                }
+                w.sql.push(')');
+            }
+            Expr::Case { whens, else_ } => {
+                w.sql.push_str("CASE");
+                for (condition, value) in whens {
+                    w.sql.push_str(" WHEN ");
+                    self.write_expr(condition, w);
+                    w.sql.push_str(" THEN ");
+                    self.write_typed_value(value, w);
+                }
+                if let Some(value) = else_ {
+                    w.sql.push_str(" ELSE ");
+                    self.write_typed_value(value, w);
+                }
+                w.sql.push_str(" END");
+            }
+            Expr::Cast { expr, ty } => {
+                w.sql.push_str("CAST(");
+                self.write_expr(expr, w);
+                w.sql.push_str(" AS ");
+                w.sql.push_str(&self.column_type(*ty));
+                w.sql.push(')');
+            }
+            Expr::Label { expr, name } => {
+                self.write_operand(expr, w);
+                w.sql.push_str(" AS ");
+                self.quote(name, &mut w.sql);
+            }
         }
     }
 
@@ -565,6 +750,15 @@ pub trait SqlWriter {
             self.write_expr(expr, w);
         }
     }
+}
+
+/// Whether a select inside a compound needs its own parentheses (or, on SQLite, a subquery).
+pub fn arm_needs_wrapping(arm: &Select) -> bool {
+    !arm.order_by.is_empty()
+        || arm.limit.is_some()
+        || arm.offset.is_some()
+        || !arm.ctes.is_empty()
+        || arm.is_compound()
 }
 
 /// The text being written and the parameters collected so far.

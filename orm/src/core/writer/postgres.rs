@@ -5,7 +5,7 @@ use super::{Out, SqlWriter, StandardWriter};
 use crate::core::expr::Expr;
 use crate::core::schema::ColumnDef;
 use crate::core::statement::Select;
-use crate::value::ColumnType;
+use crate::value::{ColumnType, Value};
 
 /// PostgreSQL: `$n` parameters, identity columns and `RETURNING` for generated keys, 64-bit
 /// integers (Rust's `i64`), `DOUBLE PRECISION`, `JSONB`, `BYTEA`, and `ILIKE` when asked.
@@ -25,6 +25,28 @@ impl SqlWriter for PostgresWriter {
             ColumnType::Json => "JSONB".into(),
             ColumnType::Blob => "BYTEA".into(),
             other => StandardWriter.column_type(other),
+        }
+    }
+
+    /// A bound value where nothing around it gives its type (`CASE … THEN $1`, `SELECT $1`)
+    /// would reach PostgreSQL as `text`: its type is written out (`$1::BIGINT`), as SQLAlchemy's
+    /// asyncpg dialect does.
+    fn write_typed_value(&self, value: &Expr, w: &mut Out) {
+        self.write_expr(value, w);
+        if let Expr::Value(v) = value {
+            let cast = match v {
+                Value::Integer(_) => "::BIGINT",
+                Value::Real(_) => "::DOUBLE PRECISION",
+                Value::Text(_) => "::TEXT",
+                Value::Bool(_) => "::BOOLEAN",
+                Value::DateTime(_) => "::TIMESTAMP",
+                Value::Date(_) => "::DATE",
+                Value::Time(_) => "::TIME",
+                Value::Json(_) => "::JSONB",
+                Value::Blob(_) => "::BYTEA",
+                Value::Null => "",
+            };
+            w.sql.push_str(cast);
         }
     }
 

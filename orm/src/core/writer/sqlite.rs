@@ -4,6 +4,7 @@
 use super::{Out, SqlWriter, StandardWriter};
 use crate::core::expr::Expr;
 use crate::core::schema::{ColumnDef, Literal};
+use crate::core::statement::Select;
 
 /// SQLite: `?` parameters, rowid primary keys, `LIKE` already case-insensitive for ASCII.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,6 +47,18 @@ impl SqlWriter for SqliteWriter {
         } else {
             " IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1)"
         });
+    }
+
+    /// SQLite allows no parentheses around a select of a compound: one with its own order or
+    /// limit becomes a subquery.
+    fn write_compound_arm(&self, arm: &Select, w: &mut Out) {
+        if super::arm_needs_wrapping(arm) {
+            w.sql.push_str("SELECT * FROM (");
+            self.write_select(arm, w);
+            w.sql.push(')');
+        } else {
+            self.write_select(arm, w);
+        }
     }
 
     fn write_like(
