@@ -218,7 +218,9 @@ fn expr_tables(expr: &Expr, out: &mut Vec<Cow<'static, str>>) {
             args.iter().for_each(|a| expr_tables(a, out))
         }
         Expr::Not(e) | Expr::IsNull { expr: e, .. } => expr_tables(e, out),
-        Expr::Cast { expr, .. } | Expr::Label { expr, .. } => expr_tables(expr, out),
+        Expr::Cast { expr, .. } | Expr::Label { expr, .. } | Expr::Distinct(expr) => {
+            expr_tables(expr, out)
+        }
         Expr::Over { function, window } => {
             expr_tables(function, out);
             window.partition_by.iter().for_each(|e| expr_tables(e, out));

@@ -549,6 +549,13 @@ mod constructs {
                     .from(&u),
             );
             assert_eq!(lengths, [(3, 4)], "{}", engine.dialect());
+            let distinct: Vec<(i64, i64)> = rows(
+                &engine,
+                select([func::count(func::length(u.c("name")).distinct())])
+                    .column(func::sum(func::length(u.c("name")).distinct()))
+                    .from(&u),
+            );
+            assert_eq!(distinct, [(3, 12)], "{}", engine.dialect());
         });
     }
 

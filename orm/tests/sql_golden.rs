@@ -512,3 +512,17 @@ mod constructs {
         );
     }
 }
+
+#[test]
+fn distinct_inside_aggregates() {
+    let u = users();
+    let stmt = || {
+        select([func::count(u.c("age").distinct())])
+            .column(func::sum(u.c("age").distinct()))
+            .from(&u)
+    };
+    let expected =
+        r#"SELECT count(DISTINCT "users"."age"), sum(DISTINCT "users"."age") FROM "users""#;
+    assert_eq!(sqlite(stmt()).0, expected);
+    assert_eq!(postgres(stmt()).0, expected);
+}

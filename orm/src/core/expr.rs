@@ -81,6 +81,8 @@ pub enum Expr {
         expr: Box<Expr>,
         name: String,
     },
+    /// `DISTINCT expr`, the argument of an aggregate (`count(DISTINCT age)`).
+    Distinct(Box<Expr>),
 }
 
 /// The window of a window function: which rows form a partition, and their order in it.
@@ -521,6 +523,11 @@ pub trait SqlExpr: Sized {
     /// `NOT IN (values…)` or `NOT IN (subquery)`; an empty list is always true.
     fn not_in<V: InValues<<Self::Ty as SqlType>::Kind>>(&self, values: V) -> Condition {
         TypedExpr::new(values.into_in(self.expr(), true))
+    }
+    /// `DISTINCT expr`, for an aggregate over distinct values: `func::sum(User::age.distinct())`
+    /// writes `sum(DISTINCT "users"."age")` (SQLAlchemy's `column.distinct()`).
+    fn distinct(&self) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(Expr::Distinct(Box::new(self.expr())))
     }
     /// Names the expression in a select list (`expr AS "name"`), as SQLAlchemy's `label`.
     fn label(&self, name: &str) -> TypedExpr<Self::Ty> {

@@ -690,6 +690,10 @@ pub trait SqlWriter {
                 w.sql.push_str(&self.column_type(*ty));
                 w.sql.push(')');
             }
+            Expr::Distinct(expr) => {
+                w.sql.push_str("DISTINCT ");
+                self.write_operand(expr, w);
+            }
             Expr::Label { expr, name } => {
                 self.write_operand(expr, w);
                 w.sql.push_str(" AS ");
