@@ -36,6 +36,8 @@
 // The derive writes `::orm::…` paths; this lets the crate's own tests use it.
 extern crate self as orm;
 
+// Every public item of the Core layer and of queries says what it is (clippy -D warnings).
+#[warn(missing_docs)]
 pub mod core;
 pub mod display;
 mod engine;
@@ -43,6 +45,7 @@ mod error;
 mod metadata;
 pub mod migrate;
 mod model;
+#[warn(missing_docs)]
 pub mod query;
 mod relationship;
 mod session;

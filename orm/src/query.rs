@@ -36,12 +36,15 @@ pub struct LoadContext<'s> {
 /// Something a query can fetch: a model (as `Obj<T>`), a column or expression (as its Rust
 /// type), or a tuple of these.
 pub trait Fetch: Clone + 'static {
+    /// What one row decodes into.
     type Output;
+    /// The select-list items it needs.
     fn columns(&self, out: &mut Vec<SelectItem>);
     /// The tables the fetched columns come from, in order (the query's `FROM`).
     fn tables(&self, out: &mut Vec<Cow<'static, str>>);
     /// Model tables, for finding the foreign key of a `join`.
     fn model_tables(&self, _out: &mut Vec<Table>) {}
+    /// Decodes one row (or the next columns of it).
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Self::Output>;
     /// One whole model per row: joined rows are made unique, as SQLAlchemy's `Query` does.
     fn single_entity(&self) -> bool {
@@ -73,6 +76,7 @@ pub trait Fetch: Clone + 'static {
 pub struct Models<T>(PhantomData<fn() -> T>);
 
 impl<T> Models<T> {
+    /// The fetcher of `T` objects.
     pub fn new() -> Self {
         Models(PhantomData)
     }
@@ -196,7 +200,9 @@ impl<T: Model> Fetch for OptionalModels<T> {
 
 /// Model types (and tuples of them) that `session.query::<E>()` accepts.
 pub trait Entities {
+    /// What fetches these entities.
     type Fetcher: Fetch;
+    /// The fetcher.
     fn fetcher() -> Self::Fetcher;
 }
 
@@ -361,6 +367,7 @@ pub fn select_values<F: Fetch>(columns: F) -> Query<F> {
 }
 
 impl<F: Fetch> Query<F> {
+    /// A query fetching `fetch`, not bound to a session.
     pub fn new(fetch: F) -> Self {
         Query {
             session: None,
@@ -431,26 +438,32 @@ impl<F: Fetch> Query<F> {
         self
     }
 
+    /// Adds a sort key (`User::name`, `User::age.desc()`).
     pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
         self.select.order_by.push(key.into_order_by());
         self
     }
+    /// At most `n` rows.
     pub fn limit(mut self, n: u64) -> Self {
         self.select.limit = Some(n);
         self
     }
+    /// Skips the first `n` rows.
     pub fn offset(mut self, n: u64) -> Self {
         self.select.offset = Some(n);
         self
     }
+    /// Drops repeated rows (`SELECT DISTINCT`).
     pub fn distinct(mut self) -> Self {
         self.select.distinct = true;
         self
     }
+    /// Adds a `GROUP BY` expression.
     pub fn group_by(mut self, expr: impl SqlExpr) -> Self {
         self.select.group_by.push(expr.expr());
         self
     }
+    /// `HAVING`; several calls are joined with `AND`.
     pub fn having(mut self, condition: Condition) -> Self {
         self.select = self.select.having(condition);
         self
@@ -468,6 +481,7 @@ impl<F: Fetch> Query<F> {
     pub fn outer_join<M: Model>(self) -> Self {
         self.join_kind::<M>(JoinKind::LeftOuter, None)
     }
+    /// `LEFT OUTER JOIN` `M` on an explicit condition.
     pub fn outer_join_on<M: Model>(self, on: Condition) -> Self {
         self.join_kind::<M>(JoinKind::LeftOuter, Some(on.expr))
     }

@@ -9,8 +9,11 @@ use std::marker::PhantomData;
 /// A SQL expression as data. Writers turn it into text for one dialect.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
+    /// A column, qualified by its table (or alias) when `table` is set.
     Column {
+        /// The table or alias the column belongs to.
         table: Option<Cow<'static, str>>,
+        /// The column's name.
         name: Cow<'static, str>,
     },
     /// A value bound as a parameter, never spliced into the SQL text.
@@ -19,66 +22,105 @@ pub enum Expr {
     Placeholder,
     /// `*`, as in `count(*)`.
     Star,
+    /// `left op right`.
     Binary {
+        /// The left operand.
         left: Box<Expr>,
+        /// The operator.
         op: BinOp,
+        /// The right operand.
         right: Box<Expr>,
     },
+    /// Every part holds (`1 = 1` when there are none).
     And(Vec<Expr>),
+    /// At least one part holds (`1 = 0` when there are none).
     Or(Vec<Expr>),
+    /// `NOT expr`.
     Not(Box<Expr>),
+    /// `expr IS [NOT] NULL`.
     IsNull {
+        /// The expression tested.
         expr: Box<Expr>,
+        /// `IS NOT NULL` instead of `IS NULL`.
         negated: bool,
     },
+    /// `expr [NOT] IN (values…)`; an empty list is written as an always-false (always-true) test.
     InList {
+        /// The left side.
         expr: Box<Expr>,
+        /// The values.
         list: Vec<Expr>,
+        /// `NOT IN` instead of `IN`.
         negated: bool,
     },
+    /// `expr [NOT] IN (SELECT …)`.
     InSelect {
+        /// The left side.
         expr: Box<Expr>,
+        /// The subquery.
         select: Box<super::statement::Select>,
+        /// `NOT IN` instead of `IN`.
         negated: bool,
     },
+    /// `expr BETWEEN low AND high`.
     Between {
+        /// The expression tested.
         expr: Box<Expr>,
+        /// The lower bound, included.
         low: Box<Expr>,
+        /// The upper bound, included.
         high: Box<Expr>,
     },
     /// `LIKE pattern ESCAPE '\'`; `case_insensitive` asks for `ILIKE` where the dialect has it.
     Like {
+        /// The text tested.
         expr: Box<Expr>,
+        /// The pattern (`%` and `_` are wildcards, `\\` escapes them).
         pattern: Box<Expr>,
+        /// Ask for `ILIKE` where the dialect has it.
         case_insensitive: bool,
+        /// `NOT LIKE` instead of `LIKE`.
         negated: bool,
     },
+    /// A function call: `name(args…)`, `name(DISTINCT arg)`.
     Function {
+        /// The function's name, written as is.
         name: &'static str,
+        /// The arguments.
         args: Vec<Expr>,
+        /// `DISTINCT` before the arguments (`count(DISTINCT x)`).
         distinct: bool,
     },
+    /// `EXISTS (SELECT …)`.
     Exists(Box<super::statement::Select>),
     /// A select that gives one value (`(SELECT max(age) FROM users)`).
     Subquery(Box<super::statement::Select>),
     /// A window function: `function OVER (PARTITION BY … ORDER BY …)`.
     Over {
+        /// The function (`row_number()`, `sum(x)`, …).
         function: Box<Expr>,
+        /// Its window.
         window: Window,
     },
     /// `CASE WHEN condition THEN value … ELSE value END`.
     Case {
+        /// Each condition and the value when it is the first to hold.
         whens: Vec<(Expr, Expr)>,
+        /// The value when none holds (`NULL` without it).
         else_: Option<Box<Expr>>,
     },
     /// `CAST(expr AS type)`, the type written by each dialect.
     Cast {
+        /// The expression converted.
         expr: Box<Expr>,
+        /// The type it is converted to.
         ty: ColumnType,
     },
     /// An expression named in a select list (`expr AS "name"`).
     Label {
+        /// The expression named.
         expr: Box<Expr>,
+        /// Its name.
         name: String,
     },
     /// `DISTINCT expr`, the argument of an aggregate (`count(DISTINCT age)`).
@@ -127,22 +169,36 @@ impl Window {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A binary operator.
 pub enum BinOp {
+    /// `=`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`
     Div,
+    /// `%`
     Rem,
+    /// `||` (text concatenation)
     Concat,
 }
 
 impl BinOp {
+    /// The operator as SQL writes it.
     pub fn sql(self) -> &'static str {
         match self {
             BinOp::Eq => "=",
@@ -162,12 +218,14 @@ impl BinOp {
 }
 
 impl Expr {
+    /// The column `table.name`.
     pub fn column(table: impl Into<Cow<'static, str>>, name: impl Into<Cow<'static, str>>) -> Expr {
         Expr::Column {
             table: Some(table.into()),
             name: name.into(),
         }
     }
+    /// A value, bound as a parameter.
     pub fn value(v: impl Into<Value>) -> Expr {
         Expr::Value(v.into())
     }
@@ -191,11 +249,13 @@ impl fmt::Display for Expr {
 
 /// A typed expression: `T` is the Rust type of its values, so results decode without annotations.
 pub struct TypedExpr<T> {
+    /// The expression.
     pub expr: Expr,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T> TypedExpr<T> {
+    /// Gives an untyped expression the Rust type `T` of its values.
     pub fn new(expr: Expr) -> Self {
         TypedExpr {
             expr,
@@ -247,12 +307,15 @@ pub type Condition = TypedExpr<bool>;
 
 /// A model's column: `User::age` is a `Column<User, Option<i64>>`.
 pub struct Column<M, T> {
+    /// The table's name.
     pub table: &'static str,
+    /// The column's name in the table.
     pub name: &'static str,
     _types: PhantomData<fn() -> (M, T)>,
 }
 
 impl<M, T> Column<M, T> {
+    /// The column `name` of the model's table `table` (the derive makes these).
     pub const fn new(table: &'static str, name: &'static str) -> Self {
         Column {
             table,
@@ -286,11 +349,14 @@ impl<M, T> fmt::Display for Column<M, T> {
 /// Not `PartialEq`: `users.c("name").eq("Ann")` is SQL's `=` ([`SqlExpr::eq`]), never Rust's.
 #[derive(Debug, Clone)]
 pub struct AnyColumn {
+    /// The table (or alias, CTE, subquery) it belongs to.
     pub table: Cow<'static, str>,
+    /// The column's name.
     pub name: Cow<'static, str>,
 }
 
 impl AnyColumn {
+    /// The column `name` of `table`.
     pub fn new(table: Cow<'static, str>, name: Cow<'static, str>) -> Self {
         AnyColumn { table, name }
     }
@@ -304,6 +370,7 @@ impl fmt::Display for AnyColumn {
 
 /// A value or expression that may stand on the right of an operator whose left side has kind `K`.
 pub trait Operand<K> {
+    /// The right side as an expression (values become bound parameters).
     fn into_expr(self) -> Expr;
 }
 
@@ -420,12 +487,15 @@ impl<K> InValues<K> for super::statement::Select {
 /// Sort direction for `order_by`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderBy {
+    /// The expression sorted by.
     pub expr: Expr,
+    /// Largest first (`DESC`).
     pub descending: bool,
 }
 
 /// Anything `order_by` takes: a column (ascending), an expression, or `col.desc()`.
 pub trait IntoOrderBy {
+    /// The sort key.
     fn into_order_by(self) -> OrderBy;
 }
 impl IntoOrderBy for OrderBy {
@@ -459,6 +529,7 @@ pub trait SqlExpr: Sized {
     /// The Rust type of this expression's values.
     type Ty: SqlType;
 
+    /// The expression tree of this column or expression.
     fn expr(&self) -> Expr;
 
     /// `= value`; `eq(None)` is `IS NULL`.
@@ -475,15 +546,19 @@ pub trait SqlExpr: Sized {
             r => TypedExpr::new(self.expr().binary(BinOp::Ne, r)),
         }
     }
+    /// `> value`.
     fn gt<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
         TypedExpr::new(self.expr().binary(BinOp::Gt, rhs.into_expr()))
     }
+    /// `>= value`.
     fn ge<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
         TypedExpr::new(self.expr().binary(BinOp::Ge, rhs.into_expr()))
     }
+    /// `< value`.
     fn lt<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
         TypedExpr::new(self.expr().binary(BinOp::Lt, rhs.into_expr()))
     }
+    /// `<= value`.
     fn le<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
         TypedExpr::new(self.expr().binary(BinOp::Le, rhs.into_expr()))
     }
@@ -509,9 +584,11 @@ pub trait SqlExpr: Sized {
     fn contains(&self, text: &str) -> Condition {
         self.like(&format!("%{}%", like_literal(text)))
     }
+    /// Starts with `text`; `%` and `_` in `text` match themselves.
     fn startswith(&self, text: &str) -> Condition {
         self.like(&format!("{}%", like_literal(text)))
     }
+    /// Ends with `text`; `%` and `_` in `text` match themselves.
     fn endswith(&self, text: &str) -> Condition {
         self.like(&format!("%{}", like_literal(text)))
     }
@@ -536,18 +613,21 @@ pub trait SqlExpr: Sized {
             name: name.to_string(),
         })
     }
+    /// `IS NULL`.
     fn is_null(&self) -> Condition {
         TypedExpr::new(Expr::IsNull {
             expr: Box::new(self.expr()),
             negated: false,
         })
     }
+    /// `IS NOT NULL`.
     fn is_not_null(&self) -> Condition {
         TypedExpr::new(Expr::IsNull {
             expr: Box::new(self.expr()),
             negated: true,
         })
     }
+    /// `BETWEEN low AND high`, both included.
     fn between<A, B>(&self, low: A, high: B) -> Condition
     where
         A: Operand<<Self::Ty as SqlType>::Kind>,
@@ -559,12 +639,14 @@ pub trait SqlExpr: Sized {
             high: Box::new(high.into_expr()),
         })
     }
+    /// Ascending sort key (`ASC`).
     fn asc(&self) -> OrderBy {
         OrderBy {
             expr: self.expr(),
             descending: false,
         }
     }
+    /// Descending sort key (`DESC`).
     fn desc(&self) -> OrderBy {
         OrderBy {
             expr: self.expr(),
@@ -575,15 +657,19 @@ pub trait SqlExpr: Sized {
     fn add<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Add, rhs.into_expr()))
     }
+    /// `- value`.
     fn sub<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Sub, rhs.into_expr()))
     }
+    /// `* value`.
     fn mul<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Mul, rhs.into_expr()))
     }
+    /// `/ value` (integer division for integers, as SQL does).
     fn div<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Div, rhs.into_expr()))
     }
+    /// `% value`.
     fn modulo<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Rem, rhs.into_expr()))
     }
@@ -617,9 +703,11 @@ impl SqlExpr for AnyColumn {
 }
 
 impl Condition {
+    /// Both conditions hold (also `a & b`).
     pub fn and(self, other: Condition) -> Condition {
         and_([self, other])
     }
+    /// Either condition holds (also `a | b`).
     pub fn or(self, other: Condition) -> Condition {
         or_([self, other])
     }
@@ -709,18 +797,23 @@ pub mod func {
     pub fn avg<E: SqlExpr>(e: E) -> TypedExpr<Option<f64>> {
         call("avg", vec![e.expr()])
     }
+    /// `min(expr)`: `None` over no rows.
     pub fn min<E: SqlExpr>(e: E) -> TypedExpr<Option<<E::Ty as SqlType>::NonNull>> {
         call("min", vec![e.expr()])
     }
+    /// `max(expr)`: `None` over no rows.
     pub fn max<E: SqlExpr>(e: E) -> TypedExpr<Option<<E::Ty as SqlType>::NonNull>> {
         call("max", vec![e.expr()])
     }
+    /// `lower(text)`.
     pub fn lower<E: SqlExpr>(e: E) -> TypedExpr<E::Ty> {
         call("lower", vec![e.expr()])
     }
+    /// `upper(text)`.
     pub fn upper<E: SqlExpr>(e: E) -> TypedExpr<E::Ty> {
         call("upper", vec![e.expr()])
     }
+    /// `length(text)`: its number of characters.
     pub fn length<E: SqlExpr>(e: E) -> TypedExpr<Option<i64>> {
         call("length", vec![e.expr()])
     }

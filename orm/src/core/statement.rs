@@ -11,26 +11,43 @@ use std::borrow::Cow;
 /// One item of a select list, optionally named (`AS alias`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectItem {
+    /// The expression selected.
     pub expr: Expr,
+    /// Its name in the result (`AS alias`).
     pub alias: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One item of `FROM`.
 pub enum FromItem {
+    /// A table, alias or CTE, by name.
     Table(Cow<'static, str>),
-    Subquery { select: Box<Select>, alias: String },
+    /// A select in parentheses, named `alias`.
+    Subquery {
+        /// The select.
+        select: Box<Select>,
+        /// Its name in the enclosing query.
+        alias: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kind of a join.
 pub enum JoinKind {
+    /// `JOIN`: only rows with a match.
     Inner,
+    /// `LEFT OUTER JOIN`: every row of the left side.
     LeftOuter,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A join: a table (or alias, CTE) and its `ON` condition.
 pub struct Join {
+    /// Inner or left outer.
     pub kind: JoinKind,
+    /// The table, alias or CTE joined, by name.
     pub table: Cow<'static, str>,
+    /// The `ON` condition.
     pub on: Expr,
 }
 
@@ -45,16 +62,25 @@ pub struct Join {
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Select {
+    /// `SELECT DISTINCT`.
     pub distinct: bool,
+    /// The select list (`*` when empty).
     pub columns: Vec<SelectItem>,
     /// Comma-separated FROM items (usually one table).
     pub from: Vec<FromItem>,
+    /// Joins, in order.
     pub joins: Vec<Join>,
+    /// `WHERE`.
     pub filter: Option<Expr>,
+    /// `GROUP BY`.
     pub group_by: Vec<Expr>,
+    /// `HAVING`.
     pub having: Option<Expr>,
+    /// `ORDER BY`.
     pub order_by: Vec<OrderBy>,
+    /// `LIMIT`.
     pub limit: Option<u64>,
+    /// `OFFSET`.
     pub offset: Option<u64>,
     /// Common table expressions written before the select (`WITH …`).
     pub ctes: Vec<super::subquery::Cte>,
@@ -96,6 +122,7 @@ impl Select {
         self.from.push(item);
         self
     }
+    /// Adds a table to `FROM` by name.
     pub fn from_table(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.from.push(FromItem::Table(name.into()));
         self
@@ -143,14 +170,17 @@ impl Select {
         });
         self
     }
+    /// Adds a sort key (`col`, `col.desc()`).
     pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
         self.order_by.push(key.into_order_by());
         self
     }
+    /// Adds a `GROUP BY` expression.
     pub fn group_by(mut self, expr: impl SqlExpr) -> Self {
         self.group_by.push(expr.expr());
         self
     }
+    /// `HAVING`; several calls are joined with `AND`.
     pub fn having(mut self, condition: Condition) -> Self {
         self.having = Some(match self.having.take() {
             Some(prev) => Expr::And(vec![prev, condition.expr]),
@@ -158,14 +188,17 @@ impl Select {
         });
         self
     }
+    /// At most `n` rows.
     pub fn limit(mut self, n: u64) -> Self {
         self.limit = Some(n);
         self
     }
+    /// Skips the first `n` rows.
     pub fn offset(mut self, n: u64) -> Self {
         self.offset = Some(n);
         self
     }
+    /// Drops repeated rows (`SELECT DISTINCT`).
     pub fn distinct(mut self) -> Self {
         self.distinct = true;
         self
@@ -190,8 +223,11 @@ impl Select {
 /// `INSERT INTO table (columns) VALUES (…), (…)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Insert {
+    /// The table written to.
     pub table: Cow<'static, str>,
+    /// The columns given, in order.
     pub columns: Vec<Cow<'static, str>>,
+    /// The rows of values, each in column order.
     pub rows: Vec<Vec<Expr>>,
     /// A column whose generated value the statement hands back (`RETURNING`), on dialects that
     /// need it to learn a new key ([`SqlWriter::returns_generated_keys`](super::SqlWriter)).
@@ -225,6 +261,7 @@ impl Insert {
         }
         self
     }
+    /// Names the columns that [`Insert::row`] values follow.
     pub fn columns<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
         self.columns = names.into_iter().map(|n| Cow::Owned(n.into())).collect();
         self
@@ -363,11 +400,15 @@ pub fn excluded(column: &str) -> AnyColumn {
 /// `UPDATE table SET … WHERE …`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
+    /// The table updated.
     pub table: Cow<'static, str>,
+    /// Each column set and its new value.
     pub set: Vec<(Cow<'static, str>, Expr)>,
+    /// Which rows (every row when `None`).
     pub filter: Option<Expr>,
 }
 
+/// Starts a Core `UPDATE`: `update(&users).set("age", 31).filter(users.c("name").eq("Ann"))`.
 pub fn update(table: &Table) -> Update {
     Update {
         table: table.name.clone(),
@@ -377,11 +418,13 @@ pub fn update(table: &Table) -> Update {
 }
 
 impl Update {
+    /// Sets `column` to `value` (a bound parameter).
     pub fn set(mut self, column: &str, value: impl Into<Value>) -> Self {
         self.set
             .push((Cow::Owned(column.to_string()), Expr::Value(value.into())));
         self
     }
+    /// `WHERE`; several calls are joined with `AND`.
     pub fn filter(mut self, condition: Condition) -> Self {
         self.filter = Some(and_exprs(self.filter.take(), condition.expr));
         self
@@ -391,10 +434,13 @@ impl Update {
 /// `DELETE FROM table WHERE …`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delete {
+    /// The table deleted from.
     pub table: Cow<'static, str>,
+    /// Which rows (every row when `None`).
     pub filter: Option<Expr>,
 }
 
+/// Starts a Core `DELETE`: `delete(&users).filter(users.c("age").lt(18))`.
 pub fn delete(table: &Table) -> Delete {
     Delete {
         table: table.name.clone(),
@@ -403,6 +449,7 @@ pub fn delete(table: &Table) -> Delete {
 }
 
 impl Delete {
+    /// `WHERE`; several calls are joined with `AND`.
     pub fn filter(mut self, condition: Condition) -> Self {
         self.filter = Some(and_exprs(self.filter.take(), condition.expr));
         self
@@ -419,32 +466,53 @@ fn and_exprs(prev: Option<Expr>, next: Expr) -> Expr {
 /// Every statement the writers know how to write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
+    /// `SELECT`, compound or not.
     Select(Select),
+    /// `INSERT`.
     Insert(Insert),
+    /// `UPDATE`.
     Update(Update),
+    /// `DELETE`.
     Delete(Delete),
+    /// `CREATE TABLE`.
     CreateTable {
+        /// The table.
         table: Table,
+        /// `IF NOT EXISTS`.
         if_not_exists: bool,
     },
+    /// `DROP TABLE`.
     DropTable {
+        /// The table's name.
         name: String,
+        /// `IF EXISTS`.
         if_exists: bool,
     },
+    /// `CREATE [UNIQUE] INDEX`.
     CreateIndex {
+        /// The index's name.
         name: String,
+        /// The table's name.
         table: String,
+        /// The columns indexed, in order.
         columns: Vec<String>,
+        /// `UNIQUE`.
         unique: bool,
+        /// `IF NOT EXISTS`.
         if_not_exists: bool,
     },
+    /// `DROP INDEX`.
     DropIndex {
+        /// The index's name.
         name: String,
+        /// `IF EXISTS`.
         if_exists: bool,
     },
     /// SQL text written by hand, with its parameters as `?` in order.
     Raw {
+        /// The text, parameters as `?`.
         sql: String,
+        /// The values, in order.
         params: Vec<Value>,
     },
     /// SQL text written by hand with named parameters (SQLAlchemy's `text()`): see [`text`].

@@ -20,7 +20,9 @@ use crate::value::{ColumnType, Value};
 /// A statement written for one dialect: the text and the values to bind, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
+    /// The SQL text.
     pub sql: String,
+    /// The values of its parameters, in order.
     pub params: Vec<Value>,
 }
 
@@ -43,6 +45,7 @@ pub trait SqlWriter {
         out.push('?');
     }
 
+    /// The SQL spelling of a column type.
     fn column_type(&self, ty: ColumnType) -> String {
         match ty {
             ColumnType::Integer => "INTEGER".into(),
@@ -70,6 +73,7 @@ pub trait SqlWriter {
         true
     }
 
+    /// A default value written into DDL.
     fn literal(&self, value: &Literal) -> String {
         match value {
             Literal::Integer(v) => v.to_string(),
@@ -79,6 +83,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// The statement as SQL text and parameters.
     fn compile(&self, stmt: &Statement) -> Compiled {
         let mut w = Out {
             sql: String::new(),
@@ -106,6 +111,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// An expression alone as SQL text and parameters (what `Display` shows).
     fn expr_to_sql(&self, expr: &Expr) -> Compiled {
         let mut w = Out {
             sql: String::new(),
@@ -119,6 +125,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// Writes any statement.
     fn write_statement(&self, stmt: &Statement, w: &mut Out) {
         match stmt {
             Statement::Select(s) => self.write_select(s, w),
@@ -221,6 +228,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// Quoted names separated by commas.
     fn write_ident_list(&self, names: &[&str], w: &mut Out) {
         for (i, name) in names.iter().enumerate() {
             if i > 0 {
@@ -230,6 +238,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// `CREATE TABLE` with columns and foreign keys.
     fn write_create_table(&self, table: &Table, if_not_exists: bool, w: &mut Out) {
         w.sql.push_str(if if_not_exists {
             "CREATE TABLE IF NOT EXISTS "
@@ -262,6 +271,7 @@ pub trait SqlWriter {
         w.sql.push_str("\n)");
     }
 
+    /// One column of `CREATE TABLE`.
     fn write_column_def(&self, col: &ColumnDef, w: &mut Out) {
         self.quote(&col.name, &mut w.sql);
         w.sql.push(' ');
@@ -285,6 +295,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// `INSERT INTO … VALUES … [RETURNING …]`.
     fn write_insert(&self, ins: &Insert, w: &mut Out) {
         self.write_insert_rows(ins, w);
         self.write_returning(ins, w);
@@ -432,6 +443,7 @@ pub trait SqlWriter {
         self.write_expr(value, w);
     }
 
+    /// `[WITH …] SELECT …`, or a compound select.
     fn write_select(&self, s: &Select, w: &mut Out) {
         self.write_with(&s.ctes, w);
         if s.is_compound() {
@@ -503,6 +515,7 @@ pub trait SqlWriter {
         self.write_limit(s.limit, s.offset, w);
     }
 
+    /// `LIMIT` and `OFFSET`.
     fn write_limit(&self, limit: Option<u64>, offset: Option<u64>, w: &mut Out) {
         use std::fmt::Write as _;
         // Writing into a String cannot fail.
@@ -514,6 +527,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// ` WHERE condition` when there is one.
     fn write_where(&self, filter: Option<&Expr>, w: &mut Out) {
         if let Some(f) = filter {
             w.sql.push_str(" WHERE ");
@@ -521,6 +535,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// Any expression.
     fn write_expr(&self, expr: &Expr, w: &mut Out) {
         match expr {
             Expr::Column { table, name } => {
@@ -714,6 +729,7 @@ pub trait SqlWriter {
         });
     }
 
+    /// `[NOT] LIKE pattern ESCAPE '\\'` (or `ILIKE`).
     fn write_like(
         &self,
         expr: &Expr,
@@ -767,8 +783,11 @@ pub fn arm_needs_wrapping(arm: &Select) -> bool {
 
 /// The text being written and the parameters collected so far.
 pub struct Out {
+    /// The SQL text so far.
     pub sql: String,
+    /// The parameters so far.
     pub params: Vec<Value>,
+    /// How many placeholders were written (the next is numbered one more).
     pub placeholders: usize,
 }
 
