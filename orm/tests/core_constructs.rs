@@ -602,3 +602,77 @@ mod constructs {
         });
     }
 }
+
+mod orm_queries {
+    use super::*;
+
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "users")]
+    pub struct User {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub age: Option<i64>,
+    }
+
+    /// The report: `filter(User::age.in_(Vec::<i64>::new()))` wrote `IN ()`, which
+    /// PostgreSQL rejects.
+    #[test]
+    fn in_and_not_in_of_an_empty_list_run_on_every_engine() {
+        each_engine(|engine| {
+            seeded(&engine);
+            let session = Session::new(&engine);
+            let none = session
+                .query::<User>()
+                .filter(User::age.in_(Vec::<i64>::new()))
+                .all()
+                .unwrap();
+            assert!(none.is_empty(), "{}", engine.dialect());
+            let all = session
+                .query::<User>()
+                .filter(User::age.not_in(Vec::<i64>::new()))
+                .count()
+                .unwrap();
+            assert_eq!(all, 4, "{}", engine.dialect());
+            let mixed = session
+                .query_values(User::name)
+                .filter(User::name.in_(Vec::<String>::new()).or(User::age.gt(40)))
+                .all()
+                .unwrap();
+            assert_eq!(mixed, ["Carol"], "{}", engine.dialect());
+        });
+    }
+
+    #[test]
+    fn empty_case_and_empty_upsert_run_on_every_engine() {
+        each_engine(|engine| {
+            let u = seeded(&engine);
+            let rows = engine
+                .execute(
+                    select([orm::core::case(Vec::<(Condition, &str)>::new()).else_("none")])
+                        .from(&u)
+                        .limit(1),
+                )
+                .unwrap();
+            assert_eq!(rows.all::<(String,)>().unwrap(), [("none".to_string(),)]);
+            engine
+                .execute(
+                    insert(&u)
+                        .value("id", 1)
+                        .value("name", "X")
+                        .on_conflict(["id"])
+                        .do_update(Vec::<(&str, orm::core::AnyColumn)>::new()),
+                )
+                .unwrap();
+            let name = engine
+                .execute(select([u.c("name")]).from(&u).filter(u.c("id").eq(1)))
+                .unwrap();
+            assert_eq!(
+                name.scalars::<String>().unwrap(),
+                ["Alice"],
+                "{}",
+                engine.dialect()
+            );
+        });
+    }
+}

@@ -526,3 +526,46 @@ fn distinct_inside_aggregates() {
     assert_eq!(sqlite(stmt()).0, expected);
     assert_eq!(postgres(stmt()).0, expected);
 }
+
+#[test]
+fn empty_inputs_write_valid_sql_on_every_dialect() {
+    use orm::core::{and_, case, excluded, or_, window};
+    let u = users();
+    let stmt = || {
+        select([case(Vec::<(Condition, &str)>::new()).else_("none")])
+            .column(case(Vec::<(Condition, i64)>::new()).end())
+            .column(func::count_all().over(window()))
+            .from(&u)
+            .filter(u.c("name").in_(Vec::<String>::new()).or(u.c("age").gt(40)))
+    };
+    assert_eq!(
+        sqlite(stmt()).0,
+        r#"SELECT ?, NULL, count(*) OVER () FROM "users" WHERE ("users"."name" IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1)) OR ("users"."age" > ?)"#
+    );
+    assert_eq!(
+        postgres(stmt()).0,
+        r#"SELECT $1::TEXT, NULL, count(*) OVER () FROM "users" WHERE (("users"."name" IN (NULL) AND (1 != 1))) OR ("users"."age" > $2)"#
+    );
+    let all = || select([u.c("name")]).from(&u).filter(and_([]));
+    let none = || select([u.c("name")]).from(&u).filter(or_([]));
+    assert_eq!(
+        sqlite(all()).0,
+        r#"SELECT "users"."name" FROM "users" WHERE 1 = 1"#
+    );
+    assert_eq!(postgres(all()).0, sqlite(all()).0);
+    assert_eq!(
+        postgres(none()).0,
+        r#"SELECT "users"."name" FROM "users" WHERE 1 = 0"#
+    );
+    let upsert = || {
+        insert(&u)
+            .value("id", 1)
+            .on_conflict(["id"])
+            .do_update(Vec::<(&str, orm::core::AnyColumn)>::new())
+    };
+    assert_eq!(
+        postgres(upsert()).0,
+        r#"INSERT INTO "users" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING"#
+    );
+    let _ = excluded("id");
+}

@@ -313,6 +313,8 @@ pub trait SqlWriter {
             w.sql.push(')');
         }
         match &upsert.action {
+            // Nothing to set is nothing to do (`DO UPDATE SET` with no column is invalid).
+            ConflictAction::Update { set, .. } if set.is_empty() => w.sql.push_str(" DO NOTHING"),
             ConflictAction::Nothing => w.sql.push_str(" DO NOTHING"),
             ConflictAction::Update { set, filter } => {
                 w.sql.push_str(" DO UPDATE SET ");
@@ -684,6 +686,11 @@ pub trait SqlWriter {
                 }
                 w.sql.push(')');
             }
+            // No branch: what `CASE` would give, without writing the invalid `CASE ELSE … END`.
+            Expr::Case { whens, else_ } if whens.is_empty() => match else_ {
+                Some(value) => self.write_typed_value(value, w),
+                None => w.sql.push_str("NULL"),
+            },
             Expr::Case { whens, else_ } => {
                 w.sql.push_str("CASE");
                 for (condition, value) in whens {
