@@ -838,6 +838,27 @@ impl<F: Fetch> Query<F> {
     /// The query as a value in another query's expression (`(SELECT …)`), typed as what it
     /// fetches: it must give one column and at most one row. It may name columns of the
     /// enclosing query (a correlated subquery).
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::prelude::*;
+    /// #[derive(Model, Clone, Default)]
+    /// #[orm(table = "users")]
+    /// pub struct User { #[orm(primary_key)] pub id: i64, pub name: String }
+    /// #[derive(Model, Clone, Default)]
+    /// #[orm(table = "posts")]
+    /// pub struct Post { #[orm(primary_key)] pub id: i64, #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// let engine = create_engine("sqlite:///:memory:")?;
+    /// MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// let session = Session::new(&engine);
+    /// session.add(User { name: "Ann".into(), ..Default::default() });
+    /// session.commit()?;
+    /// session.add(Post { user_id: 1, ..Default::default() });
+    /// let posts = select_values(func::count(Post::id)).filter(Post::user_id.eq(User::id));
+    /// let rows = session.query_values((User::name, posts.scalar_subquery())).all()?;
+    /// assert_eq!(rows, [("Ann".to_string(), 1)]);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn scalar_subquery(self) -> TypedExpr<F::Output>
     where
         F::Output: SqlType,

@@ -581,6 +581,28 @@ mod constructs {
             let got: Vec<(String,)> =
                 rows(&engine, union([young(), young()]).order_by(u.c("name")));
             assert_eq!(got, [("Alice".to_string(),), ("Bob".to_string(),)]);
+            let adults = || select([u.c("name")]).from(&u).filter(u.c("age").ge(18));
+            let got: Vec<(String,)> = rows(&engine, adults().intersect(young()));
+            assert_eq!(got, [("Alice".to_string(),)], "{}", engine.dialect());
+            let got: Vec<(String,)> = rows(&engine, adults().except(young()).order_by(u.c("name")));
+            assert_eq!(got, [("Carol".to_string(),)], "{}", engine.dialect());
+            let grown = select([u.c("id")])
+                .from(&u)
+                .filter(u.c("age").ge(18))
+                .subquery("grown");
+            let got: Vec<(String,)> = rows(
+                &engine,
+                select([u.c("name")])
+                    .from(&u)
+                    .join(&grown, grown.c("id").eq(u.c("id")))
+                    .order_by(u.c("name")),
+            );
+            assert_eq!(
+                got,
+                [("Alice".to_string(),), ("Carol".to_string(),)],
+                "{}",
+                engine.dialect()
+            );
             // A select with its own order and limit inside a compound (NULLs sort last on
             // SQLite and first on PostgreSQL when descending: leave them out).
             let oldest = select([u.c("name")])

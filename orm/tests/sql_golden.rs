@@ -569,3 +569,34 @@ fn empty_inputs_write_valid_sql_on_every_dialect() {
     );
     let _ = excluded("id");
 }
+
+#[test]
+fn intersect_except_and_joining_a_subquery() {
+    let u = users();
+    let adults = || select([u.c("name")]).from(&u).filter(u.c("age").ge(18));
+    let named_a = || {
+        select([u.c("name")])
+            .from(&u)
+            .filter(u.c("name").like("A%"))
+    };
+    assert_eq!(
+        sqlite(adults().intersect(named_a())).0,
+        r#"SELECT "users"."name" FROM "users" WHERE "users"."age" >= ? INTERSECT SELECT "users"."name" FROM "users" WHERE "users"."name" LIKE ? ESCAPE '\'"#
+    );
+    assert_eq!(
+        postgres(adults().except(named_a())).0,
+        r#"SELECT "users"."name" FROM "users" WHERE "users"."age" >= $1 EXCEPT SELECT "users"."name" FROM "users" WHERE "users"."name" LIKE $2 ESCAPE '\'"#
+    );
+    // A subquery as a join target becomes a CTE (a join names what it joins).
+    let grown = select([u.c("id")])
+        .from(&u)
+        .filter(u.c("age").ge(18))
+        .subquery("grown");
+    let stmt = select([u.c("name")])
+        .from(&u)
+        .join(&grown, grown.c("id").eq(u.c("id")));
+    assert_eq!(
+        postgres(stmt).0,
+        r#"WITH "grown" AS (SELECT "users"."id" FROM "users" WHERE "users"."age" >= $1) SELECT "users"."name" FROM "users" JOIN "grown" ON "grown"."id" = "users"."id""#
+    );
+}

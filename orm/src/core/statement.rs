@@ -102,7 +102,28 @@ fn select_item(expr: Expr) -> SelectItem {
     }
 }
 
-/// Starts a Core `SELECT` of the given columns or expressions.
+/// Starts a Core `SELECT` of the given columns or expressions (of one type; add others with
+/// [`Select::column`]).
+///
+/// # Examples
+/// ```
+/// use orm::core::{select, ColumnDef, Table};
+/// use orm::prelude::*;
+/// let users = Table::new("users")
+///     .column(ColumnDef::new("name", orm::ColumnType::Text))
+///     .column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// let stmt = select([users.c("name")])
+///     .column(func::count_all().label("n"))
+///     .from(&users)
+///     .group_by(users.c("name"))
+///     .having(func::count_all().gt(1))
+///     .order_by(users.c("name").desc())
+///     .limit(5);
+/// assert_eq!(
+///     stmt.to_sql(),
+///     r#"SELECT "users"."name", count(*) AS "n" FROM "users" GROUP BY "users"."name" HAVING count(*) > ? ORDER BY "users"."name" DESC LIMIT 5"#
+/// );
+/// ```
 pub fn select<E: SqlExpr>(columns: impl IntoIterator<Item = E>) -> Select {
     Select {
         columns: columns.into_iter().map(|c| select_item(c.expr())).collect(),
@@ -235,6 +256,25 @@ pub struct Insert {
 }
 
 /// Starts a Core `INSERT`: `insert(&users).value("name", "Alice")`.
+///
+/// # Examples
+/// ```
+/// use orm::core::{insert, ColumnDef, Statement, Table};
+/// use orm::Value;
+/// let users = Table::new("users")
+///     .column(ColumnDef::new("name", orm::ColumnType::Text))
+///     .column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// let one = insert(&users).value("name", "Ann").value("age", 30);
+/// assert_eq!(Statement::from(one).to_sql(), r#"INSERT INTO "users" ("name", "age") VALUES (?, ?)"#);
+/// let many = insert(&users)
+///     .columns(["name", "age"])
+///     .row([Value::from("Ann"), Value::from(30)])
+///     .row([Value::from("Ben"), Value::Null]);
+/// assert_eq!(
+///     Statement::from(many).to_sql(),
+///     r#"INSERT INTO "users" ("name", "age") VALUES (?, ?), (?, ?)"#
+/// );
+/// ```
 pub fn insert(table: &Table) -> Insert {
     Insert {
         table: table.name.clone(),
@@ -409,6 +449,18 @@ pub struct Update {
 }
 
 /// Starts a Core `UPDATE`: `update(&users).set("age", 31).filter(users.c("name").eq("Ann"))`.
+///
+/// # Examples
+/// ```
+/// use orm::core::{update, ColumnDef, Statement, Table};
+/// use orm::prelude::*;
+/// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// let stmt = update(&users).set("age", 31).filter(users.c("age").eq(30));
+/// assert_eq!(
+///     Statement::from(stmt).to_sql(),
+///     r#"UPDATE "users" SET "age" = ? WHERE "users"."age" = ?"#
+/// );
+/// ```
 pub fn update(table: &Table) -> Update {
     Update {
         table: table.name.clone(),
@@ -441,6 +493,15 @@ pub struct Delete {
 }
 
 /// Starts a Core `DELETE`: `delete(&users).filter(users.c("age").lt(18))`.
+///
+/// # Examples
+/// ```
+/// use orm::core::{delete, ColumnDef, Statement, Table};
+/// use orm::prelude::*;
+/// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// let stmt = delete(&users).filter(users.c("age").lt(18));
+/// assert_eq!(Statement::from(stmt).to_sql(), r#"DELETE FROM "users" WHERE "users"."age" < ?"#);
+/// ```
 pub fn delete(table: &Table) -> Delete {
     Delete {
         table: table.name.clone(),
