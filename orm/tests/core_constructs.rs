@@ -3,7 +3,7 @@
 
 mod support;
 
-use orm::core::{insert, select, ColumnDef, Statement, Table};
+use orm::core::{insert, select, update, ColumnDef, Statement, Table};
 use orm::prelude::*;
 use orm::{ColumnType, Value};
 use support::each_engine;
@@ -697,4 +697,28 @@ mod orm_queries {
             );
         });
     }
+}
+
+#[test]
+fn update_sets_columns_to_expressions() {
+    each_engine(|engine| {
+        let u = seeded(&engine);
+        let changed = engine
+            .execute(
+                update(&u)
+                    .set_expr("age", u.c("age").add(1))
+                    .filter(u.c("age").is_not_null()),
+            )
+            .unwrap();
+        assert_eq!(changed.rows_affected, 3, "{}", engine.dialect());
+        let ages = engine
+            .execute(select([u.c("age")]).from(&u).order_by(u.c("id")))
+            .unwrap();
+        assert_eq!(
+            ages.scalars::<Option<i64>>().unwrap(),
+            [Some(31), Some(18), Some(43), None],
+            "{}",
+            engine.dialect()
+        );
+    });
 }

@@ -600,3 +600,25 @@ fn intersect_except_and_joining_a_subquery() {
         r#"WITH "grown" AS (SELECT "users"."id" FROM "users" WHERE "users"."age" >= $1) SELECT "users"."name" FROM "users" JOIN "grown" ON "grown"."id" = "users"."id""#
     );
 }
+
+#[test]
+fn update_set_to_expressions_and_subqueries() {
+    let u = users();
+    let stmt = || {
+        update(&u)
+            .set_expr("age", u.c("age").add(1))
+            .set_expr(
+                "name",
+                select([func::max(u.c("name"))]).from(&u).scalar_subquery(),
+            )
+            .filter(u.c("id").eq(1))
+    };
+    assert_eq!(
+        sqlite(stmt()).0,
+        r#"UPDATE "users" SET "age" = "users"."age" + ?, "name" = (SELECT max("users"."name") FROM "users") WHERE "users"."id" = ?"#
+    );
+    assert_eq!(
+        postgres(stmt()).0,
+        r#"UPDATE "users" SET "age" = "users"."age" + $1, "name" = (SELECT max("users"."name") FROM "users") WHERE "users"."id" = $2"#
+    );
+}

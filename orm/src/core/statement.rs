@@ -476,6 +476,22 @@ impl Update {
             .push((Cow::Owned(column.to_string()), Expr::Value(value.into())));
         self
     }
+    /// Sets `column` to an expression computed by the database (SQLAlchemy's
+    /// `update(t).values(age=t.c.age + 1)`), or to a scalar subquery.
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::core::{update, ColumnDef, Statement, Table};
+    /// use orm::prelude::*;
+    /// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+    /// let older = update(&users).set_expr("age", users.c("age").add(1));
+    /// assert_eq!(Statement::from(older).to_sql(), r#"UPDATE "users" SET "age" = "users"."age" + ?"#);
+    /// ```
+    pub fn set_expr(mut self, column: &str, value: impl Operand<kind::Any>) -> Self {
+        self.set
+            .push((Cow::Owned(column.to_string()), value.into_expr()));
+        self
+    }
     /// `WHERE`; several calls are joined with `AND`.
     pub fn filter(mut self, condition: Condition) -> Self {
         self.filter = Some(and_exprs(self.filter.take(), condition.expr));
