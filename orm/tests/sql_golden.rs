@@ -622,3 +622,13 @@ fn update_set_to_expressions_and_subqueries() {
         r#"UPDATE "users" SET "age" = "users"."age" + $1, "name" = (SELECT max("users"."name") FROM "users") WHERE "users"."id" = $2"#
     );
 }
+
+#[test]
+fn text_leaves_dollar_quoted_strings_alone() {
+    let stmt = orm::core::text("SELECT $$ :not $$, $tag$ it's :not $tag$, :yes").bind("yes", 1);
+    assert_eq!(stmt.parameter_names(), ["yes"]);
+    assert_eq!(
+        postgres(stmt).0,
+        "SELECT $$ :not $$, $tag$ it's :not $tag$, $1"
+    );
+}

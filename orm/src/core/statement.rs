@@ -632,8 +632,8 @@ impl Statement {
 /// Hand-written SQL (SQLAlchemy's `text()`), with named parameters `:name` bound by
 /// [`TextClause::bind`]: each value travels as a bound parameter, never spliced into the text.
 ///
-/// `:name` inside quotes or comments is left alone, `::` (a PostgreSQL cast) is not a parameter,
-/// and `\:` writes a plain colon.
+/// `:name` inside quotes, comments or PostgreSQL's `$$…$$` strings is left alone, `::` (a cast)
+/// is not a parameter, and `\:` writes a plain colon.
 ///
 /// # Examples
 /// ```
@@ -764,6 +764,23 @@ fn text_parts(sql: &str) -> Vec<TextPart<'_>> {
                     i += 1;
                 }
                 i += 2;
+            }
+            // A PostgreSQL dollar-quoted string, `$tag$ … $tag$` (`$1` is not one).
+            b'$' if !bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let tag_end = bytes[i + 1..]
+                    .iter()
+                    .position(|b| !is_name(*b))
+                    .map(|p| i + 1 + p);
+                match tag_end {
+                    Some(end) if bytes[end] == b'$' => {
+                        let tag = &sql[i..=end];
+                        i = match sql[end + 1..].find(tag) {
+                            Some(close) => end + 1 + close + tag.len(),
+                            None => bytes.len(),
+                        };
+                    }
+                    _ => i += 1,
+                }
             }
             b':' if bytes.get(i + 1) == Some(&b':') => i += 2,
             b'\\' if bytes.get(i + 1) == Some(&b':') => {
