@@ -722,3 +722,38 @@ fn update_sets_columns_to_expressions() {
         );
     });
 }
+
+/// A model that is also read from hand-written SQL: both derives read the same `#[orm(...)]`.
+#[derive(orm::Model, orm::FromRow, Debug, Clone, Default, PartialEq)]
+#[orm(table = "members")]
+pub struct Member {
+    #[orm(primary_key)]
+    pub id: i64,
+    #[orm(column = "full_name", unique)]
+    pub name: String,
+}
+
+#[test]
+fn a_model_can_also_derive_from_row() {
+    each_engine(|engine| {
+        MetaData::new().add::<Member>().create_all(&engine).unwrap();
+        let session = Session::new(&engine);
+        session.add(Member {
+            name: "Ann".into(),
+            ..Default::default()
+        });
+        session.commit().unwrap();
+        let rows = engine
+            .execute(orm::core::text("SELECT id, full_name FROM members"))
+            .unwrap();
+        assert_eq!(
+            rows.all::<Member>().unwrap(),
+            [Member {
+                id: 1,
+                name: "Ann".into()
+            }],
+            "{}",
+            engine.dialect()
+        );
+    });
+}

@@ -7,9 +7,12 @@ use syn::{Data, DeriveInput, Fields, LitStr};
 
 /// The `impl orm::core::FromRow` for a struct with named fields.
 ///
+/// Of a field's `#[orm(...)]` keys it reads `column`; the others are `Model`'s (a struct may
+/// derive both) and are skipped.
+///
 /// # Errors
-/// A `syn::Error` pointing at the input when it is not a struct with named fields, or when a
-/// field's `#[orm(...)]` attribute has a key other than `column`.
+/// A `syn::Error` pointing at the input when it is not a struct with named fields, or at an
+/// `#[orm(...)]` attribute that does not parse.
 pub fn expand_from_row(input: &DeriveInput) -> syn::Result<TokenStream> {
     let name = &input.ident;
     let Data::Struct(data) = &input.data else {
@@ -34,7 +37,14 @@ pub fn expand_from_row(input: &DeriveInput) -> syn::Result<TokenStream> {
                     column = meta.value()?.parse::<LitStr>()?.value();
                     Ok(())
                 } else {
-                    Err(meta.error("#[derive(FromRow)] knows one field key: column = \"name\""))
+                    // A `Model` option (`primary_key`, `default = 0`, …) on a struct that
+                    // derives both: not this derive's business, skipped whole.
+                    if meta.input.peek(syn::Token![=]) {
+                        meta.value()?.parse::<syn::Expr>()?;
+                    } else if meta.input.peek(syn::token::Paren) {
+                        meta.input.parse::<proc_macro2::Group>()?;
+                    }
+                    Ok(())
                 }
             })?;
         }
