@@ -247,6 +247,24 @@ mod constructs {
                         .where_(u.c("age").lt(excluded("age"))),
                 )
                 .unwrap();
+            // RETURNING hands back the key of the row inserted or updated.
+            let returned = engine
+                .execute(
+                    insert(&u)
+                        .value("id", 2)
+                        .value("name", "Bob")
+                        .value("age", 17)
+                        .returning("id")
+                        .on_conflict(["id"])
+                        .do_update([("age", excluded("age"))]),
+                )
+                .unwrap();
+            assert_eq!(
+                returned.scalars::<i64>().unwrap(),
+                [2],
+                "{}",
+                engine.dialect()
+            );
             let got: Vec<(i64, String, Option<i64>)> = rows(
                 &engine,
                 select([u.c("id"), u.c("name"), u.c("age")])

@@ -632,3 +632,23 @@ fn text_leaves_dollar_quoted_strings_alone() {
         "SELECT $$ :not $$, $tag$ it's :not $tag$, $1"
     );
 }
+
+#[test]
+fn upsert_returning_comes_after_the_conflict_clause() {
+    let u = users();
+    let stmt = || {
+        insert(&u)
+            .value("name", "Ann")
+            .returning("id")
+            .on_conflict(["name"])
+            .do_update([("name", orm::core::excluded("name"))])
+    };
+    assert_eq!(
+        postgres(stmt()).0,
+        r#"INSERT INTO "users" ("name") VALUES ($1) ON CONFLICT ("name") DO UPDATE SET "name" = "excluded"."name" RETURNING "id""#
+    );
+    assert_eq!(
+        sqlite(stmt()).0,
+        r#"INSERT INTO "users" ("name") VALUES (?) ON CONFLICT ("name") DO UPDATE SET "name" = "excluded"."name" RETURNING "id""#
+    );
+}
