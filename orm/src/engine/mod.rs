@@ -148,6 +148,7 @@ impl Engine {
     /// ```
     pub fn execute(&self, stmt: impl Into<Statement>) -> Result<ResultSet> {
         let stmt = stmt.into();
+        stmt.check()?;
         let compiled = self.writer().compile(&stmt);
         let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
         self.connect()
@@ -159,6 +160,7 @@ impl Engine {
         let mut conn = self.connect();
         conn.atomically(|conn| {
             for stmt in statements {
+                stmt.check()?;
                 let compiled = self.writer().compile(stmt);
                 let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
                 conn.execute(&compiled.sql, &params, stmt.target_table())?;

@@ -284,6 +284,7 @@ impl Session {
         self.autoflush()?;
         let engine = self.engine();
         let stmt = stmt.into();
+        stmt.check()?;
         let compiled = engine.writer().compile(&stmt);
         let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
         let mut conn = engine.connect();
