@@ -565,6 +565,18 @@ impl SqlWriter for SqliteWriter {
     ) {
         Standard.write_like(expr, pattern, false, negated, w)
     }
+
+    fn write_limit(&self, limit: Option<u64>, offset: Option<u64>, w: &mut Out) {
+        // SQLite's grammar has no OFFSET without LIMIT; -1 is its "no limit" (as SQLAlchemy writes).
+        let limit = match (limit, offset) {
+            (None, Some(_)) => {
+                w.sql.push_str(" LIMIT -1");
+                None
+            }
+            (limit, _) => limit,
+        };
+        Standard.write_limit(limit, offset, w)
+    }
 }
 
 /// The trait's defaults, reachable from an override that only adjusts one case.
