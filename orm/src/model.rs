@@ -109,6 +109,12 @@ pub(crate) struct Tracked<T> {
     pub(crate) snapshot: RefCell<Option<Box<T>>>,
     pub(crate) session: RefCell<Weak<SessionCell>>,
     pub(crate) relations: RefCell<crate::relationship::Loaded>,
+    /// Expired (at commit, rollback or `session.expire`): the values are the last ones loaded,
+    /// and the next load that meets the row (`get`, a query, `refresh`) writes the row's onto it.
+    pub(crate) expired: Cell<bool>,
+    /// The values before the transaction's first flushed UPDATE of this object: what a rollback
+    /// puts back, as the database does.
+    pub(crate) committed: RefCell<Option<Box<T>>>,
 }
 
 /// A model object tracked by a session: a shared handle, one per row per session (the identity
@@ -146,6 +152,8 @@ impl<T: Model> Obj<T> {
             snapshot: RefCell::new(None),
             session: RefCell::new(Weak::new()),
             relations: RefCell::new(Default::default()),
+            expired: Cell::new(false),
+            committed: RefCell::new(None),
         }))
     }
 
@@ -157,6 +165,12 @@ impl<T: Model> Obj<T> {
     }
 
     /// Reads the object.
+    ///
+    /// An expired object (after a commit with `expire_on_commit`, a rollback, or
+    /// `session.expire`) shows the values it had when it was last loaded or written: `borrow()`
+    /// runs no SQL. It shows the database's values again once something loads its row: the next
+    /// `session.get`, a query whose rows include it, or `session.refresh(&obj)`. After a
+    /// rollback it shows the values from before the transaction's changes.
     ///
     /// Panics, as `RefCell` does, while a `borrow_mut()` of the same object is alive.
     pub fn borrow(&self) -> Ref<'_, T> {
@@ -197,6 +211,12 @@ impl<T: Model> Obj<T> {
 
     pub fn state(&self) -> ObjectState {
         self.0.state.get()
+    }
+
+    /// Whether the object is expired: its values are reloaded when a `get`, a query or a
+    /// `refresh` next meets its row (see [`Obj::borrow`]).
+    pub fn is_expired(&self) -> bool {
+        self.0.expired.get()
     }
 
     /// The primary key value (`0` or `NULL` until the row is written).
@@ -277,6 +297,13 @@ pub trait AnyTracked {
     fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
     fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
     fn relations(&self) -> &RefCell<crate::relationship::Loaded>;
+    /// Marks the object for reloading; unflushed changes are given up (SQLAlchemy's `expire`).
+    fn expire(&self);
+    fn is_expired(&self) -> bool;
+    /// Rollback: the values from before the transaction's flushed UPDATEs and unflushed changes.
+    fn restore_committed(&self);
+    /// Commit: the transaction's values are the database's now.
+    fn forget_committed(&self);
     fn column_value(&self, index: usize) -> Value;
     /// Sets one column; with `track`, the change is written at flush like a `borrow_mut` change.
     /// Returns whether the object just started being tracked (the caller registers it).
@@ -333,6 +360,34 @@ impl<T: Model> AnyTracked for Tracked<T> {
     }
     fn relations(&self) -> &RefCell<crate::relationship::Loaded> {
         &self.relations
+    }
+    fn expire(&self) {
+        if let Some(snapshot) = self.snapshot.borrow_mut().take() {
+            if let Ok(mut value) = self.value.try_borrow_mut() {
+                *value = *snapshot;
+            }
+        }
+        self.relations.borrow_mut().clear();
+        self.expired.set(true);
+    }
+    fn is_expired(&self) -> bool {
+        self.expired.get()
+    }
+    fn restore_committed(&self) {
+        let earliest = self
+            .committed
+            .borrow_mut()
+            .take()
+            .or_else(|| self.snapshot.borrow_mut().take());
+        *self.snapshot.borrow_mut() = None;
+        if let Some(values) = earliest {
+            if let Ok(mut value) = self.value.try_borrow_mut() {
+                *value = *values;
+            }
+        }
+    }
+    fn forget_committed(&self) {
+        *self.committed.borrow_mut() = None;
     }
     fn column_value(&self, index: usize) -> Value {
         self.value.borrow().column_value(index).to_owned()

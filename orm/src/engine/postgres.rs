@@ -260,13 +260,13 @@ impl PgConnection {
                     self.shown_url,
                     describe(&err)
                 ),
-                sql: Some(sql.to_string()),
+                sql: Some(crate::error::shown_sql(sql)),
             };
         }
         let Some(db) = err.as_db_error() else {
             return Error::Database {
                 message: describe(&err),
-                sql: Some(sql.to_string()),
+                sql: Some(crate::error::shown_sql(sql)),
             };
         };
         let statement_table = table;
@@ -328,7 +328,7 @@ impl PgConnection {
         };
         Error::Database {
             message,
-            sql: Some(sql.to_string()),
+            sql: Some(crate::error::shown_sql(sql)),
         }
     }
 }

@@ -185,12 +185,18 @@ impl FlushContext<'_> {
         );
         let result = self
             .batch
-            .execute(&sql, params.as_slice(), Some(T::TABLE_NAME));
+            .execute(&sql, params.as_slice(), Some(T::TABLE_NAME))
+            .and_then(|matched| expect_one::<T>("UPDATE", matched));
         drop(params);
         drop(value);
         if let Err(e) = result {
             *obj.snapshot.borrow_mut() = Some(snapshot);
             return Err(e);
+        }
+        // The first flushed change of the transaction keeps the values a rollback restores.
+        let mut committed = obj.committed.borrow_mut();
+        if committed.is_none() {
+            *committed = Some(snapshot);
         }
         Ok(())
     }
@@ -215,7 +221,21 @@ impl FlushContext<'_> {
             },
             self.writer,
         );
-        self.batch.execute(&sql, &[key], Some(T::TABLE_NAME))?;
-        Ok(())
+        let matched = self.batch.execute(&sql, &[key], Some(T::TABLE_NAME))?;
+        expect_one::<T>("DELETE", matched)
     }
+}
+
+/// A statement of the unit of work meant for one row: matching none means another session
+/// deleted the row or changed its key (SQLAlchemy's `StaleDataError`).
+fn expect_one<T: Model>(statement: &'static str, matched: usize) -> Result<()> {
+    if matched == 1 {
+        return Ok(());
+    }
+    Err(Error::StaleData {
+        statement,
+        table: T::TABLE_NAME.to_string(),
+        expected: 1,
+        matched,
+    })
 }
