@@ -5,7 +5,7 @@
 mod support;
 
 use orm::prelude::*;
-use orm::ObjectState;
+use orm::{ObjectState, Value};
 use support::{each_engine, TestDatabase};
 
 #[derive(Model, Debug, Clone, Default)]
@@ -426,4 +426,48 @@ fn error_messages_cut_long_statements() {
         assert!(shown.len() < 2_000, "{} characters", shown.len());
         assert!(shown.contains("more characters)"), "{shown}");
     });
+}
+
+/// Every notebook cell links its own copy of the driver, whose statement names (`s0`, `s1`, …)
+/// come from a global counter: a name left on the connection by one cell's copy is drawn again
+/// by the next one's ("prepared statement \"s0\" already exists"). No named statement may stay.
+#[test]
+fn postgres_leaves_no_named_prepared_statement_on_a_connection() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let engine = with_users(db.engine(), &[30, 40]);
+    let session = Session::new(&engine);
+    assert_eq!(
+        session.get::<User>(1).unwrap().unwrap().borrow().age,
+        Some(30)
+    );
+    let older = session
+        .query::<User>()
+        .filter(User::age.gt(35))
+        .all()
+        .unwrap();
+    assert_eq!(older.len(), 1);
+    older[0].borrow_mut().age = Some(41);
+    session.add(User {
+        name: "carol".into(),
+        ..Default::default()
+    });
+    session.flush().unwrap();
+    let left = session
+        .execute(orm::core::text(
+            "SELECT count(*) FROM pg_prepared_statements",
+        ))
+        .unwrap();
+    assert_eq!(left.rows[0][0], Value::Integer(0));
+    session.commit().unwrap();
+    // The same statements again, on the connection the pool hands out next: still none left.
+    let again = Session::new(&engine);
+    again.get::<User>(2).unwrap().unwrap();
+    let left = again
+        .execute(orm::core::text(
+            "SELECT count(*) FROM pg_prepared_statements",
+        ))
+        .unwrap();
+    assert_eq!(left.rows[0][0], Value::Integer(0));
 }
