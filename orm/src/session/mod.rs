@@ -725,6 +725,9 @@ impl SessionState {
         if outcome.is_ok() {
             outcome = crate::relationship::write_associations(self, conn);
         }
+        if outcome.is_ok() && !deleted.is_empty() {
+            outcome = crate::relationship::delete_association_rows(self, conn, &deleted);
+        }
         if outcome.is_ok() {
             let mut ctx = FlushContext {
                 batch: conn.batch(),
