@@ -471,3 +471,32 @@ fn postgres_leaves_no_named_prepared_statement_on_a_connection() {
         .unwrap();
     assert_eq!(left.rows[0][0], Value::Integer(0));
 }
+
+/// A schema change on one pooled connection reaches the shapes another one learnt: a
+/// `SELECT *` run on both sides of an `ALTER TABLE` shows the new column.
+#[test]
+fn postgres_connections_relearn_statements_after_a_schema_change_elsewhere() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let engine = db.engine();
+    engine
+        .execute(orm::core::text("CREATE TABLE notes (body TEXT)"))
+        .unwrap();
+    let everything = || orm::core::text("SELECT * FROM notes");
+    let first = Session::new(&engine);
+    assert_eq!(first.execute(everything()).unwrap().columns, ["body"]);
+    first.commit().unwrap();
+    // This session keeps that connection while the engine alters the table on another one.
+    let holder = Session::new(&engine);
+    holder.execute(orm::core::text("SELECT 1")).unwrap();
+    engine
+        .execute(orm::core::text("ALTER TABLE notes ADD COLUMN extra TEXT"))
+        .unwrap();
+    holder.commit().unwrap();
+    let after = Session::new(&engine);
+    assert_eq!(
+        after.execute(everything()).unwrap().columns,
+        ["body", "extra"]
+    );
+}

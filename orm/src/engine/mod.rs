@@ -73,6 +73,10 @@ pub(crate) struct EngineInner {
     echo: AtomicBool,
     statements: AtomicU64,
     sessions: AtomicU64,
+    /// Bumped by a schema change on any connection (PostgreSQL connections then forget the
+    /// statement shapes they learnt).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    schema_generation: AtomicU64,
 }
 
 /// Opens the database a URL names. Supported: `sqlite:///:memory:` (or `sqlite://`),
@@ -98,6 +102,7 @@ pub fn create_engine(url: &str) -> Result<Engine> {
             echo: AtomicBool::new(false),
             statements: AtomicU64::new(0),
             sessions: AtomicU64::new(1),
+            schema_generation: AtomicU64::new(0),
         }),
     })
 }
@@ -304,6 +309,17 @@ impl EngineInner {
         if self.echo.load(Ordering::Relaxed) {
             println!("{}", format_echo(sql, params));
         }
+    }
+
+    #[cfg(feature = "postgres")]
+    pub(crate) fn schema_generation(&self) -> u64 {
+        self.schema_generation.load(Ordering::Acquire)
+    }
+
+    /// A schema change happened: the new generation.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn bump_schema_generation(&self) -> u64 {
+        self.schema_generation.fetch_add(1, Ordering::AcqRel) + 1
     }
 
     pub(crate) fn count_statement(&self) {

@@ -42,6 +42,9 @@ struct Shape {
 pub(crate) struct PgConnection {
     client: Client,
     statements: FxHashMap<String, Arc<Shape>>,
+    /// The engine's schema generation the shapes above were learnt in: a schema change on any
+    /// of the engine's connections makes every connection learn its shapes again.
+    schema_generation: u64,
     /// PostgreSQL's client does not say whether a transaction is open: the engine keeps track
     /// from the transaction control it sends.
     in_transaction: bool,
@@ -79,6 +82,7 @@ pub(crate) fn open(url: &PostgresUrl) -> Result<PgConnection> {
     Ok(PgConnection {
         client,
         statements: FxHashMap::default(),
+        schema_generation: 0,
         in_transaction: false,
         shown_url: url.to_string(),
     })
@@ -103,7 +107,17 @@ fn is_schema_change(sql: &str) -> bool {
 }
 
 impl PgConnection {
-    fn statement(&mut self, sql: &str, table: Option<&str>) -> Result<Arc<Shape>> {
+    fn statement(
+        &mut self,
+        engine: &EngineInner,
+        sql: &str,
+        table: Option<&str>,
+    ) -> Result<Arc<Shape>> {
+        let generation = engine.schema_generation();
+        if generation != self.schema_generation {
+            self.statements.clear();
+            self.schema_generation = generation;
+        }
         if let Some(shape) = self.statements.get(sql) {
             return Ok(shape.clone());
         }
@@ -122,7 +136,7 @@ impl PgConnection {
         // Dropping the statement closes it on the server before the next request is sent.
         drop(stmt);
         if is_schema_change(sql) {
-            self.statements.clear();
+            self.schema_changed(engine);
         } else {
             if self.statements.len() >= STATEMENT_CACHE_CAPACITY {
                 self.statements.clear();
@@ -174,7 +188,7 @@ impl PgConnection {
     ) -> Result<Arc<Shape>> {
         engine.log(sql, params);
         engine.count_statement();
-        let shape = self.statement(sql, table)?;
+        let shape = self.statement(engine, sql, table)?;
         if shape.params.len() != params.len() {
             return Err(Error::InvalidRequest(format!(
                 "the statement expects {} parameters, {} were given: {}",
@@ -281,9 +295,16 @@ impl PgConnection {
             self.in_transaction = false;
         }
         if is_schema_change(sql) {
-            self.statements.clear();
+            self.schema_changed(engine);
         }
         outcome
+    }
+
+    /// Tables may no longer look as the shapes learnt so far say, here or on the engine's other
+    /// connections.
+    fn schema_changed(&mut self, engine: &EngineInner) {
+        self.statements.clear();
+        self.schema_generation = engine.bump_schema_generation();
     }
 
     pub(crate) fn is_autocommit(&self) -> bool {
