@@ -112,9 +112,9 @@ pub(crate) struct Tracked<T> {
     /// Expired (at commit, rollback or `session.expire`): the values are the last ones loaded,
     /// and the next load that meets the row (`get`, a query, `refresh`) writes the row's onto it.
     pub(crate) expired: Cell<bool>,
-    /// The values before the transaction's first flushed UPDATE of this object: what a rollback
-    /// puts back, as the database does.
-    pub(crate) committed: RefCell<Option<Box<T>>>,
+    /// The number of the session transaction that inserted the row (0: none): a rollback of
+    /// that transaction makes the object transient again.
+    pub(crate) inserted_in: Cell<u32>,
 }
 
 /// A model object tracked by a session: a shared handle, one per row per session (the identity
@@ -153,7 +153,7 @@ impl<T: Model> Obj<T> {
             session: RefCell::new(Weak::new()),
             relations: RefCell::new(Default::default()),
             expired: Cell::new(false),
-            committed: RefCell::new(None),
+            inserted_in: Cell::new(0),
         }))
     }
 
@@ -294,16 +294,20 @@ pub trait AnyTracked {
     /// Forgets the session; a changed object goes back to its last written values.
     fn detach(&self, revert: bool);
     fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
-    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
+    /// Writes the changed columns; returns the values from before the change (what a rollback
+    /// puts back), or `None` when nothing was written.
+    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<Option<Box<dyn Any>>>;
     fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
     fn relations(&self) -> &RefCell<crate::relationship::Loaded>;
     /// Marks the object for reloading; unflushed changes are given up (SQLAlchemy's `expire`).
     fn expire(&self);
     fn is_expired(&self) -> bool;
-    /// Rollback: the values from before the transaction's flushed UPDATEs and unflushed changes.
-    fn restore_committed(&self);
-    /// Commit: the transaction's values are the database's now.
-    fn forget_committed(&self);
+    /// Rollback: values `update` returned, from before a flushed UPDATE.
+    fn restore(&self, values: Box<dyn Any>);
+    /// Rollback: the values from before an unflushed change.
+    fn revert_unflushed(&self);
+    /// The session transaction that inserted the row (0: none).
+    fn inserted_in(&self) -> u32;
     fn column_value(&self, index: usize) -> Value;
     /// Sets one column; with `track`, the change is written at flush like a `borrow_mut` change.
     /// Returns whether the object just started being tracked (the caller registers it).
@@ -352,8 +356,8 @@ impl<T: Model> AnyTracked for Tracked<T> {
     fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
         uow.insert::<T>(self)
     }
-    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
-        uow.update::<T>(self)
+    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<Option<Box<dyn Any>>> {
+        Ok(uow.update::<T>(self)?.map(|before| before as Box<dyn Any>))
     }
     fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
         uow.delete::<T>(self)
@@ -373,21 +377,19 @@ impl<T: Model> AnyTracked for Tracked<T> {
     fn is_expired(&self) -> bool {
         self.expired.get()
     }
-    fn restore_committed(&self) {
-        let earliest = self
-            .committed
-            .borrow_mut()
-            .take()
-            .or_else(|| self.snapshot.borrow_mut().take());
-        *self.snapshot.borrow_mut() = None;
-        if let Some(values) = earliest {
-            if let Ok(mut value) = self.value.try_borrow_mut() {
-                *value = *values;
-            }
+    fn restore(&self, values: Box<dyn Any>) {
+        if let (Ok(values), Ok(mut value)) = (values.downcast::<T>(), self.value.try_borrow_mut()) {
+            *value = *values;
         }
     }
-    fn forget_committed(&self) {
-        *self.committed.borrow_mut() = None;
+    fn revert_unflushed(&self) {
+        let before = self.snapshot.borrow_mut().take();
+        if let (Some(before), Ok(mut value)) = (before, self.value.try_borrow_mut()) {
+            *value = *before;
+        }
+    }
+    fn inserted_in(&self) -> u32 {
+        self.inserted_in.get()
     }
     fn column_value(&self, index: usize) -> Value {
         self.value.borrow().column_value(index).to_owned()

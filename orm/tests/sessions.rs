@@ -500,3 +500,30 @@ fn postgres_connections_relearn_statements_after_a_schema_change_elsewhere() {
         ["body", "extra"]
     );
 }
+
+#[test]
+fn rollback_restores_the_values_from_before_the_transaction_and_keeps_committed_inserts() {
+    each_engine(|engine| {
+        let engine = with_users(engine, &[30]);
+        let session = Session::new(&engine);
+        let committed = session.add(User {
+            name: "committed".into(),
+            age: Some(50),
+            ..Default::default()
+        });
+        session.commit().unwrap();
+        let alice = session.get::<User>(1).unwrap().unwrap();
+        alice.borrow_mut().age = Some(31);
+        session.flush().unwrap();
+        alice.borrow_mut().age = Some(32);
+        session.flush().unwrap();
+        alice.borrow_mut().age = Some(33);
+        session.rollback().unwrap();
+        // SQLAlchemy: 30 (the database's value), and the row committed earlier stays persistent.
+        assert_eq!(alice.borrow().age, Some(30));
+        assert_eq!(committed.state(), ObjectState::Persistent);
+        assert_eq!(session.identity_count(), 2);
+        assert_eq!(session.query::<User>().count().unwrap(), 2);
+        assert_eq!(age_in_database(&engine, 1), Some(30));
+    });
+}

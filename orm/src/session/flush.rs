@@ -15,6 +15,8 @@ pub struct FlushContext<'a> {
     pub(crate) batch: Batch<'a>,
     pub(crate) writer: &'static dyn SqlWriter,
     pub(crate) cache: &'a mut SqlCache,
+    /// The session transaction's number, marked on the objects it inserts.
+    pub(crate) transaction: u32,
 }
 
 /// How many parameters fit on the stack: a model's columns, usually, so a flush of 100,000 rows
@@ -135,13 +137,15 @@ impl FlushContext<'_> {
         if let Some(id) = id {
             obj.value.borrow_mut().set_primary_key(id);
         }
+        obj.inserted_in.set(self.transaction);
         Ok(())
     }
 
-    /// Writes the columns that differ from the snapshot taken at the first `borrow_mut`.
-    pub(crate) fn update<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+    /// Writes the columns that differ from the snapshot taken at the first `borrow_mut`, and
+    /// returns that snapshot (what a rollback restores) when it wrote them.
+    pub(crate) fn update<T: Model>(&mut self, obj: &Tracked<T>) -> Result<Option<Box<T>>> {
         let Some(snapshot) = obj.snapshot.borrow_mut().take() else {
-            return Ok(());
+            return Ok(None);
         };
         let value = match read(obj) {
             Ok(v) => v,
@@ -160,7 +164,7 @@ impl FlushContext<'_> {
             }
         }
         if mask == 0 {
-            return Ok(());
+            return Ok(None);
         }
         params.push(snapshot.column_value(T::PRIMARY_KEY));
         let table = T::TABLE;
@@ -193,12 +197,7 @@ impl FlushContext<'_> {
             *obj.snapshot.borrow_mut() = Some(snapshot);
             return Err(e);
         }
-        // The first flushed change of the transaction keeps the values a rollback restores.
-        let mut committed = obj.committed.borrow_mut();
-        if committed.is_none() {
-            *committed = Some(snapshot);
-        }
-        Ok(())
+        Ok(Some(snapshot))
     }
 
     pub(crate) fn delete<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {

@@ -71,12 +71,14 @@ pub(crate) struct SessionState {
     /// The pooled connection this session took at its first statement, until commit, rollback
     /// or close (`None` on an in-memory database: its one connection stays with the engine).
     pub(crate) held: Option<Box<Backend>>,
-    /// Objects inserted in this transaction: a rollback makes them transient again.
-    inserted: Vec<Rc<dyn AnyTracked>>,
+    /// The number of the current (or next) transaction; the objects it inserts carry it, so a
+    /// rollback finds them without a list of its own (a flush of 100,000 rows pays nothing).
+    transaction_number: u32,
     /// Objects deleted (flushed) in this transaction: a rollback brings them back.
     removed: Vec<Rc<dyn AnyTracked>>,
-    /// Objects updated (flushed) in this transaction: a rollback restores their values.
-    updated: Vec<Rc<dyn AnyTracked>>,
+    /// Objects updated (flushed) in this transaction, each with its values from before the
+    /// UPDATE: a rollback restores them, the latest first, so the earliest values win.
+    updated: Vec<(Rc<dyn AnyTracked>, Box<dyn std::any::Any>)>,
     autoflush: bool,
     expire_on_commit: bool,
     pub(crate) sql_cache: sql_cache::SqlCache,
@@ -101,7 +103,7 @@ impl Session {
                 deleted_seen: FxHashSet::default(),
                 in_transaction: false,
                 held: None,
-                inserted: Vec::new(),
+                transaction_number: 1,
                 removed: Vec::new(),
                 updated: Vec::new(),
                 autoflush: true,
@@ -327,11 +329,9 @@ impl Session {
             let _ = self.cell.rollback();
             return Err(e);
         }
-        for obj in state.updated.drain(..) {
-            obj.forget_committed();
-        }
-        state.inserted.clear();
+        state.updated.clear();
         state.removed.clear();
+        state.transaction_number += 1;
         if state.expire_on_commit {
             for obj in state.identity.values() {
                 obj.expire();
@@ -512,7 +512,14 @@ impl SessionCell {
             return result;
         }
         // Objects inserted in the transaction, and pending ones, leave the session.
-        let inserted = std::mem::take(&mut state.inserted);
+        let number = state.transaction_number;
+        state.transaction_number += 1;
+        let inserted: Vec<Rc<dyn AnyTracked>> = state
+            .identity
+            .values()
+            .filter(|obj| obj.inserted_in() == number)
+            .cloned()
+            .collect();
         for obj in &inserted {
             if let Some(key) = obj.key() {
                 state.identity.remove(obj.table_name(), &key);
@@ -531,11 +538,13 @@ impl SessionCell {
                 state.identity.insert(obj.table_name(), key, obj);
             }
         }
-        for obj in std::mem::take(&mut state.updated) {
-            obj.restore_committed();
-        }
+        // Unflushed changes first, then the flushed ones, latest first: the values from before
+        // the transaction are the last written.
         for obj in std::mem::take(&mut *self.changed.borrow_mut()) {
-            obj.restore_committed();
+            obj.revert_unflushed();
+        }
+        for (obj, before) in std::mem::take(&mut state.updated).into_iter().rev() {
+            obj.restore(before);
         }
         for obj in state.identity.values() {
             obj.expire();
@@ -686,6 +695,7 @@ impl SessionState {
             batch: conn.batch(),
             writer,
             cache: &mut self.sql_cache,
+            transaction: self.transaction_number,
         };
         let order = crate::relationship::insert_order(&pending);
         for obj in order.iter() {
@@ -709,17 +719,19 @@ impl SessionState {
                 batch: conn.batch(),
                 writer,
                 cache: &mut self.sql_cache,
+                transaction: self.transaction_number,
             };
             for obj in &changed {
                 if obj.state() == ObjectState::Persistent {
-                    if let Err(e) = obj.update(&mut ctx) {
-                        outcome = Err(e);
-                        break;
+                    match obj.update(&mut ctx) {
+                        Ok(Some(before)) => self.updated.push((obj.clone(), before)),
+                        Ok(None) => {}
+                        Err(e) => {
+                            outcome = Err(e);
+                            break;
+                        }
                     }
                 }
-            }
-            if outcome.is_ok() {
-                self.updated.extend(changed.iter().cloned());
             }
         }
         if outcome.is_ok() {
@@ -733,6 +745,7 @@ impl SessionState {
                 batch: conn.batch(),
                 writer,
                 cache: &mut self.sql_cache,
+                transaction: self.transaction_number,
             };
             for obj in crate::relationship::delete_order(&deleted).iter() {
                 if let Err(e) = obj.delete(&mut ctx) {
@@ -756,7 +769,6 @@ impl SessionState {
             return Err(e);
         }
         self.links.clear();
-        self.inserted.extend(order.iter().cloned());
         // In a pass of its own: interleaved with the INSERTs, the map's scattered writes slow
         // SQLite down more than this second visit to each object costs (measured: 10% on 100,000).
         if let (Some(first), Some(last)) = (order.first(), order.last()) {
