@@ -305,6 +305,12 @@ fn in_memory_database_refuses_a_commit_inside_another_sessions_transaction() {
         engine.execute(orm::core::text("DELETE FROM users")),
         Err(Error::TransactionConflict { .. })
     ));
+    let seen = engine.execute(orm::core::text("SELECT count(*) FROM users"));
+    assert_eq!(
+        seen.unwrap().rows[0][0],
+        Value::Integer(1),
+        "the open transaction's row"
+    );
     outer.rollback().unwrap();
     let check = Session::new(&engine);
     assert_eq!(check.query::<User>().count().unwrap(), 0);

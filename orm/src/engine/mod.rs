@@ -205,7 +205,7 @@ impl Engine {
         let compiled = self.writer().compile(&stmt);
         let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
         let mut conn = self.connect()?;
-        if !matches!(stmt, Statement::Select(_)) {
+        if !only_reads(&stmt) {
             refuse_in_session_transaction(&mut conn)?;
         }
         conn.fetch_all(&compiled.sql, &params, stmt.target_table())
@@ -272,6 +272,24 @@ impl Engine {
     /// Whether this engine is a SQLite file (writers take the lock at `BEGIN IMMEDIATE`).
     pub(crate) fn is_sqlite_file(&self) -> bool {
         matches!(self.inner.url, DatabaseUrl::SqliteFile(_))
+    }
+}
+
+/// Whether a statement only reads: a `select`, or `text()` that starts as a query does.
+fn only_reads(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Select(_) => true,
+        Statement::Raw { sql, .. } => {
+            let head: String = sql
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            ["select", "with", "pragma", "explain", "values", "show"]
+                .iter()
+                .any(|word| head.eq_ignore_ascii_case(word))
+        }
+        _ => false,
     }
 }
 
