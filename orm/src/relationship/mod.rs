@@ -41,15 +41,15 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+mod dependency;
 mod loading;
-mod unit_of_work;
 
-pub(crate) use loading::{add_joined_loads, decode_joined_loads, eager_load};
-pub use loading::{joinedload, selectinload, LoadOption, Loader};
-pub(crate) use unit_of_work::{
+pub(crate) use dependency::{
     cascade_targets, delete_association_rows, delete_order, insert_order, sync_links_of,
     sync_persistent_links, write_associations, Association, Link,
 };
+pub(crate) use loading::{add_joined_loads, decode_joined_loads, eager_load};
+pub use loading::{joinedload, selectinload, LoadOption, Loader};
 
 /// `parent has many children`: the children's `foreign_key` column points at the parent's key.
 pub struct HasMany<P, C> {

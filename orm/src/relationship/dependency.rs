@@ -1,4 +1,5 @@
-//! What relationships add to a flush: foreign keys set from parents, association rows, delete
+//! What relationships add to a flush (SQLAlchemy's `dependency.py`): foreign keys set from
+//! parents, association rows (net changes per pair, and those of deleted objects), delete
 //! cascades, and the order of inserts and deletes between dependent tables.
 
 use super::*;

@@ -1,4 +1,5 @@
-//! The unit of work's statements: INSERT, UPDATE of changed columns, DELETE, each prepared once.
+//! The unit of work's statements (SQLAlchemy's `persistence.py`): INSERT, UPDATE of changed
+//! columns, DELETE, each prepared once; an UPDATE or DELETE that matches no row is `StaleData`.
 
 use super::sql_cache::{SqlCache, SqlKind};
 use crate::core::{Expr, Insert, SqlWriter, Statement, Update};
