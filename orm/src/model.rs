@@ -3,7 +3,6 @@
 use crate::core::Table;
 use crate::engine::RowReader;
 use crate::error::{Error, Result};
-use crate::session::SessionCell;
 use crate::value::{Value, ValueRef};
 use std::any::Any;
 use std::cell::{Cell, Ref, RefCell, RefMut};
@@ -100,6 +99,33 @@ pub enum ObjectState {
     Detached,
 }
 
+/// What a tracked object reports to the session that holds it. The session implements it, and
+/// this module never names the session: as SQLAlchemy's object state tells the identity map
+/// that it changed without importing `Session`.
+#[doc(hidden)]
+pub trait Owner {
+    /// The object changed for the first time since it was last written: write it at the next
+    /// flush.
+    fn object_changed(&self, obj: Rc<dyn AnyTracked>);
+    /// The owner itself, for the session to recognise its own.
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+/// No owner: the `Weak` of an object outside any session.
+struct NoOwner;
+
+impl Owner for NoOwner {
+    fn object_changed(&self, _obj: Rc<dyn AnyTracked>) {}
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+}
+
+/// The owner of an object outside any session.
+pub(crate) fn no_owner() -> Weak<dyn Owner> {
+    Weak::<NoOwner>::new()
+}
+
 pub(crate) struct Tracked<T> {
     pub(crate) value: RefCell<T>,
     pub(crate) state: Cell<ObjectState>,
@@ -107,7 +133,7 @@ pub(crate) struct Tracked<T> {
     /// costs nothing for objects that are only read. Boxed, so an object that is only read
     /// carries one pointer for it rather than a second copy's worth of space.
     pub(crate) snapshot: RefCell<Option<Box<T>>>,
-    pub(crate) session: RefCell<Weak<SessionCell>>,
+    pub(crate) session: RefCell<Weak<dyn Owner>>,
     pub(crate) relations: RefCell<crate::relationship::Loaded>,
     /// Expired (at commit, rollback or `session.expire`): the values are the last ones loaded,
     /// and the next load that meets the row (`get`, a query, `refresh`) writes the row's onto it.
@@ -150,14 +176,14 @@ impl<T: Model> Obj<T> {
             value: RefCell::new(value),
             state: Cell::new(ObjectState::Transient),
             snapshot: RefCell::new(None),
-            session: RefCell::new(Weak::new()),
+            session: RefCell::new(no_owner()),
             relations: RefCell::new(Default::default()),
             expired: Cell::new(false),
             inserted_in: Cell::new(0),
         }))
     }
 
-    pub(crate) fn persistent(value: T, session: Weak<SessionCell>) -> Obj<T> {
+    pub(crate) fn persistent(value: T, session: Weak<dyn Owner>) -> Obj<T> {
         let obj = Obj::new(value);
         obj.0.state.set(ObjectState::Persistent);
         *obj.0.session.borrow_mut() = session;
@@ -189,8 +215,8 @@ impl<T: Model> Obj<T> {
     pub fn borrow_mut(&self) -> RefMut<'_, T> {
         if self.0.state.get() == ObjectState::Persistent && self.0.snapshot.borrow().is_none() {
             *self.0.snapshot.borrow_mut() = Some(Box::new(self.0.value.borrow().clone()));
-            if let Some(session) = self.0.session.borrow().upgrade() {
-                session.mark_changed(self.0.clone());
+            if let Some(owner) = self.0.session.borrow().upgrade() {
+                owner.object_changed(self.0.clone());
             }
         }
         match self.0.value.try_borrow_mut() {
@@ -231,10 +257,6 @@ impl<T: Model> Obj<T> {
 
     pub(crate) fn key(&self) -> Option<Key> {
         Key::from_value_ref(self.borrow().column_value(T::PRIMARY_KEY))
-    }
-
-    pub(crate) fn session(&self) -> Option<Rc<SessionCell>> {
-        self.0.session.borrow().upgrade()
     }
 }
 
@@ -290,7 +312,7 @@ pub trait AnyTracked {
     fn set_state(&self, state: ObjectState);
     fn key(&self) -> Option<Key>;
     fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
-    fn attach(&self, session: Weak<SessionCell>);
+    fn attach(&self, session: Weak<dyn Owner>);
     /// Forgets the session; a changed object goes back to its last written values.
     fn detach(&self, revert: bool);
     fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
@@ -335,7 +357,7 @@ impl<T: Model> AnyTracked for Tracked<T> {
     fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
         self
     }
-    fn attach(&self, session: Weak<SessionCell>) {
+    fn attach(&self, session: Weak<dyn Owner>) {
         *self.session.borrow_mut() = session;
     }
     fn detach(&self, revert: bool) {
@@ -346,7 +368,7 @@ impl<T: Model> AnyTracked for Tracked<T> {
                 }
             }
         }
-        *self.session.borrow_mut() = Weak::new();
+        *self.session.borrow_mut() = no_owner();
         self.relations.borrow_mut().clear();
         self.state.set(match self.state.get() {
             ObjectState::Pending | ObjectState::Transient => ObjectState::Transient,

@@ -281,7 +281,10 @@ impl Session {
                 Ok(())
             }
             ObjectState::Persistent => {
-                if !object.0.session.borrow().ptr_eq(&self.cell.weak_self) {
+                if !object
+                    .session()
+                    .is_some_and(|cell| Rc::ptr_eq(&cell, &self.cell))
+                {
                     return Err(Error::InvalidRequest(format!(
                         "this {} object belongs to another session",
                         T::TABLE_NAME
@@ -694,6 +697,23 @@ impl SessionState {
 /// An object's address: what `Rc::ptr_eq` compares, as a hashable number.
 fn address(obj: &Rc<dyn AnyTracked>) -> usize {
     Rc::as_ptr(obj) as *const () as usize
+}
+
+impl crate::model::Owner for SessionCell {
+    fn object_changed(&self, obj: Rc<dyn AnyTracked>) {
+        self.mark_changed(obj);
+    }
+    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any> {
+        self
+    }
+}
+
+impl<T: Model> Obj<T> {
+    /// The session holding the object, if it is alive.
+    pub(crate) fn session(&self) -> Option<Rc<SessionCell>> {
+        let owner = self.0.session.borrow().upgrade()?;
+        owner.into_any().downcast::<SessionCell>().ok()
+    }
 }
 
 /// Recovers the typed handle from the identity map's type-erased entry.
