@@ -311,6 +311,13 @@ fn in_memory_database_refuses_a_commit_inside_another_sessions_transaction() {
         Value::Integer(1),
         "the open transaction's row"
     );
+    let reader = Session::new(&engine);
+    let read = reader.execute(orm::core::text("SELECT count(*) FROM users"));
+    assert_eq!(read.unwrap().rows[0][0], Value::Integer(1));
+    assert!(matches!(
+        reader.execute(orm::core::text("DELETE FROM users")),
+        Err(Error::TransactionConflict { .. })
+    ));
     outer.rollback().unwrap();
     let check = Session::new(&engine);
     assert_eq!(check.query::<User>().count().unwrap(), 0);

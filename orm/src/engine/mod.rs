@@ -276,7 +276,7 @@ impl Engine {
 }
 
 /// Whether a statement only reads: a `select`, or `text()` that starts as a query does.
-fn only_reads(stmt: &Statement) -> bool {
+pub(crate) fn only_reads(stmt: &Statement) -> bool {
     match stmt {
         Statement::Select(_) => true,
         Statement::Raw { sql, .. } => {

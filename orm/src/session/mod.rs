@@ -402,8 +402,13 @@ impl Session {
         let stmt = stmt.into();
         let compiled = writer.compile(&stmt);
         let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+        // A read outside a transaction needs none (it sees what is committed either way); a
+        // write opens the session's transaction, committed or rolled back with its other work.
+        let needs_transaction = !crate::engine::only_reads(&stmt);
         state.with_conn(|state, conn| {
-            state.begin(conn, false)?;
+            if needs_transaction {
+                state.begin(conn, false)?;
+            }
             conn.fetch_all(&compiled.sql, &params, stmt.target_table())
         })
     }
