@@ -56,7 +56,7 @@ pub use crate::core::{Column, Condition};
 pub use display::{TableView, Tabulate};
 pub use engine::{
     create_engine, create_engine_from_env, DatabaseUrl, Engine, PostgresUrl, ResultSet, RowAccess,
-    RowReader,
+    RowReader, SQLITE_BUSY_TIMEOUT,
 };
 pub use error::{Error, Result};
 pub use metadata::MetaData;

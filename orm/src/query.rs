@@ -115,8 +115,18 @@ pub(crate) fn decode_model<T: Model>(
     let obj = match Key::from_value_ref(row.peek_kept(T::PRIMARY_KEY)?) {
         Some(key) => match state.identity.entry(T::TABLE_NAME, key) {
             Entry::Occupied(existing) => {
-                row.skip(T::COLUMN_COUNT);
-                downcast::<T>(existing.get().clone())?
+                let obj = downcast::<T>(existing.get().clone())?;
+                if obj.0.expired.get() && obj.0.snapshot.borrow().is_none() {
+                    // An expired object takes the row's values (SQLAlchemy's refresh on load).
+                    let fresh = T::from_row(row)?;
+                    if let Ok(mut value) = obj.0.value.try_borrow_mut() {
+                        *value = fresh;
+                        obj.0.expired.set(false);
+                    }
+                } else {
+                    row.skip(T::COLUMN_COUNT);
+                }
+                obj
             }
             Entry::Vacant(slot) => {
                 let obj = Obj::persistent(T::from_row(row)?, ctx.session.clone());
@@ -707,6 +717,22 @@ pub(crate) fn select_where_eq<T: Model>(
     value: ValueRef<'_>,
 ) -> Result<Vec<Obj<T>>> {
     session.autoflush()?;
+    select_where_eq_now::<T>(session, column, value)
+}
+
+/// The model `T` with this primary key, without writing pending work first (`refresh`).
+pub(crate) fn select_by_key_no_autoflush<T: Model>(
+    session: &Session,
+    key: ValueRef<'_>,
+) -> Result<Vec<Obj<T>>> {
+    select_where_eq_now::<T>(session, None, key)
+}
+
+fn select_where_eq_now<T: Model>(
+    session: &Session,
+    column: Option<&'static str>,
+    value: ValueRef<'_>,
+) -> Result<Vec<Obj<T>>> {
     let sql = {
         let mut state = session.state()?;
         let writer = state.engine.writer();
@@ -753,12 +779,16 @@ fn run_sql<R>(
         last_initialized: None,
     };
     let mut out = Vec::new();
-    let mut conn = engine.connect();
-    conn.query(sql, params, |row| {
+    // The session's own connection: its reads see its transaction's writes.
+    let held = ctx.state.as_deref_mut().and_then(|s| s.held.take());
+    let mut conn = engine.session_conn(held)?;
+    let outcome = conn.query(sql, params, |row| {
         out.push(decode(&mut ctx, row)?);
         Ok(())
-    })?;
-    Ok(out)
+    });
+    drop(ctx);
+    state.held = conn.into_held();
+    outcome.map(|()| out)
 }
 
 /// `child.fk = parent.key` for the first foreign key between `target` and a known table.
