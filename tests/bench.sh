@@ -45,7 +45,7 @@ import os, re, sys
 sys.path.insert(0, "tests")
 from bench_section import put_section
 old = open("BENCHMARKS.md").read() if os.path.exists("BENCHMARKS.md") else ""
-for title in ("## Grader", "## Kernel", "## PostgreSQL"):
+for title in ("## Grader", "## Kernel", "## PostgreSQL", "## Threads"):
     match = re.search(rf"^{title}\n.*?(?=^## |\Z)", old, flags=re.S | re.M)
     if match:
         put_section(match.group(0), sys.argv[1])

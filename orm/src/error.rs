@@ -42,6 +42,38 @@ pub enum Error {
     },
     /// A file could not be read or written.
     Io(String),
+    /// A session would act on a transaction that is not its own: on `sqlite:///:memory:` every
+    /// session shares the one connection, and only one of them may have a transaction open.
+    TransactionConflict { detail: String },
+    /// A SQLite file stayed locked by another connection's transaction for the whole busy
+    /// timeout ([`crate::engine::SQLITE_BUSY_TIMEOUT`]).
+    DatabaseLocked {
+        message: String,
+        sql: Option<String>,
+    },
+    /// An UPDATE or DELETE of the unit of work matched another number of rows than expected:
+    /// the row was deleted or its key changed by someone else (SQLAlchemy's `StaleDataError`).
+    StaleData {
+        statement: &'static str,
+        table: String,
+        expected: usize,
+        matched: usize,
+    },
+}
+
+/// Error messages show at most this much of a statement: an `IN (…)` of many keys is long.
+pub(crate) const SQL_SHOWN: usize = 500;
+
+/// The statement as an error shows it: cut after [`SQL_SHOWN`] characters, saying how much more.
+pub(crate) fn shown_sql(sql: &str) -> String {
+    match sql.char_indices().nth(SQL_SHOWN) {
+        None => sql.to_string(),
+        Some((cut, _)) => format!(
+            "{}… ({} more characters)",
+            &sql[..cut],
+            sql[cut..].chars().count()
+        ),
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -89,6 +121,29 @@ impl fmt::Display for Error {
             Error::Database { message, sql: Some(sql) } => write!(f, "{message} (in: {sql})"),
             Error::Database { message, sql: None } => f.write_str(message),
             Error::Io(msg) => f.write_str(msg),
+            Error::TransactionConflict { detail } => write!(f, "transaction conflict: {detail}"),
+            Error::DatabaseLocked { message, sql } => {
+                write!(
+                    f,
+                    "{message}: another connection's transaction held the database for longer \
+                     than the busy timeout; commit or roll back the other session"
+                )?;
+                match sql {
+                    Some(sql) => write!(f, " (in: {sql})"),
+                    None => Ok(()),
+                }
+            }
+            Error::StaleData {
+                statement,
+                table,
+                expected,
+                matched,
+            } => write!(
+                f,
+                "{statement} statement on table '{table}' expected to {} {expected} row(s); \
+                 {matched} were matched.",
+                statement.to_ascii_lowercase()
+            ),
         }
     }
 }
@@ -110,6 +165,14 @@ impl Error {
             other => other.to_string(),
         };
         let table_or = |t: Option<&str>| t.unwrap_or("?").to_string();
+        if matches!(&err, rusqlite::Error::SqliteFailure(e, _)
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+        {
+            return Error::DatabaseLocked {
+                message,
+                sql: (!sql.is_empty()).then(|| shown_sql(sql)),
+            };
+        }
         if let Some(rest) = message.strip_prefix("UNIQUE constraint failed: ") {
             let cols: Vec<&str> = rest.split(", ").collect();
             let table = cols[0].split('.').next().unwrap_or("?").to_string();
@@ -161,7 +224,7 @@ impl Error {
         }
         Error::Database {
             message,
-            sql: Some(sql.to_string()),
+            sql: Some(shown_sql(sql)),
         }
     }
 }

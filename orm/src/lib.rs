@@ -36,6 +36,8 @@
 // The derive writes `::orm::…` paths; this lets the crate's own tests use it.
 extern crate self as orm;
 
+// Every public item of the Core layer and of queries says what it is (clippy -D warnings).
+#[warn(missing_docs)]
 pub mod core;
 pub mod display;
 mod engine;
@@ -43,21 +45,23 @@ mod error;
 mod metadata;
 pub mod migrate;
 mod model;
+#[warn(missing_docs)]
 pub mod query;
 mod relationship;
 mod session;
 mod value;
 
+pub use crate::core::FromRow;
 pub use crate::core::{Column, Condition};
 pub use display::{TableView, Tabulate};
 pub use engine::{
     create_engine, create_engine_from_env, DatabaseUrl, Engine, PostgresUrl, ResultSet, RowAccess,
-    RowReader,
+    RowReader, SQLITE_BUSY_TIMEOUT,
 };
 pub use error::{Error, Result};
 pub use metadata::MetaData;
 pub use model::{IntoObj, Key, Model, Obj, ObjectState};
-pub use orm_macros::Model;
+pub use orm_macros::{FromRow, Model};
 pub use query::{select, select_values, Entities, Fetch, Models, Query};
 pub use relationship::{
     joinedload, selectinload, BelongsTo, Collection, HasMany, LoadOption, Loader, ManyToMany,
@@ -68,14 +72,19 @@ pub use value::{kind, ColumnType, SqlType, TypeMismatch, Value, ValueRef};
 
 /// Everything a notebook needs in one `use orm::prelude::*;`.
 pub mod prelude {
-    pub use crate::core::{and_, func, not_, or_, Column, Condition, SqlExpr};
+    pub use crate::core::{
+        and_, case, cast, exists, func, not_, or_, union, union_all, window, Column, Condition,
+        FromRow, SqlExpr,
+    };
     pub use crate::display::Tabulate;
+    pub use crate::query::aliased;
     pub use crate::relationship::{joinedload, selectinload};
     pub use crate::{
         create_engine, create_engine_from_env, select, select_values, Engine, Error, MetaData,
         Model, Obj, Query, Session,
     };
     pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+    pub use orm_macros::FromRow;
     // The crates of the column types, so a notebook can name `serde_json::Value` without `:dep`.
     pub use chrono;
     pub use serde_json;

@@ -3,7 +3,6 @@
 use crate::core::Table;
 use crate::engine::RowReader;
 use crate::error::{Error, Result};
-use crate::session::SessionCell;
 use crate::value::{Value, ValueRef};
 use std::any::Any;
 use std::cell::{Cell, Ref, RefCell, RefMut};
@@ -100,6 +99,33 @@ pub enum ObjectState {
     Detached,
 }
 
+/// What a tracked object reports to the session that holds it. The session implements it, and
+/// this module never names the session: as SQLAlchemy's object state tells the identity map
+/// that it changed without importing `Session`.
+#[doc(hidden)]
+pub trait Owner {
+    /// The object changed for the first time since it was last written: write it at the next
+    /// flush.
+    fn object_changed(&self, obj: Rc<dyn AnyTracked>);
+    /// The owner itself, for the session to recognise its own.
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+/// No owner: the `Weak` of an object outside any session.
+struct NoOwner;
+
+impl Owner for NoOwner {
+    fn object_changed(&self, _obj: Rc<dyn AnyTracked>) {}
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+}
+
+/// The owner of an object outside any session.
+pub(crate) fn no_owner() -> Weak<dyn Owner> {
+    Weak::<NoOwner>::new()
+}
+
 pub(crate) struct Tracked<T> {
     pub(crate) value: RefCell<T>,
     pub(crate) state: Cell<ObjectState>,
@@ -107,8 +133,14 @@ pub(crate) struct Tracked<T> {
     /// costs nothing for objects that are only read. Boxed, so an object that is only read
     /// carries one pointer for it rather than a second copy's worth of space.
     pub(crate) snapshot: RefCell<Option<Box<T>>>,
-    pub(crate) session: RefCell<Weak<SessionCell>>,
+    pub(crate) session: RefCell<Weak<dyn Owner>>,
     pub(crate) relations: RefCell<crate::relationship::Loaded>,
+    /// Expired (at commit, rollback or `session.expire`): the values are the last ones loaded,
+    /// and the next load that meets the row (`get`, a query, `refresh`) writes the row's onto it.
+    pub(crate) expired: Cell<bool>,
+    /// The number of the session transaction that inserted the row (0: none): a rollback of
+    /// that transaction makes the object transient again.
+    pub(crate) inserted_in: Cell<u32>,
 }
 
 /// A model object tracked by a session: a shared handle, one per row per session (the identity
@@ -144,12 +176,14 @@ impl<T: Model> Obj<T> {
             value: RefCell::new(value),
             state: Cell::new(ObjectState::Transient),
             snapshot: RefCell::new(None),
-            session: RefCell::new(Weak::new()),
+            session: RefCell::new(no_owner()),
             relations: RefCell::new(Default::default()),
+            expired: Cell::new(false),
+            inserted_in: Cell::new(0),
         }))
     }
 
-    pub(crate) fn persistent(value: T, session: Weak<SessionCell>) -> Obj<T> {
+    pub(crate) fn persistent(value: T, session: Weak<dyn Owner>) -> Obj<T> {
         let obj = Obj::new(value);
         obj.0.state.set(ObjectState::Persistent);
         *obj.0.session.borrow_mut() = session;
@@ -157,6 +191,12 @@ impl<T: Model> Obj<T> {
     }
 
     /// Reads the object.
+    ///
+    /// An expired object (after a commit with `expire_on_commit`, a rollback, or
+    /// `session.expire`) shows the values it had when it was last loaded or written: `borrow()`
+    /// runs no SQL. It shows the database's values again once something loads its row: the next
+    /// `session.get`, a query whose rows include it, or `session.refresh(&obj)`. After a
+    /// rollback it shows the values from before the transaction's changes.
     ///
     /// Panics, as `RefCell` does, while a `borrow_mut()` of the same object is alive.
     pub fn borrow(&self) -> Ref<'_, T> {
@@ -175,8 +215,8 @@ impl<T: Model> Obj<T> {
     pub fn borrow_mut(&self) -> RefMut<'_, T> {
         if self.0.state.get() == ObjectState::Persistent && self.0.snapshot.borrow().is_none() {
             *self.0.snapshot.borrow_mut() = Some(Box::new(self.0.value.borrow().clone()));
-            if let Some(session) = self.0.session.borrow().upgrade() {
-                session.mark_changed(self.0.clone());
+            if let Some(owner) = self.0.session.borrow().upgrade() {
+                owner.object_changed(self.0.clone());
             }
         }
         match self.0.value.try_borrow_mut() {
@@ -199,6 +239,12 @@ impl<T: Model> Obj<T> {
         self.0.state.get()
     }
 
+    /// Whether the object is expired: its values are reloaded when a `get`, a query or a
+    /// `refresh` next meets its row (see [`Obj::borrow`]).
+    pub fn is_expired(&self) -> bool {
+        self.0.expired.get()
+    }
+
     /// The primary key value (`0` or `NULL` until the row is written).
     pub fn primary_key(&self) -> Value {
         self.borrow().column_value(T::PRIMARY_KEY).to_owned()
@@ -211,10 +257,6 @@ impl<T: Model> Obj<T> {
 
     pub(crate) fn key(&self) -> Option<Key> {
         Key::from_value_ref(self.borrow().column_value(T::PRIMARY_KEY))
-    }
-
-    pub(crate) fn session(&self) -> Option<Rc<SessionCell>> {
-        self.0.session.borrow().upgrade()
     }
 }
 
@@ -270,13 +312,24 @@ pub trait AnyTracked {
     fn set_state(&self, state: ObjectState);
     fn key(&self) -> Option<Key>;
     fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
-    fn attach(&self, session: Weak<SessionCell>);
+    fn attach(&self, session: Weak<dyn Owner>);
     /// Forgets the session; a changed object goes back to its last written values.
     fn detach(&self, revert: bool);
     fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
-    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
+    /// Writes the changed columns; returns the values from before the change (what a rollback
+    /// puts back), or `None` when nothing was written.
+    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<Option<Box<dyn Any>>>;
     fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
     fn relations(&self) -> &RefCell<crate::relationship::Loaded>;
+    /// Marks the object for reloading; unflushed changes are given up (SQLAlchemy's `expire`).
+    fn expire(&self);
+    fn is_expired(&self) -> bool;
+    /// Rollback: values `update` returned, from before a flushed UPDATE.
+    fn restore(&self, values: Box<dyn Any>);
+    /// Rollback: the values from before an unflushed change.
+    fn revert_unflushed(&self);
+    /// The session transaction that inserted the row (0: none).
+    fn inserted_in(&self) -> u32;
     fn column_value(&self, index: usize) -> Value;
     /// Sets one column; with `track`, the change is written at flush like a `borrow_mut` change.
     /// Returns whether the object just started being tracked (the caller registers it).
@@ -304,7 +357,7 @@ impl<T: Model> AnyTracked for Tracked<T> {
     fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
         self
     }
-    fn attach(&self, session: Weak<SessionCell>) {
+    fn attach(&self, session: Weak<dyn Owner>) {
         *self.session.borrow_mut() = session;
     }
     fn detach(&self, revert: bool) {
@@ -315,7 +368,7 @@ impl<T: Model> AnyTracked for Tracked<T> {
                 }
             }
         }
-        *self.session.borrow_mut() = Weak::new();
+        *self.session.borrow_mut() = no_owner();
         self.relations.borrow_mut().clear();
         self.state.set(match self.state.get() {
             ObjectState::Pending | ObjectState::Transient => ObjectState::Transient,
@@ -325,14 +378,40 @@ impl<T: Model> AnyTracked for Tracked<T> {
     fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
         uow.insert::<T>(self)
     }
-    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
-        uow.update::<T>(self)
+    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<Option<Box<dyn Any>>> {
+        Ok(uow.update::<T>(self)?.map(|before| before as Box<dyn Any>))
     }
     fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
         uow.delete::<T>(self)
     }
     fn relations(&self) -> &RefCell<crate::relationship::Loaded> {
         &self.relations
+    }
+    fn expire(&self) {
+        if let Some(snapshot) = self.snapshot.borrow_mut().take() {
+            if let Ok(mut value) = self.value.try_borrow_mut() {
+                *value = *snapshot;
+            }
+        }
+        self.relations.borrow_mut().clear();
+        self.expired.set(true);
+    }
+    fn is_expired(&self) -> bool {
+        self.expired.get()
+    }
+    fn restore(&self, values: Box<dyn Any>) {
+        if let (Ok(values), Ok(mut value)) = (values.downcast::<T>(), self.value.try_borrow_mut()) {
+            *value = *values;
+        }
+    }
+    fn revert_unflushed(&self) {
+        let before = self.snapshot.borrow_mut().take();
+        if let (Some(before), Ok(mut value)) = (before, self.value.try_borrow_mut()) {
+            *value = *before;
+        }
+    }
+    fn inserted_in(&self) -> u32 {
+        self.inserted_in.get()
     }
     fn column_value(&self, index: usize) -> Value {
         self.value.borrow().column_value(index).to_owned()

@@ -2,7 +2,8 @@
 //! compiles down to a Core `Select`.
 
 use crate::core::expr::BinOp;
-use crate::core::{Column, SqlWriter, SqliteWriter};
+use crate::core::{Alias, Cte, InValues, IntoSelect, Subquery};
+use crate::core::{Column, SqlWriter, StandardWriter};
 use crate::core::{
     Condition, Expr, FromItem, IntoOrderBy, Join, JoinKind, Select, SelectItem, SqlExpr, Statement,
     Table, TypedExpr,
@@ -35,12 +36,15 @@ pub struct LoadContext<'s> {
 /// Something a query can fetch: a model (as `Obj<T>`), a column or expression (as its Rust
 /// type), or a tuple of these.
 pub trait Fetch: Clone + 'static {
+    /// What one row decodes into.
     type Output;
+    /// The select-list items it needs.
     fn columns(&self, out: &mut Vec<SelectItem>);
     /// The tables the fetched columns come from, in order (the query's `FROM`).
     fn tables(&self, out: &mut Vec<Cow<'static, str>>);
     /// Model tables, for finding the foreign key of a `join`.
     fn model_tables(&self, _out: &mut Vec<Table>) {}
+    /// Decodes one row (or the next columns of it).
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Self::Output>;
     /// One whole model per row: joined rows are made unique, as SQLAlchemy's `Query` does.
     fn single_entity(&self) -> bool {
@@ -72,6 +76,7 @@ pub trait Fetch: Clone + 'static {
 pub struct Models<T>(PhantomData<fn() -> T>);
 
 impl<T> Models<T> {
+    /// The fetcher of `T` objects.
     pub fn new() -> Self {
         Models(PhantomData)
     }
@@ -110,8 +115,18 @@ pub(crate) fn decode_model<T: Model>(
     let obj = match Key::from_value_ref(row.peek_kept(T::PRIMARY_KEY)?) {
         Some(key) => match state.identity.entry(T::TABLE_NAME, key) {
             Entry::Occupied(existing) => {
-                row.skip(T::COLUMN_COUNT);
-                downcast::<T>(existing.get().clone())?
+                let obj = downcast::<T>(existing.get().clone())?;
+                if obj.0.expired.get() && obj.0.snapshot.borrow().is_none() {
+                    // An expired object takes the row's values (SQLAlchemy's refresh on load).
+                    let fresh = T::from_row(row)?;
+                    if let Ok(mut value) = obj.0.value.try_borrow_mut() {
+                        *value = fresh;
+                        obj.0.expired.set(false);
+                    }
+                } else {
+                    row.skip(T::COLUMN_COUNT);
+                }
+                obj
             }
             Entry::Vacant(slot) => {
                 let obj = Obj::persistent(T::from_row(row)?, ctx.session.clone());
@@ -195,7 +210,9 @@ impl<T: Model> Fetch for OptionalModels<T> {
 
 /// Model types (and tuples of them) that `session.query::<E>()` accepts.
 pub trait Entities {
+    /// What fetches these entities.
     type Fetcher: Fetch;
+    /// The fetcher.
     fn fetcher() -> Self::Fetcher;
 }
 
@@ -217,6 +234,26 @@ fn expr_tables(expr: &Expr, out: &mut Vec<Cow<'static, str>>) {
             args.iter().for_each(|a| expr_tables(a, out))
         }
         Expr::Not(e) | Expr::IsNull { expr: e, .. } => expr_tables(e, out),
+        Expr::Cast { expr, .. } | Expr::Label { expr, .. } | Expr::Distinct(expr) => {
+            expr_tables(expr, out)
+        }
+        Expr::Over { function, window } => {
+            expr_tables(function, out);
+            window.partition_by.iter().for_each(|e| expr_tables(e, out));
+            window
+                .order_by
+                .iter()
+                .for_each(|k| expr_tables(&k.expr, out));
+        }
+        Expr::Case { whens, else_ } => {
+            for (condition, value) in whens {
+                expr_tables(condition, out);
+                expr_tables(value, out);
+            }
+            if let Some(e) = else_ {
+                expr_tables(e, out);
+            }
+        }
         _ => {}
     }
 }
@@ -340,6 +377,7 @@ pub fn select_values<F: Fetch>(columns: F) -> Query<F> {
 }
 
 impl<F: Fetch> Query<F> {
+    /// A query fetching `fetch`, not bound to a session.
     pub fn new(fetch: F) -> Self {
         Query {
             session: None,
@@ -410,26 +448,32 @@ impl<F: Fetch> Query<F> {
         self
     }
 
+    /// Adds a sort key (`User::name`, `User::age.desc()`).
     pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
         self.select.order_by.push(key.into_order_by());
         self
     }
+    /// At most `n` rows.
     pub fn limit(mut self, n: u64) -> Self {
         self.select.limit = Some(n);
         self
     }
+    /// Skips the first `n` rows.
     pub fn offset(mut self, n: u64) -> Self {
         self.select.offset = Some(n);
         self
     }
+    /// Drops repeated rows (`SELECT DISTINCT`).
     pub fn distinct(mut self) -> Self {
         self.select.distinct = true;
         self
     }
+    /// Adds a `GROUP BY` expression.
     pub fn group_by(mut self, expr: impl SqlExpr) -> Self {
         self.select.group_by.push(expr.expr());
         self
     }
+    /// `HAVING`; several calls are joined with `AND`.
     pub fn having(mut self, condition: Condition) -> Self {
         self.select = self.select.having(condition);
         self
@@ -447,6 +491,7 @@ impl<F: Fetch> Query<F> {
     pub fn outer_join<M: Model>(self) -> Self {
         self.join_kind::<M>(JoinKind::LeftOuter, None)
     }
+    /// `LEFT OUTER JOIN` `M` on an explicit condition.
     pub fn outer_join_on<M: Model>(self, on: Condition) -> Self {
         self.join_kind::<M>(JoinKind::LeftOuter, Some(on.expr))
     }
@@ -505,7 +550,10 @@ impl<F: Fetch> Query<F> {
         tables.extend(self.from_models.iter().map(|t| t.name.clone()));
         let mut from: Vec<Cow<'static, str>> = Vec::new();
         for t in tables {
-            if !from.contains(&t) && !self.joined.iter().any(|j| j.name == t) {
+            // A table reached by a join (a model, or an alias) is not also in FROM.
+            let joined = self.joined.iter().any(|j| j.name == t)
+                || self.select.joins.iter().any(|j| j.table == t);
+            if !from.contains(&t) && !joined {
                 from.push(t);
             }
         }
@@ -521,7 +569,8 @@ impl<F: Fetch> Query<F> {
         stmt
     }
 
-    /// The SQL this query runs (parameters as `?`).
+    /// The SQL this query runs: its session's dialect, or the neutral default dialect
+    /// ([`StandardWriter`]) when it has none (parameters as `?`).
     pub fn to_sql(&self) -> String {
         self.writer()
             .compile(&Statement::Select(self.statement()))
@@ -531,7 +580,7 @@ impl<F: Fetch> Query<F> {
     fn writer(&self) -> &'static dyn SqlWriter {
         match &self.session {
             Some(s) => s.engine().writer(),
-            None => &SqliteWriter,
+            None => &StandardWriter,
         }
     }
 
@@ -668,6 +717,22 @@ pub(crate) fn select_where_eq<T: Model>(
     value: ValueRef<'_>,
 ) -> Result<Vec<Obj<T>>> {
     session.autoflush()?;
+    select_where_eq_now::<T>(session, column, value)
+}
+
+/// The model `T` with this primary key, without writing pending work first (`refresh`).
+pub(crate) fn select_by_key_no_autoflush<T: Model>(
+    session: &Session,
+    key: ValueRef<'_>,
+) -> Result<Vec<Obj<T>>> {
+    select_where_eq_now::<T>(session, None, key)
+}
+
+fn select_where_eq_now<T: Model>(
+    session: &Session,
+    column: Option<&'static str>,
+    value: ValueRef<'_>,
+) -> Result<Vec<Obj<T>>> {
     let sql = {
         let mut state = session.state()?;
         let writer = state.engine.writer();
@@ -714,12 +779,16 @@ fn run_sql<R>(
         last_initialized: None,
     };
     let mut out = Vec::new();
-    let mut conn = engine.connect();
-    conn.query(sql, params, |row| {
+    // The session's own connection: its reads see its transaction's writes.
+    let held = ctx.state.as_deref_mut().and_then(|s| s.held.take());
+    let mut conn = engine.session_conn(held)?;
+    let outcome = conn.query(sql, params, |row| {
         out.push(decode(&mut ctx, row)?);
         Ok(())
-    })?;
-    Ok(out)
+    });
+    drop(ctx);
+    state.held = conn.into_held();
+    outcome.map(|()| out)
 }
 
 /// `child.fk = parent.key` for the first foreign key between `target` and a known table.
@@ -749,6 +818,110 @@ pub(crate) fn foreign_key_condition(known: &[Table], target: &Table) -> Option<E
         }
     }
     None
+}
+
+/// A model's table under another name, for self-joins (SQLAlchemy's `aliased(User, name=…)`):
+/// its columns are `alias.col(User::name)`.
+///
+/// # Examples
+/// ```
+/// use orm::prelude::*;
+/// use orm::query::aliased;
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "staff")]
+/// pub struct Staff { #[orm(primary_key)] pub id: i64, pub name: String, pub boss_id: Option<i64> }
+/// let boss = aliased::<Staff>("boss");
+/// let q = select_values((Staff::name, boss.col(Staff::name)))
+///     .join_alias(&boss, Staff::boss_id.eq(boss.col(Staff::id)));
+/// assert_eq!(
+///     q.to_sql(),
+///     r#"SELECT "staff"."name", "boss"."name" FROM "staff" JOIN "staff" AS "boss" ON "staff"."boss_id" = "boss"."id""#
+/// );
+/// ```
+pub fn aliased<M: Model>(name: &str) -> Alias {
+    M::TABLE.alias(name.to_string())
+}
+
+impl<F: Fetch> Query<F> {
+    /// `JOIN` an alias of a model's table on a condition (a self-join).
+    pub fn join_alias(self, alias: &Alias, on: Condition) -> Self {
+        self.join_alias_kind(JoinKind::Inner, alias, on)
+    }
+
+    /// `LEFT OUTER JOIN` an alias of a model's table on a condition.
+    pub fn outer_join_alias(self, alias: &Alias, on: Condition) -> Self {
+        self.join_alias_kind(JoinKind::LeftOuter, alias, on)
+    }
+
+    fn join_alias_kind(mut self, kind: JoinKind, alias: &Alias, on: Condition) -> Self {
+        if !self.select.aliases.iter().any(|a| a.name == alias.name) {
+            self.select.aliases.push(alias.clone());
+        }
+        self.select.joins.push(Join {
+            kind,
+            table: alias.name.clone(),
+            on: on.expr,
+        });
+        self
+    }
+
+    /// The query as a value in another query's expression (`(SELECT …)`), typed as what it
+    /// fetches: it must give one column and at most one row. It may name columns of the
+    /// enclosing query (a correlated subquery).
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::prelude::*;
+    /// #[derive(Model, Clone, Default)]
+    /// #[orm(table = "users")]
+    /// pub struct User { #[orm(primary_key)] pub id: i64, pub name: String }
+    /// #[derive(Model, Clone, Default)]
+    /// #[orm(table = "posts")]
+    /// pub struct Post { #[orm(primary_key)] pub id: i64, #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// let engine = create_engine("sqlite:///:memory:")?;
+    /// MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// let session = Session::new(&engine);
+    /// session.add(User { name: "Ann".into(), ..Default::default() });
+    /// session.commit()?;
+    /// session.add(Post { user_id: 1, ..Default::default() });
+    /// let posts = select_values(func::count(Post::id)).filter(Post::user_id.eq(User::id));
+    /// let rows = session.query_values((User::name, posts.scalar_subquery())).all()?;
+    /// assert_eq!(rows, [("Ann".to_string(), 1)]);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
+    pub fn scalar_subquery(self) -> TypedExpr<F::Output>
+    where
+        F::Output: SqlType,
+    {
+        TypedExpr::new(Expr::Subquery(Box::new(self.statement())))
+    }
+
+    /// The query as a named subquery for a Core `FROM`.
+    pub fn subquery(self, name: impl Into<String>) -> Subquery {
+        self.statement().subquery(name)
+    }
+
+    /// The query as a common table expression (`WITH "name" AS (…)`).
+    pub fn cte(self, name: impl Into<String>) -> Cte {
+        self.statement().cte(name)
+    }
+}
+
+impl<F: Fetch> IntoSelect for Query<F> {
+    fn into_select(self) -> Select {
+        self.statement()
+    }
+}
+
+/// `column.in_(query)`: `IN (SELECT …)`.
+impl<K, F: Fetch> InValues<K> for Query<F> {
+    fn into_in(self, expr: Expr, negated: bool) -> Expr {
+        Expr::InSelect {
+            expr: Box::new(expr),
+            select: Box::new(self.statement()),
+            negated,
+        }
+    }
 }
 
 impl<F: Fetch> fmt::Display for Query<F> {

@@ -117,8 +117,8 @@ fn a_failed_flush_leaves_no_new_object_in_the_identity_map() {
         assert!(session.commit().is_err());
         assert_eq!(
             session.identity_count(),
-            0,
-            "the rollback empties the session"
+            1,
+            "the rollback keeps the persistent object (expired) and expunges the new ones"
         );
         assert_eq!(fine.state(), orm::ObjectState::Transient);
         // The session works on: the failed rows were never written.

@@ -1,5 +1,5 @@
-//! Rewriting a notebook cell: every `#[derive(Model)]` struct becomes plain Rust (the struct
-//! without the derive, plus the generated impls), keeping each line of the user's code on the
+//! Rewriting a notebook cell: every `#[derive(Model)]` (and `#[derive(FromRow)]`) struct becomes
+//! plain Rust (the struct without the derive, plus the generated impls), keeping each line of the user's code on the
 //! same line so compiler errors still point at the learner's own lines.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
@@ -57,9 +57,13 @@ pub fn rewrite_cell(source: &str) -> Result<String, CellError> {
         }
         let start = item_start(&trees, i);
         let attrs = attributes(&trees[start..i]);
-        let Some(model_path) = attrs.iter().find_map(derive_model_path) else {
+        let model_path = attrs.iter().find_map(|a| derive_path(a, "Model"));
+        // Expanded with the model when both are derived: the `#[orm(…)]` attributes it reads
+        // are blanked below, so the proc macro would no longer see them.
+        let from_row_path = attrs.iter().find_map(|a| derive_path(a, "FromRow"));
+        if model_path.is_none() && from_row_path.is_none() {
             continue;
-        };
+        }
         let Some(body_end) = (i + 1..trees.len()).find(
             |&j| matches!(&trees[j], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace),
         ) else {
@@ -67,8 +71,15 @@ pub fn rewrite_cell(source: &str) -> Result<String, CellError> {
         };
         let item: TokenStream = trees[start..=body_end].iter().cloned().collect();
         let input: syn::DeriveInput = syn::parse2(item).map_err(|e| cell_error(&e, source))?;
-        let generated = crate::expand_model(&input).map_err(|e| cell_error(&e, source))?;
-        blanks.push(offset_range(&model_path, &offset));
+        let mut generated = TokenStream::new();
+        if let Some(path) = &model_path {
+            generated.extend(crate::expand_model(&input).map_err(|e| cell_error(&e, source))?);
+            blanks.push(offset_range(path, &offset));
+        }
+        if let Some(path) = &from_row_path {
+            generated.extend(crate::expand_from_row(&input).map_err(|e| cell_error(&e, source))?);
+            blanks.push(offset_range(path, &offset));
+        }
         for attr in &attrs {
             if attr_name(attr) == Some("orm") {
                 blanks.push(offset(attr.0.span()).start..offset(attr.1.span()).end);
@@ -189,7 +200,8 @@ fn attr_name(attr: &(TokenTree, TokenTree)) -> Option<&'static str> {
 }
 
 /// The tokens to blank out of `#[derive(…)]` to remove `Model` (or `orm::Model`) and one comma.
-fn derive_model_path(attr: &(TokenTree, TokenTree)) -> Option<Vec<TokenTree>> {
+/// The tokens of the derive `name` in a `#[derive(…)]` list, with the comma that separates it.
+fn derive_path(attr: &(TokenTree, TokenTree), name: &str) -> Option<Vec<TokenTree>> {
     if attr_name(attr) != Some("derive") {
         return None;
     }
@@ -203,7 +215,7 @@ fn derive_model_path(attr: &(TokenTree, TokenTree)) -> Option<Vec<TokenTree>> {
     let items: Vec<TokenTree> = list.stream().into_iter().collect();
     let at = items
         .iter()
-        .position(|t| matches!(t, TokenTree::Ident(id) if id == "Model"))?;
+        .position(|t| matches!(t, TokenTree::Ident(id) if id == name))?;
     let mut start = at;
     while start >= 2 && matches!(&items[start - 1], TokenTree::Punct(p) if p.as_char() == ':') {
         start -= 1;
@@ -271,6 +283,26 @@ mod tests {
             rewrite_cell("let s = \"unterminated;").unwrap(),
             "let s = \"unterminated;"
         );
+    }
+
+    #[test]
+    fn from_row_is_expanded_alone_or_with_the_model() {
+        let cell = "#[derive(Model, FromRow, Clone)]\nstruct P {\n  #[orm(primary_key)] id: i64,\n  #[orm(column = \"full_name\")] name: String,\n}\n#[derive(orm::FromRow)]\nstruct Q { n: i64 }";
+        let out = rewrite_cell(cell).unwrap();
+        assert_eq!(out.lines().count(), cell.lines().count());
+        assert!(out.contains("impl :: orm :: Model for P"), "{out}");
+        assert!(
+            out.contains("impl :: orm :: core :: FromRow for P"),
+            "{out}"
+        );
+        assert!(out.contains("row . get (\"full_name\")"), "{out}");
+        assert!(
+            out.contains("impl :: orm :: core :: FromRow for Q"),
+            "{out}"
+        );
+        assert!(!out.contains("FromRow,") && !out.contains("#[orm"), "{out}");
+        let blanked = format!("#[derive({}Clone)]", " ".repeat("Model, FromRow, ".len()));
+        assert!(out.contains(&blanked), "{out}");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! (evcxr's type inference does not expand proc macros: DESIGN fact 3).
 
 mod cell;
+mod from_row;
 mod model;
 
 pub use cell::{rewrite_cell, CellError};
+pub use from_row::expand_from_row;
 pub use model::expand_model;

@@ -1,4 +1,5 @@
-//! `#[derive(Model)]`: a thin wrapper over `orm-codegen`, which the notebook kernel also calls.
+//! `#[derive(Model)]` and `#[derive(FromRow)]`: thin wrappers over `orm-codegen`, which the
+//! notebook kernel also calls.
 
 use proc_macro::TokenStream;
 
@@ -7,6 +8,16 @@ use proc_macro::TokenStream;
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     orm_codegen::expand_model(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Reads a struct from a result row by column name: each field from the column of the same name,
+/// or the one named by `#[orm(column = "…")]`. See `orm::core::FromRow`.
+#[proc_macro_derive(FromRow, attributes(orm))]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    orm_codegen::expand_from_row(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

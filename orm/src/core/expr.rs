@@ -1,7 +1,7 @@
 //! The expression tree (plain data, no dialect) and the typed column handles built on it.
 
 use super::writer::SqlWriter as _;
-use crate::value::{kind, SqlType, Value};
+use crate::value::{kind, ColumnType, SqlType, Value};
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -9,8 +9,11 @@ use std::marker::PhantomData;
 /// A SQL expression as data. Writers turn it into text for one dialect.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
+    /// A column, qualified by its table (or alias) when `table` is set.
     Column {
+        /// The table or alias the column belongs to.
         table: Option<Cow<'static, str>>,
+        /// The column's name.
         name: Cow<'static, str>,
     },
     /// A value bound as a parameter, never spliced into the SQL text.
@@ -19,65 +22,183 @@ pub enum Expr {
     Placeholder,
     /// `*`, as in `count(*)`.
     Star,
+    /// `left op right`.
     Binary {
+        /// The left operand.
         left: Box<Expr>,
+        /// The operator.
         op: BinOp,
+        /// The right operand.
         right: Box<Expr>,
     },
+    /// Every part holds (`1 = 1` when there are none).
     And(Vec<Expr>),
+    /// At least one part holds (`1 = 0` when there are none).
     Or(Vec<Expr>),
+    /// `NOT expr`.
     Not(Box<Expr>),
+    /// `expr IS [NOT] NULL`.
     IsNull {
+        /// The expression tested.
         expr: Box<Expr>,
+        /// `IS NOT NULL` instead of `IS NULL`.
         negated: bool,
     },
+    /// `expr [NOT] IN (values…)`; an empty list is written as an always-false (always-true) test.
     InList {
+        /// The left side.
         expr: Box<Expr>,
+        /// The values.
         list: Vec<Expr>,
+        /// `NOT IN` instead of `IN`.
         negated: bool,
     },
+    /// `expr [NOT] IN (SELECT …)`.
     InSelect {
+        /// The left side.
         expr: Box<Expr>,
+        /// The subquery.
         select: Box<super::statement::Select>,
+        /// `NOT IN` instead of `IN`.
         negated: bool,
     },
+    /// `expr BETWEEN low AND high`.
     Between {
+        /// The expression tested.
         expr: Box<Expr>,
+        /// The lower bound, included.
         low: Box<Expr>,
+        /// The upper bound, included.
         high: Box<Expr>,
     },
     /// `LIKE pattern ESCAPE '\'`; `case_insensitive` asks for `ILIKE` where the dialect has it.
     Like {
+        /// The text tested.
         expr: Box<Expr>,
+        /// The pattern (`%` and `_` are wildcards, `\\` escapes them).
         pattern: Box<Expr>,
+        /// Ask for `ILIKE` where the dialect has it.
         case_insensitive: bool,
+        /// `NOT LIKE` instead of `LIKE`.
         negated: bool,
     },
+    /// A function call: `name(args…)`, `name(DISTINCT arg)`.
     Function {
+        /// The function's name, written as is.
         name: &'static str,
+        /// The arguments.
         args: Vec<Expr>,
+        /// `DISTINCT` before the arguments (`count(DISTINCT x)`).
         distinct: bool,
     },
+    /// `EXISTS (SELECT …)`.
     Exists(Box<super::statement::Select>),
+    /// A select that gives one value (`(SELECT max(age) FROM users)`).
+    Subquery(Box<super::statement::Select>),
+    /// A window function: `function OVER (PARTITION BY … ORDER BY …)`.
+    Over {
+        /// The function (`row_number()`, `sum(x)`, …).
+        function: Box<Expr>,
+        /// Its window.
+        window: Window,
+    },
+    /// `CASE WHEN condition THEN value … ELSE value END`.
+    Case {
+        /// Each condition and the value when it is the first to hold.
+        whens: Vec<(Expr, Expr)>,
+        /// The value when none holds (`NULL` without it).
+        else_: Option<Box<Expr>>,
+    },
+    /// `CAST(expr AS type)`, the type written by each dialect.
+    Cast {
+        /// The expression converted.
+        expr: Box<Expr>,
+        /// The type it is converted to.
+        ty: ColumnType,
+    },
+    /// An expression named in a select list (`expr AS "name"`).
+    Label {
+        /// The expression named.
+        expr: Box<Expr>,
+        /// Its name.
+        name: String,
+    },
+    /// `DISTINCT expr`, the argument of an aggregate (`count(DISTINCT age)`).
+    Distinct(Box<Expr>),
+}
+
+/// The window of a window function: which rows form a partition, and their order in it.
+///
+/// # Examples
+/// ```
+/// use orm::core::{select, window, ColumnDef, Table};
+/// use orm::prelude::*;
+/// let emp = Table::new("emp")
+///     .column(ColumnDef::new("dept", orm::ColumnType::Text))
+///     .column(ColumnDef::new("pay", orm::ColumnType::Integer));
+/// let rank = func::rank().over(window().partition_by(emp.c("dept")).order_by(emp.c("pay").desc()));
+/// assert_eq!(
+///     rank.to_string(),
+///     r#"rank() OVER (PARTITION BY "emp"."dept" ORDER BY "emp"."pay" DESC)"#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Window {
+    /// `PARTITION BY` expressions.
+    pub partition_by: Vec<Expr>,
+    /// `ORDER BY` inside the window.
+    pub order_by: Vec<OrderBy>,
+}
+
+/// An empty window (`OVER ()`: every row of the result); add to it with the builder methods.
+pub fn window() -> Window {
+    Window::default()
+}
+
+impl Window {
+    /// Adds an expression to `PARTITION BY`.
+    pub fn partition_by(mut self, expr: impl SqlExpr) -> Self {
+        self.partition_by.push(expr.expr());
+        self
+    }
+    /// Adds a key to the window's `ORDER BY`.
+    pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
+        self.order_by.push(key.into_order_by());
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A binary operator.
 pub enum BinOp {
+    /// `=`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`
     Div,
+    /// `%`
     Rem,
+    /// `||` (text concatenation)
     Concat,
 }
 
 impl BinOp {
+    /// The operator as SQL writes it.
     pub fn sql(self) -> &'static str {
         match self {
             BinOp::Eq => "=",
@@ -97,12 +218,14 @@ impl BinOp {
 }
 
 impl Expr {
+    /// The column `table.name`.
     pub fn column(table: impl Into<Cow<'static, str>>, name: impl Into<Cow<'static, str>>) -> Expr {
         Expr::Column {
             table: Some(table.into()),
             name: name.into(),
         }
     }
+    /// A value, bound as a parameter.
     pub fn value(v: impl Into<Value>) -> Expr {
         Expr::Value(v.into())
     }
@@ -116,25 +239,48 @@ impl Expr {
 }
 
 impl fmt::Display for Expr {
-    /// The expression as SQLite text with parameters shown as `?`.
+    /// The expression as standard SQL text ([`StandardWriter`](super::StandardWriter)) with
+    /// parameters shown as `?`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let compiled = super::writer::SqliteWriter.expr_to_sql(self);
+        let compiled = super::writer::StandardWriter.expr_to_sql(self);
         f.write_str(&compiled.sql)
     }
 }
 
 /// A typed expression: `T` is the Rust type of its values, so results decode without annotations.
 pub struct TypedExpr<T> {
+    /// The expression.
     pub expr: Expr,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T> TypedExpr<T> {
+    /// Gives an untyped expression the Rust type `T` of its values.
     pub fn new(expr: Expr) -> Self {
         TypedExpr {
             expr,
             _type: PhantomData,
         }
+    }
+}
+
+impl<T> TypedExpr<T> {
+    /// This function as a window function over `window`: `func::row_number().over(window()
+    /// .partition_by(…).order_by(…))` (SQLAlchemy's `.over(partition_by=…, order_by=…)`).
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::core::{window, ColumnDef, Table};
+    /// use orm::prelude::*;
+    /// let emp = Table::new("emp").column(ColumnDef::new("pay", orm::ColumnType::Integer));
+    /// let running = func::sum(emp.c("pay")).over(window().order_by(emp.c("pay")));
+    /// assert_eq!(running.to_string(), r#"sum("emp"."pay") OVER (ORDER BY "emp"."pay" ASC)"#);
+    /// ```
+    pub fn over(self, window: Window) -> TypedExpr<T> {
+        TypedExpr::new(Expr::Over {
+            function: Box::new(self.expr),
+            window,
+        })
     }
 }
 
@@ -161,12 +307,15 @@ pub type Condition = TypedExpr<bool>;
 
 /// A model's column: `User::age` is a `Column<User, Option<i64>>`.
 pub struct Column<M, T> {
+    /// The table's name.
     pub table: &'static str,
+    /// The column's name in the table.
     pub name: &'static str,
     _types: PhantomData<fn() -> (M, T)>,
 }
 
 impl<M, T> Column<M, T> {
+    /// The column `name` of the model's table `table` (the derive makes these).
     pub const fn new(table: &'static str, name: &'static str) -> Self {
         Column {
             table,
@@ -196,13 +345,18 @@ impl<M, T> fmt::Display for Column<M, T> {
 }
 
 /// A column of a Core table, untyped: compared with any value, read as `Value`.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Not `PartialEq`: `users.c("name").eq("Ann")` is SQL's `=` ([`SqlExpr::eq`]), never Rust's.
+#[derive(Debug, Clone)]
 pub struct AnyColumn {
+    /// The table (or alias, CTE, subquery) it belongs to.
     pub table: Cow<'static, str>,
+    /// The column's name.
     pub name: Cow<'static, str>,
 }
 
 impl AnyColumn {
+    /// The column `name` of `table`.
     pub fn new(table: Cow<'static, str>, name: Cow<'static, str>) -> Self {
         AnyColumn { table, name }
     }
@@ -216,6 +370,7 @@ impl fmt::Display for AnyColumn {
 
 /// A value or expression that may stand on the right of an operator whose left side has kind `K`.
 pub trait Operand<K> {
+    /// The right side as an expression (values become bound parameters).
     fn into_expr(self) -> Expr;
 }
 
@@ -299,15 +454,48 @@ impl Operand<kind::Any> for AnyColumn {
     }
 }
 
+/// What `in_` and `not_in` take for a left side of kind `K`: values, or a subquery.
+pub trait InValues<K> {
+    /// The `IN` expression with `expr` on the left.
+    fn into_in(self, expr: Expr, negated: bool) -> Expr;
+}
+
+impl<K, I, R> InValues<K> for I
+where
+    I: IntoIterator<Item = R>,
+    R: Operand<K>,
+{
+    fn into_in(self, expr: Expr, negated: bool) -> Expr {
+        Expr::InList {
+            expr: Box::new(expr),
+            list: self.into_iter().map(Operand::into_expr).collect(),
+            negated,
+        }
+    }
+}
+
+impl<K> InValues<K> for super::statement::Select {
+    fn into_in(self, expr: Expr, negated: bool) -> Expr {
+        Expr::InSelect {
+            expr: Box::new(expr),
+            select: Box::new(self),
+            negated,
+        }
+    }
+}
+
 /// Sort direction for `order_by`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderBy {
+    /// The expression sorted by.
     pub expr: Expr,
+    /// Largest first (`DESC`).
     pub descending: bool,
 }
 
 /// Anything `order_by` takes: a column (ascending), an expression, or `col.desc()`.
 pub trait IntoOrderBy {
+    /// The sort key.
     fn into_order_by(self) -> OrderBy;
 }
 impl IntoOrderBy for OrderBy {
@@ -341,6 +529,7 @@ pub trait SqlExpr: Sized {
     /// The Rust type of this expression's values.
     type Ty: SqlType;
 
+    /// The expression tree of this column or expression.
     fn expr(&self) -> Expr;
 
     /// `= value`; `eq(None)` is `IS NULL`.
@@ -357,15 +546,19 @@ pub trait SqlExpr: Sized {
             r => TypedExpr::new(self.expr().binary(BinOp::Ne, r)),
         }
     }
+    /// `> value`.
     fn gt<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
         TypedExpr::new(self.expr().binary(BinOp::Gt, rhs.into_expr()))
     }
+    /// `>= value`.
     fn ge<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
         TypedExpr::new(self.expr().binary(BinOp::Ge, rhs.into_expr()))
     }
+    /// `< value`.
     fn lt<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
         TypedExpr::new(self.expr().binary(BinOp::Lt, rhs.into_expr()))
     }
+    /// `<= value`.
     fn le<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> Condition {
         TypedExpr::new(self.expr().binary(BinOp::Le, rhs.into_expr()))
     }
@@ -391,48 +584,50 @@ pub trait SqlExpr: Sized {
     fn contains(&self, text: &str) -> Condition {
         self.like(&format!("%{}%", like_literal(text)))
     }
+    /// Starts with `text`; `%` and `_` in `text` match themselves.
     fn startswith(&self, text: &str) -> Condition {
         self.like(&format!("{}%", like_literal(text)))
     }
+    /// Ends with `text`; `%` and `_` in `text` match themselves.
     fn endswith(&self, text: &str) -> Condition {
         self.like(&format!("%{}", like_literal(text)))
     }
-    fn in_<I, R>(&self, values: I) -> Condition
-    where
-        I: IntoIterator<Item = R>,
-        R: Operand<<Self::Ty as SqlType>::Kind>,
-    {
-        let list = values.into_iter().map(Operand::into_expr).collect();
-        TypedExpr::new(Expr::InList {
+    /// `IN (values…)` or `IN (subquery)`: a list of values (an empty one is always false,
+    /// never `IN ()`), a Core [`Select`](super::Select) or an ORM [`Query`](crate::Query).
+    fn in_<V: InValues<<Self::Ty as SqlType>::Kind>>(&self, values: V) -> Condition {
+        TypedExpr::new(values.into_in(self.expr(), false))
+    }
+    /// `NOT IN (values…)` or `NOT IN (subquery)`; an empty list is always true.
+    fn not_in<V: InValues<<Self::Ty as SqlType>::Kind>>(&self, values: V) -> Condition {
+        TypedExpr::new(values.into_in(self.expr(), true))
+    }
+    /// `DISTINCT expr`, for an aggregate over distinct values: `func::sum(User::age.distinct())`
+    /// writes `sum(DISTINCT "users"."age")` (SQLAlchemy's `column.distinct()`).
+    fn distinct(&self) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(Expr::Distinct(Box::new(self.expr())))
+    }
+    /// Names the expression in a select list (`expr AS "name"`), as SQLAlchemy's `label`.
+    fn label(&self, name: &str) -> TypedExpr<Self::Ty> {
+        TypedExpr::new(Expr::Label {
             expr: Box::new(self.expr()),
-            list,
-            negated: false,
+            name: name.to_string(),
         })
     }
-    fn not_in<I, R>(&self, values: I) -> Condition
-    where
-        I: IntoIterator<Item = R>,
-        R: Operand<<Self::Ty as SqlType>::Kind>,
-    {
-        let list = values.into_iter().map(Operand::into_expr).collect();
-        TypedExpr::new(Expr::InList {
-            expr: Box::new(self.expr()),
-            list,
-            negated: true,
-        })
-    }
+    /// `IS NULL`.
     fn is_null(&self) -> Condition {
         TypedExpr::new(Expr::IsNull {
             expr: Box::new(self.expr()),
             negated: false,
         })
     }
+    /// `IS NOT NULL`.
     fn is_not_null(&self) -> Condition {
         TypedExpr::new(Expr::IsNull {
             expr: Box::new(self.expr()),
             negated: true,
         })
     }
+    /// `BETWEEN low AND high`, both included.
     fn between<A, B>(&self, low: A, high: B) -> Condition
     where
         A: Operand<<Self::Ty as SqlType>::Kind>,
@@ -444,12 +639,14 @@ pub trait SqlExpr: Sized {
             high: Box::new(high.into_expr()),
         })
     }
+    /// Ascending sort key (`ASC`).
     fn asc(&self) -> OrderBy {
         OrderBy {
             expr: self.expr(),
             descending: false,
         }
     }
+    /// Descending sort key (`DESC`).
     fn desc(&self) -> OrderBy {
         OrderBy {
             expr: self.expr(),
@@ -460,15 +657,19 @@ pub trait SqlExpr: Sized {
     fn add<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Add, rhs.into_expr()))
     }
+    /// `- value`.
     fn sub<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Sub, rhs.into_expr()))
     }
+    /// `* value`.
     fn mul<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Mul, rhs.into_expr()))
     }
+    /// `/ value` (integer division for integers, as SQL does).
     fn div<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Div, rhs.into_expr()))
     }
+    /// `% value`.
     fn modulo<R: Operand<<Self::Ty as SqlType>::Kind>>(&self, rhs: R) -> TypedExpr<Self::Ty> {
         TypedExpr::new(self.expr().binary(BinOp::Rem, rhs.into_expr()))
     }
@@ -502,9 +703,11 @@ impl SqlExpr for AnyColumn {
 }
 
 impl Condition {
+    /// Both conditions hold (also `a & b`).
     pub fn and(self, other: Condition) -> Condition {
         and_([self, other])
     }
+    /// Either condition holds (also `a | b`).
     pub fn or(self, other: Condition) -> Condition {
         or_([self, other])
     }
@@ -594,19 +797,175 @@ pub mod func {
     pub fn avg<E: SqlExpr>(e: E) -> TypedExpr<Option<f64>> {
         call("avg", vec![e.expr()])
     }
+    /// `min(expr)`: `None` over no rows.
     pub fn min<E: SqlExpr>(e: E) -> TypedExpr<Option<<E::Ty as SqlType>::NonNull>> {
         call("min", vec![e.expr()])
     }
+    /// `max(expr)`: `None` over no rows.
     pub fn max<E: SqlExpr>(e: E) -> TypedExpr<Option<<E::Ty as SqlType>::NonNull>> {
         call("max", vec![e.expr()])
     }
+    /// `lower(text)`.
     pub fn lower<E: SqlExpr>(e: E) -> TypedExpr<E::Ty> {
         call("lower", vec![e.expr()])
     }
+    /// `upper(text)`.
     pub fn upper<E: SqlExpr>(e: E) -> TypedExpr<E::Ty> {
         call("upper", vec![e.expr()])
     }
+    /// `length(text)`: its number of characters.
     pub fn length<E: SqlExpr>(e: E) -> TypedExpr<Option<i64>> {
         call("length", vec![e.expr()])
+    }
+    /// `coalesce(expr, default)`: `default` where `expr` is NULL.
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::core::{ColumnDef, Table};
+    /// use orm::prelude::*;
+    /// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+    /// assert_eq!(func::coalesce(users.c("age"), 0).to_string(), r#"coalesce("users"."age", ?)"#);
+    /// ```
+    pub fn coalesce<E: SqlExpr, R: Operand<<E::Ty as SqlType>::Kind>>(
+        e: E,
+        default: R,
+    ) -> TypedExpr<<E::Ty as SqlType>::NonNull> {
+        call("coalesce", vec![e.expr(), default.into_expr()])
+    }
+    /// `row_number()`: the row's position in its window, from 1 (use with `.over(…)`).
+    pub fn row_number() -> TypedExpr<i64> {
+        call("row_number", Vec::new())
+    }
+    /// `rank()`: the position in the window with gaps after ties (use with `.over(…)`).
+    pub fn rank() -> TypedExpr<i64> {
+        call("rank", Vec::new())
+    }
+    /// `dense_rank()`: the position in the window without gaps after ties.
+    pub fn dense_rank() -> TypedExpr<i64> {
+        call("dense_rank", Vec::new())
+    }
+}
+
+/// A value as an expression (a bound parameter), e.g. a constant column of a select: SQLAlchemy's
+/// `literal(0)`.
+///
+/// # Examples
+/// ```
+/// use orm::core::literal;
+/// assert_eq!(literal(0i64).to_string(), "?");
+/// ```
+pub fn literal<T: SqlType>(value: T) -> TypedExpr<T> {
+    TypedExpr::new(Expr::Value(value.to_value()))
+}
+
+/// A column named without its table (`"name"`), as in the `ORDER BY` of a compound select.
+pub fn literal_column(name: &str) -> TypedExpr<Value> {
+    TypedExpr::new(Expr::Column {
+        table: None,
+        name: Cow::Owned(name.to_string()),
+    })
+}
+
+/// `CAST(expr AS type)` with the column type of `T` in each dialect: `cast::<f64>(User::age)`.
+///
+/// # Examples
+/// ```
+/// use orm::core::{cast, ColumnDef, Table};
+/// use orm::prelude::*;
+/// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// assert_eq!(cast::<Option<f64>>(users.c("age")).to_string(), r#"CAST("users"."age" AS FLOAT)"#);
+/// ```
+pub fn cast<T: SqlType>(expr: impl SqlExpr) -> TypedExpr<T> {
+    TypedExpr::new(Expr::Cast {
+        expr: Box::new(expr.expr()),
+        ty: T::COLUMN_TYPE,
+    })
+}
+
+/// A value or expression with a Rust type: what a `case` gives in each branch.
+pub trait IntoTyped {
+    /// The Rust type of its values.
+    type Ty: SqlType;
+    /// The expression.
+    fn into_typed(self) -> TypedExpr<Self::Ty>;
+}
+
+macro_rules! into_typed_values {
+    ($($ty:ty => $out:ty),*) => {$(
+        impl IntoTyped for $ty {
+            type Ty = $out;
+            fn into_typed(self) -> TypedExpr<$out> {
+                TypedExpr::new(Expr::Value(Value::from(self)))
+            }
+        }
+    )*};
+}
+into_typed_values!(i64 => i64, i32 => i64, f64 => f64, bool => bool, String => String, &str => String, Value => Value);
+
+impl<M, T: SqlType> IntoTyped for Column<M, T> {
+    type Ty = T;
+    fn into_typed(self) -> TypedExpr<T> {
+        TypedExpr::new(self.expr())
+    }
+}
+impl<T: SqlType> IntoTyped for TypedExpr<T> {
+    type Ty = T;
+    fn into_typed(self) -> TypedExpr<T> {
+        self
+    }
+}
+impl IntoTyped for AnyColumn {
+    type Ty = Value;
+    fn into_typed(self) -> TypedExpr<Value> {
+        TypedExpr::new(self.expr())
+    }
+}
+
+/// `CASE WHEN … THEN … END` being built: add branches with [`Case::when`], finish with
+/// [`Case::else_`] (a value of the same type) or [`Case::end`] (NULL when no branch holds).
+pub struct Case<T> {
+    whens: Vec<(Expr, Expr)>,
+    _type: PhantomData<fn() -> T>,
+}
+
+/// `CASE WHEN condition THEN value …`: SQLAlchemy's `case((condition, value), …, else_=…)`.
+///
+/// # Examples
+/// ```
+/// use orm::core::{case, ColumnDef, Table};
+/// use orm::prelude::*;
+/// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// let group = case([(users.c("age").lt(18), "minor")]).else_("adult");
+/// assert_eq!(group.to_string(), r#"CASE WHEN "users"."age" < ? THEN ? ELSE ? END"#);
+/// ```
+pub fn case<V: IntoTyped>(whens: impl IntoIterator<Item = (Condition, V)>) -> Case<V::Ty> {
+    Case {
+        whens: whens
+            .into_iter()
+            .map(|(c, v)| (c.expr, v.into_typed().expr))
+            .collect(),
+        _type: PhantomData,
+    }
+}
+
+impl<T: SqlType> Case<T> {
+    /// Another branch, tried after those before it.
+    pub fn when(mut self, condition: Condition, value: impl IntoTyped<Ty = T>) -> Self {
+        self.whens.push((condition.expr, value.into_typed().expr));
+        self
+    }
+    /// The value when no branch holds.
+    pub fn else_(self, value: impl IntoTyped<Ty = T>) -> TypedExpr<T> {
+        TypedExpr::new(Expr::Case {
+            whens: self.whens,
+            else_: Some(Box::new(value.into_typed().expr)),
+        })
+    }
+    /// No `ELSE`: NULL when no branch holds.
+    pub fn end(self) -> TypedExpr<Option<T::NonNull>> {
+        TypedExpr::new(Expr::Case {
+            whens: self.whens,
+            else_: None,
+        })
     }
 }

@@ -6,39 +6,58 @@ use std::borrow::Cow;
 /// A literal default value for a column (`#[orm(default = 0)]`, the lesson's `default=value`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
+    /// A whole number.
     Integer(i64),
+    /// A floating-point number.
     Float(f64),
+    /// Text (written quoted, quotes doubled).
     Text(Cow<'static, str>),
+    /// A boolean (`1`/`0` on SQLite, `TRUE`/`FALSE` elsewhere).
     Bool(bool),
 }
 
 /// What happens to child rows when their parent row is deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnDelete {
+    /// Delete the child rows too.
     Cascade,
+    /// Set the child rows' foreign key to NULL.
     SetNull,
+    /// Refuse to delete a parent that has children.
     Restrict,
 }
 
 /// `REFERENCES table(column)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForeignKey {
+    /// The referenced table.
     pub table: Cow<'static, str>,
+    /// The referenced column.
     pub column: Cow<'static, str>,
+    /// What deleting the referenced row does (the database default when `None`).
     pub on_delete: Option<OnDelete>,
 }
 
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnDef {
+    /// The column's name.
     pub name: Cow<'static, str>,
+    /// Its SQL type.
     pub ty: ColumnType,
+    /// Whether it may hold NULL.
     pub nullable: bool,
+    /// Whether it is the primary key.
     pub primary_key: bool,
+    /// Whether the database assigns it (an integer primary key).
     pub autoincrement: bool,
+    /// Whether its values must be distinct (`UNIQUE`).
     pub unique: bool,
+    /// Whether it gets an index (`ix_<table>_<column>`).
     pub index: bool,
+    /// Its `DEFAULT` value.
     pub default: Option<Literal>,
+    /// Its `REFERENCES` clause.
     pub foreign_key: Option<ForeignKey>,
 }
 
@@ -64,25 +83,31 @@ impl ColumnDef {
         self.autoincrement = matches!(self.ty, ColumnType::Integer);
         self
     }
+    /// Whether the column may hold NULL.
     pub const fn nullable(mut self, nullable: bool) -> Self {
         self.nullable = nullable;
         self
     }
+    /// `NOT NULL`.
     pub const fn not_null(self) -> Self {
         self.nullable(false)
     }
+    /// `UNIQUE`.
     pub const fn unique(mut self) -> Self {
         self.unique = true;
         self
     }
+    /// An index on the column (`create_all` makes it).
     pub const fn index(mut self) -> Self {
         self.index = true;
         self
     }
+    /// `DEFAULT value`.
     pub fn default(mut self, value: Literal) -> Self {
         self.default = Some(value);
         self
     }
+    /// `REFERENCES table(column)`.
     pub fn references(
         mut self,
         table: impl Into<Cow<'static, str>>,
@@ -95,6 +120,7 @@ impl ColumnDef {
         });
         self
     }
+    /// What deleting the referenced row does (after `references`).
     pub fn on_delete(mut self, action: OnDelete) -> Self {
         if let Some(fk) = &mut self.foreign_key {
             fk.on_delete = Some(action);
@@ -115,11 +141,14 @@ impl ColumnDef {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
+    /// The table's name.
     pub name: Cow<'static, str>,
+    /// Its columns, in order.
     pub columns: Cow<'static, [ColumnDef]>,
 }
 
 impl Table {
+    /// A table named `name` with no columns yet.
     pub fn new(name: impl Into<Cow<'static, str>>) -> Table {
         Table {
             name: name.into(),
@@ -127,6 +156,7 @@ impl Table {
         }
     }
 
+    /// Adds a column.
     pub fn column(mut self, column: ColumnDef) -> Table {
         self.columns.to_mut().push(column);
         self
@@ -138,10 +168,12 @@ impl Table {
         super::expr::AnyColumn::new(self.name.clone(), Cow::Owned(name.to_string()))
     }
 
+    /// The column named `name`, if the table has one.
     pub fn find_column(&self, name: &str) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The primary key column, if any.
     pub fn primary_key(&self) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.primary_key)
     }

@@ -1,4 +1,4 @@
-//! A locked connection, whatever the database: the one door every statement passes through, so
+//! A connection in use, whatever the database: the one door every statement passes through, so
 //! echo and statement counting see them all. Each method hands the work to its driver module.
 
 use super::row::{ResultSet, RowReader};
@@ -12,7 +12,7 @@ use std::sync::MutexGuard;
 #[cfg(feature = "postgres")]
 use super::postgres::PgConnection;
 
-/// The driver connection an engine owns.
+/// A driver connection.
 pub(crate) enum Backend {
     Sqlite(rusqlite::Connection),
     /// Boxed: the client and its statement cache are much larger than a SQLite handle.
@@ -20,9 +20,25 @@ pub(crate) enum Backend {
     Postgres(Box<PgConnection>),
 }
 
-/// A locked connection: every statement goes through here, counted and echoed.
+/// The one connection of an in-memory SQLite database, and which session's transaction is open
+/// on it (SQLAlchemy's `StaticPool`: every session uses this connection).
+pub(crate) struct Shared {
+    pub(crate) backend: Backend,
+    /// The session whose transaction is open on the connection, if any.
+    pub(crate) owner: Option<u64>,
+}
+
+enum Slot<'e> {
+    /// The in-memory database's connection, locked for one operation.
+    Shared(MutexGuard<'e, Shared>),
+    /// A connection taken from the engine's pool: back to the pool when dropped, unless a
+    /// session keeps it ([`Conn::into_held`]).
+    Owned(Option<Box<Backend>>),
+}
+
+/// A connection in use: every statement goes through here, counted and echoed.
 pub(crate) struct Conn<'e> {
-    backend: MutexGuard<'e, Backend>,
+    slot: Slot<'e>,
     engine: &'e EngineInner,
 }
 
@@ -34,16 +50,92 @@ pub(crate) enum Batch<'c> {
     Postgres(&'c mut PgConnection, &'c EngineInner),
 }
 
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Slot::Owned(backend) = &mut self.slot {
+            if let Some(backend) = backend.take() {
+                self.engine.give_back(backend);
+            }
+        }
+    }
+}
+
+impl Backend {
+    pub(crate) fn is_autocommit(&self) -> bool {
+        match self {
+            Backend::Sqlite(conn) => conn.is_autocommit(),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(conn) => conn.is_autocommit(),
+        }
+    }
+
+    /// Transaction control outside a `Conn` (the pool ending a forgotten transaction).
+    pub(crate) fn control(&mut self, engine: &EngineInner, sql: &str) -> Result<()> {
+        match self {
+            Backend::Sqlite(conn) => sqlite::control(conn, engine, sql),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(conn) => conn.control(engine, sql),
+        }
+    }
+}
+
 impl<'e> Conn<'e> {
-    pub(crate) fn new(backend: MutexGuard<'e, Backend>, engine: &'e EngineInner) -> Self {
-        Conn { backend, engine }
+    pub(crate) fn shared(guard: MutexGuard<'e, Shared>, engine: &'e EngineInner) -> Self {
+        Conn {
+            slot: Slot::Shared(guard),
+            engine,
+        }
+    }
+
+    pub(crate) fn owned(backend: Box<Backend>, engine: &'e EngineInner) -> Self {
+        Conn {
+            slot: Slot::Owned(Some(backend)),
+            engine,
+        }
+    }
+
+    /// Hands a pooled connection back to the session that keeps it between operations (`None`
+    /// for the in-memory database's shared connection, which stays with the engine).
+    pub(crate) fn into_held(mut self) -> Option<Box<Backend>> {
+        match &mut self.slot {
+            Slot::Owned(backend) => backend.take(),
+            Slot::Shared(_) => None,
+        }
+    }
+
+    /// The session whose transaction is open on the in-memory database's connection; `None`
+    /// for a pooled connection (each session has its own).
+    pub(crate) fn shared_owner(&mut self) -> Option<&mut Option<u64>> {
+        match &mut self.slot {
+            Slot::Shared(guard) => Some(&mut guard.owner),
+            Slot::Owned(_) => None,
+        }
+    }
+
+    fn backend(&mut self) -> &mut Backend {
+        match &mut self.slot {
+            Slot::Shared(guard) => &mut guard.backend,
+            Slot::Owned(backend) => backend
+                .as_mut()
+                .expect("a connection is held until dropped"),
+        }
+    }
+
+    fn backend_ref(&self) -> &Backend {
+        match &self.slot {
+            Slot::Shared(guard) => &guard.backend,
+            Slot::Owned(backend) => backend
+                .as_ref()
+                .expect("a connection is held until dropped"),
+        }
     }
 
     pub(crate) fn batch(&mut self) -> Batch<'_> {
-        match &mut *self.backend {
-            Backend::Sqlite(conn) => Batch::Sqlite(SqliteBatch::new(conn, self.engine)),
+        let engine = self.engine;
+        match self.backend() {
+            Backend::Sqlite(conn) => Batch::Sqlite(SqliteBatch::new(conn, engine)),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(conn) => Batch::Postgres(conn, self.engine),
+            Backend::Postgres(conn) => Batch::Postgres(conn, engine),
         }
     }
 
@@ -54,10 +146,11 @@ impl<'e> Conn<'e> {
         params: &[ValueRef<'_>],
         table: Option<&str>,
     ) -> Result<usize> {
-        match &mut *self.backend {
-            Backend::Sqlite(conn) => sqlite::execute(conn, self.engine, sql, params, table),
+        let engine = self.engine;
+        match self.backend() {
+            Backend::Sqlite(conn) => sqlite::execute(conn, engine, sql, params, table),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(conn) => conn.execute(self.engine, sql, params, table),
+            Backend::Postgres(conn) => conn.execute(engine, sql, params, table),
         }
     }
 
@@ -68,10 +161,11 @@ impl<'e> Conn<'e> {
         params: &[ValueRef<'_>],
         each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
     ) -> Result<()> {
-        match &mut *self.backend {
-            Backend::Sqlite(conn) => sqlite::query(conn, self.engine, sql, params, each),
+        let engine = self.engine;
+        match self.backend() {
+            Backend::Sqlite(conn) => sqlite::query(conn, engine, sql, params, each),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(conn) => conn.query(self.engine, sql, params, each),
+            Backend::Postgres(conn) => conn.query(engine, sql, params, each),
         }
     }
 
@@ -82,19 +176,21 @@ impl<'e> Conn<'e> {
         params: &[ValueRef<'_>],
         table: Option<&str>,
     ) -> Result<ResultSet> {
-        match &mut *self.backend {
-            Backend::Sqlite(conn) => sqlite::fetch_all(conn, self.engine, sql, params, table),
+        let engine = self.engine;
+        match self.backend() {
+            Backend::Sqlite(conn) => sqlite::fetch_all(conn, engine, sql, params, table),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(conn) => conn.fetch_all(self.engine, sql, params, table),
+            Backend::Postgres(conn) => conn.fetch_all(engine, sql, params, table),
         }
     }
 
     /// Transaction control: echoed like any statement, but not counted as work.
     pub(crate) fn control(&mut self, sql: &str) -> Result<()> {
-        match &mut *self.backend {
-            Backend::Sqlite(conn) => sqlite::control(conn, self.engine, sql),
+        let engine = self.engine;
+        match self.backend() {
+            Backend::Sqlite(conn) => sqlite::control(conn, engine, sql),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(conn) => conn.control(self.engine, sql),
+            Backend::Postgres(conn) => conn.control(engine, sql),
         }
     }
 
@@ -128,11 +224,7 @@ impl<'e> Conn<'e> {
 
     /// Whether no transaction is open on the connection.
     pub(crate) fn is_autocommit(&self) -> bool {
-        match &*self.backend {
-            Backend::Sqlite(conn) => conn.is_autocommit(),
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(conn) => conn.is_autocommit(),
-        }
+        self.backend_ref().is_autocommit()
     }
 }
 

@@ -8,6 +8,7 @@ mod row;
 mod sqlite;
 mod url;
 
+use connection::Shared;
 pub(crate) use connection::{Backend, Batch, Conn};
 pub use row::{ResultSet, RowAccess, RowReader};
 
@@ -23,10 +24,21 @@ pub use url::{DatabaseUrl, PostgresUrl};
 /// A database and how to reach it: `create_engine("sqlite:///app.db")`, or
 /// `create_engine("postgresql://user:pass@localhost/dbname")` with the `postgres` feature.
 ///
-/// An engine is a cheap handle (clone it freely); all its sessions share one connection, as
-/// SQLAlchemy's `StaticPool` does for SQLite, because SQLite allows one writer at a time and an
-/// in-memory database lives only as long as its connection. On PostgreSQL the one connection
-/// keeps the same model: a session's transaction is the engine's.
+/// An engine is a cheap handle (clone it freely, send it to other threads). It keeps a pool of
+/// connections, as SQLAlchemy's engine does: a session takes a connection at its first statement
+/// and gives it back at commit, rollback or close, so two sessions have two transactions,
+/// isolated as the database isolates them. SQLite files are opened in WAL mode with a busy
+/// timeout of [`SQLITE_BUSY_TIMEOUT`]: a writer waits that long for another one, then gets
+/// [`Error::DatabaseLocked`].
+///
+/// An in-memory SQLite database lives only as long as its connection, so there the engine keeps
+/// one connection for every session (SQLAlchemy's `StaticPool`): one session's transaction at a
+/// time. A session that would write while another one's transaction is open, or commit and roll
+/// back work that is not its own, gets [`Error::TransactionConflict`] instead.
+///
+/// Why not the `r2d2` crate: every notebook cell links the crate's dependencies again (DESIGN
+/// fact 1), and the pool needed here (take, give back, open when empty) is a `Vec` behind a
+/// mutex; `r2d2`'s background threads, health checks and timeouts buy nothing for it.
 ///
 /// ```
 /// let engine = orm::create_engine("sqlite:///:memory:")?;
@@ -38,12 +50,33 @@ pub struct Engine {
     inner: Arc<EngineInner>,
 }
 
+/// How long a writer on a SQLite file waits for another connection's transaction (SQLAlchemy's
+/// `pysqlite` default, `timeout=5`) before [`Error::DatabaseLocked`].
+pub const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Idle connections kept for the next session; more than this are closed when given back.
+const POOL_IDLE: usize = 8;
+
+/// Where the engine's connections come from.
+enum Pool {
+    /// `sqlite:///:memory:`: the database is its one connection (SQLAlchemy's `StaticPool`).
+    Static(Mutex<Shared>),
+    /// Files and servers: idle connections, opened as needed (SQLAlchemy's `QueuePool`). Boxed
+    /// as sessions hold them: a session's state stays one pointer wide for its connection.
+    #[allow(clippy::vec_box)]
+    Queue(Mutex<Vec<Box<Backend>>>),
+}
+
 pub(crate) struct EngineInner {
     url: DatabaseUrl,
-    conn: Mutex<Backend>,
+    pool: Pool,
     echo: AtomicBool,
     statements: AtomicU64,
     sessions: AtomicU64,
+    /// Bumped by a schema change on any connection (PostgreSQL connections then forget the
+    /// statement shapes they learnt).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    schema_generation: AtomicU64,
 }
 
 /// Opens the database a URL names. Supported: `sqlite:///:memory:` (or `sqlite://`),
@@ -52,29 +85,44 @@ pub(crate) struct EngineInner {
 /// `host=/socket/folder`, `connect_timeout`, `application_name`).
 pub fn create_engine(url: &str) -> Result<Engine> {
     let parsed = DatabaseUrl::parse(url)?;
-    let conn = match &parsed {
-        DatabaseUrl::SqliteMemory => Backend::Sqlite(sqlite::open(&parsed, None)?),
-        DatabaseUrl::SqliteFile(path) => Backend::Sqlite(sqlite::open(&parsed, Some(path))?),
+    // The first connection is opened now, so a wrong URL or a server that is down is reported by
+    // `create_engine`; it waits in the pool for the first session.
+    let first = open_backend(&parsed)?;
+    let pool = match &parsed {
+        DatabaseUrl::SqliteMemory => Pool::Static(Mutex::new(Shared {
+            backend: first,
+            owner: None,
+        })),
+        _ => Pool::Queue(Mutex::new(vec![Box::new(first)])),
+    };
+    Ok(Engine {
+        inner: Arc::new(EngineInner {
+            url: parsed,
+            pool,
+            echo: AtomicBool::new(false),
+            statements: AtomicU64::new(0),
+            sessions: AtomicU64::new(1),
+            schema_generation: AtomicU64::new(0),
+        }),
+    })
+}
+
+/// A new driver connection to the database a URL names.
+fn open_backend(url: &DatabaseUrl) -> Result<Backend> {
+    Ok(match url {
+        DatabaseUrl::SqliteMemory => Backend::Sqlite(sqlite::open(url, None)?),
+        DatabaseUrl::SqliteFile(path) => Backend::Sqlite(sqlite::open(url, Some(path))?),
         #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres(pg) => Backend::Postgres(Box::new(postgres::open(pg)?)),
         #[cfg(not(feature = "postgres"))]
         DatabaseUrl::Postgres(_) => {
             return Err(Error::InvalidUrl {
-                url: parsed.to_string(),
+                url: url.to_string(),
                 reason: "this build of orm has no PostgreSQL driver: enable the cargo feature \
                          `postgres` (orm = { features = [\"postgres\"] })"
                     .into(),
             })
         }
-    };
-    Ok(Engine {
-        inner: Arc::new(EngineInner {
-            url: parsed,
-            conn: Mutex::new(conn),
-            echo: AtomicBool::new(false),
-            statements: AtomicU64::new(0),
-            sessions: AtomicU64::new(1),
-        }),
     })
 }
 
@@ -146,19 +194,36 @@ impl Engine {
     /// assert_eq!(rows.rows[0][0], orm::Value::Integer(2));
     /// # Ok::<(), orm::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The database's error for the statement; on `sqlite:///:memory:`, a statement other than
+    /// a `SELECT` while a session's transaction is open gets [`Error::TransactionConflict`] (it
+    /// would be undone by that session's rollback).
     pub fn execute(&self, stmt: impl Into<Statement>) -> Result<ResultSet> {
         let stmt = stmt.into();
+        stmt.check()?;
         let compiled = self.writer().compile(&stmt);
         let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
-        self.connect()
-            .fetch_all(&compiled.sql, &params, stmt.target_table())
+        let mut conn = self.connect()?;
+        if !only_reads(&stmt) {
+            refuse_in_session_transaction(&mut conn)?;
+        }
+        conn.fetch_all(&compiled.sql, &params, stmt.target_table())
     }
 
-    /// Runs statements in one transaction (a savepoint if one is already open): all or nothing.
+    /// Runs statements in one transaction: all or nothing.
+    ///
+    /// # Errors
+    ///
+    /// The first statement's error (nothing is then written); [`Error::TransactionConflict`] on
+    /// `sqlite:///:memory:` while a session's transaction is open.
     pub fn run_all(&self, statements: &[Statement]) -> Result<()> {
-        let mut conn = self.connect();
+        let mut conn = self.connect()?;
+        refuse_in_session_transaction(&mut conn)?;
         conn.atomically(|conn| {
             for stmt in statements {
+                stmt.check()?;
                 let compiled = self.writer().compile(stmt);
                 let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
                 conn.execute(&compiled.sql, &params, stmt.target_table())?;
@@ -167,27 +232,114 @@ impl Engine {
         })
     }
 
-    /// A number unique among this engine's sessions (names their savepoints).
+    /// A number unique among this engine's sessions (names them in errors).
     pub(crate) fn next_session_id(&self) -> u64 {
         self.inner.sessions.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn connect(&self) -> Conn<'_> {
-        // A panic while the lock was held cannot leave SQLite inconsistent: keep going.
-        let guard = self
-            .inner
-            .conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        Conn::new(guard, &self.inner)
+    /// A connection for one engine-level operation: given back when dropped.
+    pub(crate) fn connect(&self) -> Result<Conn<'_>> {
+        self.session_conn(None)
+    }
+
+    /// The connection a session keeps (`held`), or a connection from the pool; for an in-memory
+    /// database, its one connection, locked for this operation.
+    pub(crate) fn session_conn(&self, held: Option<Box<Backend>>) -> Result<Conn<'_>> {
+        match &self.inner.pool {
+            Pool::Static(shared) => {
+                // A panic while the lock was held cannot leave SQLite inconsistent: keep going.
+                let guard = shared.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(Conn::shared(guard, &self.inner))
+            }
+            Pool::Queue(idle) => {
+                let backend = match held {
+                    Some(backend) => backend,
+                    None => {
+                        let reused = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                        match reused {
+                            Some(backend) => backend,
+                            None => Box::new(open_backend(&self.inner.url)?),
+                        }
+                    }
+                };
+                Ok(Conn::owned(backend, &self.inner))
+            }
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &EngineInner {
+        &self.inner
+    }
+
+    /// Whether this engine is a SQLite file (writers take the lock at `BEGIN IMMEDIATE`).
+    pub(crate) fn is_sqlite_file(&self) -> bool {
+        matches!(self.inner.url, DatabaseUrl::SqliteFile(_))
     }
 }
 
+/// Whether a statement only reads: a `select`, or `text()` that starts as a query does.
+pub(crate) fn only_reads(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Select(_) => true,
+        Statement::Raw { sql, .. } | Statement::Text(crate::core::TextClause { sql, .. }) => {
+            let head: String = sql
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            ["select", "with", "pragma", "explain", "values", "show"]
+                .iter()
+                .any(|word| head.eq_ignore_ascii_case(word))
+        }
+        _ => false,
+    }
+}
+
+/// An engine-level write on the in-memory database would join a session's open transaction and
+/// be undone by its rollback: refused.
+fn refuse_in_session_transaction(conn: &mut Conn<'_>) -> Result<()> {
+    if let Some(Some(owner)) = conn.shared_owner().map(|o| *o) {
+        return Err(Error::TransactionConflict {
+            detail: format!(
+                "the engine cannot write to sqlite:///:memory: while session {owner}'s transaction \
+                 is open on its one connection: commit or roll back that session first"
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl EngineInner {
+    /// A connection back into the pool; a transaction left open on it is rolled back first, so
+    /// the next session starts clean.
+    pub(crate) fn give_back(&self, mut backend: Box<Backend>) {
+        let Pool::Queue(idle) = &self.pool else {
+            return;
+        };
+        if !backend.is_autocommit() && backend.control(self, "ROLLBACK").is_err() {
+            return;
+        }
+        let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < POOL_IDLE {
+            idle.push(backend);
+        }
+    }
+
     pub(crate) fn log(&self, sql: &str, params: &[ValueRef<'_>]) {
         if self.echo.load(Ordering::Relaxed) {
             println!("{}", format_echo(sql, params));
         }
+    }
+
+    #[cfg(feature = "postgres")]
+    pub(crate) fn schema_generation(&self) -> u64 {
+        self.schema_generation.load(Ordering::Acquire)
+    }
+
+    /// A schema change happened: the new generation.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn bump_schema_generation(&self) -> u64 {
+        self.schema_generation.fetch_add(1, Ordering::AcqRel) + 1
     }
 
     pub(crate) fn count_statement(&self) {

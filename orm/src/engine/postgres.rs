@@ -11,21 +11,40 @@ use bytes::{BufMut, BytesMut};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use postgres::config::SslMode;
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
-use postgres::{Client, NoTls, Row, Statement};
+use postgres::{Client, NoTls, Row};
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
-/// Statements prepared on the server, by SQL text. A session runs a handful of shapes many times;
-/// past this many distinct texts the cache starts again rather than grow without bound.
+/// Statement shapes known on this connection, by SQL text. A session runs a handful of shapes
+/// many times; past this many distinct texts the cache starts again rather than grow without bound.
 const STATEMENT_CACHE_CAPACITY: usize = 256;
+
+/// What the server said about a statement: its parameters' types and its columns' names.
+///
+/// No named prepared statement stays on the server. The driver names the statements it prepares
+/// from a global counter (`s0`, `s1`, …), and every notebook cell links its own copy of the
+/// driver (DESIGN fact 1) while the connection lives on: a later cell's counter starts at `s0`
+/// again and meets the name an earlier cell left ("prepared statement \"s0\" already exists").
+/// So a statement is prepared once per connection only to learn its shape, closed at once, and
+/// then run as the unnamed statement with its parameter types given (`query_typed`): the names
+/// the driver draws never outlive the call that drew them.
+struct Shape {
+    params: Vec<Type>,
+    columns: Vec<String>,
+}
 
 /// One connection to a PostgreSQL server, with the state SQLite would report by itself.
 pub(crate) struct PgConnection {
     client: Client,
-    statements: FxHashMap<String, Statement>,
+    statements: FxHashMap<String, Arc<Shape>>,
+    /// The engine's schema generation the shapes above were learnt in: a schema change on any
+    /// of the engine's connections makes every connection learn its shapes again.
+    schema_generation: u64,
     /// PostgreSQL's client does not say whether a transaction is open: the engine keeps track
     /// from the transaction control it sends.
     in_transaction: bool,
@@ -63,6 +82,7 @@ pub(crate) fn open(url: &PostgresUrl) -> Result<PgConnection> {
     Ok(PgConnection {
         client,
         statements: FxHashMap::default(),
+        schema_generation: 0,
         in_transaction: false,
         shown_url: url.to_string(),
     })
@@ -87,23 +107,75 @@ fn is_schema_change(sql: &str) -> bool {
 }
 
 impl PgConnection {
-    fn statement(&mut self, sql: &str, table: Option<&str>) -> Result<Statement> {
-        if let Some(stmt) = self.statements.get(sql) {
-            return Ok(stmt.clone());
+    fn statement(
+        &mut self,
+        engine: &EngineInner,
+        sql: &str,
+        table: Option<&str>,
+    ) -> Result<Arc<Shape>> {
+        let generation = engine.schema_generation();
+        if generation != self.schema_generation {
+            self.statements.clear();
+            self.schema_generation = generation;
+        }
+        if let Some(shape) = self.statements.get(sql) {
+            return Ok(shape.clone());
         }
         let stmt = self
             .client
             .prepare(sql)
             .map_err(|e| self.error(e, table, sql))?;
+        let shape = Arc::new(Shape {
+            params: stmt.params().to_vec(),
+            columns: stmt
+                .columns()
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect(),
+        });
+        // Dropping the statement closes it on the server before the next request is sent.
+        drop(stmt);
         if is_schema_change(sql) {
-            self.statements.clear();
+            self.schema_changed(engine);
         } else {
             if self.statements.len() >= STATEMENT_CACHE_CAPACITY {
                 self.statements.clear();
             }
-            self.statements.insert(sql.to_owned(), stmt.clone());
+            self.statements.insert(sql.to_owned(), shape.clone());
         }
-        Ok(stmt)
+        Ok(shape)
+    }
+
+    /// Runs the statement unnamed, each value bound as the type the server asked for; hands
+    /// each row to `each` and returns the number of rows changed.
+    fn run(
+        &mut self,
+        shape: &Shape,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+        mut each: impl FnMut(&Row) -> Result<()>,
+    ) -> Result<u64> {
+        let typed = params
+            .iter()
+            .zip(&shape.params)
+            .map(|(p, ty)| (p as &(dyn ToSql + Sync), ty.clone()));
+        let outcome = (|| {
+            let mut rows = self.client.query_typed_raw(sql, typed)?;
+            let mut failed = None;
+            while let Some(row) = rows.next()? {
+                if let Err(e) = each(&row) {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            Ok((rows.rows_affected().unwrap_or(0), failed))
+        })();
+        match outcome {
+            Ok((_, Some(e))) => Err(e),
+            Ok((changed, None)) => Ok(changed),
+            Err(e) => Err(self.error(e, table, sql)),
+        }
     }
 
     /// Echoes, counts and prepares a statement about to run.
@@ -113,18 +185,19 @@ impl PgConnection {
         sql: &str,
         params: &[ValueRef<'_>],
         table: Option<&str>,
-    ) -> Result<Statement> {
+    ) -> Result<Arc<Shape>> {
         engine.log(sql, params);
         engine.count_statement();
-        let stmt = self.statement(sql, table)?;
-        if stmt.params().len() != params.len() {
+        let shape = self.statement(engine, sql, table)?;
+        if shape.params.len() != params.len() {
             return Err(Error::InvalidRequest(format!(
-                "the statement expects {} parameters, {} were given: {sql}",
-                stmt.params().len(),
-                params.len()
+                "the statement expects {} parameters, {} were given: {}",
+                shape.params.len(),
+                params.len(),
+                crate::error::shown_sql(sql)
             )));
         }
-        Ok(stmt)
+        Ok(shape)
     }
 
     pub(crate) fn execute(
@@ -134,11 +207,8 @@ impl PgConnection {
         params: &[ValueRef<'_>],
         table: Option<&str>,
     ) -> Result<usize> {
-        let stmt = self.prepare(engine, sql, params, table)?;
-        let changed = self
-            .client
-            .execute(&stmt, &as_params(params))
-            .map_err(|e| self.error(e, table, sql))?;
+        let shape = self.prepare(engine, sql, params, table)?;
+        let changed = self.run(&shape, sql, params, table, |_| Ok(()))?;
         Ok(changed as usize)
     }
 
@@ -150,17 +220,20 @@ impl PgConnection {
         params: &[ValueRef<'_>],
         table: Option<&str>,
     ) -> Result<i64> {
-        let stmt = self.prepare(engine, sql, params, table)?;
-        let row = self
-            .client
-            .query_one(&stmt, &as_params(params))
-            .map_err(|e| self.error(e, table, sql))?;
-        match row.value_ref(0)? {
-            ValueRef::Integer(key) => Ok(key),
-            other => Err(Error::InvalidRequest(format!(
-                "the INSERT returned {other:?} where an integer key was expected: {sql}"
-            ))),
-        }
+        let shape = self.prepare(engine, sql, params, table)?;
+        let mut key = None;
+        self.run(&shape, sql, params, table, |row| {
+            key = Some(match row.value_ref(0)? {
+                ValueRef::Integer(key) => key,
+                other => {
+                    return Err(Error::InvalidRequest(format!(
+                        "the INSERT returned {other:?} where an integer key was expected: {sql}"
+                    )))
+                }
+            });
+            Ok(())
+        })?;
+        key.ok_or_else(|| Error::InvalidRequest(format!("the INSERT returned no key: {sql}")))
     }
 
     pub(crate) fn query(
@@ -170,14 +243,10 @@ impl PgConnection {
         params: &[ValueRef<'_>],
         mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
     ) -> Result<()> {
-        let stmt = self.prepare(engine, sql, params, None)?;
-        let rows = self
-            .client
-            .query(&stmt, &as_params(params))
-            .map_err(|e| self.error(e, None, sql))?;
-        for row in &rows {
-            each(&mut RowReader::new(row))?;
-        }
+        let shape = self.prepare(engine, sql, params, None)?;
+        self.run(&shape, sql, params, None, |row| {
+            each(&mut RowReader::new(row))
+        })?;
         Ok(())
     }
 
@@ -188,32 +257,23 @@ impl PgConnection {
         params: &[ValueRef<'_>],
         table: Option<&str>,
     ) -> Result<ResultSet> {
-        let stmt = self.prepare(engine, sql, params, table)?;
+        let shape = self.prepare(engine, sql, params, table)?;
         let mut result = ResultSet {
-            columns: stmt
-                .columns()
-                .iter()
-                .map(|c| c.name().to_string())
-                .collect(),
+            columns: shape.columns.clone(),
             ..ResultSet::default()
         };
-        if result.columns.is_empty() {
-            let changed = self
-                .client
-                .execute(&stmt, &as_params(params))
-                .map_err(|e| self.error(e, table, sql))?;
-            result.rows_affected = changed as usize;
-            return Ok(result);
-        }
-        let rows = self
-            .client
-            .query(&stmt, &as_params(params))
-            .map_err(|e| self.error(e, table, sql))?;
-        for row in &rows {
-            let values = (0..result.columns.len())
+        let width = result.columns.len();
+        let mut rows = Vec::new();
+        let changed = self.run(&shape, sql, params, table, |row| {
+            let values = (0..width)
                 .map(|i| row.value_ref(i).map(|v| v.to_owned()))
                 .collect::<Result<Vec<_>>>()?;
-            result.rows.push(values);
+            rows.push(values);
+            Ok(())
+        })?;
+        result.rows = rows;
+        if width == 0 {
+            result.rows_affected = changed as usize;
         }
         Ok(result)
     }
@@ -235,9 +295,16 @@ impl PgConnection {
             self.in_transaction = false;
         }
         if is_schema_change(sql) {
-            self.statements.clear();
+            self.schema_changed(engine);
         }
         outcome
+    }
+
+    /// Tables may no longer look as the shapes learnt so far say, here or on the engine's other
+    /// connections.
+    fn schema_changed(&mut self, engine: &EngineInner) {
+        self.statements.clear();
+        self.schema_generation = engine.bump_schema_generation();
     }
 
     pub(crate) fn is_autocommit(&self) -> bool {
@@ -260,13 +327,13 @@ impl PgConnection {
                     self.shown_url,
                     describe(&err)
                 ),
-                sql: Some(sql.to_string()),
+                sql: Some(crate::error::shown_sql(sql)),
             };
         }
         let Some(db) = err.as_db_error() else {
             return Error::Database {
                 message: describe(&err),
-                sql: Some(sql.to_string()),
+                sql: Some(crate::error::shown_sql(sql)),
             };
         };
         let statement_table = table;
@@ -328,7 +395,7 @@ impl PgConnection {
         };
         Error::Database {
             message,
-            sql: Some(sql.to_string()),
+            sql: Some(crate::error::shown_sql(sql)),
         }
     }
 }
@@ -349,10 +416,6 @@ fn quoted_name(message: &str) -> Option<String> {
     let name = &message[start..end];
     // `column users.nickname does not exist` style names keep only the column.
     Some(name.rsplit('.').next().unwrap_or(name).to_string())
-}
-
-fn as_params<'a>(params: &'a [ValueRef<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
-    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
 impl RowAccess for Row {

@@ -31,6 +31,15 @@ pub(crate) fn open(url: &DatabaseUrl, path: Option<&Path>) -> Result<rusqlite::C
     })?;
     // Foreign keys are off by default in SQLite; the lesson's relationships rely on them.
     conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    if path.is_some() {
+        // One connection per session: readers must not block the writer (WAL), and a writer
+        // waits for another one a while before "database is locked".
+        conn.busy_timeout(super::SQLITE_BUSY_TIMEOUT)?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        // WAL's recommended durability: a commit survives a crash of the program, and the
+        // database stays consistent even on power loss (SQLite's documentation on WAL).
+        conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    }
     conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }

@@ -76,7 +76,7 @@ fn write_version(conn: &mut Conn<'_>, dialect: Dialect, version: Option<&str>) -
 pub(crate) fn stamp(engine: &Engine, version: Option<&str>) -> Result<()> {
     let dialect = Dialect::of(engine);
     engine
-        .connect()
+        .connect()?
         .atomically(|conn| write_version(conn, dialect, version))
 }
 
@@ -90,7 +90,7 @@ fn with_foreign_keys_off<R>(
     dialect: Dialect,
     work: impl FnOnce(&mut Conn<'_>, bool) -> Result<R>,
 ) -> Result<R> {
-    let mut conn = engine.connect();
+    let mut conn = engine.connect()?;
     if !conn.is_autocommit() {
         return Err(Error::Migration(
             "a transaction is open on this engine (a session with uncommitted work?): commit or roll it back \

@@ -239,7 +239,7 @@ impl Migrations {
         history: &'h History,
         engine: &Engine,
     ) -> Result<Option<&'h Revision>> {
-        let recorded = apply::read_version(&mut engine.connect(), Dialect::of(engine))?;
+        let recorded = apply::read_version(&mut engine.connect()?, Dialect::of(engine))?;
         history.known(recorded.as_deref(), &self.versions_dir())
     }
 
@@ -435,7 +435,7 @@ impl Migrations {
     /// whose file is gone. `base` removes the record.
     pub fn stamp(&self, engine: &Engine, target: &str) -> Result<Option<Revision>> {
         let history = self.load()?;
-        let recorded = apply::read_version(&mut engine.connect(), Dialect::of(engine))?;
+        let recorded = apply::read_version(&mut engine.connect()?, Dialect::of(engine))?;
         let current = recorded.as_deref().filter(|id| history.get(id).is_some());
         let to = history.resolve(target, current, Direction::Any)?;
         apply::stamp(engine, to.map(Revision::id))?;
@@ -462,7 +462,7 @@ pub fn compare(engine: &Engine, metadata: &MetaData) -> Result<Vec<Change>> {
 /// Reads the engine's catalog and plans the steps to the models, in the engine's SQL.
 fn plan(engine: &Engine, metadata: &MetaData) -> Result<Vec<autogen::Op>> {
     let dialect = Dialect::of(engine);
-    let database = inspect::reflect(&mut engine.connect(), dialect)?;
+    let database = inspect::reflect(&mut engine.connect()?, dialect)?;
     Ok(autogen::plan(&database, metadata, engine.writer(), dialect))
 }
 

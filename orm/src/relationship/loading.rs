@@ -35,6 +35,31 @@ pub trait Loader {
         session: &Session,
         parent: &Rc<dyn AnyTracked>,
     ) -> Result<Vec<Rc<dyn AnyTracked>>>;
+    /// A many-to-many relationship's association table and the column holding the parent's key.
+    fn secondary(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
+}
+
+/// Keys per select-in statement, as SQLAlchemy's `selectinload` (its `_chunksize`): under
+/// SQLite's limit of bound variables and PostgreSQL's 65,535 parameters whatever the key count.
+pub(crate) const SELECT_IN_CHUNK: usize = 500;
+
+/// Runs `stmt` once per chunk of [`SELECT_IN_CHUNK`] keys, `column IN (…chunk…)` as its
+/// filter, and returns every chunk's decoded rows in order.
+pub(crate) fn select_in_chunks<R>(
+    session: &Session,
+    mut stmt: Select,
+    column: Expr,
+    keys: Vec<Value>,
+    mut decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
+) -> Result<Vec<R>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(SELECT_IN_CHUNK) {
+        stmt.filter = Some(in_list(column.clone(), chunk.to_vec()));
+        out.extend(run_select(session, &stmt, &mut decode)?);
+    }
+    Ok(out)
 }
 
 /// The related object of a joined row, or `None` where the outer join found nothing.
@@ -116,8 +141,10 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
         let mut stmt = Select::default();
         model_columns::<C>(&mut stmt.columns);
         stmt.from = vec![FromItem::Table(Cow::Borrowed(C::TABLE_NAME))];
-        stmt.filter = Some(in_list(Expr::column(C::TABLE_NAME, self.foreign_key), keys));
-        let children = run_select(session, &stmt, |ctx, row| decode_model::<C>(ctx, row))?;
+        let column = Expr::column(C::TABLE_NAME, self.foreign_key);
+        let children = select_in_chunks(session, stmt, column, keys, |ctx, row| {
+            decode_model::<C>(ctx, row)
+        })?;
         let mut by_parent: FxHashMap<crate::model::Key, Vec<Rc<dyn AnyTracked>>> =
             FxHashMap::default();
         for child in children {
@@ -185,8 +212,9 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
             let mut stmt = Select::default();
             model_columns::<P>(&mut stmt.columns);
             stmt.from = vec![FromItem::Table(Cow::Borrowed(P::TABLE_NAME))];
-            stmt.filter = Some(in_list(pk_expr::<P>(), keys));
-            run_select(session, &stmt, |ctx, row| decode_model::<P>(ctx, row))?
+            select_in_chunks(session, stmt, pk_expr::<P>(), keys, |ctx, row| {
+                decode_model::<P>(ctx, row)
+            })?
         };
         let by_key: FxHashMap<crate::model::Key, Rc<dyn AnyTracked>> = parents
             .into_iter()
@@ -238,6 +266,9 @@ impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
     fn parent_table(&self) -> &'static str {
         A::TABLE_NAME
     }
+    fn secondary(&self) -> Option<(&'static str, &'static str)> {
+        Some((self.secondary, self.local))
+    }
     fn name(&self) -> &'static str {
         self.name
     }
@@ -254,8 +285,8 @@ impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
         model_columns::<B>(&mut stmt.columns);
         stmt.from = vec![FromItem::Table(Cow::Borrowed(B::TABLE_NAME))];
         stmt.joins.push(self.join());
-        stmt.filter = Some(in_list(Expr::column(self.secondary, self.local), keys));
-        let pairs = run_select(session, &stmt, |ctx, row| {
+        let column = Expr::column(self.secondary, self.local);
+        let pairs = select_in_chunks(session, stmt, column, keys, |ctx, row| {
             let key: Value = row.read(self.secondary, self.local)?;
             Ok((key, decode_model::<B>(ctx, row)?))
         })?;

@@ -41,15 +41,15 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+mod dependency;
 mod loading;
-mod unit_of_work;
 
+pub(crate) use dependency::{
+    cascade_targets, delete_association_rows, delete_order, insert_order, sync_links_of,
+    sync_persistent_links, write_associations, Association, Link,
+};
 pub(crate) use loading::{add_joined_loads, decode_joined_loads, eager_load};
 pub use loading::{joinedload, selectinload, LoadOption, Loader};
-pub(crate) use unit_of_work::{
-    cascade_targets, delete_order, insert_order, sync_links_of, sync_persistent_links,
-    write_associations, Association, Link,
-};
 
 /// `parent has many children`: the children's `foreign_key` column points at the parent's key.
 pub struct HasMany<P, C> {
@@ -352,11 +352,18 @@ impl<P: Model, C: Model> Collection<P> for HasMany<P, C> {
                 update_cached(&previous, self.name, &child_rc, false);
             }
         }
+        let orphan = !add && self.cascade.is_some_and(|c| c.contains("delete-orphan"));
+        if orphan && child.state() == ObjectState::Pending {
+            // A pending orphan was never written: it leaves the session (SQLAlchemy expunges
+            // it), and no link of it is written either.
+            session
+                .state()?
+                .links
+                .retain(|l| !Rc::ptr_eq(&l.child, &child_rc));
+            return session.delete(child);
+        }
         let mut state = session.state()?;
-        if !add
-            && self.cascade.is_some_and(|c| c.contains("delete-orphan"))
-            && child.state() == ObjectState::Persistent
-        {
+        if orphan && child.state() == ObjectState::Persistent {
             // An orphan is deleted, not unlinked: its key may not even allow NULL.
             state.push_deleted(child_rc);
         } else {

@@ -1,14 +1,15 @@
 //! The session: a workspace of objects, written to the database as one unit of work.
 
-mod flush;
 mod identity;
+mod persistence;
 mod sql_cache;
+mod unit_of_work;
 
-pub(crate) use flush::FlushContext;
+pub(crate) use persistence::FlushContext;
 pub(crate) use sql_cache::SqlKind;
 
 use crate::core::Statement;
-use crate::engine::{Conn, Engine, ResultSet};
+use crate::engine::{Backend, Conn, Engine, ResultSet};
 use crate::error::{Error, Result};
 use crate::model::{AnyTracked, IntoObj, Key, Model, Obj, ObjectState, Tracked};
 use crate::query::{Entities, Fetch, Query};
@@ -57,15 +58,6 @@ pub struct SessionCell {
     pub(crate) weak_self: Weak<SessionCell>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Transaction {
-    None,
-    /// This session began the connection's transaction.
-    Owner,
-    /// Another session's transaction was open on the shared connection: this one nests in a savepoint.
-    Savepoint(String),
-}
-
 pub(crate) struct SessionState {
     pub(crate) engine: Engine,
     pub(crate) identity: IdentityMap,
@@ -74,8 +66,22 @@ pub(crate) struct SessionState {
     /// The addresses of the objects in `deleted`: a cascade over thousands of rows checks each
     /// object once, not against every object already listed.
     deleted_seen: FxHashSet<usize>,
-    transaction: Transaction,
+    /// Whether this session's transaction is open (on `held`, or on the in-memory database's
+    /// shared connection, which then names this session as its owner).
+    in_transaction: bool,
+    /// The pooled connection this session took at its first statement, until commit, rollback
+    /// or close (`None` on an in-memory database: its one connection stays with the engine).
+    pub(crate) held: Option<Box<Backend>>,
+    /// The number of the current (or next) transaction; the objects it inserts carry it, so a
+    /// rollback finds them without a list of its own (a flush of 100,000 rows pays nothing).
+    transaction_number: u32,
+    /// Objects deleted (flushed) in this transaction: a rollback brings them back.
+    removed: Vec<Rc<dyn AnyTracked>>,
+    /// Objects updated (flushed) in this transaction, each with its values from before the
+    /// UPDATE: a rollback restores them, the latest first, so the earliest values win.
+    updated: Vec<(Rc<dyn AnyTracked>, Box<dyn std::any::Any>)>,
     autoflush: bool,
+    expire_on_commit: bool,
     pub(crate) sql_cache: sql_cache::SqlCache,
     /// Foreign keys to set from related objects at the next flush.
     pub(crate) links: Vec<crate::relationship::Link>,
@@ -85,6 +91,8 @@ pub(crate) struct SessionState {
 }
 
 impl Session {
+    /// A new session on the engine. It takes a connection at its first statement and gives it
+    /// back at commit, rollback or close.
     pub fn new(engine: &Engine) -> Session {
         let id = engine.next_session_id();
         let cell = Rc::new_cyclic(|weak| SessionCell {
@@ -94,8 +102,13 @@ impl Session {
                 pending: Vec::new(),
                 deleted: Vec::new(),
                 deleted_seen: FxHashSet::default(),
-                transaction: Transaction::None,
+                in_transaction: false,
+                held: None,
+                transaction_number: 1,
+                removed: Vec::new(),
+                updated: Vec::new(),
                 autoflush: true,
+                expire_on_commit: true,
                 sql_cache: Default::default(),
                 links: Vec::new(),
                 associations: Vec::new(),
@@ -139,6 +152,73 @@ impl Session {
         self.cell.state.borrow_mut().autoflush = on;
     }
 
+    /// Whether a commit expires every object, so the next load shows what the database holds
+    /// then, other sessions' commits included (on by default, as SQLAlchemy's
+    /// `expire_on_commit`): `Session::new(&engine).expire_on_commit(false)`.
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// let engine = create_engine("sqlite:///:memory:")?;
+    /// let session = Session::new(&engine).expire_on_commit(false);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
+    pub fn expire_on_commit(self, on: bool) -> Session {
+        self.cell.state.borrow_mut().expire_on_commit = on;
+        self
+    }
+
+    /// Marks an object expired: unflushed changes to it are given up, and the next `get`, query
+    /// or `refresh` that meets its row writes the row's values onto it (see [`Obj::borrow`]).
+    pub fn expire<T: Model>(&self, object: &Obj<T>) {
+        let tracked: Rc<dyn AnyTracked> = object.0.clone();
+        self.cell
+            .changed
+            .borrow_mut()
+            .retain(|o| !Rc::ptr_eq(o, &tracked));
+        object.0.expire();
+    }
+
+    /// Expires every object of the session (as a commit does with `expire_on_commit`).
+    pub fn expire_all(&self) {
+        self.cell.forget_changes();
+        if let Ok(state) = self.cell.state.try_borrow() {
+            for obj in state.identity.values() {
+                obj.expire();
+            }
+        }
+    }
+
+    /// Loads the object's row again now and writes its values onto the object; unflushed
+    /// changes to it are given up.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] if the object is not persistent in this session or its row is
+    /// gone; the database's error if the `SELECT` fails.
+    pub fn refresh<T: Model>(&self, object: &Obj<T>) -> Result<()> {
+        let key = match (object.state(), object.session()) {
+            (ObjectState::Persistent, Some(cell)) if Rc::ptr_eq(&cell, &self.cell) => object.key(),
+            _ => None,
+        };
+        let Some(key) = key else {
+            return Err(Error::InvalidRequest(format!(
+                "cannot refresh a {} object that is {:?}: it is not persistent in this session",
+                T::TABLE_NAME,
+                object.state()
+            )));
+        };
+        self.expire(object);
+        let rows = crate::query::select_by_key_no_autoflush::<T>(self, key.as_value_ref())?;
+        if rows.is_empty() {
+            return Err(Error::InvalidRequest(format!(
+                "could not refresh the {} object with key {}: its row is gone",
+                T::TABLE_NAME,
+                key.to_value()
+            )));
+        }
+        Ok(())
+    }
+
     pub(crate) fn state(&self) -> Result<RefMut<'_, SessionState>> {
         self.cell.state.try_borrow_mut().map_err(|_| {
             Error::InvalidRequest(
@@ -167,7 +247,7 @@ impl Session {
     pub fn get<T: Model>(&self, key: impl Into<Key>) -> Result<Option<Obj<T>>> {
         let key = key.into();
         if let Some(existing) = self.state()?.identity.get(T::TABLE_NAME, &key) {
-            if existing.state() == ObjectState::Persistent {
+            if existing.state() == ObjectState::Persistent && !existing.is_expired() {
                 return downcast::<T>(existing.clone()).map(Some);
             }
         }
@@ -201,7 +281,10 @@ impl Session {
                 Ok(())
             }
             ObjectState::Persistent => {
-                if !object.0.session.borrow().ptr_eq(&self.cell.weak_self) {
+                if !object
+                    .session()
+                    .is_some_and(|cell| Rc::ptr_eq(&cell, &self.cell))
+                {
                     return Err(Error::InvalidRequest(format!(
                         "this {} object belongs to another session",
                         T::TABLE_NAME
@@ -232,15 +315,34 @@ impl Session {
         self.cell.flush()
     }
 
-    /// Flushes, then commits the transaction: nothing is half written if any step fails.
+    /// Flushes, then commits the transaction: nothing is half written if any step fails. The
+    /// connection goes back to the engine's pool; with `expire_on_commit` (the default) every
+    /// object is expired, so its next load shows the database's values.
+    ///
+    /// # Errors
+    ///
+    /// The flush's error (everything is then rolled back); [`Error::TransactionConflict`] on
+    /// `sqlite:///:memory:` when another session's transaction is open on the one connection.
     pub fn commit(&self) -> Result<()> {
         self.cell.flush()?;
         let mut state = self.state()?;
-        let engine = state.engine.clone();
-        let mut conn = engine.connect();
-        state.end_transaction(&mut conn, true)?;
-        // Like SQLAlchemy's expire-on-commit, for relationships: navigate again, read fresh rows.
-        if self.cell.relations_loaded.replace(false) {
+        let outcome = state.with_conn(|state, conn| state.end_transaction(conn, true));
+        state.release_connection();
+        if let Err(e) = outcome {
+            drop(state);
+            let _ = self.cell.rollback();
+            return Err(e);
+        }
+        state.updated.clear();
+        state.removed.clear();
+        state.transaction_number += 1;
+        if state.expire_on_commit {
+            for obj in state.identity.values() {
+                obj.expire();
+            }
+            self.cell.relations_loaded.set(false);
+        } else if self.cell.relations_loaded.replace(false) {
+            // Relationships are read again after a commit either way: navigate, read fresh rows.
             for obj in state.identity.values() {
                 obj.relations().borrow_mut().clear();
             }
@@ -248,15 +350,22 @@ impl Session {
         Ok(())
     }
 
-    /// Undoes everything since the last commit. Objects leave the session; changed ones get their
-    /// last committed values back, pending ones were never written.
+    /// Undoes everything since the last commit, as SQLAlchemy does: objects stay in the session,
+    /// expired, with the values from before the transaction's changes; pending objects and those
+    /// inserted in the transaction leave it (transient); deleted ones come back.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TransactionConflict`] on `sqlite:///:memory:` when the open transaction is
+    /// another session's; the database's error if `ROLLBACK` fails.
     pub fn rollback(&self) -> Result<()> {
         self.cell.rollback()
     }
 
-    /// Ends the session: rolls back what was not committed and lets go of every object.
+    /// Ends the session: rolls back what was not committed, gives its connection back to the
+    /// engine's pool and lets go of every object (they become detached).
     pub fn close(&self) {
-        let _ = self.cell.end(false, false);
+        let _ = self.cell.close();
     }
 
     /// Whether there is anything to write.
@@ -279,15 +388,30 @@ impl Session {
         query.bind(self).all()
     }
 
-    /// Runs a Core statement in the session's transaction (after flushing pending work).
+    /// Runs a Core statement in the session's transaction (after flushing pending work): its
+    /// writes are committed or rolled back with the session's.
+    ///
+    /// # Errors
+    ///
+    /// The database's error for the statement; [`Error::TransactionConflict`] on
+    /// `sqlite:///:memory:` while another session's transaction is open.
     pub fn execute(&self, stmt: impl Into<Statement>) -> Result<ResultSet> {
         self.autoflush()?;
-        let engine = self.engine();
+        let mut state = self.state()?;
+        let writer = state.engine.writer();
         let stmt = stmt.into();
-        let compiled = engine.writer().compile(&stmt);
+        stmt.check()?;
+        let compiled = writer.compile(&stmt);
         let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
-        let mut conn = engine.connect();
-        conn.fetch_all(&compiled.sql, &params, stmt.target_table())
+        // A read outside a transaction needs none (it sees what is committed either way); a
+        // write opens the session's transaction, committed or rolled back with its other work.
+        let needs_transaction = !crate::engine::only_reads(&stmt);
+        state.with_conn(|state, conn| {
+            if needs_transaction {
+                state.begin(conn, false)?;
+            }
+            conn.fetch_all(&compiled.sql, &params, stmt.target_table())
+        })
     }
 
     pub(crate) fn autoflush(&self) -> Result<()> {
@@ -363,50 +487,95 @@ impl SessionCell {
             .state
             .try_borrow_mut()
             .map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
-        let engine = state.engine.clone();
-        let mut conn = engine.connect();
-        state.begin(&mut conn)?;
-        let result = state.flush_work(&mut conn, self);
+        let result = state.with_conn(|state, conn| {
+            state.begin(conn, true)?;
+            state.flush_work(conn, self)
+        });
         if let Err(e) = result {
-            drop(conn);
             drop(state);
-            let _ = self.end(false, true);
+            // A conflict over the in-memory database's one connection is refused before anything
+            // is written: the session keeps its work (the other session may yet commit).
+            if !matches!(e, Error::TransactionConflict { .. }) {
+                let _ = self.rollback();
+            }
             return Err(e);
         }
         Ok(())
     }
 
-    fn rollback(&self) -> Result<()> {
-        self.end(false, true)
+    /// Unflushed changes given up: each changed object gets its last loaded values back.
+    fn forget_changes(&self) {
+        for obj in std::mem::take(&mut *self.changed.borrow_mut()) {
+            obj.expire();
+        }
     }
 
-    /// Ends the transaction (commit or not) and, when not committing, empties the session.
-    fn end(&self, commit: bool, revert: bool) -> Result<()> {
+    fn rollback(&self) -> Result<()> {
         let mut state = self
             .state
             .try_borrow_mut()
             .map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
-        let engine = state.engine.clone();
-        let result = {
-            let mut conn = engine.connect();
-            state.end_transaction(&mut conn, commit)
-        };
-        if !commit {
-            let changed = std::mem::take(&mut *self.changed.borrow_mut());
-            let known = state.identity.drain_in_memory_order();
-            for obj in known
-                .iter()
-                .chain(state.pending.iter())
-                .chain(changed.iter())
-            {
-                obj.detach(revert);
+        let result = state.with_conn(|state, conn| state.end_transaction(conn, false));
+        state.release_connection();
+        if matches!(result, Err(Error::TransactionConflict { .. })) {
+            // Not this session's transaction: nothing of it was undone, so nothing is reverted.
+            return result;
+        }
+        // Objects inserted in the transaction, and pending ones, leave the session.
+        let number = state.transaction_number;
+        state.transaction_number += 1;
+        let inserted: Vec<Rc<dyn AnyTracked>> = state
+            .identity
+            .values()
+            .filter(|obj| obj.inserted_in() == number)
+            .cloned()
+            .collect();
+        for obj in &inserted {
+            if let Some(key) = obj.key() {
+                state.identity.remove(obj.table_name(), &key);
             }
-            drop(known);
-            state.pending.clear();
-            state.deleted.clear();
-            state.deleted_seen.clear();
-            state.links.clear();
-            state.associations.clear();
+        }
+        let pending = std::mem::take(&mut state.pending);
+        for obj in inserted.iter().chain(pending.iter()) {
+            obj.set_state(ObjectState::Pending);
+            obj.detach(false);
+        }
+        // Deleted ones come back; updated and changed ones get their values from before.
+        for obj in std::mem::take(&mut state.removed) {
+            obj.set_state(ObjectState::Persistent);
+            obj.attach(self.weak_self.clone());
+            if let Some(key) = obj.key() {
+                state.identity.insert(obj.table_name(), key, obj);
+            }
+        }
+        // Unflushed changes first, then the flushed ones, latest first: the values from before
+        // the transaction are the last written.
+        for obj in std::mem::take(&mut *self.changed.borrow_mut()) {
+            obj.revert_unflushed();
+        }
+        for (obj, before) in std::mem::take(&mut state.updated).into_iter().rev() {
+            obj.restore(before);
+        }
+        for obj in state.identity.values() {
+            obj.expire();
+        }
+        self.relations_loaded.set(false);
+        state.deleted.clear();
+        state.deleted_seen.clear();
+        state.links.clear();
+        state.associations.clear();
+        result
+    }
+
+    /// Ends the session: rolls back and lets go of every object (all detached).
+    fn close(&self) -> Result<()> {
+        let result = self.rollback();
+        let mut state = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| Error::InvalidRequest("the session is busy".into()))?;
+        for obj in state.identity.drain_in_memory_order() {
+            obj.detach(false);
         }
         result
     }
@@ -415,147 +584,113 @@ impl SessionCell {
 impl Drop for SessionCell {
     fn drop(&mut self) {
         let state = self.state.get_mut();
-        if state.transaction != Transaction::None {
-            let engine = state.engine.clone();
-            let mut conn = engine.connect();
-            let _ = state.end_transaction(&mut conn, false);
+        if state.in_transaction {
+            let _ = state.with_conn(|state, conn| state.end_transaction(conn, false));
         }
+        state.release_connection();
         drop(state.identity.drain_in_memory_order());
     }
 }
 
 impl SessionState {
-    fn begin(&mut self, conn: &mut Conn<'_>) -> Result<()> {
-        if self.transaction != Transaction::None {
+    /// Runs `work` on this session's connection: the one it holds, or one from the pool that it
+    /// keeps from now on (on an in-memory database, the engine's one connection, locked).
+    fn with_conn<R>(
+        &mut self,
+        work: impl FnOnce(&mut SessionState, &mut Conn<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let engine = self.engine.clone();
+        let mut conn = engine.session_conn(self.held.take())?;
+        let outcome = work(self, &mut conn);
+        self.held = conn.into_held();
+        outcome
+    }
+
+    /// The connection back to the engine's pool (at commit, rollback, close).
+    fn release_connection(&mut self) {
+        if let Some(held) = self.held.take() {
+            drop(Conn::owned(held, self.engine.inner()));
+        }
+    }
+
+    fn conflict(&self, owner: u64) -> Error {
+        Error::TransactionConflict {
+            detail: format!(
+                "session {owner}'s transaction is open on the one connection of \
+                 sqlite:///:memory:, so session {} cannot write, commit or roll back its own \
+                 work now (it would be undone or committed by the other session): commit or roll \
+                 back session {owner} first, or use a file database, where each session has its \
+                 own connection",
+                self.id
+            ),
+        }
+    }
+
+    /// Opens this session's transaction if it is not open yet. `write`: the transaction is
+    /// opened to write (a SQLite file then takes the write lock at once, `BEGIN IMMEDIATE`, so
+    /// two writers wait for each other instead of failing on a stale snapshot).
+    fn begin(&mut self, conn: &mut Conn<'_>, write: bool) -> Result<()> {
+        let me = self.id;
+        if let Some(owner) = conn.shared_owner() {
+            match *owner {
+                Some(other) if other != me => return Err(self.conflict(other)),
+                Some(_) if self.in_transaction => return Ok(()),
+                _ => {}
+            }
+        } else if self.in_transaction {
             return Ok(());
         }
-        if conn.is_autocommit() {
-            conn.control("BEGIN")?;
-            self.transaction = Transaction::Owner;
-        } else {
-            let name = format!("session_{}", self.id);
-            conn.control(&format!("SAVEPOINT {name}"))?;
-            self.transaction = Transaction::Savepoint(name);
+        if !conn.is_autocommit() {
+            return Err(Error::TransactionConflict {
+                detail: "a transaction not begun by this session is open on its connection \
+                         (was BEGIN sent through execute?)"
+                    .into(),
+            });
         }
+        let immediate = write && self.engine.is_sqlite_file();
+        conn.control(if immediate {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN"
+        })?;
+        if let Some(owner) = conn.shared_owner() {
+            *owner = Some(me);
+        }
+        self.in_transaction = true;
         Ok(())
     }
 
     fn end_transaction(&mut self, conn: &mut Conn<'_>, commit: bool) -> Result<()> {
-        let transaction = std::mem::replace(&mut self.transaction, Transaction::None);
-        match (transaction, commit) {
-            (Transaction::None, _) => Ok(()),
-            // The owner may already have ended the connection's transaction: nothing left to do.
-            (_, _) if conn.is_autocommit() => Ok(()),
-            (Transaction::Owner, true) => conn.control("COMMIT"),
-            (Transaction::Owner, false) => conn.control("ROLLBACK"),
-            (Transaction::Savepoint(name), true) => {
-                conn.control(&format!("RELEASE SAVEPOINT {name}"))
-            }
-            (Transaction::Savepoint(name), false) => conn.control(&format!(
-                "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
-            )),
-        }
-    }
-
-    fn flush_work(&mut self, conn: &mut Conn<'_>, cell: &SessionCell) -> Result<()> {
-        let pending = std::mem::take(&mut self.pending);
-        let deleted = std::mem::take(&mut self.deleted);
-        self.deleted_seen.clear();
-        let writer = self.engine.writer();
-        // How many objects of `order` were written, rolled back to pending if the flush fails.
-        let mut done = 0;
-        let mut outcome = Ok(());
-        let mut ctx = FlushContext {
-            batch: conn.batch(),
-            writer,
-            cache: &mut self.sql_cache,
-        };
-        let order = crate::relationship::insert_order(&pending);
-        for obj in order.iter() {
-            // A child's foreign key comes from its parent, inserted just before (parents first).
-            let step = crate::relationship::sync_links_of(&self.links, obj)
-                .and_then(|_| obj.insert(&mut ctx));
-            if let Err(e) = step {
-                outcome = Err(e);
-                break;
-            }
-            obj.set_state(ObjectState::Persistent);
-            done += 1;
-        }
-        drop(ctx);
-        if outcome.is_ok() {
-            outcome = crate::relationship::sync_persistent_links(self, cell);
-        }
-        let changed = std::mem::take(&mut *cell.changed.borrow_mut());
-        if outcome.is_ok() {
-            let mut ctx = FlushContext {
-                batch: conn.batch(),
-                writer,
-                cache: &mut self.sql_cache,
-            };
-            for obj in &changed {
-                if obj.state() == ObjectState::Persistent {
-                    if let Err(e) = obj.update(&mut ctx) {
-                        outcome = Err(e);
-                        break;
+        let me = self.id;
+        if let Some(owner) = conn.shared_owner() {
+            match *owner {
+                Some(other) if other != me => {
+                    if self.in_transaction {
+                        self.in_transaction = false;
+                        return Err(self.conflict(other));
                     }
+                    // Nothing of this session's is open: there is nothing to end.
+                    return Ok(());
                 }
+                Some(_) => *owner = None,
+                None => {}
             }
         }
-        if outcome.is_ok() {
-            outcome = crate::relationship::write_associations(self, conn);
+        if !std::mem::replace(&mut self.in_transaction, false) {
+            return Ok(());
         }
-        if outcome.is_ok() {
-            let mut ctx = FlushContext {
-                batch: conn.batch(),
-                writer,
-                cache: &mut self.sql_cache,
-            };
-            for obj in crate::relationship::delete_order(&deleted).iter() {
-                if let Err(e) = obj.delete(&mut ctx) {
-                    outcome = Err(e);
-                    break;
-                }
+        if conn.is_autocommit() {
+            if commit {
+                // Someone ended the transaction behind the session's back: its work may be gone.
+                return Err(Error::TransactionConflict {
+                    detail: "this session's transaction was ended outside the session (a COMMIT \
+                             or ROLLBACK sent through execute?): its work may not be in the database"
+                        .into(),
+                });
             }
+            return Ok(());
         }
-        if let Err(e) = outcome {
-            // Put the work back so the caller's rollback detaches every object it touched.
-            for obj in &order[..done] {
-                obj.set_state(ObjectState::Pending);
-            }
-            drop(order);
-            self.pending = pending;
-            self.deleted_seen = deleted.iter().map(address).collect();
-            self.deleted = deleted;
-            for obj in changed {
-                cell.mark_changed(obj);
-            }
-            return Err(e);
-        }
-        self.links.clear();
-        // In a pass of its own: interleaved with the INSERTs, the map's scattered writes slow
-        // SQLite down more than this second visit to each object costs (measured: 10% on 100,000).
-        if let (Some(first), Some(last)) = (order.first(), order.last()) {
-            if first.table_name() == last.table_name() {
-                // All of one table (ordered by dependency, so tables come in runs): room for
-                // them at once, not grown step by step.
-                self.identity.reserve(first.table_name(), order.len());
-            }
-        }
-        for obj in order.iter() {
-            if let Some(key) = obj.key() {
-                self.identity.insert(obj.table_name(), key, obj.clone());
-            }
-        }
-        drop(order);
-        for obj in deleted {
-            if let Some(key) = obj.key() {
-                self.identity.remove(obj.table_name(), &key);
-            }
-            obj.detach(false);
-            obj.set_state(ObjectState::Deleted);
-        }
-        Ok(())
+        conn.control(if commit { "COMMIT" } else { "ROLLBACK" })
     }
 
     pub(crate) fn push_deleted(&mut self, obj: Rc<dyn AnyTracked>) {
@@ -568,6 +703,23 @@ impl SessionState {
 /// An object's address: what `Rc::ptr_eq` compares, as a hashable number.
 fn address(obj: &Rc<dyn AnyTracked>) -> usize {
     Rc::as_ptr(obj) as *const () as usize
+}
+
+impl crate::model::Owner for SessionCell {
+    fn object_changed(&self, obj: Rc<dyn AnyTracked>) {
+        self.mark_changed(obj);
+    }
+    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any> {
+        self
+    }
+}
+
+impl<T: Model> Obj<T> {
+    /// The session holding the object, if it is alive.
+    pub(crate) fn session(&self) -> Option<Rc<SessionCell>> {
+        let owner = self.0.session.borrow().upgrade()?;
+        owner.into_any().downcast::<SessionCell>().ok()
+    }
 }
 
 /// Recovers the typed handle from the identity map's type-erased entry.

@@ -104,3 +104,42 @@ fn with_database(server: &str, name: &str) -> String {
     };
     format!("{base}/{name}{query}")
 }
+
+/// The JSON a script of `tests/parity/` prints when run by SQLAlchemy 2.x from the project's
+/// virtual environment (`ORM_VENV`, else `.venv` at the root; `tests/setup.sh` makes it), or
+/// `None` (after saying why) when there is none; under `CI=true` a missing one is a failure.
+pub fn sqlalchemy_reference(script: &str) -> Option<serde_json::Value> {
+    use std::path::PathBuf;
+    use std::process::Command;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let venv = std::env::var_os("ORM_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv"));
+    let python = venv.join("bin/python");
+    let has_sqlalchemy = Command::new(&python)
+        .args(["-c", "import sqlalchemy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_sqlalchemy {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but SQLAlchemy is not installed: run tests/setup.sh"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: skipping the SQLAlchemy comparison of {script}: no virtual environment with \
+             SQLAlchemy (run tests/setup.sh, or set ORM_VENV)"
+        );
+        return None;
+    }
+    let out = Command::new(python)
+        .arg(root.join("tests/parity").join(script))
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON from the script"))
+}

@@ -1,4 +1,5 @@
-//! What relationships add to a flush: foreign keys set from parents, association rows, delete
+//! What relationships add to a flush (SQLAlchemy's `dependency.py`): foreign keys set from
+//! parents, association rows (net changes per pair, and those of deleted objects), delete
 //! cascades, and the order of inserts and deletes between dependent tables.
 
 use super::*;
@@ -58,20 +59,31 @@ pub(crate) fn sync_persistent_links(state: &SessionState, cell: &SessionCell) ->
     Ok(())
 }
 
-/// Inserts and deletes association rows; an add and a remove of the same pair cancel out.
+/// Inserts and deletes association rows: the net change of each pair since the last flush, as
+/// SQLAlchemy writes it. A pair's first change says what the database holds (a remove: the row
+/// is there; an add: it is not), its last what is wanted: when they differ, nothing is written
+/// (remove then append again leaves the row alone), else the last change is.
 pub(crate) fn write_associations(
     state: &mut SessionState,
     conn: &mut crate::engine::Conn<'_>,
 ) -> Result<()> {
     let changes = std::mem::take(&mut state.associations);
     let writer = state.engine.writer();
+    let same_pair = |a: &Association, b: &Association| {
+        a.table == b.table && Rc::ptr_eq(&a.left, &b.left) && Rc::ptr_eq(&a.right, &b.right)
+    };
     for (i, change) in changes.iter().enumerate() {
-        let cancelled = changes[i + 1..].iter().any(|later| {
-            later.table == change.table
-                && Rc::ptr_eq(&later.left, &change.left)
-                && Rc::ptr_eq(&later.right, &change.right)
-        });
-        if cancelled {
+        if changes[i + 1..]
+            .iter()
+            .any(|later| same_pair(later, change))
+        {
+            continue;
+        }
+        let first = changes[..i]
+            .iter()
+            .find(|earlier| same_pair(earlier, change))
+            .unwrap_or(change);
+        if first.add != change.add {
             continue;
         }
         let left = change.left.column_value(change.left.primary_key_index());
@@ -98,6 +110,42 @@ pub(crate) fn write_associations(
         let compiled = writer.compile(&stmt);
         let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
         conn.execute(&compiled.sql, &params, Some(change.table))?;
+    }
+    Ok(())
+}
+
+/// Before objects are deleted, the association rows that name them (SQLAlchemy deletes a
+/// deleted object's rows of every many-to-many relationship it declares): one `DELETE … WHERE
+/// key IN (…)` per association table and chunk of keys.
+pub(crate) fn delete_association_rows(
+    state: &SessionState,
+    conn: &mut crate::engine::Conn<'_>,
+    deleted: &[Rc<dyn AnyTracked>],
+) -> Result<()> {
+    let writer = state.engine.writer();
+    let mut by_table: Vec<((&'static str, &'static str), Vec<Value>)> = Vec::new();
+    for obj in deleted {
+        for rel in obj.relationships() {
+            let Some(secondary) = rel.loader.secondary() else {
+                continue;
+            };
+            let key = obj.column_value(obj.primary_key_index());
+            match by_table.iter_mut().find(|(s, _)| *s == secondary) {
+                Some((_, keys)) => keys.push(key),
+                None => by_table.push((secondary, vec![key])),
+            }
+        }
+    }
+    for ((table, local), keys) in by_table {
+        for chunk in keys.chunks(super::loading::SELECT_IN_CHUNK) {
+            let stmt = crate::core::Statement::Delete(crate::core::Delete {
+                table: Cow::Borrowed(table),
+                filter: Some(in_list(Expr::column(table, local), chunk.to_vec())),
+            });
+            let compiled = writer.compile(&stmt);
+            let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+            conn.execute(&compiled.sql, &params, Some(table))?;
+        }
     }
     Ok(())
 }

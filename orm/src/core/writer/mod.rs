@@ -1,16 +1,28 @@
 //! Turning statements into SQL text: one trait whose defaults write standard SQL, and one writer
 //! per dialect that overrides only what its database does differently (the sea-query shape): the
-//! expression tree never knows the dialect.
+//! expression tree never knows the dialect. [`StandardWriter`] is the trait's defaults alone: what
+//! `Display` and `to_sql()` use when no engine says which database the SQL is for.
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PostgresWriter;
+pub use sqlite::SqliteWriter;
 
 use super::expr::{Expr, OrderBy};
 use super::schema::{ColumnDef, Literal, OnDelete, Table};
-use super::statement::{FromItem, Insert, JoinKind, Select, Statement};
+use super::statement::{
+    ConflictAction, FromItem, Insert, JoinKind, Select, Statement, TextClause, TextPart, Upsert,
+};
+use super::subquery::Cte;
 use crate::value::{ColumnType, Value};
 
 /// A statement written for one dialect: the text and the values to bind, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
+    /// The SQL text.
     pub sql: String,
+    /// The values of its parameters, in order.
     pub params: Vec<Value>,
 }
 
@@ -33,6 +45,7 @@ pub trait SqlWriter {
         out.push('?');
     }
 
+    /// The SQL spelling of a column type.
     fn column_type(&self, ty: ColumnType) -> String {
         match ty {
             ColumnType::Integer => "INTEGER".into(),
@@ -60,6 +73,7 @@ pub trait SqlWriter {
         true
     }
 
+    /// A default value written into DDL.
     fn literal(&self, value: &Literal) -> String {
         match value {
             Literal::Integer(v) => v.to_string(),
@@ -69,6 +83,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// The statement as SQL text and parameters.
     fn compile(&self, stmt: &Statement) -> Compiled {
         let mut w = Out {
             sql: String::new(),
@@ -96,6 +111,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// An expression alone as SQL text and parameters (what `Display` shows).
     fn expr_to_sql(&self, expr: &Expr) -> Compiled {
         let mut w = Out {
             sql: String::new(),
@@ -109,6 +125,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// Writes any statement.
     fn write_statement(&self, stmt: &Statement, w: &mut Out) {
         match stmt {
             Statement::Select(s) => self.write_select(s, w),
@@ -178,6 +195,8 @@ pub trait SqlWriter {
                 self.write_raw(sql, w);
                 w.params.extend(params.iter().cloned());
             }
+            Statement::Text(text) => self.write_text(text, w),
+            Statement::Upsert(upsert) => self.write_upsert(upsert, w),
         }
     }
 
@@ -191,6 +210,25 @@ pub trait SqlWriter {
         w.sql.push_str(sql);
     }
 
+    /// `text()` with its `:name` parameters as this dialect's placeholders, values in order of
+    /// use (a name used twice is bound twice). A name without a value is left to
+    /// [`Statement::check`], which runs before any statement does.
+    fn write_text(&self, text: &TextClause, w: &mut Out) {
+        for part in text.parts() {
+            match part {
+                TextPart::Sql(sql) => w.sql.push_str(sql),
+                TextPart::Param(name) => {
+                    if let Some(value) = text.value(name) {
+                        w.params.push(value.clone());
+                    }
+                    w.placeholders += 1;
+                    self.placeholder(w.placeholders, &mut w.sql);
+                }
+            }
+        }
+    }
+
+    /// Quoted names separated by commas.
     fn write_ident_list(&self, names: &[&str], w: &mut Out) {
         for (i, name) in names.iter().enumerate() {
             if i > 0 {
@@ -200,6 +238,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// `CREATE TABLE` with columns and foreign keys.
     fn write_create_table(&self, table: &Table, if_not_exists: bool, w: &mut Out) {
         w.sql.push_str(if if_not_exists {
             "CREATE TABLE IF NOT EXISTS "
@@ -232,6 +271,7 @@ pub trait SqlWriter {
         w.sql.push_str("\n)");
     }
 
+    /// One column of `CREATE TABLE`.
     fn write_column_def(&self, col: &ColumnDef, w: &mut Out) {
         self.quote(&col.name, &mut w.sql);
         w.sql.push(' ');
@@ -255,7 +295,53 @@ pub trait SqlWriter {
         }
     }
 
+    /// `INSERT INTO … VALUES … [RETURNING …]`.
     fn write_insert(&self, ins: &Insert, w: &mut Out) {
+        self.write_insert_rows(ins, w);
+        self.write_returning(ins, w);
+    }
+
+    /// `INSERT … ON CONFLICT (…) DO NOTHING | DO UPDATE SET … [WHERE …]`, the same words on
+    /// SQLite (3.24 and later) and PostgreSQL.
+    fn write_upsert(&self, upsert: &Upsert, w: &mut Out) {
+        self.write_insert_rows(&upsert.insert, w);
+        w.sql.push_str(" ON CONFLICT");
+        if !upsert.target.is_empty() {
+            w.sql.push_str(" (");
+            let names: Vec<&str> = upsert.target.iter().map(|c| c.as_ref()).collect();
+            self.write_ident_list(&names, w);
+            w.sql.push(')');
+        }
+        match &upsert.action {
+            // Nothing to set is nothing to do (`DO UPDATE SET` with no column is invalid).
+            ConflictAction::Update { set, .. } if set.is_empty() => w.sql.push_str(" DO NOTHING"),
+            ConflictAction::Nothing => w.sql.push_str(" DO NOTHING"),
+            ConflictAction::Update { set, filter } => {
+                w.sql.push_str(" DO UPDATE SET ");
+                for (i, (col, value)) in set.iter().enumerate() {
+                    if i > 0 {
+                        w.sql.push_str(", ");
+                    }
+                    self.quote(col, &mut w.sql);
+                    w.sql.push_str(" = ");
+                    self.write_expr(value, w);
+                }
+                self.write_where(filter.as_ref(), w);
+            }
+        }
+        self.write_returning(&upsert.insert, w);
+    }
+
+    /// `RETURNING column` when the insert asks for it.
+    fn write_returning(&self, ins: &Insert, w: &mut Out) {
+        if let Some(column) = &ins.returning {
+            w.sql.push_str(" RETURNING ");
+            self.quote(column, &mut w.sql);
+        }
+    }
+
+    /// `INSERT INTO table (columns) VALUES (…), …` without `RETURNING`.
+    fn write_insert_rows(&self, ins: &Insert, w: &mut Out) {
         w.sql.push_str("INSERT INTO ");
         self.quote(&ins.table, &mut w.sql);
         if ins.columns.is_empty() {
@@ -278,13 +364,93 @@ pub trait SqlWriter {
                 w.sql.push(')');
             }
         }
-        if let Some(column) = &ins.returning {
-            w.sql.push_str(" RETURNING ");
-            self.quote(column, &mut w.sql);
+    }
+
+    /// `WITH [RECURSIVE] "name" AS (…), … ` before a select that uses common table expressions.
+    fn write_with(&self, ctes: &[Cte], w: &mut Out) {
+        if ctes.is_empty() {
+            return;
+        }
+        w.sql.push_str(if ctes.iter().any(|c| c.recursive) {
+            "WITH RECURSIVE "
+        } else {
+            "WITH "
+        });
+        for (i, cte) in ctes.iter().enumerate() {
+            if i > 0 {
+                w.sql.push_str(", ");
+            }
+            self.quote(&cte.name, &mut w.sql);
+            w.sql.push_str(" AS (");
+            self.write_select(&cte.select, w);
+            w.sql.push(')');
+        }
+        w.sql.push(' ');
+    }
+
+    /// A compound select: its selects joined by their operators, then the order and limit of
+    /// the whole, whose columns are named without their tables (the result has no tables).
+    fn write_compound(&self, s: &Select, w: &mut Out) {
+        for (i, (op, arm)) in s.set_ops.iter().enumerate() {
+            if i > 0 {
+                w.sql.push(' ');
+                w.sql.push_str(op.sql());
+                w.sql.push(' ');
+            }
+            self.write_compound_arm(arm, w);
+        }
+        if !s.order_by.is_empty() {
+            w.sql.push_str(" ORDER BY ");
+            for (i, OrderBy { expr, descending }) in s.order_by.iter().enumerate() {
+                if i > 0 {
+                    w.sql.push_str(", ");
+                }
+                match expr {
+                    Expr::Column { name, .. } => self.quote(name, &mut w.sql),
+                    other => self.write_expr(other, w),
+                }
+                w.sql.push_str(if *descending { " DESC" } else { " ASC" });
+            }
+        }
+        self.write_limit(s.limit, s.offset, w);
+    }
+
+    /// One select of a compound: in parentheses when it has its own order, limit, CTEs or
+    /// compound (standard SQL and PostgreSQL).
+    fn write_compound_arm(&self, arm: &Select, w: &mut Out) {
+        if arm_needs_wrapping(arm) {
+            w.sql.push('(');
+            self.write_select(arm, w);
+            w.sql.push(')');
+        } else {
+            self.write_select(arm, w);
         }
     }
 
+    /// A table in `FROM` or a join: `"table" AS "alias"` for an alias the select declares.
+    fn write_table_ref(&self, s: &Select, name: &str, w: &mut Out) {
+        match s.aliases.iter().find(|a| a.name == name) {
+            Some(alias) => {
+                self.quote(&alias.table, &mut w.sql);
+                w.sql.push_str(" AS ");
+                self.quote(&alias.name, &mut w.sql);
+            }
+            None => self.quote(name, &mut w.sql),
+        }
+    }
+
+    /// A value whose type the database cannot infer from where it stands (a `CASE` branch, a
+    /// select-list constant): PostgreSQL says its type, other dialects need not.
+    fn write_typed_value(&self, value: &Expr, w: &mut Out) {
+        self.write_expr(value, w);
+    }
+
+    /// `[WITH …] SELECT …`, or a compound select.
     fn write_select(&self, s: &Select, w: &mut Out) {
+        self.write_with(&s.ctes, w);
+        if s.is_compound() {
+            return self.write_compound(s, w);
+        }
         w.sql.push_str(if s.distinct {
             "SELECT DISTINCT "
         } else {
@@ -297,7 +463,7 @@ pub trait SqlWriter {
             if i > 0 {
                 w.sql.push_str(", ");
             }
-            self.write_expr(&item.expr, w);
+            self.write_typed_value(&item.expr, w);
             if let Some(alias) = &item.alias {
                 w.sql.push_str(" AS ");
                 self.quote(alias, &mut w.sql);
@@ -306,7 +472,7 @@ pub trait SqlWriter {
         for (i, item) in s.from.iter().enumerate() {
             w.sql.push_str(if i == 0 { " FROM " } else { ", " });
             match item {
-                FromItem::Table(t) => self.quote(t, &mut w.sql),
+                FromItem::Table(t) => self.write_table_ref(s, t, w),
                 FromItem::Subquery { select, alias } => {
                     w.sql.push('(');
                     self.write_select(select, w);
@@ -320,7 +486,7 @@ pub trait SqlWriter {
                 JoinKind::Inner => " JOIN ",
                 JoinKind::LeftOuter => " LEFT OUTER JOIN ",
             });
-            self.quote(&join.table, &mut w.sql);
+            self.write_table_ref(s, &join.table, w);
             w.sql.push_str(" ON ");
             self.write_expr(&join.on, w);
         }
@@ -351,6 +517,7 @@ pub trait SqlWriter {
         self.write_limit(s.limit, s.offset, w);
     }
 
+    /// `LIMIT` and `OFFSET`.
     fn write_limit(&self, limit: Option<u64>, offset: Option<u64>, w: &mut Out) {
         use std::fmt::Write as _;
         // Writing into a String cannot fail.
@@ -362,6 +529,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// ` WHERE condition` when there is one.
     fn write_where(&self, filter: Option<&Expr>, w: &mut Out) {
         if let Some(f) = filter {
             w.sql.push_str(" WHERE ");
@@ -369,6 +537,7 @@ pub trait SqlWriter {
         }
     }
 
+    /// Any expression.
     fn write_expr(&self, expr: &Expr, w: &mut Out) {
         match expr {
             Expr::Column { table, name } => {
@@ -425,6 +594,9 @@ pub trait SqlWriter {
                 list,
                 negated,
             } => {
+                if list.is_empty() {
+                    return self.write_empty_in(expr, *negated, w);
+                }
                 self.write_operand(expr, w);
                 w.sql.push_str(if *negated { " NOT IN (" } else { " IN (" });
                 for (i, v) in list.iter().enumerate() {
@@ -481,9 +653,90 @@ pub trait SqlWriter {
                 self.write_select(select, w);
                 w.sql.push(')');
             }
+            Expr::Subquery(select) => {
+                w.sql.push('(');
+                self.write_select(select, w);
+                w.sql.push(')');
+            }
+            Expr::Over { function, window } => {
+                self.write_expr(function, w);
+                w.sql.push_str(" OVER (");
+                if !window.partition_by.is_empty() {
+                    w.sql.push_str("PARTITION BY ");
+                    for (i, e) in window.partition_by.iter().enumerate() {
+                        if i > 0 {
+                            w.sql.push_str(", ");
+                        }
+                        self.write_expr(e, w);
+                    }
+                }
+                if !window.order_by.is_empty() {
+                    if !window.partition_by.is_empty() {
+                        w.sql.push(' ');
+                    }
+                    w.sql.push_str("ORDER BY ");
+                    for (i, key) in window.order_by.iter().enumerate() {
+                        if i > 0 {
+                            w.sql.push_str(", ");
+                        }
+                        self.write_expr(&key.expr, w);
+                        w.sql
+                            .push_str(if key.descending { " DESC" } else { " ASC" });
+                    }
+                }
+                w.sql.push(')');
+            }
+            // No branch: what `CASE` would give, without writing the invalid `CASE ELSE … END`.
+            Expr::Case { whens, else_ } if whens.is_empty() => match else_ {
+                Some(value) => self.write_typed_value(value, w),
+                None => w.sql.push_str("NULL"),
+            },
+            Expr::Case { whens, else_ } => {
+                w.sql.push_str("CASE");
+                for (condition, value) in whens {
+                    w.sql.push_str(" WHEN ");
+                    self.write_expr(condition, w);
+                    w.sql.push_str(" THEN ");
+                    self.write_typed_value(value, w);
+                }
+                if let Some(value) = else_ {
+                    w.sql.push_str(" ELSE ");
+                    self.write_typed_value(value, w);
+                }
+                w.sql.push_str(" END");
+            }
+            Expr::Cast { expr, ty } => {
+                w.sql.push_str("CAST(");
+                self.write_expr(expr, w);
+                w.sql.push_str(" AS ");
+                w.sql.push_str(&self.column_type(*ty));
+                w.sql.push(')');
+            }
+            Expr::Distinct(expr) => {
+                w.sql.push_str("DISTINCT ");
+                self.write_operand(expr, w);
+            }
+            Expr::Label { expr, name } => {
+                self.write_operand(expr, w);
+                w.sql.push_str(" AS ");
+                self.quote(name, &mut w.sql);
+            }
         }
     }
 
+    /// `IN` of an empty list, which no database must see as `IN ()` (PostgreSQL rejects it):
+    /// SQLAlchemy's expansion, always false for `in_` and always true for `not_in`, NULL or not.
+    fn write_empty_in(&self, expr: &Expr, negated: bool, w: &mut Out) {
+        w.sql.push('(');
+        self.write_operand(expr, w);
+        w.sql.push_str(if negated {
+            " NOT IN (NULL) OR (1 = 1))"
+        } else {
+            " IN (NULL) AND (1 != 1))"
+        });
+    }
+
+    /// `[NOT] LIKE pattern ESCAPE '\\'` (or `ILIKE`).
     fn write_like(
         &self,
         expr: &Expr,
@@ -526,109 +779,36 @@ pub trait SqlWriter {
     }
 }
 
+/// Whether a select inside a compound needs its own parentheses (or, on SQLite, a subquery).
+pub fn arm_needs_wrapping(arm: &Select) -> bool {
+    !arm.order_by.is_empty()
+        || arm.limit.is_some()
+        || arm.offset.is_some()
+        || !arm.ctes.is_empty()
+        || arm.is_compound()
+}
+
 /// The text being written and the parameters collected so far.
 pub struct Out {
+    /// The SQL text so far.
     pub sql: String,
+    /// The parameters so far.
     pub params: Vec<Value>,
+    /// How many placeholders were written (the next is numbered one more).
     pub placeholders: usize,
 }
 
-/// SQLite: `?` parameters, rowid primary keys, `LIKE` already case-insensitive for ASCII.
+/// The trait's defaults alone: standard SQL with `?` parameters. What `Display` and `to_sql()`
+/// write when no engine names a dialect, and what a dialect's override calls for the cases it
+/// leaves alone.
+///
+/// ```
+/// use orm::core::{select, ColumnDef, SqlWriter, StandardWriter, Table};
+/// use orm::prelude::*;
+/// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
+/// let compiled = StandardWriter.compile(&select([users.c("age")]).from(&users).into());
+/// assert_eq!(compiled.sql, "SELECT \"users\".\"age\" FROM \"users\"");
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SqliteWriter;
-
-impl SqlWriter for SqliteWriter {
-    fn returns_generated_keys(&self) -> bool {
-        // The rowid is there after every INSERT without asking.
-        false
-    }
-
-    fn primary_key_column(&self, _column: &ColumnDef) -> String {
-        // `INTEGER PRIMARY KEY` makes the column the rowid: SQLite assigns it, and it is an i64.
-        "INTEGER NOT NULL PRIMARY KEY".into()
-    }
-
-    fn literal(&self, value: &Literal) -> String {
-        match value {
-            Literal::Bool(b) => (*b as i64).to_string(),
-            other => Standard.literal(other),
-        }
-    }
-
-    fn write_like(
-        &self,
-        expr: &Expr,
-        pattern: &Expr,
-        _case_insensitive: bool,
-        negated: bool,
-        w: &mut Out,
-    ) {
-        Standard.write_like(expr, pattern, false, negated, w)
-    }
-}
-
-/// The trait's defaults, reachable from an override that only adjusts one case.
-struct Standard;
-impl SqlWriter for Standard {}
-
-/// PostgreSQL: `$n` parameters, identity columns and `RETURNING` for generated keys, 64-bit
-/// integers (Rust's `i64`), `DOUBLE PRECISION`, `JSONB`, `BYTEA`, and `ILIKE` when asked.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PostgresWriter;
-
-impl SqlWriter for PostgresWriter {
-    fn placeholder(&self, n: usize, out: &mut String) {
-        out.push('$');
-        out.push_str(&n.to_string());
-    }
-
-    fn column_type(&self, ty: ColumnType) -> String {
-        match ty {
-            ColumnType::Integer => "BIGINT".into(),
-            ColumnType::Float => "DOUBLE PRECISION".into(),
-            ColumnType::Json => "JSONB".into(),
-            ColumnType::Blob => "BYTEA".into(),
-            other => Standard.column_type(other),
-        }
-    }
-
-    fn primary_key_column(&self, column: &ColumnDef) -> String {
-        // `BY DEFAULT`, not `ALWAYS`: a row may still be given its key, as on SQLite.
-        format!(
-            "{} GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
-            self.column_type(column.ty)
-        )
-    }
-
-    /// `SELECT age % $1 … GROUP BY age % $2` is refused by PostgreSQL (two parameters, so two
-    /// different expressions to it): an item of `GROUP BY` or `ORDER BY` with parameters that is
-    /// also in the select list is written as its position there, which means the same.
-    fn write_group_or_order_item(&self, select: &Select, expr: &Expr, w: &mut Out) {
-        let has_parameters = |e: &Expr| !Standard.expr_to_sql(e).params.is_empty();
-        match select.columns.iter().position(|item| &item.expr == expr) {
-            Some(position) if has_parameters(expr) => {
-                w.sql.push_str(&(position + 1).to_string());
-            }
-            _ => self.write_expr(expr, w),
-        }
-    }
-
-    /// Hand-written SQL uses `?` on every engine; PostgreSQL numbers its parameters. A `?` inside
-    /// a quoted string or identifier is left alone.
-    fn write_raw(&self, sql: &str, w: &mut Out) {
-        let mut quote: Option<char> = None;
-        for c in sql.chars() {
-            match (quote, c) {
-                (None, '?') => {
-                    w.placeholders += 1;
-                    self.placeholder(w.placeholders, &mut w.sql);
-                    continue;
-                }
-                (None, '\'' | '"') => quote = Some(c),
-                (Some(q), c) if c == q => quote = None,
-                _ => {}
-            }
-            w.sql.push(c);
-        }
-    }
-}
+pub struct StandardWriter;
+impl SqlWriter for StandardWriter {}

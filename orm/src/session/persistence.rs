@@ -1,4 +1,5 @@
-//! The unit of work's statements: INSERT, UPDATE of changed columns, DELETE, each prepared once.
+//! The unit of work's statements (SQLAlchemy's `persistence.py`): INSERT, UPDATE of changed
+//! columns, DELETE, each prepared once; an UPDATE or DELETE that matches no row is `StaleData`.
 
 use super::sql_cache::{SqlCache, SqlKind};
 use crate::core::{Expr, Insert, SqlWriter, Statement, Update};
@@ -15,6 +16,8 @@ pub struct FlushContext<'a> {
     pub(crate) batch: Batch<'a>,
     pub(crate) writer: &'static dyn SqlWriter,
     pub(crate) cache: &'a mut SqlCache,
+    /// The session transaction's number, marked on the objects it inserts.
+    pub(crate) transaction: u32,
 }
 
 /// How many parameters fit on the stack: a model's columns, usually, so a flush of 100,000 rows
@@ -135,13 +138,15 @@ impl FlushContext<'_> {
         if let Some(id) = id {
             obj.value.borrow_mut().set_primary_key(id);
         }
+        obj.inserted_in.set(self.transaction);
         Ok(())
     }
 
-    /// Writes the columns that differ from the snapshot taken at the first `borrow_mut`.
-    pub(crate) fn update<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+    /// Writes the columns that differ from the snapshot taken at the first `borrow_mut`, and
+    /// returns that snapshot (what a rollback restores) when it wrote them.
+    pub(crate) fn update<T: Model>(&mut self, obj: &Tracked<T>) -> Result<Option<Box<T>>> {
         let Some(snapshot) = obj.snapshot.borrow_mut().take() else {
-            return Ok(());
+            return Ok(None);
         };
         let value = match read(obj) {
             Ok(v) => v,
@@ -160,7 +165,7 @@ impl FlushContext<'_> {
             }
         }
         if mask == 0 {
-            return Ok(());
+            return Ok(None);
         }
         params.push(snapshot.column_value(T::PRIMARY_KEY));
         let table = T::TABLE;
@@ -185,14 +190,15 @@ impl FlushContext<'_> {
         );
         let result = self
             .batch
-            .execute(&sql, params.as_slice(), Some(T::TABLE_NAME));
+            .execute(&sql, params.as_slice(), Some(T::TABLE_NAME))
+            .and_then(|matched| expect_one::<T>("UPDATE", matched));
         drop(params);
         drop(value);
         if let Err(e) = result {
             *obj.snapshot.borrow_mut() = Some(snapshot);
             return Err(e);
         }
-        Ok(())
+        Ok(Some(snapshot))
     }
 
     pub(crate) fn delete<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
@@ -215,7 +221,21 @@ impl FlushContext<'_> {
             },
             self.writer,
         );
-        self.batch.execute(&sql, &[key], Some(T::TABLE_NAME))?;
-        Ok(())
+        let matched = self.batch.execute(&sql, &[key], Some(T::TABLE_NAME))?;
+        expect_one::<T>("DELETE", matched)
     }
+}
+
+/// A statement of the unit of work meant for one row: matching none means another session
+/// deleted the row or changed its key (SQLAlchemy's `StaleDataError`).
+fn expect_one<T: Model>(statement: &'static str, matched: usize) -> Result<()> {
+    if matched == 1 {
+        return Ok(());
+    }
+    Err(Error::StaleData {
+        statement,
+        table: T::TABLE_NAME.to_string(),
+        expected: 1,
+        matched,
+    })
 }
