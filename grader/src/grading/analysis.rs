@@ -51,6 +51,69 @@ pub fn free_identifiers(test: &str) -> BTreeSet<String> {
     used
 }
 
+/// The variables a block may read from outside itself: names used as values (a one-segment
+/// path such as `session` in `session.query()` or `&session`, a shorthand field `Author { name }`),
+/// less the names its own patterns bind. Field and method names (`a.borrow().id`) are not reads.
+/// Macro arguments are read as comma-separated expressions; those that are not (a pattern in
+/// `matches!`) give every identifier not after a `.` — erring, as elsewhere here, on "yes".
+/// Code that does not parse gives every identifier.
+pub fn variable_reads(block: &str) -> BTreeSet<String> {
+    let Ok(parsed) = syn::parse_str::<syn::Block>(block) else {
+        return free_identifiers(block);
+    };
+    let mut reads = Reads::default();
+    reads.visit_block(&parsed);
+    let mut bound = Bindings::default();
+    bound.visit_block(&parsed);
+    for name in bound.names {
+        reads.names.remove(&name);
+    }
+    reads.names
+}
+
+#[derive(Default)]
+struct Reads {
+    names: BTreeSet<String>,
+}
+
+impl<'ast> Visit<'ast> for Reads {
+    fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+        if path.qself.is_none() && path.path.leading_colon.is_none() {
+            if let Some(ident) = path.path.get_ident() {
+                self.names.insert(ident.to_string());
+            }
+        }
+        syn::visit::visit_expr_path(self, path);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        use syn::parse::Parser;
+        let arguments = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        match arguments.parse2(mac.tokens.clone()) {
+            Ok(expressions) => {
+                for expression in &expressions {
+                    self.visit_expr(expression);
+                }
+            }
+            Err(_) => idents_not_after_a_dot(mac.tokens.clone(), &mut self.names),
+        }
+    }
+}
+
+fn idents_not_after_a_dot(tokens: TokenStream, out: &mut BTreeSet<String>) {
+    let mut after_dot = false;
+    for token in tokens {
+        match &token {
+            TokenTree::Ident(ident) if !after_dot => {
+                out.insert(ident.to_string());
+            }
+            TokenTree::Group(group) => idents_not_after_a_dot(group.stream(), out),
+            _ => {}
+        }
+        after_dot = matches!(&token, TokenTree::Punct(p) if p.as_char() == '.');
+    }
+}
+
 /// A cell as a block: cells are what a block holds (items, statements, a final expression).
 fn parse_cell(cell: &str) -> Option<syn::Block> {
     syn::parse_str::<syn::Block>(&format!("{{\n{cell}\n}}")).ok()
@@ -104,6 +167,21 @@ mod tests {
         assert!(has_statements("let a = 1;"));
         assert!(has_statements("a"));
         assert!(has_statements("this does not parse ("));
+    }
+
+    #[test]
+    fn fields_and_methods_are_not_variable_reads() {
+        let test = "{ let (engine, session) = library()?; let a = add_author(&session, \"x\")?; assert_eq!(a.borrow().id, 5); let s = Author { name, ..Default::default() }; assert!(matches!(s.commit(), Err(orm::Error::UniqueViolation { .. }))); println!(\"{}\", outer); }";
+        let reads = variable_reads(test);
+        for read in ["library", "add_author", "name", "outer"] {
+            assert!(reads.contains(read), "{read} is read: {reads:?}");
+        }
+        for not_read in ["id", "borrow", "engine", "session", "a", "commit", "s"] {
+            assert!(
+                !reads.contains(not_read),
+                "{not_read} is not read: {reads:?}"
+            );
+        }
     }
 
     #[test]

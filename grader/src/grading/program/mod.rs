@@ -73,7 +73,7 @@ pub fn grade(
         .iter()
         .map(|t| ProgramTest {
             code: crate::grading::testcode::qualify_std_macros(&t.code),
-            free: analysis::free_identifiers(&t.code),
+            free: analysis::variable_reads(&t.code),
         })
         .collect();
     let prepare_started = Instant::now();

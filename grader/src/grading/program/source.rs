@@ -148,7 +148,7 @@ impl ParsedCell {
             }
         }
         cell.bindings = analysis::top_level_bindings(source).unwrap_or_default();
-        cell.free = analysis::free_identifiers(&format!("{{\n{source}\n}}"));
+        cell.free = analysis::variable_reads(&format!("{{\n{source}\n}}"));
         cell
     }
 }
@@ -617,7 +617,7 @@ mod tests {
         let parsed = cells(&["let n = 1;\nlet unused = 2;", "let m = n + 1;", "n * m"]);
         let tests = vec![ProgramTest {
             code: "{ assert_eq!(m, 2); }".into(),
-            free: analysis::free_identifiers("{ assert_eq!(m, 2); }"),
+            free: analysis::variable_reads("{ assert_eq!(m, 2); }"),
         }];
         let program = generate(&parsed, &tests, &Plan::default());
         let text = &program.text;
