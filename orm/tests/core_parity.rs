@@ -12,8 +12,6 @@ use orm::prelude::*;
 use orm::query::aliased;
 use orm::{ResultSet, Value};
 use serde_json::{json, Map, Value as Json};
-use std::path::PathBuf;
-use std::process::Command;
 use support::each_engine;
 
 #[derive(Model, Debug, Clone, Default)]
@@ -45,33 +43,7 @@ pub struct Category {
 }
 
 fn reference() -> Option<Json> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let venv = std::env::var_os("ORM_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv"));
-    let python = venv.join("bin/python");
-    let has_sqlalchemy = Command::new(&python)
-        .args(["-c", "import sqlalchemy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_sqlalchemy {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but SQLAlchemy is not installed: run tests/setup.sh"
-        );
-        eprintln!("SKIPPED core parity: no virtual environment with SQLAlchemy (run tests/setup.sh, or set ORM_VENV)");
-        return None;
-    }
-    let out = Command::new(python)
-        .arg(root.join("tests/parity/core_constructs.py"))
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).expect("JSON from the script"))
+    support::sqlalchemy_reference("core_constructs.py")
 }
 
 fn cell(v: &Value) -> Json {

@@ -3,8 +3,8 @@
 //! lost connection, and a password that is never shown. The shared behaviour runs on both
 //! engines in `lesson_core.rs` and `relationships.rs`.
 //!
-//! Needs `ORM_TEST_POSTGRES_URL` (see `tests/postgres.sh`); without it each test says so and
-//! passes, except under `CI=true`.
+//! Needs `ORM_TEST_POSTGRES_URL` (see `tests/postgres.sh`); without it each test fails, unless
+//! the PostgreSQL runs are skipped on purpose (`ORM_TEST_SKIP_POSTGRES=1`).
 #![cfg(feature = "postgres")]
 
 mod support;

@@ -2,10 +2,10 @@
 //! order. The reference comes from `tests/parity/lesson_queries.py`, run by SQLAlchemy 2.x from
 //! the project's virtual environment (`tests/setup.sh` installs it).
 
+mod support;
+
 use orm::prelude::*;
 use serde_json::{json, Value as Json};
-use std::path::PathBuf;
-use std::process::Command;
 
 #[derive(Model, Debug, Clone, Default)]
 #[orm(table = "users")]
@@ -28,40 +28,8 @@ pub struct Post {
     pub user_id: Option<i64>,
 }
 
-fn python() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let venv = std::env::var_os("ORM_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv"));
-    let python = venv.join("bin/python");
-    let has_sqlalchemy = Command::new(&python)
-        .args(["-c", "import sqlalchemy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    has_sqlalchemy.then_some(python)
-}
-
 fn reference() -> Option<Json> {
-    let Some(python) = python() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but SQLAlchemy is not installed: run tests/setup.sh"
-        );
-        eprintln!("SKIPPED sqlalchemy parity: no virtual environment with SQLAlchemy (run tests/setup.sh)");
-        return None;
-    };
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/parity/lesson_queries.py");
-    let out = Command::new(python)
-        .arg(script)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).expect("JSON from the script"))
+    support::sqlalchemy_reference("lesson_queries.py")
 }
 
 fn row(u: &Obj<User>) -> Json {
