@@ -4,8 +4,10 @@ mod cli;
 mod handlers;
 mod install;
 mod notebook;
+mod nplus1;
 mod protocol;
 mod server;
+mod stdin;
 mod worker;
 
 use clap::Parser;
