@@ -214,7 +214,9 @@ def test_lazy_loading_cell_of_the_lesson_gets_the_n_plus_1_note_and_eager_ones_d
     note = stderr_of(outputs)
     assert "ran 1000 SELECT statements of the same shape" in note, note
     assert "selectinload(User::posts)" in note
-    assert outputs[-1][0] == "stream" and outputs[-1][1]["name"] == "stderr", "the note comes last"
+    shown = [(t, c) for t, c in outputs if t != "status"]
+    assert shown[-1][0] == "stream" and shown[-1][1]["name"] == "stderr", "the note comes last"
+    assert "N+1" in shown[-1][1]["text"]
     reply, outputs = kernel.execute(lesson_cell("selectin_session"), timeout=120)
     assert reply["status"] == "ok"
     assert "N+1" not in stderr_of(outputs)
@@ -226,11 +228,13 @@ def test_lazy_loading_cell_of_the_lesson_gets_the_n_plus_1_note_and_eager_ones_d
 
 def test_interrupt_then_the_next_cell_reads_an_earlier_variable(kernel):
     kernel.execute("let kept_value = 41;")
-    kernel.execute(
+    assert kernel.execute(PERSON)[0]["status"] == "ok"
+    reply, _ = kernel.execute(
         'let memory = create_engine("sqlite:///:memory:")?;\n'
         'MetaData::new().add::<Person>().create_all(&memory)?;\n'
         'Session::scoped(&memory, |s| { s.add(Person { name: "Ada".into(), ..Default::default() }); Ok(()) })?;'
     )
+    assert reply["status"] == "ok", reply
     msg_id = kernel.kc.execute("loop {}")
     time.sleep(3)
     kernel.km.interrupt_kernel()
@@ -248,7 +252,7 @@ def test_interrupt_then_the_next_cell_reads_an_earlier_variable(kernel):
     reply, outputs = kernel.execute("kept_value + 1")
     assert result_of(outputs) == ["42"]
     reply, outputs = kernel.execute("Session::new(&memory).query::<Person>().all()?.len()")
-    assert result_of(outputs) == ["1"], "the in-memory database came back with the replay"
+    assert result_of(outputs) == ["1"], ("the in-memory database came back with the replay", reply)
 
 
 def test_without_replay_an_interrupt_loses_the_variables():
