@@ -200,8 +200,10 @@ impl<'a> Forwarder<'a> {
             }
             line = stderr.try_recv().ok();
         }
+        // Sent without releasing a held value: stderr reaches us by another path than stdout, so
+        // it may arrive after the value although it was written before.
         if !text.is_empty() {
-            self.emit(Event::Stderr(text));
+            (self.sink)(Event::Stderr(text));
         }
     }
 
