@@ -18,28 +18,49 @@ use zeromq::RouterSocket;
 /// How long to poll for requests that already arrived (buffered in zeromq) after a failed cell.
 const ARRIVED_WINDOW: Duration = Duration::from_millis(2);
 
+/// Serves the kernel named by `connection_file`: through a waiting standby if one answers
+/// (this process then only stands for it, see `standby`), else here, starting the evaluator now.
 pub fn serve(connection_file: &Path) -> Result<(), String> {
+    if let Some(adopted) = crate::standby::adopt(connection_file) {
+        return adopted.wait();
+    }
     let info = ConnectionInfo::read(connection_file)?;
     // Before any thread exists: it may set an environment variable.
     let extras = extras_from_env();
+    let worker = Worker::spawn(EvaluatorOptions::default(), extras.clone());
+    serve_with(info, worker, extras, |_| {})
+}
+
+/// Serves a kernel with a worker already started; `watch` gets a sender that stops the kernel.
+pub fn serve_with(
+    info: ConnectionInfo,
+    worker: Worker,
+    extras: Extras,
+    watch: impl FnOnce(mpsc::UnboundedSender<()>),
+) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let result = runtime.block_on(run(info, extras));
+    let result = runtime.block_on(run(info, worker, extras, watch));
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
 }
 
-async fn run(info: ConnectionInfo, extras: Extras) -> Result<(), String> {
+async fn run(
+    info: ConnectionInfo,
+    worker: Worker,
+    extras: Extras,
+    watch: impl FnOnce(mpsc::UnboundedSender<()>),
+) -> Result<(), String> {
     let signer = Signer::new(&info.key);
     let (sockets, iopub): (_, Iopub) = sockets::bind(&info, signer.clone()).await?;
-    let worker = Worker::spawn(EvaluatorOptions::default(), extras.clone());
     let session = Session::new();
     let stdin = Stdin::serve(sockets.stdin, signer.clone(), session.clone());
     let kernel = Arc::new(Kernel::new(session, iopub, worker, stdin));
     let (stop, mut stopped) = mpsc::unbounded_channel::<()>();
+    watch(stop.clone());
     tokio::spawn(serve_socket(
         Arc::clone(&kernel),
         sockets.shell,
@@ -70,7 +91,7 @@ async fn run(info: ConnectionInfo, extras: Extras) -> Result<(), String> {
 /// N+1 note (`ORM_KERNEL_NPLUS1`, default on). For the note, the statement log's path goes into
 /// this process's environment before the evaluator starts, so that the evaluation process
 /// and every engine made in it inherit it.
-fn extras_from_env() -> Extras {
+pub fn extras_from_env() -> Extras {
     let on = |name: &str| {
         !matches!(
             std::env::var(name).unwrap_or_default().trim(),

@@ -46,6 +46,9 @@ enum Job {
     Clear {
         reply: oneshot::Sender<Result<(), EvalError>>,
     },
+    EnterDir {
+        dir: PathBuf,
+    },
     Complete {
         code: String,
         cursor: usize,
@@ -139,6 +142,16 @@ impl Worker {
         answer.await.unwrap_or_else(|_| Err(gone()))
     }
 
+    /// Makes `dir` the current folder of this process (inherited by later evaluation
+    /// processes) now, and of the evaluation process before the next job (a standby adopted by
+    /// a kernel started in another folder). Does not wait for the evaluator.
+    pub fn enter_dir(&self, dir: PathBuf) -> Result<(), String> {
+        std::env::set_current_dir(&dir)
+            .map_err(|e| format!("cannot enter {}: {e}", dir.display()))?;
+        self.submit(Job::EnterDir { dir });
+        Ok(())
+    }
+
     /// Stops the running cell, if any (blocks briefly: call it off the async threads).
     pub fn interrupt(&self) -> bool {
         let interrupter = lock(&self.interrupter).clone();
@@ -228,6 +241,16 @@ fn run(
             Job::Variables { reply } => {
                 let _ = reply.send(Ok(evaluator.variables()));
             }
+            Job::EnterDir { dir } => {
+                let code = format!(
+                    "std::env::set_current_dir({:?}).ok();",
+                    dir.to_string_lossy()
+                );
+                let mut discard = |_event: Event| {};
+                if let Err(error) = evaluator.eval(&code, &mut discard) {
+                    eprintln!("orm-kernel: cannot enter {}: {error}", dir.display());
+                }
+            }
             Job::Clear { reply } => {
                 journal.clear();
                 let _ = reply.send(evaluator.clear());
@@ -302,6 +325,7 @@ fn answer_failed_start(queue: &mpsc::Receiver<Job>, message: &str) {
             })),
             Job::Variables { reply } => drop(reply.send(Err(error()))),
             Job::Clear { reply } => drop(reply.send(Err(error()))),
+            Job::EnterDir { .. } => {}
             Job::Complete { reply, .. } => drop(reply.send(Err(error()))),
             Job::Inspect { reply, .. } => drop(reply.send(Err(error()))),
         }
