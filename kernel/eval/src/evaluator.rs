@@ -31,8 +31,8 @@ pub struct Evaluator {
     _work_dir: tempfile::TempDir,
 }
 
-/// Answers a cell's request for input (`evcxr_input::get_string`); gets the prompt and whether it
-/// is a password.
+/// Answers a line a cell reads from stdin (without its newline); gets the prompt (empty for a
+/// plain read of stdin) and whether it is a password. See [`StdinReader`] to answer end of input.
 pub type InputReader<'a> = &'a dyn Fn(&str, bool) -> String;
 
 /// Answers a cell's read of stdin with a line (without its newline), or `None` for end of input.

@@ -21,8 +21,11 @@ pub enum Event {
     /// content for the output of that name wherever it is (`jupyter::update_display(id, …)`);
     /// Jupyter's `display_id` and `update_display_data`.
     DisplayWithId {
+        /// What to show, by mime type.
         data: MimeBundle,
+        /// The output's name (Jupyter's `display_id`).
         id: String,
+        /// Whether this replaces the content of the outputs of that name.
         update: bool,
     },
     /// The cell asked to clear its output (`jupyter::clear_output(wait)`).
