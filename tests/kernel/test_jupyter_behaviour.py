@@ -269,3 +269,21 @@ def test_without_replay_an_interrupt_loses_the_variables():
         assert reply["status"] == "error"
     finally:
         k.close()
+
+
+def test_clear_forgets_variables_and_items_and_orm_stays_loaded():
+    k = Kernel()
+    try:
+        k.execute("let cleared_value = 1;\nfn cleared_fn() -> i32 { 2 }")
+        reply, outputs = k.execute(":clear", timeout=300)
+        assert reply["status"] == "ok"
+        assert stdout_of(outputs).startswith("cleared")
+        for gone in ("cleared_value", "cleared_fn()"):
+            reply, _ = k.execute(gone)
+            assert reply["status"] == "error", gone
+        reply, outputs = k.execute('create_engine("sqlite:///:memory:").is_ok()')
+        assert result_of(outputs) == ["true"]
+        reply, outputs = k.execute('print!("still");')
+        assert stdout_of(outputs) == "still"
+    finally:
+        k.close()
