@@ -98,6 +98,7 @@ pub fn extras_from_env() -> Extras {
             "0" | "off" | "false" | "no"
         )
     };
+    remove_abandoned_statement_logs();
     let statement_log = on("ORM_KERNEL_NPLUS1").then(|| {
         std::env::temp_dir().join(format!("orm-kernel-{}-statements.log", std::process::id()))
     });
@@ -107,6 +108,24 @@ pub fn extras_from_env() -> Extras {
     Extras {
         replay: on("ORM_KERNEL_REPLAY"),
         statement_log,
+    }
+}
+
+/// Removes the statement logs of kernels that were killed (they remove their own on shutdown).
+fn remove_abandoned_statement_logs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("orm-kernel-")
+            .and_then(|rest| rest.strip_suffix("-statements.log"));
+        if let Some(pid) = pid.filter(|pid| pid.parse::<u32>().is_ok()) {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 
