@@ -30,6 +30,9 @@ pub enum Command {
     Run(RunArgs),
     /// Build `orm` into the per-user cache now, so the first kernel starts warm.
     Prepare,
+    /// Wait with a started evaluator for the next kernel Jupyter starts (it answers its first
+    /// cell at once), then serve it and start the next standby.
+    Standby(StandbyArgs),
 }
 
 /// Where the kernelspec goes (default: the user's Jupyter data folder).
@@ -45,6 +48,13 @@ pub struct Location {
     /// The active Python environment's share/jupyter ($VIRTUAL_ENV, $CONDA_PREFIX or python3's sys.prefix).
     #[arg(long)]
     pub sys_prefix: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StandbyArgs {
+    /// Stop the standby that is waiting instead.
+    #[arg(long)]
+    pub stop: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,8 +4,11 @@ mod cli;
 mod handlers;
 mod install;
 mod notebook;
+mod nplus1;
 mod protocol;
 mod server;
+mod standby;
+mod stdin;
 mod worker;
 
 use clap::Parser;
@@ -30,6 +33,8 @@ fn main() -> ExitCode {
             Err(message) => Err(message),
         },
         (Some(Command::Prepare), _) => notebook::prepare(),
+        (Some(Command::Standby(args)), _) if args.stop => standby::stop_waiting(),
+        (Some(Command::Standby(_)), _) => standby::run(),
         (None, Some(connection_file)) => server::serve(&connection_file),
         (None, None) => {
             Err("give --connection-file FILE (Jupyter does), or a command: see --help".to_owned())

@@ -2,10 +2,11 @@
 //! its outputs written back in nbformat 4.
 
 use crate::cli::RunArgs;
-use crate::handlers::execution::error_content;
+use crate::handlers::execution::{bundle_json, error_content};
 use crate::install::{DISPLAY_NAME, KERNEL_NAME};
 use orm_eval::{Evaluator, EvaluatorOptions, Event};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -83,23 +84,24 @@ fn run_cell(
     count: usize,
     timeout: Option<u64>,
 ) -> (Vec<Value>, bool) {
-    let outputs = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let outputs = Arc::new(Mutex::new(CellOutputs::default()));
     let collected = Arc::clone(&outputs);
     let mut sink = move |event: Event| {
         let mut outputs = collected.lock().unwrap_or_else(|p| p.into_inner());
-        add_event(&mut outputs, event);
+        outputs.add(event);
     };
     let watchdog = timeout.map(|seconds| Watchdog::start(evaluator, Duration::from_secs(seconds)));
     let result = evaluator.eval(source, &mut sink);
     drop(watchdog);
-    let mut outputs = std::mem::take(&mut *outputs.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut outputs =
+        std::mem::take(&mut *outputs.lock().unwrap_or_else(|p| p.into_inner())).outputs;
     match result {
         Ok(result) => {
             if !result.data.is_empty() {
                 outputs.push(json!({
                     "output_type": "execute_result",
                     "execution_count": count,
-                    "data": result.data,
+                    "data": bundle_json(&result.data),
                     "metadata": {},
                 }));
             }
@@ -114,28 +116,55 @@ fn run_cell(
     }
 }
 
-/// Adds an event as nbformat outputs, joining consecutive text of the same stream.
-fn add_event(outputs: &mut Vec<Value>, event: Event) {
-    let (name, text) = match event {
-        Event::Stdout(text) => ("stdout", text),
-        Event::Stderr(text) => ("stderr", text),
-        Event::Display(data) => {
-            outputs.push(json!({"output_type": "display_data", "data": data, "metadata": {}}));
-            return;
+/// A cell's nbformat outputs as they accumulate, and where each named display is (an update
+/// replaces it in place, as nbclient does).
+#[derive(Default)]
+struct CellOutputs {
+    outputs: Vec<Value>,
+    named: HashMap<String, Vec<usize>>,
+}
+
+impl CellOutputs {
+    /// Adds an event as nbformat outputs, joining consecutive text of the same stream.
+    fn add(&mut self, event: Event) {
+        let (name, text) = match event {
+            Event::Stdout(text) => ("stdout", text),
+            Event::Stderr(text) => ("stderr", text),
+            Event::Display(data) => {
+                self.outputs.push(display(&data));
+                return;
+            }
+            Event::DisplayWithId { data, id, update } => {
+                if update {
+                    for &index in self.named.get(&id).into_iter().flatten() {
+                        self.outputs[index] = display(&data);
+                    }
+                } else {
+                    self.named.entry(id).or_default().push(self.outputs.len());
+                    self.outputs.push(display(&data));
+                }
+                return;
+            }
+            Event::ClearOutput { .. } => {
+                self.outputs.clear();
+                self.named.clear();
+                return;
+            }
+        };
+        if let Some(last) = self.outputs.last_mut() {
+            if last["output_type"] == "stream" && last["name"] == name {
+                let joined = format!("{}{text}", last["text"].as_str().unwrap_or(""));
+                last["text"] = json!(joined);
+                return;
+            }
         }
-        Event::ClearOutput { .. } => {
-            outputs.clear();
-            return;
-        }
-    };
-    if let Some(last) = outputs.last_mut() {
-        if last["output_type"] == "stream" && last["name"] == name {
-            let joined = format!("{}{text}", last["text"].as_str().unwrap_or(""));
-            last["text"] = json!(joined);
-            return;
-        }
+        self.outputs
+            .push(json!({"output_type": "stream", "name": name, "text": text}));
     }
-    outputs.push(json!({"output_type": "stream", "name": name, "text": text}));
+}
+
+fn display(data: &orm_eval::MimeBundle) -> Value {
+    json!({"output_type": "display_data", "data": bundle_json(data), "metadata": {}})
 }
 
 /// nbformat allows the source as one string or as a list of lines.

@@ -6,7 +6,8 @@ use crate::protocol::connection::ConnectionInfo;
 use crate::protocol::message::{Message, Session};
 use crate::protocol::sockets::{self, Iopub};
 use crate::protocol::wire::Signer;
-use crate::worker::Worker;
+use crate::stdin::Stdin;
+use crate::worker::{Extras, Worker};
 use orm_eval::EvaluatorOptions;
 use std::path::Path;
 use std::sync::Arc;
@@ -17,24 +18,49 @@ use zeromq::RouterSocket;
 /// How long to poll for requests that already arrived (buffered in zeromq) after a failed cell.
 const ARRIVED_WINDOW: Duration = Duration::from_millis(2);
 
+/// Serves the kernel named by `connection_file`: through a waiting standby if one answers
+/// (this process then only stands for it, see `standby`), else here, starting the evaluator now.
 pub fn serve(connection_file: &Path) -> Result<(), String> {
+    if let Some(adopted) = crate::standby::adopt(connection_file) {
+        return adopted.wait();
+    }
     let info = ConnectionInfo::read(connection_file)?;
+    // Before any thread exists: it may set an environment variable.
+    let extras = extras_from_env();
+    let worker = Worker::spawn(EvaluatorOptions::default(), extras.clone());
+    serve_with(info, worker, extras, |_| {})
+}
+
+/// Serves a kernel with a worker already started; `watch` gets a sender that stops the kernel.
+pub fn serve_with(
+    info: ConnectionInfo,
+    worker: Worker,
+    extras: Extras,
+    watch: impl FnOnce(mpsc::UnboundedSender<()>),
+) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let result = runtime.block_on(run(info));
+    let result = runtime.block_on(run(info, worker, extras, watch));
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
 }
 
-async fn run(info: ConnectionInfo) -> Result<(), String> {
+async fn run(
+    info: ConnectionInfo,
+    worker: Worker,
+    extras: Extras,
+    watch: impl FnOnce(mpsc::UnboundedSender<()>),
+) -> Result<(), String> {
     let signer = Signer::new(&info.key);
     let (sockets, iopub): (_, Iopub) = sockets::bind(&info, signer.clone()).await?;
-    let worker = Worker::spawn(EvaluatorOptions::default());
-    let kernel = Arc::new(Kernel::new(Session::new(), iopub, worker));
+    let session = Session::new();
+    let stdin = Stdin::serve(sockets.stdin, signer.clone(), session.clone());
+    let kernel = Arc::new(Kernel::new(session, iopub, worker, stdin));
     let (stop, mut stopped) = mpsc::unbounded_channel::<()>();
+    watch(stop.clone());
     tokio::spawn(serve_socket(
         Arc::clone(&kernel),
         sockets.shell,
@@ -49,13 +75,62 @@ async fn run(info: ConnectionInfo) -> Result<(), String> {
         Channel::Control,
         stop,
     ));
-    tokio::spawn(ignore_stdin(sockets.stdin, signer));
     tokio::spawn(interrupt_on_sigint(Arc::clone(&kernel)));
     stopped.recv().await;
     kernel.iopub.flush().await;
+    kernel.stdin.cancel();
     tokio::task::block_in_place(|| kernel.worker.shut_down(Duration::from_secs(5)));
+    if let Some(log) = &extras.statement_log {
+        let _ = std::fs::remove_file(log);
+    }
     Ok(())
 }
+
+/// The kernel's additions, as the environment (the kernelspec's `env`) sets them: replaying
+/// cells after the evaluation process was replaced (`ORM_KERNEL_REPLAY`, default on) and the
+/// N+1 note (`ORM_KERNEL_NPLUS1`, default on). For the note, the statement log's path goes into
+/// this process's environment before the evaluator starts, so that the evaluation process
+/// and every engine made in it inherit it.
+pub fn extras_from_env() -> Extras {
+    let on = |name: &str| {
+        !matches!(
+            std::env::var(name).unwrap_or_default().trim(),
+            "0" | "off" | "false" | "no"
+        )
+    };
+    remove_abandoned_statement_logs();
+    let statement_log = on("ORM_KERNEL_NPLUS1").then(|| {
+        std::env::temp_dir().join(format!("orm-kernel-{}-statements.log", std::process::id()))
+    });
+    if let Some(log) = &statement_log {
+        std::env::set_var(STATEMENT_LOG_VAR, log);
+    }
+    Extras {
+        replay: on("ORM_KERNEL_REPLAY"),
+        statement_log,
+    }
+}
+
+/// Removes the statement logs of kernels that were killed (they remove their own on shutdown).
+fn remove_abandoned_statement_logs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("orm-kernel-")
+            .and_then(|rest| rest.strip_suffix("-statements.log"));
+        if let Some(pid) = pid.filter(|pid| pid.parse::<u32>().is_ok()) {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Read by `orm`'s engines: where they append each statement's SQL.
+const STATEMENT_LOG_VAR: &str = "ORM_STATEMENT_LOG";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Channel {
@@ -155,18 +230,6 @@ async fn already_arrived(
         arrived.push(request);
     }
     arrived
-}
-
-/// Cells never ask for input (the prelude offers no input function), so replies that arrive
-/// on stdin are only checked and dropped; the socket is bound because clients connect to it.
-async fn ignore_stdin(mut socket: RouterSocket, signer: Signer) {
-    loop {
-        let message = sockets::recv(&mut socket, &signer, "stdin").await;
-        eprintln!(
-            "orm-kernel: ignored a {:?} message on stdin",
-            message.msg_type()
-        );
-    }
 }
 
 /// SIGINT (a terminal's Ctrl-C, or `interrupt_mode: signal`) interrupts the running cell

@@ -4,6 +4,7 @@
 use orm_eval::{
     Completions, EvalError, Evaluator, EvaluatorOptions, Event, Inspection, Interrupter, Outputs,
 };
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,11 +13,41 @@ use tokio::sync::oneshot;
 /// Receives what a running cell shows.
 pub type Sink = Box<dyn FnMut(Event) + Send>;
 
+/// Answers a line the cell reads from stdin (prompt, is password), `None` for end of input.
+pub type Stdin = Box<dyn Fn(&str, bool) -> Option<String> + Send>;
+
+/// What the kernel adds around the evaluator, each with its switch in the kernelspec's env.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Replay the cells that succeeded after the evaluation process was replaced
+    /// (`ORM_KERNEL_REPLAY=0` turns it off).
+    pub replay: bool,
+    /// The file engines append their statements to (`ORM_STATEMENT_LOG`), read after each
+    /// cell for the N+1 note (`ORM_KERNEL_NPLUS1=0` turns it off).
+    pub statement_log: Option<PathBuf>,
+}
+
+/// A cell's result and the notes the kernel adds after its output.
+pub struct Executed {
+    pub result: Result<Outputs, EvalError>,
+    pub notes: Vec<String>,
+}
+
 enum Job {
     Execute {
         code: String,
         sink: Sink,
-        reply: oneshot::Sender<Result<Outputs, EvalError>>,
+        stdin: Option<Stdin>,
+        reply: oneshot::Sender<Executed>,
+    },
+    Variables {
+        reply: oneshot::Sender<Result<Vec<(String, String)>, EvalError>>,
+    },
+    Clear {
+        reply: oneshot::Sender<Result<(), EvalError>>,
+    },
+    EnterDir {
+        dir: PathBuf,
     },
     Complete {
         code: String,
@@ -39,7 +70,7 @@ pub struct Worker {
 impl Worker {
     /// Starts the thread; the evaluator starts on it at once (building `orm` on a first run), and
     /// requests wait for it.
-    pub fn spawn(options: EvaluatorOptions) -> Worker {
+    pub fn spawn(options: EvaluatorOptions, extras: Extras) -> Worker {
         let (jobs, queue) = mpsc::channel();
         let (finished_tx, finished) = mpsc::channel();
         let interrupter = Arc::new(Mutex::new(None));
@@ -47,7 +78,7 @@ impl Worker {
         std::thread::Builder::new()
             .name("evaluator".into())
             .spawn(move || {
-                run(options, queue, slot);
+                run(options, extras, queue, slot);
                 let _ = finished_tx.send(());
             })
             .expect("the evaluator thread could not be started");
@@ -58,9 +89,32 @@ impl Worker {
         }
     }
 
-    pub async fn execute(&self, code: String, sink: Sink) -> Result<Outputs, EvalError> {
+    /// Runs a cell; with `stdin`, its reads of stdin are answered by it, else see end of input.
+    pub async fn execute(&self, code: String, sink: Sink, stdin: Option<Stdin>) -> Executed {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Execute { code, sink, reply });
+        self.submit(Job::Execute {
+            code,
+            sink,
+            stdin,
+            reply,
+        });
+        answer.await.unwrap_or_else(|_| Executed {
+            result: Err(gone()),
+            notes: Vec::new(),
+        })
+    }
+
+    /// The variables cells have defined, with their types.
+    pub async fn variables(&self) -> Result<Vec<(String, String)>, EvalError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Variables { reply });
+        answer.await.unwrap_or_else(|_| Err(gone()))
+    }
+
+    /// Forgets every variable and item of earlier cells (`orm` and its prelude stay).
+    pub async fn clear(&self) -> Result<(), EvalError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Clear { reply });
         answer.await.unwrap_or_else(|_| Err(gone()))
     }
 
@@ -86,6 +140,16 @@ impl Worker {
             reply,
         });
         answer.await.unwrap_or_else(|_| Err(gone()))
+    }
+
+    /// Makes `dir` the current folder of this process (inherited by later evaluation
+    /// processes) now, and of the evaluation process before the next job (a standby adopted by
+    /// a kernel started in another folder). Does not wait for the evaluator.
+    pub fn enter_dir(&self, dir: PathBuf) -> Result<(), String> {
+        std::env::set_current_dir(&dir)
+            .map_err(|e| format!("cannot enter {}: {e}", dir.display()))?;
+        self.submit(Job::EnterDir { dir });
+        Ok(())
     }
 
     /// Stops the running cell, if any (blocks briefly: call it off the async threads).
@@ -124,6 +188,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn run(
     options: EvaluatorOptions,
+    extras: Extras,
     queue: mpsc::Receiver<Job>,
     slot: Arc<Mutex<Option<Interrupter>>>,
 ) {
@@ -137,14 +202,58 @@ fn run(
     };
     log_start(&evaluator);
     *lock(&slot) = Some(evaluator.interrupter());
+    // The cells that succeeded since the start (or `:clear`), in order: what a new evaluation
+    // process replays.
+    let mut journal: Vec<String> = Vec::new();
     while let Ok(job) = queue.recv() {
         match job {
             Job::Execute {
                 code,
                 mut sink,
+                stdin,
                 reply,
             } => {
-                let _ = reply.send(evaluator.eval(&code, &mut *sink));
+                if let Some(log) = &extras.statement_log {
+                    let _ = std::fs::write(log, "");
+                }
+                let result = match &stdin {
+                    Some(stdin) => evaluator.eval_with_stdin(&code, &mut *sink, &**stdin),
+                    None => evaluator.eval(&code, &mut *sink),
+                };
+                let mut notes = Vec::new();
+                if let Some(log) = &extras.statement_log {
+                    let statements = std::fs::read_to_string(log).unwrap_or_default();
+                    notes.extend(crate::nplus1::note(&statements));
+                }
+                match &result {
+                    Ok(_) => {
+                        if orm_eval::has_statements(&code) {
+                            journal.push(code);
+                        }
+                    }
+                    Err(error) if error.variables_lost() && extras.replay => {
+                        notes.push(replay(&mut evaluator, &journal));
+                    }
+                    Err(_) => {}
+                }
+                let _ = reply.send(Executed { result, notes });
+            }
+            Job::Variables { reply } => {
+                let _ = reply.send(Ok(evaluator.variables()));
+            }
+            Job::EnterDir { dir } => {
+                let code = format!(
+                    "std::env::set_current_dir({:?}).ok();",
+                    dir.to_string_lossy()
+                );
+                let mut discard = |_event: Event| {};
+                if let Err(error) = evaluator.eval(&code, &mut discard) {
+                    eprintln!("orm-kernel: cannot enter {}: {error}", dir.display());
+                }
+            }
+            Job::Clear { reply } => {
+                journal.clear();
+                let _ = reply.send(evaluator.clear());
             }
             Job::Complete {
                 code,
@@ -164,12 +273,59 @@ fn run(
     }
 }
 
+/// Runs the journal's cells again in the new evaluation process, output discarded, stdin at
+/// end of input; says what it did. A cell that fails now is left out of the journal's future.
+fn replay(evaluator: &mut Evaluator, journal: &[String]) -> String {
+    if journal.is_empty() {
+        return "The evaluation process was replaced; no earlier cell defined variables to restore."
+            .to_owned();
+    }
+    let mut failed = Vec::new();
+    for (index, cell) in journal.iter().enumerate() {
+        let mut discard = |_event: Event| {};
+        if let Err(error) = evaluator.eval(cell, &mut discard) {
+            failed.push(format!("#{} ({})", index + 1, error.kind_name()));
+            if error.variables_lost() {
+                break;
+            }
+        }
+    }
+    let first_lines: Vec<String> = journal
+        .iter()
+        .map(|cell| {
+            let line = cell.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            let short: String = line.trim().chars().take(40).collect();
+            format!("  {short}")
+        })
+        .collect();
+    let mut note = format!(
+        "The evaluation process was replaced: replayed {} earlier cell{} that had succeeded, to \
+         restore their variables (set ORM_KERNEL_REPLAY=0 in the kernelspec's env to turn this off):\n{}",
+        journal.len(),
+        if journal.len() == 1 { "" } else { "s" },
+        first_lines.join("\n")
+    );
+    if !failed.is_empty() {
+        note.push_str(&format!(
+            "\nThese failed this time, their variables are lost: {}",
+            failed.join(", ")
+        ));
+    }
+    note
+}
+
 /// Without an evaluator every request gets the start error, so the notebook shows why.
 fn answer_failed_start(queue: &mpsc::Receiver<Job>, message: &str) {
     let error = || EvalError::Other(format!("the Rust evaluator did not start: {message}"));
     while let Ok(job) = queue.recv() {
         match job {
-            Job::Execute { reply, .. } => drop(reply.send(Err(error()))),
+            Job::Execute { reply, .. } => drop(reply.send(Executed {
+                result: Err(error()),
+                notes: Vec::new(),
+            })),
+            Job::Variables { reply } => drop(reply.send(Err(error()))),
+            Job::Clear { reply } => drop(reply.send(Err(error()))),
+            Job::EnterDir { .. } => {}
             Job::Complete { reply, .. } => drop(reply.send(Err(error()))),
             Job::Inspect { reply, .. } => drop(reply.send(Err(error()))),
         }

@@ -198,7 +198,9 @@ impl<T: Model> Obj<T> {
     /// `session.get`, a query whose rows include it, or `session.refresh(&obj)`. After a
     /// rollback it shows the values from before the transaction's changes.
     ///
-    /// Panics, as `RefCell` does, while a `borrow_mut()` of the same object is alive.
+    /// Panics, as `RefCell` does, while a `borrow_mut()` of the same object is alive; the panic
+    /// names the caller's line, not this file.
+    #[track_caller]
     pub fn borrow(&self) -> Ref<'_, T> {
         match self.0.value.try_borrow() {
             Ok(value) => value,
@@ -211,7 +213,9 @@ impl<T: Model> Obj<T> {
 
     /// Changes the object; the session writes the changed columns at the next flush.
     ///
-    /// Panics, as `RefCell` does, while another borrow of the same object is alive.
+    /// Panics, as `RefCell` does, while another borrow of the same object is alive; the panic
+    /// names the caller's line, not this file.
+    #[track_caller]
     pub fn borrow_mut(&self) -> RefMut<'_, T> {
         if self.0.state.get() == ObjectState::Persistent && self.0.snapshot.borrow().is_none() {
             *self.0.snapshot.borrow_mut() = Some(Box::new(self.0.value.borrow().clone()));
@@ -231,6 +235,7 @@ impl<T: Model> Obj<T> {
     }
 
     /// A copy of the object's current values, detached from the session.
+    #[track_caller]
     pub fn get(&self) -> T {
         self.0.value.borrow().clone()
     }

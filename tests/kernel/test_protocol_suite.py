@@ -50,5 +50,22 @@ class RustOrmKernelTests(jupyter_kernel_test.KernelTests):
         cls.kc.execute_interactive("1", timeout=FIRST_CELL_TIMEOUT)
 
 
+class SpacedHistoryPatternTests(RustOrmKernelTests):
+    """The suite's history subtests with IPython's glob semantics: `6 *` matches `6 * 7` (the
+    `*` of the pattern is a wildcard even where the input holds a `*`)."""
+
+    code_execute_result = [
+        {"code": "6 * 7", "result": "42"},
+        {"code": 'format!("{}-{}", "a", "b")', "result": '"a-b"'},
+    ]
+    code_history_pattern = "6 *"
+
+
+# Only the history test runs again with the spaced pattern; unittest collects callables only.
+for _name in dir(jupyter_kernel_test.KernelTests):
+    if _name.startswith("test_") and _name != "test_history":
+        setattr(SpacedHistoryPatternTests, _name, None)
+
+
 if __name__ == "__main__":
     unittest.main()

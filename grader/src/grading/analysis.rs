@@ -28,10 +28,7 @@ pub fn top_level_bindings(cell: &str) -> Option<BTreeSet<String>> {
 
 /// Whether the cell does anything at run time (has statements, not only items).
 pub fn has_statements(cell: &str) -> bool {
-    match parse_cell(cell) {
-        Some(block) => block.stmts.iter().any(|s| !matches!(s, syn::Stmt::Item(_))),
-        None => true,
-    }
+    orm_eval::has_statements(cell)
 }
 
 /// Identifiers a test may read from outside itself: every identifier it mentions, less the

@@ -762,13 +762,15 @@ impl Captured {
     fn add(&mut self, event: Event) {
         let text = match event {
             Event::Stdout(text) | Event::Stderr(text) => text,
-            Event::Display(bundle) => match bundle.get("text/plain") {
-                Some(text) => format!("{text}\n"),
-                None => format!(
-                    "[display: {}]\n",
-                    bundle.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            },
+            Event::Display(bundle) | Event::DisplayWithId { data: bundle, .. } => {
+                match bundle.get("text/plain") {
+                    Some(text) => format!("{text}\n"),
+                    None => format!(
+                        "[display: {}]\n",
+                        bundle.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                }
+            }
             Event::ClearOutput { .. } => return,
         };
         let room = self.cap.saturating_sub(self.text.len());

@@ -74,7 +74,7 @@ pub(crate) fn panic_location(location: &str, generated: &str, cell: &str) -> Opt
         return (!location.is_empty()).then(|| location.to_owned());
     }
     let line: usize = line.parse().ok()?;
-    let text = generated.lines().nth(line.checked_sub(1)?)?.trim();
+    let text = without_cell_prefix(generated.lines().nth(line.checked_sub(1)?)?).trim();
     if text.is_empty() {
         return None;
     }
@@ -85,6 +85,21 @@ pub(crate) fn panic_location(location: &str, generated: &str, cell: &str) -> Opt
     match (matches.next(), matches.next()) {
         (Some((index, _)), None) => Some(format!("line {}", index + 1)),
         _ => None,
+    }
+}
+
+/// A generated line without what the evaluator put before the cell's first line.
+fn without_cell_prefix(line: &str) -> &str {
+    const SCOPE: &str = "jupyter::__cell_scope!(";
+    let Some(rest) = line
+        .trim_start()
+        .strip_prefix(crate::runtime_code::SENTINEL_PREFIX)
+    else {
+        return line;
+    };
+    match rest.strip_prefix(SCOPE).and_then(|r| r.split_once("); ")) {
+        Some((_, cell)) => cell,
+        None => rest,
     }
 }
 
@@ -99,6 +114,19 @@ mod tests {
         assert_eq!(
             panic_location("src/lib.rs:3:1", generated, cell),
             Some("line 3".to_owned())
+        );
+    }
+
+    #[test]
+    fn panic_on_the_first_line_maps_past_the_prefix() {
+        let generated = format!(
+            "fn x() {{\n{}let b = u.borrow();\n}}",
+            crate::runtime_code::cell_prefix(false)
+        );
+        let cell = "let b = u.borrow();\nlet m = u.borrow_mut();";
+        assert_eq!(
+            panic_location("src/lib.rs:2:40", &generated, cell),
+            Some("line 1".to_owned())
         );
     }
 

@@ -3,7 +3,7 @@
 use crate::analysis::{self, Completions, Inspection};
 use crate::error::{EvalError, StartError};
 use crate::interrupt::Interrupter;
-use crate::output::{Event, Forwarder, Outputs};
+use crate::output::{Event, Findings, Forwarder, Outputs};
 use crate::start::{self, EvaluatorOptions, StartReport};
 use crate::{derive, diagnostics, guard, runtime_code};
 use evcxr::{CommandContext, EvalCallbacks, EvalContextOutputs};
@@ -26,12 +26,18 @@ pub struct Evaluator {
     /// Whether the panic hook is installed in the current evaluation process.
     hook_installed: bool,
     report: StartReport,
+    /// Kept to load `orm` and the prelude again after [`Evaluator::clear`].
+    options: EvaluatorOptions,
     _work_dir: tempfile::TempDir,
 }
 
-/// Answers a cell's request for input (`evcxr_input::get_string`); gets the prompt and whether it
-/// is a password.
+/// Answers a line a cell reads from stdin (without its newline); gets the prompt (empty for a
+/// plain read of stdin) and whether it is a password. See [`StdinReader`] to answer end of input.
 pub type InputReader<'a> = &'a dyn Fn(&str, bool) -> String;
+
+/// Answers a cell's read of stdin with a line (without its newline), or `None` for end of input.
+/// Gets the prompt (empty for a plain read) and whether it is a password.
+pub type StdinReader<'a> = &'a dyn Fn(&str, bool) -> Option<String>;
 
 impl Evaluator {
     /// Starts an evaluator: copies the prepared folder (or builds `orm` and saves one), makes
@@ -44,8 +50,20 @@ impl Evaluator {
             outputs: started.outputs,
             hook_installed: true,
             report: started.report,
+            options: options.clone(),
             _work_dir: started.work_dir,
         })
+    }
+
+    /// Forgets every variable and item of earlier cells, as evcxr's `:clear` does, then loads
+    /// `orm` and the prelude again (in a new evaluation process; the build cache is kept).
+    pub fn clear(&mut self) -> Result<(), EvalError> {
+        start::reload(&mut self.context, &self.options).map_err(|error| match error {
+            crate::StartError::Prelude(error) => error,
+            other => EvalError::Other(other.to_string()),
+        })?;
+        self.hook_installed = true;
+        Ok(())
     }
 
     /// Completions at byte offset `cursor` of `code`.
@@ -69,21 +87,44 @@ impl Evaluator {
     }
 
     /// Runs one cell. `sink` receives what the cell prints, as it prints it (it is called from
-    /// a helper thread while the cell runs).
+    /// a helper thread while the cell runs). A read of stdin sees end of input at once.
     pub fn eval(
         &mut self,
         cell: &str,
         sink: &mut (dyn FnMut(Event) + Send),
     ) -> Result<Outputs, EvalError> {
-        self.eval_with_input(cell, sink, &|_, _| String::new())
+        self.eval_cell(cell, sink, None)
     }
 
-    /// [`Evaluator::eval`], answering the cell's requests for input with `input`.
+    /// [`Evaluator::eval`], answering each line the cell reads from stdin with `input` (an empty
+    /// answer is an empty line).
     pub fn eval_with_input(
         &mut self,
         cell: &str,
         sink: &mut (dyn FnMut(Event) + Send),
         input: InputReader<'_>,
+    ) -> Result<Outputs, EvalError> {
+        self.eval_with_stdin(cell, sink, &|prompt, password| {
+            Some(input(prompt, password))
+        })
+    }
+
+    /// [`Evaluator::eval`], answering each line the cell reads from stdin with `stdin`: a line,
+    /// or `None` for end of input (Jupyter's `input_request` when the frontend allows stdin).
+    pub fn eval_with_stdin(
+        &mut self,
+        cell: &str,
+        sink: &mut (dyn FnMut(Event) + Send),
+        stdin: StdinReader<'_>,
+    ) -> Result<Outputs, EvalError> {
+        self.eval_cell(cell, sink, Some(stdin))
+    }
+
+    fn eval_cell(
+        &mut self,
+        cell: &str,
+        sink: &mut (dyn FnMut(Event) + Send),
+        stdin: Option<StdinReader<'_>>,
     ) -> Result<Outputs, EvalError> {
         reject_commands(cell)?;
         let code = derive::expand_models(cell)?;
@@ -91,9 +132,28 @@ impl Evaluator {
         if !self.hook_installed {
             self.install_panic_hook()?;
         }
-        let code = runtime_code::with_sentinel(&code);
-        let run = self.run(&code, sink, input);
-        self.interpret(run, cell)
+        let allow_stdin = stdin.is_some();
+        let prefixed = runtime_code::with_sentinel(&code, allow_stdin);
+        let end_of_input = |_: &str, _: bool| None;
+        let stdin = stdin.unwrap_or(&end_of_input);
+        let input = |prompt: &str, password: bool| {
+            stdin(prompt, password).unwrap_or_else(|| runtime_code::END_OF_INPUT.to_owned())
+        };
+        let run = self.run(&prefixed, sink, &input);
+        let value_expected = ends_in_value(&code);
+        self.interpret(run, cell, allow_stdin, value_expected, sink)
+    }
+
+    /// The names and types of the variables cells have defined, in name order.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = self
+            .context
+            .variables_and_types()
+            .filter(|(name, _)| !name.starts_with("__orm_eval"))
+            .map(|(name, ty)| (name.to_owned(), ty.to_owned()))
+            .collect();
+        found.sort();
+        found
     }
 
     /// Compiles and runs `code` (already checked: no command lines) while forwarding its output.
@@ -126,7 +186,7 @@ impl Evaluator {
             }));
             let interrupted = interrupter.end();
             drop(done_tx);
-            let (panic_lines, stderr_tail) = forwarder.join().unwrap_or_default();
+            let findings = forwarder.join().unwrap_or_default();
             Run {
                 result: result.unwrap_or_else(|panic| {
                     Err(evcxr::Error::Message(format!(
@@ -135,17 +195,62 @@ impl Evaluator {
                     )))
                 }),
                 interrupted,
-                panic_lines,
-                stderr_tail,
+                findings,
             }
         })
     }
 
-    fn interpret(&mut self, run: Run, cell: &str) -> Result<Outputs, EvalError> {
-        let outputs = match run.result {
+    fn interpret(
+        &mut self,
+        run: Run,
+        cell: &str,
+        allow_stdin: bool,
+        value_expected: bool,
+        sink: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<Outputs, EvalError> {
+        let Run {
+            result,
+            interrupted,
+            mut findings,
+        } = run;
+        // The last display is the cell's value only when the cell ends in an expression and
+        // succeeds; otherwise it is a display like the others.
+        let value = match findings.last_display.take() {
+            Some(bundle) if !value_expected => {
+                sink(Event::Display(bundle));
+                None
+            }
+            other => other,
+        };
+        let judged = self.judge(
+            result,
+            interrupted,
+            &findings,
+            cell,
+            allow_stdin,
+            value.clone(),
+        );
+        if judged.is_err() {
+            if let Some(bundle) = value {
+                sink(Event::Display(bundle));
+            }
+        }
+        judged
+    }
+
+    fn judge(
+        &mut self,
+        result: Result<evcxr::EvalOutputs, evcxr::Error>,
+        interrupted: bool,
+        findings: &Findings,
+        cell: &str,
+        allow_stdin: bool,
+        value: Option<crate::output::MimeBundle>,
+    ) -> Result<Outputs, EvalError> {
+        let outputs = match result {
             Err(evcxr::Error::SubprocessTerminated(detail)) => {
                 self.hook_installed = false;
-                return Err(if run.interrupted {
+                return Err(if interrupted {
                     EvalError::Interrupted
                 } else {
                     EvalError::ProcessEnded {
@@ -156,12 +261,12 @@ impl Evaluator {
             Err(error) => {
                 return Err(diagnostics::shift_first_line(
                     diagnostics::from_evcxr(error),
-                    runtime_code::SENTINEL_PREFIX.chars().count(),
+                    runtime_code::cell_prefix(allow_stdin).chars().count(),
                 ))
             }
             Ok(outputs) => outputs,
         };
-        if run.interrupted {
+        if interrupted {
             // The cell finished as the process was being killed: the next cell would find it
             // dead, so report the loss now and let the next cell restart it.
             self.hook_installed = false;
@@ -169,6 +274,9 @@ impl Evaluator {
         }
         let mut data: crate::output::MimeBundle =
             outputs.content_by_mime_type.into_iter().collect();
+        if let Some(bundle) = value {
+            data.extend(bundle);
+        }
         if let Some(block) = data.remove(runtime_code::PANIC_MIME) {
             let (location, message) = runtime_code::parse_panic(&block);
             let source = self.context.last_source().unwrap_or_default();
@@ -177,7 +285,7 @@ impl Evaluator {
                 location: diagnostics::panic_location(&location, &source, cell),
             });
         }
-        if let Some(first) = run.panic_lines.first() {
+        if let Some(first) = findings.panic_lines.first() {
             return Err(EvalError::Panic {
                 message: "see the message on stderr".to_owned(),
                 location: first
@@ -194,7 +302,7 @@ impl Evaluator {
             .any(|(name, _)| name == runtime_code::SENTINEL);
         if !sentinel_kept && code_has_tokens(cell) {
             return Err(EvalError::ErrorReturned {
-                message: run.stderr_tail.last().cloned().unwrap_or_default(),
+                message: findings.stderr_tail.last().cloned().unwrap_or_default(),
             });
         }
         // A cell ending in a call like `println!(..)` has the value `()`; showing it is noise.
@@ -207,11 +315,17 @@ impl Evaluator {
     /// Installs the panic hook in the current process; a first failure may only be evcxr
     /// noticing that the process died (it restarts it), so it is tried twice.
     fn install_panic_hook(&mut self) -> Result<(), EvalError> {
-        let code = runtime_code::panic_hook();
+        let code = format!(
+            "{}\n{}",
+            runtime_code::panic_hook(),
+            runtime_code::io_bridge()
+        );
         let mut last = Ok(Outputs::default());
         for _ in 0..2 {
             let mut discard = |_event: Event| {};
-            let run = self.run(&code, &mut discard, &|_, _| String::new());
+            let run = self.run(&code, &mut discard, &|_, _| {
+                runtime_code::END_OF_INPUT.to_owned()
+            });
             last = match run.result {
                 Ok(_) => {
                     self.hook_installed = true;
@@ -231,9 +345,20 @@ impl Evaluator {
 struct Run {
     result: Result<evcxr::EvalOutputs, evcxr::Error>,
     interrupted: bool,
-    panic_lines: Vec<String>,
-    /// The last lines the cell wrote to stderr.
-    stderr_tail: Vec<String>,
+    findings: Findings,
+}
+
+/// Whether evcxr shows a value for `code`: its last statement is an expression (or a macro
+/// call) without a semicolon. Code that does not parse as a block is taken to end in one.
+fn ends_in_value(code: &str) -> bool {
+    let Ok(block) = syn::parse_str::<syn::Block>(&format!("{{\n{code}\n}}")) else {
+        return true;
+    };
+    match block.stmts.last() {
+        Some(syn::Stmt::Expr(_, None)) => true,
+        Some(syn::Stmt::Macro(mac)) => mac.semi_token.is_none(),
+        _ => false,
+    }
 }
 
 /// Whether `code` holds anything but blanks (evcxr skips empty cells; they define nothing).

@@ -26,8 +26,12 @@
 //!   untrusted.
 //! - Failures are values ([`EvalError`]): compile errors with places in the user's cell, panics
 //!   (which evcxr reports as success), interrupts and crashes of the evaluation process.
-//! - Output arrives while the cell runs ([`Event`]); `jupyter::display(mime, content)` and
-//!   `jupyter::clear_output(wait)` are available in cells for rich output.
+//! - Output arrives while the cell runs ([`Event`]), in order: every `evcxr_display()` call and
+//!   every `jupyter::display(mime, content)` is its own display, text printed without a newline
+//!   shows at the end of the cell, `jupyter::display_with_id` / `jupyter::update_display` name
+//!   an output and replace it, `jupyter::clear_output(wait)` clears.
+//! - stdin: a cell's read sees end of input at once ([`Evaluator::eval`], the grader), or is
+//!   answered line by line ([`Evaluator::eval_with_stdin`], a frontend's `input_request`).
 //!
 //! ```no_run
 //! use orm_eval::{Evaluator, EvaluatorOptions, Event};
@@ -45,6 +49,7 @@
 //! ```
 
 mod analysis;
+mod cells;
 mod completeness;
 mod derive;
 mod diagnostics;
@@ -59,9 +64,10 @@ mod runtime_code;
 mod start;
 
 pub use analysis::{Completion, Completions, Inspection};
+pub use cells::has_statements;
 pub use completeness::{is_complete, Completeness};
 pub use error::{CellSpan, Diagnostic, EvalError, StartError};
-pub use evaluator::{Evaluator, InputReader};
+pub use evaluator::{Evaluator, InputReader, StdinReader};
 pub use interrupt::Interrupter;
 pub use output::{Event, MimeBundle, Outputs};
 pub use prepared::{default_cache_dir, source_files};

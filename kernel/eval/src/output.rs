@@ -14,8 +14,20 @@ pub enum Event {
     Stdout(String),
     /// Text the cell wrote to stderr (whole lines, each ending in `\n`).
     Stderr(String),
-    /// A rich output the cell asked for with `jupyter::display(...)`.
+    /// A rich output: a `jupyter::display(...)` call, an `evcxr_display()` call, or a value
+    /// shown before the cell's end.
     Display(MimeBundle),
+    /// A rich output with a name (`jupyter::display_with_id(id, …)`), or, with `update`, new
+    /// content for the output of that name wherever it is (`jupyter::update_display(id, …)`);
+    /// Jupyter's `display_id` and `update_display_data`.
+    DisplayWithId {
+        /// What to show, by mime type.
+        data: MimeBundle,
+        /// The output's name (Jupyter's `display_id`).
+        id: String,
+        /// Whether this replaces the content of the outputs of that name.
+        update: bool,
+    },
     /// The cell asked to clear its output (`jupyter::clear_output(wait)`).
     ClearOutput { wait: bool },
 }
@@ -34,12 +46,54 @@ pub(crate) const DISPLAY_BEGIN: &str = "ORM_EVAL_DISPLAY_BEGIN";
 pub(crate) const DISPLAY_MIME: &str = "ORM_EVAL_MIME ";
 pub(crate) const DISPLAY_END: &str = "ORM_EVAL_DISPLAY_END";
 pub(crate) const CLEAR_OUTPUT: &str = "ORM_EVAL_CLEAR_OUTPUT ";
+/// After `DISPLAY_BEGIN`: the display is an `evcxr` content group, maybe the cell's value.
+pub(crate) const DISPLAY_OF_VALUE: &str = " value";
+/// Ends a line whose text had no newline (stdout at the end of a cell, or stderr after a pause).
+pub(crate) const NO_NEWLINE: &str = "\u{1}ORM_EVAL_NOEOL";
+/// Written at the end of every cell after flushing stdout; text before it on its line was
+/// printed without a newline.
+pub(crate) const END_MARK: &str = "\u{1}ORM_EVAL_END";
 
+/// What a display block's header line says after `DISPLAY_BEGIN`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum DisplayKind {
+    #[default]
+    Plain,
+    /// An evcxr content group: the cell's value if it is the last thing the cell shows.
+    Value,
+    Named {
+        id: String,
+        update: bool,
+    },
+}
+
+impl DisplayKind {
+    fn parse(rest: &str) -> DisplayKind {
+        let rest = rest.trim();
+        if rest == DISPLAY_OF_VALUE.trim() {
+            return DisplayKind::Value;
+        }
+        let (update, rest) = match rest.strip_prefix("update ") {
+            Some(rest) => (true, rest),
+            None => (false, rest),
+        };
+        match rest.strip_prefix("id=") {
+            Some(id) => DisplayKind::Named {
+                id: id.to_owned(),
+                update,
+            },
+            None => DisplayKind::Plain,
+        }
+    }
+}
 /// Collects lines from the evaluation process and hands them on as [`Event`]s, batching what
 /// is already available so that a loop printing many lines yields few events.
 pub(crate) struct Forwarder<'a> {
     sink: &'a mut (dyn FnMut(Event) + Send),
-    display: Option<(MimeBundle, Option<String>)>,
+    display: Option<(MimeBundle, Option<String>, DisplayKind)>,
+    /// The last evcxr content group, held back while nothing followed it: it is the cell's
+    /// value if the cell ends in an expression.
+    held_value: Option<MimeBundle>,
     pending_stdout: String,
     /// stderr lines of the default panic hook about the cell's own thread (a fallback for when
     /// a cell replaced our panic hook).
@@ -56,6 +110,7 @@ impl<'a> Forwarder<'a> {
         Forwarder {
             sink,
             display: None,
+            held_value: None,
             pending_stdout: String::new(),
             panic_lines: Vec::new(),
             cell_thread: format!("' ({process_id}) panicked at "),
@@ -63,9 +118,26 @@ impl<'a> Forwarder<'a> {
         }
     }
 
-    /// What was noticed on stderr: the cell thread's panic lines, and the last lines.
-    pub(crate) fn into_findings(self) -> (Vec<String>, Vec<String>) {
-        (self.panic_lines, self.stderr_tail)
+    /// What was noticed: the cell thread's panic lines, the last stderr lines, and the last
+    /// display if nothing followed it (the cell's value, or a display the caller still sends).
+    pub(crate) fn into_findings(self) -> Findings {
+        Findings {
+            panic_lines: self.panic_lines,
+            stderr_tail: self.stderr_tail,
+            last_display: self.held_value,
+        }
+    }
+
+    /// Sends the held display: something followed it, so it was not the cell's value.
+    fn release_held(&mut self) {
+        if let Some(bundle) = self.held_value.take() {
+            (self.sink)(Event::Display(bundle));
+        }
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.release_held();
+        (self.sink)(event);
     }
 
     /// Forwards until `done` fires (or is dropped), then drains: stdout is complete by then
@@ -108,7 +180,14 @@ impl<'a> Forwarder<'a> {
     fn stderr_lines(&mut self, first: String, stderr: &Receiver<String>) {
         let mut text = String::new();
         let mut line = Some(first);
-        while let Some(current) = line {
+        while let Some(mut current) = line {
+            let whole = match current.strip_suffix(NO_NEWLINE) {
+                Some(part) => {
+                    current = part.to_owned();
+                    false
+                }
+                None => true,
+            };
             if current.starts_with("thread '") && current.contains(&self.cell_thread) {
                 self.panic_lines.push(current.clone());
             }
@@ -119,21 +198,38 @@ impl<'a> Forwarder<'a> {
                 self.stderr_tail.push(current.clone());
             }
             text.push_str(&current);
-            text.push('\n');
+            if whole {
+                text.push('\n');
+            }
             line = stderr.try_recv().ok();
         }
-        (self.sink)(Event::Stderr(text));
+        // Sent without releasing a held value: stderr reaches us by another path than stdout, so
+        // it may arrive after the value although it was written before.
+        if !text.is_empty() {
+            (self.sink)(Event::Stderr(text));
+        }
     }
 
-    fn stdout_line(&mut self, line: String) {
+    fn stdout_line(&mut self, mut line: String) {
         if self.display.is_some() {
             if line == DISPLAY_END {
-                let (bundle, _) = self.display.take().unwrap_or_default();
+                let (bundle, _, kind) = self.display.take().unwrap_or_default();
                 self.flush_stdout();
-                (self.sink)(Event::Display(bundle));
+                match kind {
+                    DisplayKind::Plain => self.emit(Event::Display(bundle)),
+                    DisplayKind::Value => {
+                        self.release_held();
+                        self.held_value = Some(bundle);
+                    }
+                    DisplayKind::Named { id, update } => self.emit(Event::DisplayWithId {
+                        data: bundle,
+                        id,
+                        update,
+                    }),
+                }
                 return;
             }
-            let Some((bundle, current)) = self.display.as_mut() else {
+            let Some((bundle, current, _)) = self.display.as_mut() else {
                 return;
             };
             if let Some(mime) = line.strip_prefix(DISPLAY_MIME) {
@@ -149,13 +245,28 @@ impl<'a> Forwarder<'a> {
             }
             return;
         }
-        if line == DISPLAY_BEGIN {
-            self.display = Some((MimeBundle::new(), None));
+        // A marker after text printed without a newline (`print!("x"); jupyter::html(..)`):
+        // the text comes first, as it was printed.
+        for marker in [DISPLAY_BEGIN, CLEAR_OUTPUT] {
+            if let Some(at) = line.find(marker).filter(|&at| at > 0) {
+                let rest = line.split_off(at);
+                self.pending_stdout.push_str(&line);
+                line = rest;
+                break;
+            }
+        }
+        if let Some(rest) = line.strip_prefix(DISPLAY_BEGIN) {
+            self.display = Some((MimeBundle::new(), None, DisplayKind::parse(rest)));
         } else if let Some(wait) = line.strip_prefix(CLEAR_OUTPUT) {
             self.flush_stdout();
-            (self.sink)(Event::ClearOutput {
+            self.emit(Event::ClearOutput {
                 wait: wait.trim() == "true",
             });
+        } else if let Some(text) = line.strip_suffix(END_MARK) {
+            // The end of the cell: only text printed without a newline may precede the mark.
+            self.pending_stdout.push_str(text);
+        } else if let Some(text) = line.strip_suffix(NO_NEWLINE) {
+            self.pending_stdout.push_str(text);
         } else {
             self.pending_stdout.push_str(&line);
             self.pending_stdout.push('\n');
@@ -165,19 +276,29 @@ impl<'a> Forwarder<'a> {
     fn flush_stdout(&mut self) {
         if !self.pending_stdout.is_empty() {
             let text = std::mem::take(&mut self.pending_stdout);
-            (self.sink)(Event::Stdout(text));
+            self.emit(Event::Stdout(text));
         }
     }
 
     /// A display cut short (the process died mid-way) is shown as the text it held.
     fn finish(&mut self) {
-        if let Some((bundle, _)) = self.display.take() {
+        if let Some((bundle, _, _)) = self.display.take() {
             if !bundle.is_empty() {
-                (self.sink)(Event::Display(bundle));
+                self.emit(Event::Display(bundle));
             }
         }
         self.flush_stdout();
     }
+}
+
+/// What a [`Forwarder`] noticed while forwarding.
+#[derive(Debug, Default)]
+pub(crate) struct Findings {
+    pub panic_lines: Vec<String>,
+    /// The last lines the cell wrote to stderr.
+    pub stderr_tail: Vec<String>,
+    /// The last thing the cell showed, if it was an evcxr content group.
+    pub last_display: Option<MimeBundle>,
 }
 
 #[cfg(test)]
@@ -199,8 +320,11 @@ mod tests {
         let mut sink = |e: Event| events.push(e);
         let mut forwarder = Forwarder::new(&mut sink, 8395);
         forwarder.run(&out_rx, &err_rx, &done_rx);
-        let (panics, _) = forwarder.into_findings();
-        (events, panics)
+        let findings = forwarder.into_findings();
+        if let Some(value) = findings.last_display {
+            events.push(Event::Display(value));
+        }
+        (events, findings.panic_lines)
     }
 
     #[test]
@@ -236,6 +360,57 @@ mod tests {
                 Event::Display(bundle),
                 Event::ClearOutput { wait: true },
                 Event::Stdout("after\n".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_without_newline_is_forwarded_as_is() {
+        let (events, _) = run(
+            &["loading...\u{1}ORM_EVAL_END", "a\u{1}ORM_EVAL_NOEOL"],
+            &["warn\u{1}ORM_EVAL_NOEOL"],
+        );
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Stdout(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "loading...a");
+        assert!(events.contains(&Event::Stderr("warn".into())));
+    }
+
+    #[test]
+    fn each_display_is_its_own_event_and_named_ones_keep_their_id() {
+        let (events, _) = run(
+            &[
+                "ORM_EVAL_DISPLAY_BEGIN value",
+                "ORM_EVAL_MIME text/plain",
+                "first",
+                DISPLAY_END,
+                "ORM_EVAL_DISPLAY_BEGIN update id=p",
+                "ORM_EVAL_MIME text/plain",
+                "50%",
+                DISPLAY_END,
+                "ORM_EVAL_DISPLAY_BEGIN value",
+                "ORM_EVAL_MIME text/plain",
+                "second",
+                DISPLAY_END,
+            ],
+            &[],
+        );
+        let plain = |t: &str| MimeBundle::from([("text/plain".to_owned(), t.to_owned())]);
+        assert_eq!(
+            events,
+            vec![
+                Event::Display(plain("first")),
+                Event::DisplayWithId {
+                    data: plain("50%"),
+                    id: "p".into(),
+                    update: true
+                },
+                Event::Display(plain("second")),
             ]
         );
     }

@@ -320,25 +320,47 @@ fn add_orm(
     options: &EvaluatorOptions,
     outputs: &EvalContextOutputs,
 ) -> Result<CommandContext, StartError> {
-    let prelude = &options.prelude;
     let mut state = context.state();
     state
         .add_dep("orm", &orm_dependency(options)?)
         .map_err(|error| StartError::Prelude(diagnostics::from_evcxr(error)))?;
-    // One evaluation for all of it: the panic hook, and the sentinel variable, whose type
-    // inference makes rust-analyzer load the crate graph now rather than in the first cell.
-    let code = format!(
-        "{prelude}\n{}\n{}\n{}",
-        runtime_code::helpers(),
-        runtime_code::panic_hook(),
-        runtime_code::SENTINEL_PREFIX
-    );
+    // One evaluation for all of it (see `prelude_code`).
+    let code = prelude_code(options);
     let result = context.eval_with_state(&code, state);
     // Whatever the prelude printed (cargo warnings are not captured) is not the user's output.
     while outputs.stdout.try_recv().is_ok() {}
     while outputs.stderr.try_recv().is_ok() {}
     result.map_err(|error| StartError::Prelude(diagnostics::from_evcxr(error)))?;
     Ok(CommandContext::with_eval_context(context))
+}
+
+/// What `clear` leaves: evcxr's state cleared (a new process), then `orm` and the prelude
+/// loaded again, as at the start.
+pub(crate) fn reload(
+    context: &mut CommandContext,
+    options: &EvaluatorOptions,
+) -> Result<(), StartError> {
+    let prelude = |error| StartError::Prelude(diagnostics::from_evcxr(error));
+    context.execute(":clear").map_err(prelude)?;
+    context
+        .execute(&format!(":dep orm = {}", orm_dependency(options)?))
+        .map_err(prelude)?;
+    context.execute(&prelude_code(options)).map_err(prelude)?;
+    Ok(())
+}
+
+/// The code of the prelude's one evaluation: the user's prelude, the `jupyter` helpers, the
+/// panic hook, the io bridge, and the sentinel (whose type inference makes rust-analyzer load
+/// the crate graph now rather than in the first cell).
+fn prelude_code(options: &EvaluatorOptions) -> String {
+    format!(
+        "{}\n{}\n{}\n{}\n{}",
+        options.prelude,
+        runtime_code::helpers(),
+        runtime_code::panic_hook(),
+        runtime_code::io_bridge(),
+        runtime_code::SENTINEL_PREFIX
+    )
 }
 
 /// `orm`'s line of the cells' Cargo.toml: `{ path = "…", features = ["postgres"] }`.

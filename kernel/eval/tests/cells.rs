@@ -215,6 +215,65 @@ fn display_and_clear_output_are_events(e: &mut Evaluator) {
     assert!(ran.events.contains(&Event::ClearOutput { wait: true }));
 }
 
+const READ_LINE: &str = "let mut line = String::new();
+let n = std::io::stdin().read_line(&mut line).unwrap();
+println!(\"read {n}: {line:?}\");";
+
+/// The grader's way (`eval`): a read of stdin sees end of input at once, never a hang.
+fn stdin_is_at_end_of_input_by_default(e: &mut Evaluator) {
+    let started = Instant::now();
+    let ran = ok(e, READ_LINE);
+    assert_eq!(ran.stdout(), "read 0: \"\"\n");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+fn stdin_lines_are_answered_when_a_reader_is_given(e: &mut Evaluator) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let collected = Arc::clone(&events);
+    let mut sink = move |event: Event| collected.lock().unwrap().push(event);
+    let asked = Mutex::new(0);
+    let answer = |_prompt: &str, _password: bool| {
+        *asked.lock().unwrap() += 1;
+        Some("Ada".to_owned())
+    };
+    let code = format!("{READ_LINE}\nlet m = std::io::stdin().read_line(&mut line).unwrap();\nprintln!(\"then {{m}}\");");
+    let result = e.eval_with_stdin(&code, &mut sink, &answer);
+    assert!(result.is_ok(), "{result:?}");
+    let out: String = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Stdout(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(out, "read 4: \"Ada\\n\"\nthen 4\n");
+    assert_eq!(*asked.lock().unwrap(), 2);
+}
+
+fn text_without_newline_and_every_display_arrive_in_order(e: &mut Evaluator) {
+    ok(
+        e,
+        "pub struct Shown(pub u8);\nimpl Shown { pub fn evcxr_display(&self) { println!(\"EVCXR_BEGIN_CONTENT text/plain\\nshown {}\\nEVCXR_END_CONTENT\", self.0); } }",
+    );
+    let ran = ok(e, "print!(\"a\");\nShown(1).evcxr_display();\nShown(2).evcxr_display();\nprint!(\"b\");\nShown(3)");
+    let plain = |t: &str| orm_eval::MimeBundle::from([("text/plain".to_owned(), t.to_owned())]);
+    assert_eq!(
+        ran.events,
+        vec![
+            Event::Stdout("a".into()),
+            Event::Display(plain("shown 1")),
+            Event::Display(plain("shown 2")),
+            Event::Stdout("b".into()),
+        ]
+    );
+    assert_eq!(ran.value(), "shown 3");
+    let ran = ok(e, "Shown(4).evcxr_display();");
+    assert_eq!(ran.events, vec![Event::Display(plain("shown 4"))]);
+    assert!(ran.result.unwrap().data.is_empty());
+}
+
 fn engine_made_in_one_cell_works_in_later_cells(e: &mut Evaluator) {
     ok(
         e,
@@ -336,6 +395,18 @@ const TESTS: &[Test] = &[
     (
         "display_and_clear_output_are_events",
         display_and_clear_output_are_events,
+    ),
+    (
+        "stdin_is_at_end_of_input_by_default",
+        stdin_is_at_end_of_input_by_default,
+    ),
+    (
+        "stdin_lines_are_answered_when_a_reader_is_given",
+        stdin_lines_are_answered_when_a_reader_is_given,
+    ),
+    (
+        "text_without_newline_and_every_display_arrive_in_order",
+        text_without_newline_and_every_display_arrive_in_order,
     ),
     (
         "engine_made_in_one_cell_works_in_later_cells",

@@ -63,6 +63,8 @@ pub async fn interrupt(kernel: &Kernel, request: &Message) -> Handled {
 /// Killing the evaluation process may wait briefly for evcxr's lock on it, so the async
 /// thread is handed over to other tasks meanwhile.
 pub fn interrupt_cell(kernel: &Kernel) {
+    // A cell waiting for a line of input is interrupted too: its read sees end of input.
+    kernel.stdin.cancel();
     if tokio::task::block_in_place(|| kernel.worker.interrupt()) {
         eprintln!("orm-kernel: interrupted the running cell");
     }

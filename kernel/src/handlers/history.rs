@@ -107,28 +107,85 @@ fn last(mut entries: Vec<Entry>, n: Option<usize>) -> Vec<Entry> {
     entries
 }
 
-/// Glob matching as IPython's history search does: `*` any run, `?` one character.
+/// Glob matching as IPython's history search does (SQLite's `GLOB`, case-sensitive, the pattern
+/// taken as given, not wrapped in `*…*`): `*` any run, `?` one character, `[abc]`, `[a-z]` and
+/// `[^a]` one character of a set. A `*` in the pattern is always the wildcard, also where the
+/// text holds a `*` (`6 *` matches `6 * 7`).
 fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, ti));
             pi += 1;
-        } else if let Some((star_p, star_t)) = star {
-            pi = star_p + 1;
-            ti = star_t + 1;
-            star = Some((star_p, star_t + 1));
-        } else {
-            return false;
+            continue;
+        }
+        if pi < p.len() {
+            if let Some((matched, width)) = match_one(&p[pi..], t[ti]) {
+                if matched {
+                    pi += width;
+                    ti += 1;
+                    continue;
+                }
+            }
+        }
+        match star {
+            Some((star_p, star_t)) => {
+                pi = star_p + 1;
+                ti = star_t + 1;
+                star = Some((star_p, star_t + 1));
+            }
+            None => return false,
         }
     }
     p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Whether the pattern's first element (a character, `?` or a `[set]`) matches `c`, and how
+/// many pattern characters it spans; `None` when the pattern is empty.
+fn match_one(p: &[char], c: char) -> Option<(bool, usize)> {
+    match p.first()? {
+        '?' => Some((true, 1)),
+        '[' => match set_end(p) {
+            Some(end) => Some((set_contains(&p[1..end], c), end + 1)),
+            // An unclosed `[` is a literal, as in SQLite.
+            None => Some((c == '[', 1)),
+        },
+        &literal => Some((c == literal, 1)),
+    }
+}
+
+/// The index of the `]` closing the set that starts `p` (a `]` right after `[` or `[^` is a member).
+fn set_end(p: &[char]) -> Option<usize> {
+    let mut i = 1;
+    if p.get(i) == Some(&'^') {
+        i += 1;
+    }
+    if p.get(i) == Some(&']') {
+        i += 1;
+    }
+    (i..p.len()).find(|&j| p[j] == ']')
+}
+
+fn set_contains(set: &[char], c: char) -> bool {
+    let (negated, set) = match set.first() {
+        Some('^') => (true, &set[1..]),
+        _ => (false, set),
+    };
+    let mut found = false;
+    let mut i = 0;
+    while i < set.len() {
+        if i + 2 < set.len() && set[i + 1] == '-' {
+            found |= set[i] <= c && c <= set[i + 2];
+            i += 3;
+        } else {
+            found |= set[i] == c;
+            i += 1;
+        }
+    }
+    found != negated
 }
 
 #[cfg(test)]
@@ -160,6 +217,12 @@ mod tests {
         assert!(glob_match("a?c", "abc"));
         assert!(!glob_match("6*7", "1 + 1"));
         assert!(glob_match("*", ""));
+        assert!(glob_match("6 *", "6 * 7"));
+        assert!(glob_match("6 * 7", "6 * 7"));
+        assert!(!glob_match("6 *", "16 * 7"));
+        assert!(glob_match("[0-9] ? [^a]", "6 * 7"));
+        assert!(!glob_match("[a-z]*", "6 * 7"));
+        assert!(glob_match("a[]]b", "a]b"));
     }
 
     #[test]

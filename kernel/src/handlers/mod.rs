@@ -2,6 +2,7 @@
 //! (`execution`), understanding code (`introspection`), past inputs (`history`), and the
 //! kernel's own life (`control`).
 
+pub mod commands;
 pub mod control;
 pub mod execution;
 pub mod history;
@@ -9,8 +10,10 @@ pub mod introspection;
 
 use crate::protocol::message::{Message, Session};
 use crate::protocol::sockets::Iopub;
+use crate::stdin::Stdin;
 use crate::worker::Worker;
 use serde_json::json;
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 /// State shared by the handlers of all sockets.
@@ -18,7 +21,10 @@ pub struct Kernel {
     pub session: Session,
     pub iopub: Iopub,
     pub worker: Worker,
+    pub stdin: Stdin,
     pub history: Mutex<history::History>,
+    /// Whether each cell's time is shown after it (`:timing`).
+    pub timing: AtomicBool,
     execution_count: Mutex<usize>,
 }
 
@@ -48,12 +54,14 @@ impl Handled {
 }
 
 impl Kernel {
-    pub fn new(session: Session, iopub: Iopub, worker: Worker) -> Kernel {
+    pub fn new(session: Session, iopub: Iopub, worker: Worker, stdin: Stdin) -> Kernel {
         Kernel {
             session,
             iopub,
             worker,
+            stdin,
             history: Mutex::new(history::History::default()),
+            timing: AtomicBool::new(false),
             execution_count: Mutex::new(0),
         }
     }

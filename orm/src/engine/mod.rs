@@ -77,6 +77,22 @@ pub(crate) struct EngineInner {
     /// statement shapes they learnt).
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     schema_generation: AtomicU64,
+    /// Where every statement's SQL is appended, one per line, when `$ORM_STATEMENT_LOG` names
+    /// a file as the engine is made (the kernel's N+1 note reads it; off otherwise).
+    statement_log: Option<Mutex<std::fs::File>>,
+}
+
+/// The environment variable naming a file to which engines append the SQL of each statement.
+pub const STATEMENT_LOG_VAR: &str = "ORM_STATEMENT_LOG";
+
+fn open_statement_log() -> Option<Mutex<std::fs::File>> {
+    let path = std::env::var_os(STATEMENT_LOG_VAR).filter(|p| !p.is_empty())?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()
+        .map(Mutex::new)
 }
 
 /// Opens the database a URL names. Supported: `sqlite:///:memory:` (or `sqlite://`),
@@ -103,6 +119,7 @@ pub fn create_engine(url: &str) -> Result<Engine> {
             statements: AtomicU64::new(0),
             sessions: AtomicU64::new(1),
             schema_generation: AtomicU64::new(0),
+            statement_log: open_statement_log(),
         }),
     })
 }
@@ -328,6 +345,12 @@ impl EngineInner {
     pub(crate) fn log(&self, sql: &str, params: &[ValueRef<'_>]) {
         if self.echo.load(Ordering::Relaxed) {
             println!("{}", format_echo(sql, params));
+        }
+        if let Some(file) = &self.statement_log {
+            use std::io::Write;
+            let line = format!("{}\n", sql.replace(['\n', '\r'], " "));
+            let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _ = file.write_all(line.as_bytes());
         }
     }
 
