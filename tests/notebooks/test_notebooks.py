@@ -117,7 +117,13 @@ def test_lesson_counts_statements_for_n_plus_one(lesson):
     text = tagged(lesson, "check-n-plus-one")
     assert "lazy:         3000 posts, 1001 statements" in text
     assert "joinedload:   3000 posts, 1 statement" in text
-    assert "selectinload: 3000 posts, 2 statements" in text
+    # One statement for the users, then one per 500 of them (SQLAlchemy's chunk size).
+    assert "selectinload: 3000 posts, 3 statements" in text
+
+
+def test_lesson_shows_expire_on_commit(lesson):
+    # The same object, its stale value until a query meets its row, then the other session's.
+    assert tagged(lesson, "check-expire-on-commit").strip() == "(true, Some(17), Some(18))"
 
 
 def test_lesson_runs_a_real_migration(lesson):

@@ -634,29 +634,16 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
             )
         }
         Err(EvalError::Compile(diagnostics)) => {
-            let lines: Vec<String> = diagnostics
+            let errors = diagnostics
                 .iter()
                 .filter(|d| d.code.as_deref().is_none_or(|c| c.starts_with('E')))
                 .map(|d| {
-                    let label = d
-                        .primary_span()
-                        .map(|s| s.label.as_str())
-                        .filter(|l| !l.is_empty())
-                        .map(|l| format!(" ({l})"))
-                        .unwrap_or_default();
-                    match &d.code {
-                        Some(code) => format!("error[{code}]: {}{label}", d.message),
-                        None => format!("error: {}{label}", d.message),
-                    }
-                })
-                .collect();
+                    let label = d.primary_span().map_or("", |s| s.label.as_str());
+                    (d.code.as_deref(), d.message.as_str(), label)
+                });
             return (
                 Outcome::CompileError,
-                format!(
-                    "the test does not compile against your code (check the names and \
-                     signatures asked for):\n{}",
-                    cut(&lines.join("\n"), 2000)
-                ),
+                crate::grading::test_compile_feedback(errors),
                 Renewal::None,
             );
         }

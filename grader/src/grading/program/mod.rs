@@ -640,26 +640,10 @@ pub(crate) fn failed_cell_feedback(cells: &[CellResult], exercise: &str) -> Opti
 
 /// Feedback for a test that does not compile against the learner's code.
 fn compile_feedback(errors: &[CompileError]) -> String {
-    let lines: Vec<String> = errors
-        .iter()
-        .map(|error| {
-            let label = error
-                .primary()
-                .map(|p| p.label.as_str())
-                .filter(|l| !l.is_empty())
-                .map(|l| format!(" ({l})"))
-                .unwrap_or_default();
-            match &error.code {
-                Some(code) => format!("error[{code}]: {}{label}", error.message),
-                None => format!("error: {}{label}", error.message),
-            }
-        })
-        .collect();
-    format!(
-        "the test does not compile against your code (check the names and signatures asked \
-         for):\n{}",
-        cut(&lines.join("\n"), 2000)
-    )
+    crate::grading::test_compile_feedback(errors.iter().map(|error| {
+        let label = error.primary().map_or("", |p| p.label.as_str());
+        (error.code.as_deref(), error.message.as_str(), label)
+    }))
 }
 
 #[cfg(test)]
