@@ -220,7 +220,7 @@ def test_lazy_loading_cell_of_the_lesson_gets_the_n_plus_1_note_and_eager_ones_d
     reply, outputs = kernel.execute(lesson_cell("selectin_session"), timeout=120)
     assert reply["status"] == "ok"
     assert "N+1" not in stderr_of(outputs)
-    assert "selectinload: 3000 posts, 2 statements" in stdout_of(outputs)
+    assert "selectinload: 3000 posts, 3 statements" in stdout_of(outputs)
 
 
 # --- variables survive an interrupt (last in this module: it replays every cell above)
