@@ -182,47 +182,55 @@ fn apply(_config: &SandboxConfig, _flavor: Flavor) -> Result<(), String> {
     Ok(())
 }
 
+/// Sets one resource limit (soft and hard), naming it in the error.
+#[cfg(target_os = "linux")]
+fn set_rlimit(
+    resource: libc::__rlimit_resource_t,
+    soft: u64,
+    hard: u64,
+    name: &str,
+) -> Result<(), String> {
+    let limit = libc::rlimit {
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
+    };
+    // SAFETY: a plain system call on a value that lives through the call.
+    if unsafe { libc::setrlimit(resource, &limit) } != 0 {
+        return Err(format!(
+            "setrlimit({name}): {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(target_os = "linux")]
 fn set_limits(config: &SandboxConfig) -> Result<(), String> {
-    let set = |resource, soft: u64, hard: u64, name: &str| {
-        let limit = libc::rlimit {
-            rlim_cur: soft as libc::rlim_t,
-            rlim_max: hard as libc::rlim_t,
-        };
-        // SAFETY: a plain system call on a value that lives through the call.
-        if unsafe { libc::setrlimit(resource, &limit) } != 0 {
-            return Err(format!(
-                "setrlimit({name}): {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-        Ok(())
-    };
-    set(
+    set_rlimit(
         libc::RLIMIT_AS,
         config.memory_bytes,
         config.memory_bytes,
         "RLIMIT_AS",
     )?;
-    set(
+    set_rlimit(
         libc::RLIMIT_CPU,
         config.cpu_seconds,
         config.cpu_seconds + 5,
         "RLIMIT_CPU",
     )?;
-    set(
+    set_rlimit(
         libc::RLIMIT_FSIZE,
         config.file_bytes,
         config.file_bytes,
         "RLIMIT_FSIZE",
     )?;
-    set(
+    set_rlimit(
         libc::RLIMIT_NOFILE,
         config.open_files,
         config.open_files,
         "RLIMIT_NOFILE",
     )?;
-    set(libc::RLIMIT_CORE, 0, 0, "RLIMIT_CORE")?;
+    set_rlimit(libc::RLIMIT_CORE, 0, 0, "RLIMIT_CORE")?;
     // A write past RLIMIT_FSIZE fails with EFBIG instead of killing the process.
     // SAFETY: setting a signal's disposition to "ignore" has no handler to run.
     unsafe {
@@ -318,23 +326,9 @@ pub fn confine_tool(
         path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset,
         RulesetAttr, RulesetCreatedAttr, ABI,
     };
-    let set = |resource, value: u64, name: &str| {
-        let limit = libc::rlimit {
-            rlim_cur: value as libc::rlim_t,
-            rlim_max: value as libc::rlim_t,
-        };
-        // SAFETY: a plain system call on a value that lives through the call.
-        if unsafe { libc::setrlimit(resource, &limit) } != 0 {
-            return Err(format!(
-                "setrlimit({name}): {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-        Ok(())
-    };
-    set(libc::RLIMIT_AS, memory_bytes, "RLIMIT_AS")?;
-    set(libc::RLIMIT_CPU, cpu_seconds, "RLIMIT_CPU")?;
-    set(libc::RLIMIT_CORE, 0, "RLIMIT_CORE")?;
+    set_rlimit(libc::RLIMIT_AS, memory_bytes, memory_bytes, "RLIMIT_AS")?;
+    set_rlimit(libc::RLIMIT_CPU, cpu_seconds, cpu_seconds, "RLIMIT_CPU")?;
+    set_rlimit(libc::RLIMIT_CORE, 0, 0, "RLIMIT_CORE")?;
     if !landlock || landlock_abi() == 0 {
         return Ok(());
     }
