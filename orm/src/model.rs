@@ -320,11 +320,33 @@ pub trait AnyTracked {
     fn attach(&self, session: Weak<dyn Owner>);
     /// Forgets the session; a changed object goes back to its last written values.
     fn detach(&self, revert: bool);
-    fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
-    /// Writes the changed columns; returns the values from before the change (what a rollback
-    /// puts back), or `None` when nothing was written.
-    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<Option<Box<dyn Any>>>;
-    fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()>;
+    /// The object as `&dyn Any`, for the unit of work's typed batches.
+    fn as_any_ref(&self) -> &dyn Any;
+    /// Inserts `run`, objects of this one model type (`self` among them), in as few statements
+    /// as the engine allows (`session/persistence.rs`).
+    fn insert_all(
+        &self,
+        run: &[Rc<dyn AnyTracked>],
+        uow: &mut crate::session::FlushContext<'_>,
+    ) -> Result<()>;
+    /// Which columns differ from the snapshot taken at the first `borrow_mut` (bit `i`: column
+    /// `i`); 0 when nothing is to be written.
+    fn changed_columns(&self) -> Result<u128>;
+    /// Writes the `mask` columns of `group` (objects of this model type with exactly those
+    /// columns changed); returns each one's values from before the change (what a rollback
+    /// puts back), in the group's order.
+    fn update_all(
+        &self,
+        group: &[Rc<dyn AnyTracked>],
+        mask: u128,
+        uow: &mut crate::session::FlushContext<'_>,
+    ) -> Result<Vec<Box<dyn Any>>>;
+    /// Deletes the rows of `run`, objects of this model type.
+    fn delete_all(
+        &self,
+        run: &[Rc<dyn AnyTracked>],
+        uow: &mut crate::session::FlushContext<'_>,
+    ) -> Result<()>;
     fn relations(&self) -> &RefCell<crate::relationship::Loaded>;
     /// Marks the object for reloading; unflushed changes are given up (SQLAlchemy's `expire`).
     fn expire(&self);
@@ -380,14 +402,33 @@ impl<T: Model> AnyTracked for Tracked<T> {
             _ => ObjectState::Detached,
         });
     }
-    fn insert(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
-        uow.insert::<T>(self)
+    fn as_any_ref(&self) -> &dyn Any {
+        self
     }
-    fn update(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<Option<Box<dyn Any>>> {
-        Ok(uow.update::<T>(self)?.map(|before| before as Box<dyn Any>))
+    fn insert_all(
+        &self,
+        run: &[Rc<dyn AnyTracked>],
+        uow: &mut crate::session::FlushContext<'_>,
+    ) -> Result<()> {
+        uow.insert_all::<T>(run)
     }
-    fn delete(&self, uow: &mut crate::session::FlushContext<'_>) -> Result<()> {
-        uow.delete::<T>(self)
+    fn changed_columns(&self) -> Result<u128> {
+        crate::session::changed_columns::<T>(self)
+    }
+    fn update_all(
+        &self,
+        group: &[Rc<dyn AnyTracked>],
+        mask: u128,
+        uow: &mut crate::session::FlushContext<'_>,
+    ) -> Result<Vec<Box<dyn Any>>> {
+        uow.update_all::<T>(group, mask)
+    }
+    fn delete_all(
+        &self,
+        run: &[Rc<dyn AnyTracked>],
+        uow: &mut crate::session::FlushContext<'_>,
+    ) -> Result<()> {
+        uow.delete_all::<T>(run)
     }
     fn relations(&self) -> &RefCell<crate::relationship::Loaded> {
         &self.relations

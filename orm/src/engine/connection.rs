@@ -257,4 +257,44 @@ impl Batch<'_> {
             Batch::Postgres(conn, engine) => conn.insert(engine, sql, params, table),
         }
     }
+
+    /// Runs a statement whose rows are one integer each (`INSERT … RETURNING key`) and returns
+    /// them in the order the database emits them (no order is promised: see
+    /// `session/persistence.rs` for how the unit of work pairs them with its objects).
+    pub(crate) fn keys(
+        &mut self,
+        sql: &Rc<str>,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<Vec<i64>> {
+        match self {
+            Batch::Sqlite(batch) => batch.keys(sql, params, table),
+            #[cfg(feature = "postgres")]
+            Batch::Postgres(conn, engine) => conn.keys(engine, sql, params, table),
+        }
+    }
+
+    /// The most parameters one statement may bind: SQLite's `SQLITE_MAX_VARIABLE_NUMBER`
+    /// (32,766 by default since SQLite 3.32), PostgreSQL's 65,535 (the protocol's 16-bit count).
+    pub(crate) fn max_params(&self) -> usize {
+        match self {
+            Batch::Sqlite(_) => 32_766,
+            #[cfg(feature = "postgres")]
+            Batch::Postgres(..) => 65_535,
+        }
+    }
+
+    /// PostgreSQL: the parameter types of `sql` as the server resolves them, spelt for a cast
+    /// (see `PgConnection::param_types`). SQLite: `None` (its values carry their own types).
+    pub(crate) fn param_types(
+        &mut self,
+        sql: &str,
+        table: Option<&str>,
+    ) -> Result<Option<Vec<String>>> {
+        match self {
+            Batch::Sqlite(_) => Ok(None),
+            #[cfg(feature = "postgres")]
+            Batch::Postgres(conn, engine) => conn.param_types(engine, sql, table).map(Some),
+        }
+    }
 }

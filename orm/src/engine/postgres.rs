@@ -221,19 +221,69 @@ impl PgConnection {
         table: Option<&str>,
     ) -> Result<i64> {
         let shape = self.prepare(engine, sql, params, table)?;
-        let mut key = None;
-        self.run(&shape, sql, params, table, |row| {
-            key = Some(match row.value_ref(0)? {
-                ValueRef::Integer(key) => key,
-                other => {
-                    return Err(Error::InvalidRequest(format!(
-                        "the INSERT returned {other:?} where an integer key was expected: {sql}"
-                    )))
-                }
-            });
+        let keys = self.run_keys(&shape, sql, params, table)?;
+        keys.first().copied().ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "the INSERT returned no key: {}",
+                crate::error::shown_sql(sql)
+            ))
+        })
+    }
+
+    fn run_keys(
+        &mut self,
+        shape: &Shape,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<Vec<i64>> {
+        let mut keys = Vec::new();
+        self.run(shape, sql, params, table, |row| {
+            keys.push(super::sqlite::integer_key(row.value_ref(0)?, sql)?);
             Ok(())
         })?;
-        key.ok_or_else(|| Error::InvalidRequest(format!("the INSERT returned no key: {sql}")))
+        Ok(keys)
+    }
+
+    /// Runs a statement whose rows are one integer each (`INSERT … RETURNING key`) and returns
+    /// them in the order the server sends them.
+    pub(crate) fn keys(
+        &mut self,
+        engine: &EngineInner,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<Vec<i64>> {
+        let shape = self.prepare(engine, sql, params, table)?;
+        self.run_keys(&shape, sql, params, table)
+    }
+
+    /// The types the server gives the parameters of `sql` (learnt once per connection, not
+    /// counted as a statement), spelt for a cast: `int8`, `varchar`, `"public"."mood"`. A
+    /// multi-row statement whose values sit in a `VALUES` list of their own has no column to
+    /// take their types from; the one-row statement of the same columns tells them.
+    pub(crate) fn param_types(
+        &mut self,
+        engine: &EngineInner,
+        sql: &str,
+        table: Option<&str>,
+    ) -> Result<Vec<String>> {
+        let shape = self.statement(engine, sql, table)?;
+        Ok(shape
+            .params
+            .iter()
+            .map(|ty| {
+                if ty.schema() == "pg_catalog" {
+                    ty.name().to_string()
+                } else {
+                    format!(
+                        "\"{}\".\"{}\"",
+                        ty.schema().replace('"', "\"\""),
+                        ty.name().replace('"', "\"\"")
+                    )
+                }
+            })
+            .collect())
     }
 
     pub(crate) fn query(

@@ -127,13 +127,13 @@ impl<'c> SqliteBatch<'c> {
         }
     }
 
-    /// Runs a statement that returns no rows; the number of rows changed.
-    pub(crate) fn execute(
+    /// The prepared statement of `sql`, bound to `params` (echoed and counted).
+    fn bound(
         &mut self,
         sql: &Rc<str>,
         params: &[ValueRef<'_>],
         table: Option<&str>,
-    ) -> Result<usize> {
+    ) -> Result<&mut rusqlite::CachedStatement<'c>> {
         let same =
             matches!(&self.held, Some((held, _)) if Rc::ptr_eq(held, sql) || **held == **sql);
         if !same {
@@ -147,8 +147,36 @@ impl<'c> SqliteBatch<'c> {
         }
         let (_, stmt) = self.held.as_mut().expect("prepared above");
         bind(self.engine, stmt, sql, params, table)?;
-        stmt.raw_execute()
+        Ok(stmt)
+    }
+
+    /// Runs a statement that returns no rows; the number of rows changed.
+    pub(crate) fn execute(
+        &mut self,
+        sql: &Rc<str>,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<usize> {
+        self.bound(sql, params, table)?
+            .raw_execute()
             .map_err(|e| Error::from_sqlite(e, table, sql))
+    }
+
+    /// Runs a statement whose rows are one integer each (`INSERT … RETURNING key`) and returns
+    /// them in the order SQLite emits them.
+    pub(crate) fn keys(
+        &mut self,
+        sql: &Rc<str>,
+        params: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<Vec<i64>> {
+        let stmt = self.bound(sql, params, table)?;
+        let mut rows = stmt.raw_query();
+        let mut keys = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| Error::from_sqlite(e, table, sql))? {
+            keys.push(integer_key(row.value_ref(0)?, sql)?);
+        }
+        Ok(keys)
     }
 
     /// Runs an `INSERT` and returns the rowid SQLite assigned.
@@ -160,6 +188,18 @@ impl<'c> SqliteBatch<'c> {
     ) -> Result<i64> {
         self.execute(sql, params, table)?;
         Ok(self.conn.last_insert_rowid())
+    }
+}
+
+/// A generated key as returned by `RETURNING`: an integer, else the statement is not one the
+/// unit of work wrote.
+pub(crate) fn integer_key(value: ValueRef<'_>, sql: &str) -> Result<i64> {
+    match value {
+        ValueRef::Integer(key) => Ok(key),
+        other => Err(Error::InvalidRequest(format!(
+            "the INSERT returned {other:?} where an integer key was expected: {}",
+            crate::error::shown_sql(sql)
+        ))),
     }
 }
 

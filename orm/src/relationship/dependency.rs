@@ -28,9 +28,12 @@ pub(crate) struct Association {
     pub(crate) add: bool,
 }
 
-/// Writes the foreign keys of links whose child is `obj` (just before it is inserted).
-pub(crate) fn sync_links_of(links: &[Link], obj: &Rc<dyn AnyTracked>) -> Result<()> {
-    for link in links.iter().filter(|l| Rc::ptr_eq(&l.child, obj)) {
+/// Writes the foreign keys of `links`, those whose child is `obj` (just before it is inserted).
+pub(crate) fn sync_links<'l>(
+    links: impl Iterator<Item = &'l Link>,
+    obj: &Rc<dyn AnyTracked>,
+) -> Result<()> {
+    for link in links {
         let value = match &link.parent {
             Some(p) => p.column_value(p.primary_key_index()),
             None => Value::Null,

@@ -5,7 +5,7 @@ mod persistence;
 mod sql_cache;
 mod unit_of_work;
 
-pub(crate) use persistence::FlushContext;
+pub(crate) use persistence::{changed_columns, FlushContext};
 pub(crate) use sql_cache::SqlKind;
 
 use crate::core::Statement;

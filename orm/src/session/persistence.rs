@@ -1,14 +1,50 @@
 //! The unit of work's statements (SQLAlchemy's `persistence.py`): INSERT, UPDATE of changed
-//! columns, DELETE, each prepared once; an UPDATE or DELETE that matches no row is `StaleData`.
+//! columns, DELETE, each written once per shape; an UPDATE or DELETE that matches fewer rows than
+//! it was meant for is `StaleData`.
+//!
+//! Many rows of one table go out in few statements, as SQLAlchemy 2's "insertmanyvalues" does
+//! (its documentation, "Insert Many Values Behavior for INSERT statements"): pages of at most
+//! [`PAGE_ROWS`] rows (SQLAlchemy's `insertmanyvalues_page_size`), fewer when the engine's
+//! parameter limit needs it (`Batch::max_params`).
+//!
+//! - **INSERT, keys given:** `INSERT … VALUES (…), (…), …`.
+//! - **INSERT, keys generated:** the keys come back through `RETURNING`, and neither database
+//!   promises the order of `RETURNING` rows. They are paired with the objects as SQLAlchemy does
+//!   ("Correlating RETURNING rows to parameter sets"): the keys are sorted, and the i-th smallest
+//!   goes to the i-th object, which holds when the keys were generated in the order of the rows.
+//!   PostgreSQL: the rows are fed through `INSERT … SELECT … FROM (VALUES (…, 0), (…, 1), …)
+//!   ORDER BY sen_counter`, SQLAlchemy's sentinel form, so the identity column's sequence is
+//!   drawn in the objects' order. SQLite: a `VALUES` list is inserted in its order and a rowid
+//!   is one more than the largest so far, so the keys of one statement are consecutive; the
+//!   unit of work checks that they are, and when they are not (a table whose largest rowid is
+//!   already 2^63 - 1 gets random ones; SQLAlchemy does not batch SQLite at all here) it deletes
+//!   the page's rows again and inserts them one by one.
+//! - **UPDATE:** objects with the same changed columns. PostgreSQL: one `UPDATE … FROM (VALUES
+//!   …)` per page, the matched row count checked against the page. The `postgres` crate is
+//!   synchronous and cannot pipeline statements (tokio-postgres could, with an async runtime in
+//!   every notebook cell), and one set-based statement also spares the server a parse and plan
+//!   per row. SQLite: one prepared statement run per row (`executemany`; an embedded database
+//!   has no round trip to save).
+//! - **DELETE:** `DELETE … WHERE key IN (…)` per page, on both engines, row count checked.
 
 use super::sql_cache::{SqlCache, SqlKind};
-use crate::core::{Expr, Insert, SqlWriter, Statement, Update};
+use crate::core::{Expr, Insert, SqlWriter, Statement, Table, Update};
 use crate::engine::Batch;
 use crate::error::{Error, Result};
-use crate::model::{Model, Tracked};
-use crate::value::ValueRef;
+use crate::model::{AnyTracked, Model, Tracked};
+use crate::value::{Value, ValueRef};
+use std::any::Any;
 use std::borrow::Cow;
 use std::cell::Ref;
+use std::rc::Rc;
+
+/// At most this many rows a statement: SQLAlchemy's default `insertmanyvalues_page_size`.
+pub(crate) const PAGE_ROWS: usize = 1000;
+
+/// Rows of `params_per_row` parameters each that fit in one statement.
+fn page_rows(params_per_row: usize, max_params: usize) -> usize {
+    (max_params / params_per_row.max(1)).clamp(1, PAGE_ROWS)
+}
 
 /// What one phase of a flush writes with: the statements stay prepared from row to row.
 #[doc(hidden)]
@@ -80,36 +116,251 @@ fn key_where<T: Model>() -> Expr {
     }
 }
 
+/// The typed object behind a type-erased one of a run the unit of work grouped by table.
+fn typed<T: Model>(obj: &Rc<dyn AnyTracked>) -> Result<&Tracked<T>> {
+    obj.as_any_ref()
+        .downcast_ref::<Tracked<T>>()
+        .ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "this session holds {} rows of another model type with the same table name \
+             (was the model defined again? start a new Session)",
+                T::TABLE_NAME
+            ))
+        })
+}
+
+/// Whether the database assigns the object's key: an integer key of 0 (or NULL) is not
+/// assigned yet.
+fn assigns_key<T: Model>(value: &T) -> bool {
+    T::TABLE.columns[T::PRIMARY_KEY].autoincrement
+        && matches!(
+            value.column_value(T::PRIMARY_KEY),
+            ValueRef::Integer(0) | ValueRef::Null
+        )
+}
+
+/// The columns an INSERT writes: all but a key the database assigns.
+fn insert_columns<T: Model>(assign_key: bool) -> Vec<usize> {
+    (0..T::COLUMN_COUNT)
+        .filter(|i| !(assign_key && *i == T::PRIMARY_KEY))
+        .collect()
+}
+
+/// Which columns of `obj` differ from the snapshot taken at its first `borrow_mut` (bit `i`:
+/// column `i`, the first 128 columns). With none (changed, then changed back) the snapshot is
+/// let go: there is nothing to write and nothing a rollback must restore.
+pub(crate) fn changed_columns<T: Model>(obj: &Tracked<T>) -> Result<u128> {
+    let mut snapshot = obj.snapshot.borrow_mut();
+    let Some(before) = snapshot.as_deref() else {
+        return Ok(0);
+    };
+    let value = read(obj)?;
+    let mut mask: u128 = 0;
+    for i in 0..T::COLUMN_COUNT.min(128) {
+        if value.column_value(i) != before.column_value(i) {
+            mask |= 1 << i;
+        }
+    }
+    drop(value);
+    if mask == 0 {
+        *snapshot = None;
+    }
+    Ok(mask)
+}
+
+/// Writes `n`-th parameter, with `::type` after it when a cast is given.
+fn write_param(writer: &dyn SqlWriter, n: usize, cast: Option<&str>, out: &mut String) {
+    writer.placeholder(n, out);
+    if let Some(ty) = cast {
+        out.push_str("::");
+        out.push_str(ty);
+    }
+}
+
+/// `(p, p, …), (p, p, …), …`: `rows` rows of `width` parameters numbered from 1, each cast to
+/// its column's type when `casts` are given, and the row's number after them with `sentinel`.
+fn write_value_rows(
+    writer: &dyn SqlWriter,
+    rows: usize,
+    width: usize,
+    casts: Option<&[String]>,
+    sentinel: bool,
+    out: &mut String,
+) {
+    let mut n = 0;
+    for r in 0..rows {
+        out.push_str(if r > 0 { ", (" } else { "(" });
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            n += 1;
+            write_param(writer, n, casts.map(|t| t[c].as_str()), out);
+        }
+        if sentinel {
+            out.push_str(", ");
+            out.push_str(&r.to_string());
+        }
+        out.push(')');
+    }
+}
+
+/// `"a", "b", …` of the table's columns at `columns`.
+fn write_column_list(writer: &dyn SqlWriter, table: &Table, columns: &[usize], out: &mut String) {
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        writer.quote(&table.columns[*c].name, out);
+    }
+}
+
+/// `"p0", "p1", …, "p{n-1}"`: the columns of a `VALUES` list named by position.
+fn write_positional_names(writer: &dyn SqlWriter, n: usize, out: &mut String) {
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        writer.quote(&format!("p{i}"), out);
+    }
+}
+
+/// A multi-row INSERT of `rows` rows (see the module's notes for the forms).
+fn insert_rows_sql(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    columns: &[usize],
+    rows: usize,
+    returning: Option<&str>,
+    casts: Option<&[String]>,
+) -> String {
+    let mut sql = String::from("INSERT INTO ");
+    writer.quote(&table.name, &mut sql);
+    sql.push_str(" (");
+    write_column_list(writer, table, columns, &mut sql);
+    sql.push_str(") ");
+    if casts.is_some() {
+        // PostgreSQL's sentinel form: the sequence is drawn in `sen_counter`'s order.
+        sql.push_str("SELECT ");
+        write_positional_names(writer, columns.len(), &mut sql);
+        sql.push_str(" FROM (VALUES ");
+        write_value_rows(writer, rows, columns.len(), casts, true, &mut sql);
+        sql.push_str(") AS \"imp_sen\"(");
+        write_positional_names(writer, columns.len(), &mut sql);
+        sql.push_str(", \"sen_counter\") ORDER BY \"sen_counter\"");
+    } else {
+        sql.push_str("VALUES ");
+        write_value_rows(writer, rows, columns.len(), None, false, &mut sql);
+    }
+    if let Some(key) = returning {
+        sql.push_str(" RETURNING ");
+        writer.quote(key, &mut sql);
+    }
+    sql
+}
+
+/// PostgreSQL: `UPDATE t SET a = v.p0, … FROM (VALUES (…), …) AS v(p0, …, pN) WHERE t.key =
+/// v.pN`, the changed columns first and the row's key (as the database holds it) last, each
+/// value cast as the one-row UPDATE's parameters are typed.
+fn update_rows_sql(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    key: usize,
+    columns: &[usize],
+    rows: usize,
+    casts: &[String],
+) -> String {
+    let alias = "orm_values";
+    let mut sql = String::from("UPDATE ");
+    writer.quote(&table.name, &mut sql);
+    sql.push_str(" SET ");
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        writer.quote(&table.columns[*c].name, &mut sql);
+        sql.push_str(" = ");
+        writer.quote(alias, &mut sql);
+        sql.push('.');
+        writer.quote(&format!("p{i}"), &mut sql);
+    }
+    sql.push_str(" FROM (VALUES ");
+    write_value_rows(
+        writer,
+        rows,
+        columns.len() + 1,
+        Some(casts),
+        false,
+        &mut sql,
+    );
+    sql.push_str(") AS ");
+    writer.quote(alias, &mut sql);
+    sql.push('(');
+    write_positional_names(writer, columns.len() + 1, &mut sql);
+    sql.push_str(") WHERE ");
+    writer.quote(&table.name, &mut sql);
+    sql.push('.');
+    writer.quote(&table.columns[key].name, &mut sql);
+    sql.push_str(" = ");
+    writer.quote(alias, &mut sql);
+    sql.push('.');
+    writer.quote(&format!("p{}", columns.len()), &mut sql);
+    sql
+}
+
+/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys.
+fn delete_rows_sql(writer: &dyn SqlWriter, table: &Table, key: usize, rows: usize) -> String {
+    let mut sql = String::from("DELETE FROM ");
+    writer.quote(&table.name, &mut sql);
+    sql.push_str(" WHERE ");
+    writer.quote(&table.columns[key].name, &mut sql);
+    sql.push_str(" IN (");
+    for n in 1..=rows {
+        if n > 1 {
+            sql.push_str(", ");
+        }
+        writer.placeholder(n, &mut sql);
+    }
+    sql.push(')');
+    sql
+}
+
 impl FlushContext<'_> {
-    pub(crate) fn insert<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
-        let value = read(obj)?;
+    /// The SQL of a statement of `rows` rows: written once per session for a full page (the
+    /// shape a big flush repeats), written afresh for the last, shorter page of a flush.
+    fn rows_sql(
+        &mut self,
+        table: &'static str,
+        kind: SqlKind,
+        full_page: bool,
+        build: impl FnOnce(&dyn SqlWriter) -> String,
+    ) -> Rc<str> {
+        if full_page {
+            self.cache.get_text(table, kind, || build(self.writer))
+        } else {
+            build(self.writer).into()
+        }
+    }
+
+    /// The one-row INSERT of `T` (`assign_key`: without the key, which comes back).
+    fn insert_one_sql<T: Model>(&mut self, assign_key: bool) -> Rc<str> {
         let table = T::TABLE;
-        let pk = T::PRIMARY_KEY;
-        // An integer key of 0 (or NULL) is not assigned yet: SQLite picks the rowid.
-        let assign_key = table.columns[pk].autoincrement
-            && matches!(
-                value.column_value(pk),
-                ValueRef::Integer(0) | ValueRef::Null
-            );
         let kind = if assign_key {
             SqlKind::InsertWithoutKey
         } else {
             SqlKind::InsertWithKey
         };
-        let sql = self.cache.get(
+        let returning = (assign_key && self.writer.returns_generated_keys())
+            .then(|| table.columns[T::PRIMARY_KEY].name.clone());
+        self.cache.get(
             T::TABLE_NAME,
             kind,
             || {
-                let columns: Vec<Cow<'static, str>> = table
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !(assign_key && *i == pk))
-                    .map(|(_, c)| c.name.clone())
+                let columns: Vec<Cow<'static, str>> = insert_columns::<T>(assign_key)
+                    .into_iter()
+                    .map(|i| table.columns[i].name.clone())
                     .collect();
                 let row = vec![Expr::Placeholder; columns.len()];
-                let returning = (assign_key && self.writer.returns_generated_keys())
-                    .then(|| table.columns[pk].name.clone());
                 Statement::Insert(Insert {
                     table: table.name.clone(),
                     columns,
@@ -118,9 +369,16 @@ impl FlushContext<'_> {
                 })
             },
             self.writer,
-        );
+        )
+    }
+
+    /// Inserts one object in a statement of its own.
+    fn insert_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+        let value = read(obj)?;
+        let assign_key = assigns_key::<T>(&value);
+        let sql = self.insert_one_sql::<T>(assign_key);
         let mut params = Params::new();
-        for i in (0..T::COLUMN_COUNT).filter(|i| !(assign_key && *i == pk)) {
+        for i in insert_columns::<T>(assign_key) {
             params.push(value.column_value(i));
         }
         let id = if assign_key {
@@ -142,34 +400,115 @@ impl FlushContext<'_> {
         Ok(())
     }
 
-    /// Writes the columns that differ from the snapshot taken at the first `borrow_mut`, and
-    /// returns that snapshot (what a rollback restores) when it wrote them.
-    pub(crate) fn update<T: Model>(&mut self, obj: &Tracked<T>) -> Result<Option<Box<T>>> {
-        let Some(snapshot) = obj.snapshot.borrow_mut().take() else {
-            return Ok(None);
-        };
-        let value = match read(obj) {
-            Ok(v) => v,
-            Err(e) => {
-                *obj.snapshot.borrow_mut() = Some(snapshot);
-                return Err(e);
-            }
-        };
-        let mut mask: u128 = 0;
-        let mut params = Params::new();
-        for i in 0..T::COLUMN_COUNT.min(128) {
-            let now = value.column_value(i);
-            if now != snapshot.column_value(i) {
-                mask |= 1 << i;
-                params.push(now);
-            }
+    /// Inserts the objects of `run` (all of model `T`), in their order, a page of rows a
+    /// statement; generated keys are set on the objects.
+    pub(crate) fn insert_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
+        let objs = run.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
+        let mut assign = Vec::with_capacity(objs.len());
+        for obj in &objs {
+            assign.push(assigns_key::<T>(&*read(obj)?));
         }
-        if mask == 0 {
-            return Ok(None);
+        let mut start = 0;
+        while start < objs.len() {
+            // Rows whose key is given and rows whose key is generated go in statements apart.
+            let assign_key = assign[start];
+            let len = assign[start..]
+                .iter()
+                .take_while(|a| **a == assign_key)
+                .count();
+            let columns = insert_columns::<T>(assign_key);
+            let page = page_rows(columns.len(), self.batch.max_params());
+            for chunk in objs[start..start + len].chunks(page) {
+                self.insert_page::<T>(chunk, &columns, assign_key, chunk.len() == page)?;
+            }
+            start += len;
         }
-        params.push(snapshot.column_value(T::PRIMARY_KEY));
+        Ok(())
+    }
+
+    fn insert_page<T: Model>(
+        &mut self,
+        chunk: &[&Tracked<T>],
+        columns: &[usize],
+        assign_key: bool,
+        full_page: bool,
+    ) -> Result<()> {
+        if chunk.len() == 1 {
+            return self.insert_one(chunk[0]);
+        }
         let table = T::TABLE;
-        let sql = self.cache.get(
+        let key_name = table.columns[T::PRIMARY_KEY].name.as_ref();
+        let casts = if assign_key {
+            let one_row = self.insert_one_sql::<T>(true);
+            self.batch.param_types(&one_row, Some(T::TABLE_NAME))?
+        } else {
+            None
+        };
+        let rows = chunk.len();
+        let kind = SqlKind::InsertRows {
+            with_key: !assign_key,
+            rows,
+        };
+        let sql = self.rows_sql(T::TABLE_NAME, kind, full_page, |writer| {
+            insert_rows_sql(
+                writer,
+                &table,
+                columns,
+                rows,
+                assign_key.then_some(key_name),
+                casts.as_deref(),
+            )
+        });
+        let values = chunk.iter().map(|o| read(o)).collect::<Result<Vec<_>>>()?;
+        let mut params = Vec::with_capacity(rows * columns.len());
+        for value in &values {
+            params.extend(columns.iter().map(|c| value.column_value(*c)));
+        }
+        if !assign_key {
+            self.batch.execute(&sql, &params, Some(T::TABLE_NAME))?;
+            drop(params);
+            drop(values);
+            for obj in chunk {
+                obj.inserted_in.set(self.transaction);
+            }
+            return Ok(());
+        }
+        let mut keys = self.batch.keys(&sql, &params, Some(T::TABLE_NAME))?;
+        drop(params);
+        drop(values);
+        if keys.len() != rows {
+            return Err(Error::InvalidRequest(format!(
+                "an INSERT of {rows} rows into {} returned {} keys: {}",
+                T::TABLE_NAME,
+                keys.len(),
+                crate::error::shown_sql(&sql)
+            )));
+        }
+        keys.sort_unstable();
+        let consecutive = keys.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
+        if casts.is_none() && !consecutive {
+            // SQLite gave keys out of order (random rowids): pairing them with the objects
+            // would be a guess, so the rows go again, one a statement.
+            let undo = delete_rows_sql(self.writer, &table, T::PRIMARY_KEY, rows);
+            let undo: Rc<str> = undo.into();
+            let params: Vec<ValueRef<'_>> = keys.iter().map(|k| ValueRef::Integer(*k)).collect();
+            self.batch.execute(&undo, &params, Some(T::TABLE_NAME))?;
+            for obj in chunk {
+                self.insert_one(obj)?;
+            }
+            return Ok(());
+        }
+        for (obj, key) in chunk.iter().zip(keys) {
+            obj.value.borrow_mut().set_primary_key(key);
+            obj.inserted_in.set(self.transaction);
+        }
+        Ok(())
+    }
+
+    /// The one-row UPDATE of the `mask` columns, by key.
+    fn update_one_sql<T: Model>(&mut self, mask: u128) -> Rc<str> {
+        let table = T::TABLE;
+        self.cache.get(
             T::TABLE_NAME,
             SqlKind::Update(mask),
             || {
@@ -187,55 +526,155 @@ impl FlushContext<'_> {
                 })
             },
             self.writer,
-        );
-        let result = self
-            .batch
-            .execute(&sql, params.as_slice(), Some(T::TABLE_NAME))
-            .and_then(|matched| expect_one::<T>("UPDATE", matched));
-        drop(params);
-        drop(value);
-        if let Err(e) = result {
-            *obj.snapshot.borrow_mut() = Some(snapshot);
-            return Err(e);
-        }
-        Ok(Some(snapshot))
+        )
     }
 
-    pub(crate) fn delete<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
-        let value = read(obj)?;
-        let snapshot = obj.snapshot.borrow();
-        // Delete the row as it is in the database, even if its key was changed in memory.
-        let key = snapshot
-            .as_deref()
-            .unwrap_or(&*value)
-            .column_value(T::PRIMARY_KEY);
+    /// Writes the `mask` columns of every object of `group` (all of model `T`, each with those
+    /// columns changed) and returns their snapshots, the values from before (what a rollback
+    /// restores). On an error every object keeps its snapshot, so its change is still tracked.
+    pub(crate) fn update_all<T: Model>(
+        &mut self,
+        group: &[Rc<dyn AnyTracked>],
+        mask: u128,
+    ) -> Result<Vec<Box<dyn Any>>> {
+        let objs = group.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
+        let mut befores: Vec<Box<T>> = Vec::with_capacity(objs.len());
+        let mut outcome = Ok(());
+        for obj in &objs {
+            match obj.snapshot.borrow_mut().take() {
+                Some(before) => befores.push(before),
+                None => {
+                    outcome = Err(Error::InvalidRequest(format!(
+                        "a {} object to update has no values from before its change",
+                        T::TABLE_NAME
+                    )));
+                    break;
+                }
+            }
+        }
+        if outcome.is_ok() {
+            outcome = self.write_updates(&objs, &befores, mask);
+        }
+        if let Err(e) = outcome {
+            for (obj, before) in objs.iter().zip(befores) {
+                *obj.snapshot.borrow_mut() = Some(before);
+            }
+            return Err(e);
+        }
+        Ok(befores
+            .into_iter()
+            .map(|before| before as Box<dyn Any>)
+            .collect())
+    }
+
+    fn write_updates<T: Model>(
+        &mut self,
+        objs: &[&Tracked<T>],
+        befores: &[Box<T>],
+        mask: u128,
+    ) -> Result<()> {
+        let values = objs.iter().map(|o| read(o)).collect::<Result<Vec<_>>>()?;
+        let columns: Vec<usize> = (0..T::COLUMN_COUNT.min(128))
+            .filter(|i| mask & (1 << i) != 0)
+            .collect();
+        let one_row = self.update_one_sql::<T>(mask);
+        let casts = if objs.len() > 1 {
+            self.batch.param_types(&one_row, Some(T::TABLE_NAME))?
+        } else {
+            None
+        };
+        let width = columns.len() + 1;
+        let page = match casts {
+            Some(_) => page_rows(width, self.batch.max_params()),
+            None => 1,
+        };
         let table = T::TABLE;
-        let sql = self.cache.get(
-            T::TABLE_NAME,
-            SqlKind::Delete,
-            || {
-                Statement::Delete(crate::core::Delete {
-                    table: table.name.clone(),
-                    filter: Some(key_where::<T>()),
-                })
-            },
-            self.writer,
-        );
-        let matched = self.batch.execute(&sql, &[key], Some(T::TABLE_NAME))?;
-        expect_one::<T>("DELETE", matched)
+        let mut params: Vec<ValueRef<'_>> = Vec::with_capacity(page * width);
+        for (start, chunk) in (0..objs.len()).step_by(page).zip(values.chunks(page)) {
+            params.clear();
+            for (value, before) in chunk.iter().zip(&befores[start..]) {
+                params.extend(columns.iter().map(|c| value.column_value(*c)));
+                params.push(before.column_value(T::PRIMARY_KEY));
+            }
+            let sql = match &casts {
+                Some(casts) if chunk.len() > 1 => {
+                    let rows = chunk.len();
+                    self.rows_sql(
+                        T::TABLE_NAME,
+                        SqlKind::UpdateRows { mask, rows },
+                        rows == page,
+                        |writer| {
+                            update_rows_sql(writer, &table, T::PRIMARY_KEY, &columns, rows, casts)
+                        },
+                    )
+                }
+                _ => one_row.clone(),
+            };
+            let matched = self.batch.execute(&sql, &params, Some(T::TABLE_NAME))?;
+            expect_rows::<T>("UPDATE", chunk.len(), matched)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the rows of `run` (all of model `T`), a page of keys a statement, each row as
+    /// the database holds it (by its key from before any change in memory).
+    pub(crate) fn delete_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
+        let mut keys: Vec<Value> = Vec::with_capacity(run.len());
+        for obj in run {
+            let obj = typed::<T>(obj)?;
+            let value = read(obj)?;
+            let snapshot = obj.snapshot.borrow();
+            keys.push(
+                snapshot
+                    .as_deref()
+                    .unwrap_or(&*value)
+                    .column_value(T::PRIMARY_KEY)
+                    .to_owned(),
+            );
+        }
+        let page = page_rows(1, self.batch.max_params());
+        let table = T::TABLE;
+        for chunk in keys.chunks(page) {
+            let rows = chunk.len();
+            let sql = if rows == 1 {
+                self.cache.get(
+                    T::TABLE_NAME,
+                    SqlKind::Delete,
+                    || {
+                        Statement::Delete(crate::core::Delete {
+                            table: table.name.clone(),
+                            filter: Some(key_where::<T>()),
+                        })
+                    },
+                    self.writer,
+                )
+            } else {
+                self.rows_sql(
+                    T::TABLE_NAME,
+                    SqlKind::DeleteRows(rows),
+                    rows == page,
+                    |w| delete_rows_sql(w, &table, T::PRIMARY_KEY, rows),
+                )
+            };
+            let params: Vec<ValueRef<'_>> = chunk.iter().map(Value::as_ref).collect();
+            let matched = self.batch.execute(&sql, &params, Some(T::TABLE_NAME))?;
+            expect_rows::<T>("DELETE", rows, matched)?;
+        }
+        Ok(())
     }
 }
 
-/// A statement of the unit of work meant for one row: matching none means another session
-/// deleted the row or changed its key (SQLAlchemy's `StaleDataError`).
-fn expect_one<T: Model>(statement: &'static str, matched: usize) -> Result<()> {
-    if matched == 1 {
+/// A statement of the unit of work meant for `expected` rows: matching fewer means another
+/// session deleted a row or changed its key (SQLAlchemy's `StaleDataError`, whose check of an
+/// `executemany` compares the same two counts).
+fn expect_rows<T: Model>(statement: &'static str, expected: usize, matched: usize) -> Result<()> {
+    if matched == expected {
         return Ok(());
     }
     Err(Error::StaleData {
         statement,
         table: T::TABLE_NAME.to_string(),
-        expected: 1,
+        expected,
         matched,
     })
 }

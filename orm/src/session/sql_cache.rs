@@ -13,6 +13,18 @@ pub(crate) enum SqlKind {
     /// An UPDATE of the columns in the bit mask.
     Update(u128),
     Delete,
+    /// A multi-row INSERT of this many rows (`with_key`: the keys are given).
+    InsertRows {
+        with_key: bool,
+        rows: usize,
+    },
+    /// A multi-row UPDATE of the columns in the bit mask, this many rows.
+    UpdateRows {
+        mask: u128,
+        rows: usize,
+    },
+    /// A DELETE of this many keys.
+    DeleteRows(usize),
     /// `SELECT` every column `WHERE` the primary key `= ?` (`Session::get`).
     SelectByKey,
     /// `SELECT` every column `WHERE` this column `= ?` (lazy loading of a collection).
@@ -36,6 +48,16 @@ impl SqlCache {
         build: impl FnOnce() -> Statement,
         writer: &dyn SqlWriter,
     ) -> Rc<str> {
+        self.get_text(table, kind, || writer.compile(&build()).sql)
+    }
+
+    /// The SQL of this shape, written by `build` the first time it is asked for.
+    pub(crate) fn get_text(
+        &mut self,
+        table: &'static str,
+        kind: SqlKind,
+        build: impl FnOnce() -> String,
+    ) -> Rc<str> {
         if let Some((last_table, last_kind, sql)) = &self.last {
             if std::ptr::eq(*last_table, table) && *last_kind == kind {
                 return sql.clone();
@@ -44,7 +66,7 @@ impl SqlCache {
         let sql = self
             .sql
             .entry((table, kind))
-            .or_insert_with(|| writer.compile(&build()).sql.into())
+            .or_insert_with(|| build().into())
             .clone();
         self.last = Some((table, kind, sql.clone()));
         sql

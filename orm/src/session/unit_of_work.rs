@@ -7,7 +7,9 @@
 use super::{address, FlushContext, SessionCell, SessionState};
 use crate::engine::Conn;
 use crate::error::Result;
-use crate::model::ObjectState;
+use crate::model::{AnyTracked, ObjectState};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::rc::Rc;
 
 impl SessionState {
     pub(super) fn flush_work(&mut self, conn: &mut Conn<'_>, cell: &SessionCell) -> Result<()> {
@@ -25,16 +27,56 @@ impl SessionState {
             transaction: self.transaction_number,
         };
         let order = crate::relationship::insert_order(&pending);
-        for obj in order.iter() {
-            // A child's foreign key comes from its parent, inserted just before (parents first).
-            let step = crate::relationship::sync_links_of(&self.links, obj)
-                .and_then(|_| obj.insert(&mut ctx));
-            if let Err(e) = step {
+        // The objects whose foreign keys are set from a parent at this flush, by address.
+        let mut linked: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
+        for (i, link) in self.links.iter().enumerate() {
+            linked.entry(address(&link.child)).or_default().push(i);
+        }
+        let mut start = 0;
+        while start < order.len() {
+            // A run: objects of one table (dependency order puts tables in runs), none linked to
+            // a parent that is still pending (a row of the same table earlier in the run: its
+            // key is not known before the run is written).
+            let table = order[start].table_name();
+            let mut end = start + 1;
+            while end < order.len()
+                && order[end].table_name() == table
+                && !linked.get(&address(&order[end])).is_some_and(|links| {
+                    links.iter().any(|l| {
+                        self.links[*l]
+                            .parent
+                            .as_ref()
+                            .is_some_and(|p| p.state() == ObjectState::Pending)
+                    })
+                })
+            {
+                end += 1;
+            }
+            let run = &order[start..end];
+            // A child's foreign key comes from its parent, inserted before (parents first).
+            let mut step = Ok(());
+            if !linked.is_empty() {
+                for obj in run {
+                    if let Some(links) = linked.get(&address(obj)) {
+                        step = crate::relationship::sync_links(
+                            links.iter().map(|l| &self.links[*l]),
+                            obj,
+                        );
+                        if step.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Err(e) = step.and_then(|_| run[0].insert_all(run, &mut ctx)) {
                 outcome = Err(e);
                 break;
             }
-            obj.set_state(ObjectState::Persistent);
-            done += 1;
+            for obj in run {
+                obj.set_state(ObjectState::Persistent);
+            }
+            done = end;
+            start = end;
         }
         drop(ctx);
         if outcome.is_ok() {
@@ -42,24 +84,7 @@ impl SessionState {
         }
         let changed = std::mem::take(&mut *cell.changed.borrow_mut());
         if outcome.is_ok() {
-            let mut ctx = FlushContext {
-                batch: conn.batch(),
-                writer,
-                cache: &mut self.sql_cache,
-                transaction: self.transaction_number,
-            };
-            for obj in &changed {
-                if obj.state() == ObjectState::Persistent {
-                    match obj.update(&mut ctx) {
-                        Ok(Some(before)) => self.updated.push((obj.clone(), before)),
-                        Ok(None) => {}
-                        Err(e) => {
-                            outcome = Err(e);
-                            break;
-                        }
-                    }
-                }
-            }
+            outcome = self.write_updates(conn, &changed);
         }
         if outcome.is_ok() {
             outcome = crate::relationship::write_associations(self, conn);
@@ -74,8 +99,9 @@ impl SessionState {
                 cache: &mut self.sql_cache,
                 transaction: self.transaction_number,
             };
-            for obj in crate::relationship::delete_order(&deleted).iter() {
-                if let Err(e) = obj.delete(&mut ctx) {
+            let order = crate::relationship::delete_order(&deleted);
+            for run in order.chunk_by(|a, b| a.table_name() == b.table_name()) {
+                if let Err(e) = run[0].delete_all(run, &mut ctx) {
                     outcome = Err(e);
                     break;
                 }
@@ -119,6 +145,40 @@ impl SessionState {
             obj.set_state(ObjectState::Deleted);
         }
         self.removed.extend(deleted);
+        Ok(())
+    }
+
+    /// The UPDATEs of the flush: changed persistent objects grouped by table and changed columns
+    /// (in the order each group first appears), each group written by `update_all`.
+    fn write_updates(&mut self, conn: &mut Conn<'_>, changed: &[Rc<dyn AnyTracked>]) -> Result<()> {
+        let mut groups: Vec<(u128, Vec<Rc<dyn AnyTracked>>)> = Vec::new();
+        let mut index: FxHashMap<(&'static str, u128), usize> = FxHashMap::default();
+        let mut seen: FxHashSet<usize> = FxHashSet::default();
+        for obj in changed {
+            if obj.state() != ObjectState::Persistent || !seen.insert(address(obj)) {
+                continue;
+            }
+            let mask = obj.changed_columns()?;
+            if mask == 0 {
+                // Changed and changed back: nothing to write, nothing to restore.
+                continue;
+            }
+            let slot = *index.entry((obj.table_name(), mask)).or_insert_with(|| {
+                groups.push((mask, Vec::new()));
+                groups.len() - 1
+            });
+            groups[slot].1.push(obj.clone());
+        }
+        let mut ctx = FlushContext {
+            batch: conn.batch(),
+            writer: self.engine.writer(),
+            cache: &mut self.sql_cache,
+            transaction: self.transaction_number,
+        };
+        for (mask, group) in &groups {
+            let befores = group[0].update_all(group, *mask, &mut ctx)?;
+            self.updated.extend(group.iter().cloned().zip(befores));
+        }
         Ok(())
     }
 }
