@@ -61,9 +61,12 @@ everything else share them).
 
 - Every statement is a round trip to the server here, so the ratios are smaller than on SQLite,
   where SQLAlchemy's Python overhead dominates: on PostgreSQL both wait on the same server.
-- The steps that spend their time in the server (inserts, updates, aggregates, deletes) are where
-  SQLAlchemy comes closest. `orm` writes one `INSERT … RETURNING id` per new object, where
-  SQLAlchemy 2.x batches them ("insertmanyvalues": up to 1,000 rows per statement).
+- Writes go out in pages on both sides: SQLAlchemy 2.x's "insertmanyvalues" (up to 1,000 rows an
+  `INSERT … RETURNING`) and psycopg's pipelined `executemany` for updates and deletes; `orm`'s
+  unit of work writes the same pages of 1,000 rows (`INSERT … SELECT … ORDER BY sen_counter
+  RETURNING id`, `UPDATE … FROM (VALUES …)`, `DELETE … WHERE id IN (…)`,
+  `orm/src/session/persistence.rs`).
+- Aggregates spend their time in the server, the same for both: the ratio there is mostly noise.
 """
 sys.path.insert(0, "tests")
 from bench_section import put_section
