@@ -534,7 +534,15 @@ impl<F: Fetch> Query<F> {
     }
 
     /// Loading strategies for relationships: `.options(selectinload(User::posts))`.
+    ///
+    /// A path of several relationships (`selectinload(User::posts).selectinload(Post::comments)`)
+    /// loads each level in turn; see [`LoadOption`] for the statements it costs. A path whose
+    /// relationship does not start where the one before it leads makes the query fail with
+    /// [`Error::InvalidRequest`] when it runs.
     pub fn options(mut self, option: LoadOption) -> Self {
+        if let Some(problem) = option.path_error() {
+            self.error.get_or_insert(Error::InvalidRequest(problem));
+        }
         self.loads.push(option);
         self
     }

@@ -17,18 +17,23 @@ use std::rc::Rc;
 /// Type-erased loading of one relationship, for `options(...)` and cascades.
 pub trait Loader {
     fn parent_table(&self) -> &'static str;
+    /// The table of the related objects.
+    fn target_table(&self) -> &'static str;
+    /// How many columns of a joined row the related object takes.
+    fn target_columns(&self) -> usize;
     fn name(&self) -> &'static str;
     /// One `SELECT … WHERE key IN (…)` for all parents (select-in loading).
     fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()>;
     /// Adds the `LEFT OUTER JOIN` and the related columns (joined loading).
     fn add_join(&self, stmt: &mut Select);
-    /// Reads the related object from a joined row into the parent's collection.
+    /// Reads the related object from a joined row into the parent's collection, and returns it
+    /// (`None` where the outer join found nothing).
     fn decode_joined(
         &self,
         ctx: &mut LoadContext<'_>,
         parent: &Rc<dyn AnyTracked>,
         row: &mut RowReader<'_>,
-    ) -> Result<()>;
+    ) -> Result<Option<Rc<dyn AnyTracked>>>;
     /// The objects a cascade reaches from `parent` (loading them if needed).
     fn children(
         &self,
@@ -129,6 +134,12 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
     fn parent_table(&self) -> &'static str {
         P::TABLE_NAME
     }
+    fn target_table(&self) -> &'static str {
+        C::TABLE_NAME
+    }
+    fn target_columns(&self) -> usize {
+        C::COLUMN_COUNT
+    }
     fn name(&self) -> &'static str {
         self.name
     }
@@ -177,10 +188,10 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
         ctx: &mut LoadContext<'_>,
         parent: &Rc<dyn AnyTracked>,
         row: &mut RowReader<'_>,
-    ) -> Result<()> {
+    ) -> Result<Option<Rc<dyn AnyTracked>>> {
         let child = decode_related::<C>(ctx, row)?;
-        push_cache(ctx, parent, self.name, child);
-        Ok(())
+        push_cache(ctx, parent, self.name, child.clone());
+        Ok(child)
     }
     fn children(
         &self,
@@ -194,6 +205,12 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
 impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
     fn parent_table(&self) -> &'static str {
         C::TABLE_NAME
+    }
+    fn target_table(&self) -> &'static str {
+        P::TABLE_NAME
+    }
+    fn target_columns(&self) -> usize {
+        P::COLUMN_COUNT
     }
     fn name(&self) -> &'static str {
         self.name
@@ -248,10 +265,10 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
         ctx: &mut LoadContext<'_>,
         child: &Rc<dyn AnyTracked>,
         row: &mut RowReader<'_>,
-    ) -> Result<()> {
+    ) -> Result<Option<Rc<dyn AnyTracked>>> {
         let parent = decode_related::<P>(ctx, row)?;
-        push_cache(ctx, child, self.name, parent);
-        Ok(())
+        push_cache(ctx, child, self.name, parent.clone());
+        Ok(parent)
     }
     fn children(
         &self,
@@ -265,6 +282,12 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
 impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
     fn parent_table(&self) -> &'static str {
         A::TABLE_NAME
+    }
+    fn target_table(&self) -> &'static str {
+        B::TABLE_NAME
+    }
+    fn target_columns(&self) -> usize {
+        B::COLUMN_COUNT
     }
     fn secondary(&self) -> Option<(&'static str, &'static str)> {
         Some((self.secondary, self.local))
@@ -327,10 +350,10 @@ impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
         ctx: &mut LoadContext<'_>,
         parent: &Rc<dyn AnyTracked>,
         row: &mut RowReader<'_>,
-    ) -> Result<()> {
+    ) -> Result<Option<Rc<dyn AnyTracked>>> {
         let item = decode_related::<B>(ctx, row)?;
-        push_cache(ctx, parent, self.name, item);
-        Ok(())
+        push_cache(ctx, parent, self.name, item.clone());
+        Ok(item)
     }
     fn children(
         &self,
@@ -341,66 +364,174 @@ impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
     }
 }
 
-/// How to load a relationship in a query: `joinedload(User::posts)`, `selectinload(User::posts)`.
+/// One relationship of a loading path and how it is loaded.
 #[derive(Clone)]
-pub struct LoadOption {
+struct LoadStep {
     loader: Rc<dyn Loader>,
     joined: bool,
 }
 
+/// How to load a relationship in a query: `joinedload(User::posts)`, `selectinload(User::posts)`,
+/// and a path through several relationships, each with its strategy, as SQLAlchemy's loader
+/// options chain: `selectinload(User::posts).selectinload(Post::comments)`.
+///
+/// The statements a path costs: the query's own `SELECT` carries every joined step that only
+/// follows joined steps (`joinedload(User::posts).joinedload(Post::comments)` is one statement
+/// with two `LEFT OUTER JOIN`s); every other step is one more `SELECT … WHERE key IN (…)` for
+/// all the objects of the level before it (500 keys a statement, as SQLAlchemy's select-in
+/// chunks). So `selectinload(User::posts).selectinload(Post::comments)` is 1 + 1 + 1 statements.
+/// A joined step after a select-in step is loaded select-in too (SQLAlchemy would join it into
+/// the select-in statement: the same objects, one statement more here).
+///
+/// ```
+/// use orm::prelude::*;
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
+/// pub struct User { #[orm(primary_key)] pub id: i64, pub name: String }
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "posts", has_many(comments: Comment, foreign_key = "post_id"))]
+/// pub struct Post {
+///     #[orm(primary_key)] pub id: i64,
+///     #[orm(foreign_key = "users.id")] pub user_id: Option<i64>,
+/// }
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "comments")]
+/// pub struct Comment {
+///     #[orm(primary_key)] pub id: i64,
+///     pub text: String,
+///     #[orm(foreign_key = "posts.id")] pub post_id: Option<i64>,
+/// }
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<User>().add::<Post>().add::<Comment>().create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// let user = session.add(User { name: "Alice".into(), ..Default::default() });
+/// let post = user.append(User::posts, Post::default())?;
+/// post.append(Post::comments, Comment { text: "first".into(), ..Default::default() })?;
+/// session.commit()?;
+/// engine.reset_statement_count();
+/// let users = session
+///     .query::<User>()
+///     .options(selectinload(User::posts).selectinload(Post::comments))
+///     .all()?;
+/// assert_eq!(engine.statement_count(), 3);
+/// let posts = users[0].related(User::posts)?;
+/// assert_eq!(posts[0].related(Post::comments)?[0].borrow().text, "first");
+/// assert_eq!(engine.statement_count(), 3, "no lazy load left");
+/// # Ok::<(), orm::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct LoadOption {
+    steps: Vec<LoadStep>,
+}
+
 impl LoadOption {
+    /// Whether the first relationship of the path is joined.
     pub fn is_joined(&self) -> bool {
-        self.joined
+        self.steps[0].joined
+    }
+
+    /// The path continued by a relationship of the last step's target, loaded with a `LEFT
+    /// OUTER JOIN` (SQLAlchemy's `joinedload(A.b).joinedload(B.c)`).
+    pub fn joinedload<P: Model, R: Relationship<P>>(mut self, relationship: R) -> LoadOption {
+        self.steps.push(LoadStep {
+            loader: relationship.loader(),
+            joined: true,
+        });
+        self
+    }
+
+    /// The path continued by a relationship of the last step's target, loaded with one more
+    /// `SELECT … WHERE key IN (…)` (SQLAlchemy's `selectinload(A.b).selectinload(B.c)`).
+    pub fn selectinload<P: Model, R: Relationship<P>>(mut self, relationship: R) -> LoadOption {
+        self.steps.push(LoadStep {
+            loader: relationship.loader(),
+            joined: false,
+        });
+        self
+    }
+
+    /// A step whose relationship does not start where the step before it ends, in words.
+    pub(crate) fn path_error(&self) -> Option<String> {
+        self.steps.windows(2).find_map(|w| {
+            (w[1].loader.parent_table() != w[0].loader.target_table()).then(|| {
+                format!(
+                    "{self:?}: {}.{} does not start from {}, where {}.{} leads",
+                    w[1].loader.parent_table(),
+                    w[1].loader.name(),
+                    w[0].loader.target_table(),
+                    w[0].loader.parent_table(),
+                    w[0].loader.name()
+                )
+            })
+        })
+    }
+
+    /// The steps carried by the query's own statement: the leading joined ones.
+    fn joined_prefix(&self) -> impl Iterator<Item = &LoadStep> {
+        self.steps.iter().take_while(|s| s.joined)
     }
 }
 
 impl fmt::Debug for LoadOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.joined {
-            "joinedload"
-        } else {
-            "selectinload"
-        };
-        write!(
-            f,
-            "{kind}({}.{})",
-            self.loader.parent_table(),
-            self.loader.name()
-        )
+        for (i, step) in self.steps.iter().enumerate() {
+            let kind = if step.joined {
+                "joinedload"
+            } else {
+                "selectinload"
+            };
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            write!(
+                f,
+                "{kind}({}.{})",
+                step.loader.parent_table(),
+                step.loader.name()
+            )?;
+        }
+        Ok(())
     }
 }
 
 /// Loads the relationship in the same statement, with a `LEFT OUTER JOIN`.
 pub fn joinedload<P: Model, R: Relationship<P>>(relationship: R) -> LoadOption {
     LoadOption {
-        loader: relationship.loader(),
-        joined: true,
+        steps: vec![LoadStep {
+            loader: relationship.loader(),
+            joined: true,
+        }],
     }
 }
 
 /// Loads the relationship with one more statement, `… WHERE key IN (…)`, for all rows at once.
 pub fn selectinload<P: Model, R: Relationship<P>>(relationship: R) -> LoadOption {
     LoadOption {
-        loader: relationship.loader(),
-        joined: false,
+        steps: vec![LoadStep {
+            loader: relationship.loader(),
+            joined: false,
+        }],
     }
 }
 
 /// A query with `limit`/`offset` cannot join a collection without cutting it short; such
 /// queries load joined relationships select-in instead (the same objects, one more statement).
 pub(crate) fn effective_joined(stmt: &Select, loads: &[LoadOption]) -> bool {
-    stmt.limit.is_none() && stmt.offset.is_none() && loads.iter().any(|l| l.joined)
+    stmt.limit.is_none() && stmt.offset.is_none() && loads.iter().any(|l| l.is_joined())
 }
 
 pub(crate) fn add_joined_loads(stmt: &mut Select, loads: &[LoadOption]) {
     if effective_joined(stmt, loads) {
-        for load in loads.iter().filter(|l| l.joined) {
-            load.loader.add_join(stmt);
+        for load in loads {
+            for step in load.joined_prefix() {
+                step.loader.add_join(stmt);
+            }
         }
     }
 }
 
-/// After the fetched model was decoded from a joined row, reads each joined relationship.
+/// After the fetched model was decoded from a joined row, reads each joined relationship, and
+/// the joined steps after it from the object it found.
 pub(crate) fn decode_joined_loads(
     ctx: &mut LoadContext<'_>,
     row: &mut RowReader<'_>,
@@ -410,22 +541,47 @@ pub(crate) fn decode_joined_loads(
     if !effective_joined(stmt, loads) {
         return Ok(());
     }
-    let Some(parent) = ctx.last_decoded.clone() else {
+    let Some(top) = ctx.last_decoded.clone() else {
         return Ok(());
     };
-    for load in loads.iter().filter(|l| l.joined) {
-        if load.loader.parent_table() != parent.table_name() {
-            return Err(Error::InvalidRequest(format!(
-                "{load:?} does not apply to a query of {}",
-                parent.table_name()
-            )));
+    for load in loads {
+        let mut parent = Some(top.clone());
+        for step in load.joined_prefix() {
+            match parent {
+                Some(p) => {
+                    if step.loader.parent_table() != p.table_name() {
+                        return Err(Error::InvalidRequest(format!(
+                            "{load:?} does not apply to a query of {}",
+                            p.table_name()
+                        )));
+                    }
+                    parent = step.loader.decode_joined(ctx, &p, row)?;
+                }
+                // The outer join found no object at the step before: none here either.
+                None => row.skip(step.loader.target_columns()),
+            }
         }
-        load.loader.decode_joined(ctx, &parent, row)?;
     }
     Ok(())
 }
 
-/// Select-in loads (and joined loads that had to fall back) for the fetched objects.
+/// The objects of relationship `name` loaded on `parents`, each once.
+fn loaded_children(parents: &[Rc<dyn AnyTracked>], name: &str) -> Vec<Rc<dyn AnyTracked>> {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut children = Vec::new();
+    for parent in parents {
+        if let Some(items) = parent.relations().borrow().get(name) {
+            for item in items {
+                if seen.insert(Rc::as_ptr(item) as *const u8 as usize) {
+                    children.push(item.clone());
+                }
+            }
+        }
+    }
+    children
+}
+
+/// Select-in loads (and joined loads that had to fall back), level by level down each path.
 pub(crate) fn eager_load<T: Model>(
     session: &Session,
     rows: &[Obj<T>],
@@ -433,26 +589,38 @@ pub(crate) fn eager_load<T: Model>(
     loads: &[LoadOption],
 ) -> Result<()> {
     let joined_done = effective_joined(stmt, loads);
-    if loads.iter().all(|l| l.joined && joined_done) {
+    if loads
+        .iter()
+        .all(|l| joined_done && l.steps.iter().all(|s| s.joined))
+    {
         // Nothing left to load (the common case: no options at all): no list of parents to build.
         return Ok(());
     }
-    let parents: Vec<Rc<dyn AnyTracked>> = rows
+    let top: Vec<Rc<dyn AnyTracked>> = rows
         .iter()
         .map(|o| o.0.clone() as Rc<dyn AnyTracked>)
         .collect();
     for load in loads {
-        if load.joined && joined_done {
-            continue;
-        }
-        if load.loader.parent_table() != T::TABLE_NAME {
+        if load.steps[0].loader.parent_table() != T::TABLE_NAME {
             return Err(Error::InvalidRequest(format!(
                 "{load:?} does not apply to a query of {}",
                 T::TABLE_NAME
             )));
         }
-        if !parents.is_empty() {
-            load.loader.select_in(session, &parents)?;
+        if let Some(problem) = load.path_error() {
+            return Err(Error::InvalidRequest(problem));
+        }
+        // Whether the step was loaded by the query's own statement (joins all the way down).
+        let mut in_statement = joined_done;
+        let mut parents = top.clone();
+        for (i, step) in load.steps.iter().enumerate() {
+            in_statement = in_statement && step.joined;
+            if !in_statement && !parents.is_empty() {
+                step.loader.select_in(session, &parents)?;
+            }
+            if i + 1 < load.steps.len() {
+                parents = loaded_children(&parents, step.loader.name());
+            }
         }
     }
     Ok(())

@@ -270,6 +270,92 @@ impl Session {
         Ok(rows.pop())
     }
 
+    /// Copies an object's state into this session, as SQLAlchemy 2's `Session.merge`: the
+    /// object with the same primary key is looked up in the identity map, else loaded with one
+    /// `SELECT`; the given values are copied onto that persistent instance (its changed columns
+    /// are written at the next flush) and it is returned. Without a row of that key — or without
+    /// a key at all (an integer key of 0 the database would assign) — a new pending object with
+    /// the given values is added and returned. The given object itself is left as it is (a
+    /// detached object from a closed session, a struct built by hand, or a copy from elsewhere);
+    /// an object of this session is returned unchanged. Only columns are copied: relationships
+    /// already loaded on the given object are not merged (SQLAlchemy's `merge` cascade).
+    ///
+    /// # Errors
+    ///
+    /// The database's error if the `SELECT` fails; [`Error::InvalidRequest`] if the session is
+    /// busy (called from inside one of its own operations) or the object is being changed
+    /// (a `borrow_mut()` of it is alive).
+    ///
+    /// ```
+    /// use orm::prelude::*;
+    /// #[derive(Model, Clone, Default)]
+    /// #[orm(table = "users")]
+    /// pub struct User { #[orm(primary_key)] pub id: i64, pub name: String }
+    /// let engine = create_engine("sqlite:///:memory:")?;
+    /// MetaData::new().add::<User>().create_all(&engine)?;
+    /// Session::scoped(&engine, |s| { s.add(User { id: 1, name: "Alice".into() }); Ok(()) })?;
+    ///
+    /// let session = Session::new(&engine);
+    /// // A copy made elsewhere (a form, a cache, another session) with a new name.
+    /// let merged = session.merge(User { id: 1, name: "Alicia".into() })?;
+    /// assert_eq!(merged.state(), orm::ObjectState::Persistent);
+    /// assert!(merged.ptr_eq(&session.get::<User>(1)?.unwrap()));
+    /// session.commit()?;
+    /// assert_eq!(session.get::<User>(1)?.unwrap().borrow().name, "Alicia");
+    /// # Ok::<(), orm::Error>(())
+    /// ```
+    pub fn merge<T: Model>(&self, object: impl IntoObj<T>) -> Result<Obj<T>> {
+        let object = object.into_obj();
+        if object
+            .session()
+            .is_some_and(|cell| Rc::ptr_eq(&cell, &self.cell))
+            && matches!(
+                object.state(),
+                ObjectState::Pending | ObjectState::Persistent
+            )
+        {
+            return Ok(object);
+        }
+        let values: T = match object.0.value.try_borrow() {
+            Ok(v) => v.clone(),
+            Err(_) => {
+                return Err(Error::InvalidRequest(format!(
+                    "cannot merge a {} object that is being changed (a borrow_mut() of it is \
+                     alive): drop it first",
+                    T::TABLE_NAME
+                )))
+            }
+        };
+        let key_value = values.column_value(T::PRIMARY_KEY);
+        let generated = T::TABLE.columns[T::PRIMARY_KEY].autoincrement
+            && matches!(key_value, ValueRef::Integer(0) | ValueRef::Null);
+        let key = if generated {
+            None
+        } else {
+            Key::from_value_ref(key_value)
+        };
+        let existing = match key {
+            // Autoflush runs first (as SQLAlchemy's merge loads with it): a pending object of the
+            // same key is then persistent and found.
+            Some(key) => self.get::<T>(key)?,
+            None => None,
+        };
+        match existing {
+            Some(existing) => {
+                if existing.0.value.try_borrow_mut().is_err() {
+                    return Err(Error::InvalidRequest(format!(
+                        "cannot merge into the {} object of this key: it is borrowed elsewhere",
+                        T::TABLE_NAME
+                    )));
+                }
+                // Through `borrow_mut`, so the change is tracked like any other.
+                *existing.borrow_mut() = values;
+                Ok(existing)
+            }
+            None => Ok(self.add(values)),
+        }
+    }
+
     /// Marks an object for deletion (DELETE at the next flush). A pending object is simply dropped.
     pub fn delete<T: Model>(&self, object: &Obj<T>) -> Result<()> {
         let mut state = self.state()?;
