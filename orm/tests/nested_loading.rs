@@ -81,9 +81,12 @@ fn seeded(engine: Engine, users: usize) -> Engine {
     engine
 }
 
+/// A user's name with each post's title and the texts of its comments.
+type Tree = Vec<(String, Vec<(String, Vec<String>)>)>;
+
 /// Every user's posts and their comments as text, read through `related` (lazy loads where
 /// nothing was loaded yet).
-fn tree(users: &[Obj<User>]) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+fn tree(users: &[Obj<User>]) -> Tree {
     users
         .iter()
         .map(|u| {
@@ -109,7 +112,7 @@ fn tree(users: &[Obj<User>]) -> Vec<(String, Vec<(String, Vec<String>)>)> {
 }
 
 /// What `seeded` wrote, for the first `users` users.
-fn expected_tree(users: usize) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+fn expected_tree(users: usize) -> Tree {
     (0..users)
         .map(|i| {
             let posts = (0..i % 3)
