@@ -5,6 +5,7 @@
 mod support;
 
 use orm::prelude::*;
+use orm::LoadOption;
 use support::each_engine;
 
 #[derive(Model, Debug, Clone, Default)]
@@ -126,80 +127,52 @@ fn expected_tree(users: usize) -> Tree {
         .collect()
 }
 
-#[test]
-fn selectin_two_levels_is_one_statement_per_level() {
+/// Loads `users` seeded users with `option` and checks that it took `statements` statements,
+/// that the tree of users, posts and comments is the one written, and that reading it ran
+/// nothing more (no lazy load was left).
+fn check_path(option: LoadOption, users: usize, statements: u64) {
     each_engine(|engine| {
-        let engine = seeded(engine, 30);
+        let engine = seeded(engine, users);
         let session = Session::new(&engine);
         engine.reset_statement_count();
-        let users = session
+        let loaded = session
             .query::<User>()
             .order_by(User::id)
-            .options(selectinload(User::posts).selectinload(Post::comments))
+            .options(option.clone())
             .all()
             .unwrap();
-        // The users, their posts, the posts' comments.
-        assert_eq!(engine.statement_count(), 3);
-        assert_eq!(tree(&users), expected_tree(30));
-        assert_eq!(engine.statement_count(), 3, "no lazy load was needed");
+        assert_eq!(engine.statement_count(), statements, "{option:?}");
+        // One object per user, however many rows the joins made.
+        assert_eq!(loaded.len(), users);
+        assert_eq!(tree(&loaded), expected_tree(users));
+        assert_eq!(engine.statement_count(), statements, "no lazy load was needed");
     });
+}
+
+#[test]
+fn selectin_two_levels_is_one_statement_per_level() {
+    // The users, their posts, the posts' comments.
+    check_path(selectinload(User::posts).selectinload(Post::comments), 30, 3);
 }
 
 #[test]
 fn selectin_levels_are_chunked_by_500_keys_each() {
-    each_engine(|engine| {
-        // 1,200 users: 3 chunks of users' keys; 1,200 posts (0 + 1 + 2 per three users): 3 chunks.
-        let engine = seeded(engine, 1200);
-        let session = Session::new(&engine);
-        engine.reset_statement_count();
-        let users = session
-            .query::<User>()
-            .order_by(User::id)
-            .options(selectinload(User::posts).selectinload(Post::comments))
-            .all()
-            .unwrap();
-        assert_eq!(engine.statement_count(), 1 + 3 + 3);
-        assert_eq!(tree(&users), expected_tree(1200));
-        assert_eq!(engine.statement_count(), 7);
-    });
+    // 1,200 users: 3 chunks of users' keys; 1,200 posts (0 + 1 + 2 per three users): 3 chunks.
+    check_path(
+        selectinload(User::posts).selectinload(Post::comments),
+        1200,
+        1 + 3 + 3,
+    );
 }
 
 #[test]
 fn a_joined_chain_is_one_statement() {
-    each_engine(|engine| {
-        let engine = seeded(engine, 30);
-        let session = Session::new(&engine);
-        engine.reset_statement_count();
-        let users = session
-            .query::<User>()
-            .order_by(User::id)
-            .options(joinedload(User::posts).joinedload(Post::comments))
-            .all()
-            .unwrap();
-        assert_eq!(engine.statement_count(), 1);
-        // One object per user, however many rows the joins made.
-        assert_eq!(users.len(), 30);
-        assert_eq!(tree(&users), expected_tree(30));
-        assert_eq!(engine.statement_count(), 1, "no lazy load was needed");
-    });
+    check_path(joinedload(User::posts).joinedload(Post::comments), 30, 1);
 }
 
 #[test]
 fn joined_then_selectin_is_one_statement_more() {
-    each_engine(|engine| {
-        let engine = seeded(engine, 30);
-        let session = Session::new(&engine);
-        engine.reset_statement_count();
-        let users = session
-            .query::<User>()
-            .order_by(User::id)
-            .options(joinedload(User::posts).selectinload(Post::comments))
-            .all()
-            .unwrap();
-        assert_eq!(engine.statement_count(), 2);
-        assert_eq!(tree(&users), expected_tree(30));
-        assert_eq!(engine.statement_count(), 2);
-    });
+    check_path(joinedload(User::posts).selectinload(Post::comments), 30, 2);
 }
 
 #[test]
