@@ -145,14 +145,22 @@ fn check_path(option: LoadOption, users: usize, statements: u64) {
         // One object per user, however many rows the joins made.
         assert_eq!(loaded.len(), users);
         assert_eq!(tree(&loaded), expected_tree(users));
-        assert_eq!(engine.statement_count(), statements, "no lazy load was needed");
+        assert_eq!(
+            engine.statement_count(),
+            statements,
+            "no lazy load was needed"
+        );
     });
 }
 
 #[test]
 fn selectin_two_levels_is_one_statement_per_level() {
     // The users, their posts, the posts' comments.
-    check_path(selectinload(User::posts).selectinload(Post::comments), 30, 3);
+    check_path(
+        selectinload(User::posts).selectinload(Post::comments),
+        30,
+        3,
+    );
 }
 
 #[test]

@@ -154,6 +154,7 @@ impl SessionState {
         let mut groups: Vec<(u128, Vec<Rc<dyn AnyTracked>>)> = Vec::new();
         let mut index: FxHashMap<(&'static str, u128), usize> = FxHashMap::default();
         let mut seen: FxHashSet<usize> = FxHashSet::default();
+        let mut last: Option<((&'static str, u128), usize)> = None;
         for obj in changed {
             if obj.state() != ObjectState::Persistent || !seen.insert(address(obj)) {
                 continue;
@@ -163,10 +164,17 @@ impl SessionState {
                 // Changed and changed back: nothing to write, nothing to restore.
                 continue;
             }
-            let slot = *index.entry((obj.table_name(), mask)).or_insert_with(|| {
-                groups.push((mask, Vec::new()));
-                groups.len() - 1
-            });
+            let shape = (obj.table_name(), mask);
+            // Changes usually come in runs of one shape (a loop over loaded objects): the
+            // group of the previous object is tried before the map.
+            let slot = match last {
+                Some((previous, slot)) if previous == shape => slot,
+                _ => *index.entry(shape).or_insert_with(|| {
+                    groups.push((mask, Vec::new()));
+                    groups.len() - 1
+                }),
+            };
+            last = Some((shape, slot));
             groups[slot].1.push(obj.clone());
         }
         let mut ctx = FlushContext {
