@@ -18,7 +18,8 @@
 //!   is one more than the largest so far, so the keys of one statement are consecutive; the
 //!   unit of work checks that they are, and when they are not (a table whose largest rowid is
 //!   already 2^63 - 1 gets random ones; SQLAlchemy does not batch SQLite at all here) it deletes
-//!   the page's rows again and inserts them one by one.
+//!   the page's rows again and inserts them one by one. `RETURNING` needs SQLite 3.35 or later
+//!   (the crate links the system's SQLite: 3.40 on Debian 12).
 //! - **UPDATE:** objects with the same changed columns. PostgreSQL: one `UPDATE … FROM (VALUES
 //!   …)` per page, the matched row count checked against the page. The `postgres` crate is
 //!   synchronous and cannot pipeline statements (tokio-postgres could, with an async runtime in
