@@ -652,3 +652,27 @@ fn upsert_returning_comes_after_the_conflict_clause() {
         r#"INSERT INTO "users" ("name") VALUES (?) ON CONFLICT ("name") DO UPDATE SET "name" = "excluded"."name" RETURNING "id""#
     );
 }
+
+#[test]
+fn composite_primary_key_is_a_table_constraint_after_the_columns() {
+    let enrollments = Table::new("enrollments")
+        .column(
+            ColumnDef::new("student_id", ColumnType::Integer)
+                .primary_key()
+                .references("students", "id"),
+        )
+        .column(ColumnDef::new("course_code", ColumnType::String(Some(20))).primary_key())
+        .column(ColumnDef::new("grade", ColumnType::String(None)));
+    let stmt = || Statement::CreateTable {
+        table: enrollments.clone(),
+        if_not_exists: false,
+    };
+    assert_eq!(
+        sqlite(stmt()).0,
+        "CREATE TABLE \"enrollments\" (\n  \"student_id\" INTEGER NOT NULL,\n  \"course_code\" VARCHAR(20) NOT NULL,\n  \"grade\" VARCHAR,\n  PRIMARY KEY (\"student_id\", \"course_code\"),\n  FOREIGN KEY (\"student_id\") REFERENCES \"students\"(\"id\")\n)"
+    );
+    assert_eq!(
+        postgres(stmt()).0,
+        "CREATE TABLE \"enrollments\" (\n  \"student_id\" BIGINT NOT NULL,\n  \"course_code\" VARCHAR(20) NOT NULL,\n  \"grade\" VARCHAR,\n  PRIMARY KEY (\"student_id\", \"course_code\"),\n  FOREIGN KEY (\"student_id\") REFERENCES \"students\"(\"id\")\n)"
+    );
+}

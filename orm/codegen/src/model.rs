@@ -212,14 +212,16 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         .filter(|(_, f)| f.primary_key)
         .map(|(i, _)| i)
         .collect();
-    let pk = match pk_positions.as_slice() {
-        [one] => *one,
+    // Several `#[orm(primary_key)]` fields make a composite key, in declaration order.
+    let pk_positions = match pk_positions.as_slice() {
         [] => match fields.iter().position(|f| f.ident == "id") {
-            Some(i) => i,
-            None => return err(name.span(), format!("model {name} has no primary key: mark one field #[orm(primary_key)]")),
+            Some(i) => vec![i],
+            None => return err(name.span(), format!("model {name} has no primary key: mark one field #[orm(primary_key)] (or several, for a composite key)")),
         },
-        _ => return err(name.span(), format!("model {name} has several #[orm(primary_key)] fields; composite keys are not supported")),
+        _ => pk_positions,
     };
+    let pk = pk_positions[0];
+    let composite = pk_positions.len() > 1;
 
     let column_count = fields.len();
     let column_consts = fields.iter().map(|f| {
@@ -242,7 +244,10 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         } else {
             quote!(<#ty as ::orm::SqlType>::COLUMN_TYPE)
         };
-        let is_pk = i == pk;
+        let is_pk = pk_positions.contains(&i);
+        // Only a one-column integer key is assigned by the database (SQLAlchemy's
+        // `autoincrement="auto"`): the parts of a composite key are always given.
+        let assigned = is_pk && !composite;
         let unique = f.unique;
         let index = f.index;
         let default = match &f.default {
@@ -279,7 +284,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 ty: #column_type,
                 nullable: <#ty as ::orm::SqlType>::NULLABLE && !#is_pk,
                 primary_key: #is_pk,
-                autoincrement: #is_pk && matches!(#column_type, ::orm::ColumnType::Integer),
+                autoincrement: #assigned && matches!(#column_type, ::orm::ColumnType::Integer),
                 unique: #unique,
                 index: #index,
                 default: #default,
@@ -326,6 +331,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 columns: ::orm::__private::Cow::Borrowed(&[#(#column_defs),*]),
             };
             const PRIMARY_KEY: usize = #pk;
+            const PRIMARY_KEYS: &'static [usize] = &[#(#pk_positions),*];
             const COLUMN_COUNT: usize = #column_count;
             fn column_value(&self, index: usize) -> ::orm::ValueRef<'_> {
                 match index {

@@ -173,9 +173,15 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// The primary key column, if any.
+    /// The primary key column, if any (the first one of a composite key).
     pub fn primary_key(&self) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.primary_key)
+    }
+
+    /// Every primary key column, in order: two or more make a composite key, written as the
+    /// table constraint `PRIMARY KEY (a, b)`.
+    pub fn primary_key_columns(&self) -> impl Iterator<Item = &ColumnDef> {
+        self.columns.iter().filter(|c| c.primary_key)
     }
 
     /// The name SQLAlchemy gives a one-column index: `ix_<table>_<column>`.

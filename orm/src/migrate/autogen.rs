@@ -82,6 +82,13 @@ pub enum Change {
         referred_table: String,
         referred_columns: Vec<String>,
     },
+    /// The primary key's columns differ (a key becoming composite, say): `from` as the
+    /// database has them, `to` as the model declares them, each in the table's column order.
+    ChangePrimaryKey {
+        table: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
 }
 
 impl Change {
@@ -99,7 +106,8 @@ impl Change {
             | Change::AddIndex { table, .. }
             | Change::RemoveIndex { table, .. }
             | Change::AddForeignKey { table, .. }
-            | Change::RemoveForeignKey { table, .. } => table,
+            | Change::RemoveForeignKey { table, .. }
+            | Change::ChangePrimaryKey { table, .. } => table,
         }
     }
 }
@@ -189,6 +197,12 @@ impl fmt::Display for Change {
                 "removed foreign key {table}({}) -> {referred_table}({})",
                 columns.join(", "),
                 referred_columns.join(", ")
+            ),
+            Change::ChangePrimaryKey { table, from, to } => write!(
+                f,
+                "primary key of {table} changed from ({}) to ({})",
+                from.join(", "),
+                to.join(", ")
             ),
         }
     }
@@ -321,6 +335,27 @@ fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
         out.push(Change::RemoveColumn {
             table: name.clone(),
             column: column.name.clone(),
+        });
+    }
+    let key_columns = |shape: &TableShape| -> Vec<String> {
+        shape
+            .columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let (from, to) = (key_columns(db), key_columns(model));
+    let sorted = |names: &[String]| {
+        let mut names = names.to_vec();
+        names.sort();
+        names
+    };
+    if sorted(&from) != sorted(&to) {
+        out.push(Change::ChangePrimaryKey {
+            table: name.clone(),
+            from,
+            to,
         });
     }
     for columns in model.uniques.iter().filter(|u| !db.uniques.contains(u)) {
@@ -674,6 +709,25 @@ fn postgres_steps(tables: &Tables<'_>, changes: Vec<Change>) -> Vec<Op> {
                 format!("DROP INDEX {}", quote(index)),
                 index_sql(db, index),
             ),
+            Change::ChangePrimaryKey { from, to, .. } => {
+                // PostgreSQL's own name for the key of `CREATE TABLE` (`users_pkey`); `IF
+                // EXISTS`, since dropping a key column has already dropped the constraint.
+                let constraint = quote(&format!("{name}_pkey"));
+                let set = |columns: &[String]| {
+                    let mut sql = alter(format!("DROP CONSTRAINT IF EXISTS {constraint}"));
+                    if !columns.is_empty() {
+                        sql.push_str(&format!(
+                            ";\n{}",
+                            alter(format!(
+                                "ADD CONSTRAINT {constraint} PRIMARY KEY ({})",
+                                quote_list(columns)
+                            ))
+                        ));
+                    }
+                    sql
+                };
+                (5, set(to), set(from))
+            }
             Change::AddTable { .. } | Change::RemoveTable { .. } => continue,
         };
         ops.push((

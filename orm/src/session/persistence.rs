@@ -68,16 +68,9 @@ fn read<T: Model>(obj: &Tracked<T>) -> Result<Ref<'_, T>> {
     })
 }
 
+/// `WHERE` every primary key column `= ?` (the full key of a composite key).
 fn key_where<T: Model>() -> Expr {
-    let table = T::TABLE;
-    Expr::Binary {
-        left: Box::new(Expr::Column {
-            table: None,
-            name: table.columns[T::PRIMARY_KEY].name.clone(),
-        }),
-        op: crate::core::expr::BinOp::Eq,
-        right: Box::new(Expr::Placeholder),
-    }
+    crate::query::key_filter::<T>(None)
 }
 
 impl FlushContext<'_> {
@@ -167,7 +160,9 @@ impl FlushContext<'_> {
         if mask == 0 {
             return Ok(None);
         }
-        params.push(snapshot.column_value(T::PRIMARY_KEY));
+        for &i in T::PRIMARY_KEYS {
+            params.push(snapshot.column_value(i));
+        }
         let table = T::TABLE;
         let sql = self.cache.get(
             T::TABLE_NAME,
@@ -205,10 +200,11 @@ impl FlushContext<'_> {
         let value = read(obj)?;
         let snapshot = obj.snapshot.borrow();
         // Delete the row as it is in the database, even if its key was changed in memory.
-        let key = snapshot
-            .as_deref()
-            .unwrap_or(&*value)
-            .column_value(T::PRIMARY_KEY);
+        let row = snapshot.as_deref().unwrap_or(&*value);
+        let mut key = Params::new();
+        for &i in T::PRIMARY_KEYS {
+            key.push(row.column_value(i));
+        }
         let table = T::TABLE;
         let sql = self.cache.get(
             T::TABLE_NAME,
@@ -221,7 +217,9 @@ impl FlushContext<'_> {
             },
             self.writer,
         );
-        let matched = self.batch.execute(&sql, &[key], Some(T::TABLE_NAME))?;
+        let matched = self
+            .batch
+            .execute(&sql, key.as_slice(), Some(T::TABLE_NAME))?;
         expect_one::<T>("DELETE", matched)
     }
 }

@@ -247,9 +247,30 @@ pub trait SqlWriter {
         });
         self.quote(&table.name, &mut w.sql);
         w.sql.push_str(" (");
+        // A composite key is a table constraint, after the columns (as SQLAlchemy writes it);
+        // its columns are NOT NULL and none is assigned by the database.
+        let keys: Vec<&str> = table
+            .columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.as_ref())
+            .collect();
         for (i, col) in table.columns.iter().enumerate() {
             w.sql.push_str(if i > 0 { ",\n  " } else { "\n  " });
-            self.write_column_def(col, w);
+            if col.primary_key && keys.len() > 1 {
+                let mut part = col.clone();
+                part.primary_key = false;
+                part.autoincrement = false;
+                part.nullable = false;
+                self.write_column_def(&part, w);
+            } else {
+                self.write_column_def(col, w);
+            }
+        }
+        if keys.len() > 1 {
+            w.sql.push_str(",\n  PRIMARY KEY (");
+            self.write_ident_list(&keys, w);
+            w.sql.push(')');
         }
         for col in table.columns.iter() {
             if let Some(fk) = &col.foreign_key {

@@ -1,0 +1,261 @@
+//! The model features of issue 19, each run on SQLite and PostgreSQL from one body: composite
+//! primary keys (DDL, identity map, `session.get` with a tuple, UPDATE and DELETE by the full
+//! key) and the association table keyed by its pair.
+
+mod support;
+
+use orm::prelude::*;
+use orm::Value;
+use support::each_engine;
+
+/// A row per student and course: the pair is the key (SQLAlchemy's `primary_key=True` on two
+/// `mapped_column`s).
+#[derive(Model, Debug, Clone, Default, PartialEq)]
+#[orm(table = "enrollments")]
+pub struct Enrollment {
+    #[orm(primary_key)]
+    pub student_id: i64,
+    #[orm(primary_key, length = 20)]
+    pub course_code: String,
+    pub grade: Option<String>,
+}
+
+#[derive(Model, Debug, Clone, Default)]
+#[orm(table = "students", many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote = "course_id", back_populates = "students"))]
+pub struct Student {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, Default)]
+#[orm(table = "courses", many_to_many(students: Student, secondary = "student_courses", local = "course_id", remote = "student_id", back_populates = "courses"))]
+pub struct Course {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+}
+
+fn rows(engine: &Engine, sql: &str) -> Vec<Vec<Value>> {
+    engine
+        .execute(orm::core::text(sql))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .rows
+}
+
+fn enrollment(student_id: i64, course_code: &str, grade: &str) -> Enrollment {
+    Enrollment {
+        student_id,
+        course_code: course_code.into(),
+        grade: Some(grade.into()),
+    }
+}
+
+/// `(student_id, course_code, grade)` of every enrollment, in key order.
+fn enrollments(engine: &Engine) -> Vec<(i64, String, String)> {
+    rows(
+        engine,
+        "SELECT student_id, course_code, grade FROM enrollments ORDER BY student_id, course_code",
+    )
+    .into_iter()
+    .map(|r| match &r[..] {
+        [Value::Integer(s), Value::Text(c), Value::Text(g)] => (*s, c.clone(), g.clone()),
+        other => panic!("unexpected row {other:?}"),
+    })
+    .collect()
+}
+
+fn seeded(engine: &Engine) {
+    MetaData::new()
+        .add::<Enrollment>()
+        .create_all(engine)
+        .unwrap();
+    let session = Session::new(engine);
+    session.add_all([
+        enrollment(1, "math", "B"),
+        enrollment(1, "art", "A"),
+        enrollment(2, "math", "C"),
+    ]);
+    session.commit().unwrap();
+}
+
+#[test]
+fn composite_key_is_one_table_constraint_and_rows_keep_their_given_keys() {
+    each_engine(|engine| {
+        seeded(&engine);
+        assert_eq!(
+            enrollments(&engine),
+            [
+                (1, "art".into(), "A".into()),
+                (1, "math".into(), "B".into()),
+                (2, "math".into(), "C".into()),
+            ]
+        );
+        // The database holds the pair as its primary key: a second row for (1, art) is refused.
+        let session = Session::new(&engine);
+        session.add(enrollment(1, "art", "F"));
+        match session.commit() {
+            Err(Error::UniqueViolation { table, .. }) => assert_eq!(table, "enrollments"),
+            other => panic!("expected a unique violation on enrollments, got {other:?}"),
+        }
+        session.rollback().unwrap();
+        assert_eq!(enrollments(&engine).len(), 3);
+    });
+}
+
+#[test]
+fn get_with_a_tuple_key_uses_the_identity_map() {
+    each_engine(|engine| {
+        seeded(&engine);
+        let session = Session::new(&engine);
+        let math = session.get::<Enrollment>((1, "math")).unwrap().unwrap();
+        assert_eq!(math.get(), enrollment(1, "math", "B"));
+        let again = session.get::<Enrollment>((1, "math")).unwrap().unwrap();
+        assert!(again.ptr_eq(&math), "one object per key in a session");
+        let from_query = session
+            .query::<Enrollment>()
+            .filter(Enrollment::course_code.eq("math"))
+            .order_by(Enrollment::student_id)
+            .all()
+            .unwrap();
+        assert!(from_query[0].ptr_eq(&math));
+        assert_eq!(from_query[1].get(), enrollment(2, "math", "C"));
+        assert!(session.get::<Enrollment>((2, "art")).unwrap().is_none());
+        // A key with the wrong number of values names the key columns.
+        match session.get::<Enrollment>(1) {
+            Err(Error::InvalidRequest(message)) => assert_eq!(
+                message,
+                "the primary key of enrollments has 2 columns (student_id, course_code), but the \
+                 key given has 1 value: 1"
+            ),
+            other => panic!("expected InvalidRequest, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn update_and_delete_match_the_full_composite_key() {
+    each_engine(|engine| {
+        seeded(&engine);
+        let session = Session::new(&engine);
+        let math = session.get::<Enrollment>((1, "math")).unwrap().unwrap();
+        math.borrow_mut().grade = Some("A+".into());
+        let other = session.get::<Enrollment>((2, "math")).unwrap().unwrap();
+        session.delete(&other).unwrap();
+        session.commit().unwrap();
+        // Only (1, math) changed and only (2, math) went: not every row of student 1 or of math.
+        assert_eq!(
+            enrollments(&engine),
+            [(1, "art".into(), "A".into()), (1, "math".into(), "A+".into())]
+        );
+        // A row deleted by another session: the UPDATE by the full key matches nothing.
+        let art = session.get::<Enrollment>((1, "art")).unwrap().unwrap();
+        engine
+            .execute(orm::core::text(
+                "DELETE FROM enrollments WHERE student_id = 1 AND course_code = 'art'",
+            ))
+            .unwrap();
+        art.borrow_mut().grade = Some("B".into());
+        match session.commit() {
+            Err(Error::StaleData {
+                statement,
+                table,
+                expected,
+                matched,
+            }) => assert_eq!(
+                (statement, table.as_str(), expected, matched),
+                ("UPDATE", "enrollments", 1, 0)
+            ),
+            other => panic!("expected StaleData, got {other:?}"),
+        }
+    });
+}
+
+fn with_students(engine: &Engine) {
+    MetaData::new()
+        .add::<Student>()
+        .add::<Course>()
+        .add_table(Student::courses.secondary_table())
+        .create_all(engine)
+        .unwrap();
+}
+
+#[test]
+fn the_database_refuses_a_duplicate_pair_in_the_association_table() {
+    each_engine(|engine| {
+        with_students(&engine);
+        rows(&engine, "INSERT INTO students (id, name) VALUES (1, 'Ann')");
+        rows(&engine, "INSERT INTO courses (id, name) VALUES (1, 'Math')");
+        let link = orm::core::insert(&Student::courses.secondary_table())
+            .value("student_id", 1)
+            .value("course_id", 1);
+        engine.execute(link.clone()).unwrap();
+        match engine.execute(link) {
+            Err(Error::UniqueViolation { table, .. }) => assert_eq!(table, "student_courses"),
+            other => panic!("expected a unique violation on student_courses, got {other:?}"),
+        }
+        assert_eq!(
+            rows(&engine, "SELECT count(*) FROM student_courses"),
+            [[Value::Integer(1)]]
+        );
+    });
+}
+
+#[test]
+fn linking_a_pair_twice_from_both_sides_writes_one_row() {
+    each_engine(|engine| {
+        with_students(&engine);
+        let session = Session::new(&engine);
+        let ann = session.add(Student {
+            name: "Ann".into(),
+            ..Default::default()
+        });
+        let math = session.add(Course {
+            name: "Math".into(),
+            ..Default::default()
+        });
+        session.commit().unwrap();
+        ann.append(Student::courses, &math).unwrap();
+        ann.append(Student::courses, &math).unwrap();
+        math.append(Course::students, &ann).unwrap();
+        // Remove and link again: still the one pair, net.
+        ann.remove(Student::courses, &math).unwrap();
+        ann.append(Student::courses, &math).unwrap();
+        session.commit().unwrap();
+        assert_eq!(
+            rows(&engine, "SELECT student_id, course_id FROM student_courses"),
+            [[Value::Integer(1), Value::Integer(1)]]
+        );
+    });
+}
+
+#[test]
+fn appending_a_course_already_in_a_loaded_collection_writes_nothing() {
+    each_engine(|engine| {
+        with_students(&engine);
+        let session = Session::new(&engine);
+        let ann = session.add(Student {
+            name: "Ann".into(),
+            ..Default::default()
+        });
+        let math = ann
+            .append(
+                Student::courses,
+                Course {
+                    name: "Math".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        session.commit().unwrap();
+        // Loaded from the database: the pair is there, so appending it again changes nothing.
+        assert_eq!(ann.related(Student::courses).unwrap().len(), 1);
+        ann.append(Student::courses, &math).unwrap();
+        assert_eq!(ann.related(Student::courses).unwrap().len(), 1);
+        session.commit().unwrap();
+        assert_eq!(
+            rows(&engine, "SELECT student_id, course_id FROM student_courses"),
+            [[Value::Integer(1), Value::Integer(1)]]
+        );
+    });
+}
