@@ -61,7 +61,56 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use metadata::MetaData;
 pub use model::{IntoObj, Key, Model, Obj, ObjectState};
-pub use orm_macros::{FromRow, Model};
+pub use orm_macros::FromRow;
+
+/// `#[derive(Model)]`: maps a struct with named fields to a table (SQLAlchemy's declarative
+/// mapping). The field types give the column types (`Option<T>` is nullable, anything else
+/// `NOT NULL`); `#[orm(…)]` attributes say the rest.
+///
+/// **On the struct**
+/// - `table = "users"`: the table's name (default: the struct's name in snake case plus `s`).
+/// - `has_many(posts: Post, foreign_key = "user_id", back_populates = "author", cascade = "all,
+///   delete-orphan")`, `belongs_to(author: User, foreign_key = "user_id")`,
+///   `many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote =
+///   "course_id")`: relationships, one constant each (`User::posts`).
+///
+/// **On a field**
+/// - `primary_key`: the primary key. An `i64` key alone is assigned by the database when it is 0
+///   at insert. On **two or more fields** it makes a **composite primary key** (the table
+///   constraint `PRIMARY KEY (a, b)`, SQLAlchemy's `primary_key=True` on several columns): its
+///   parts are always given, `session.get` takes a tuple in the order the fields are declared,
+///   and the unit of work updates and deletes by the full key. A field named `id` is the key
+///   when no field says `primary_key`.
+/// - `unique`, `index`: a `UNIQUE` constraint, an index `ix_<table>_<column>`.
+/// - `column = "name"`: the column's name (default: the field's).
+/// - `length = 50` (`VARCHAR(50)`), `text` (`TEXT`): the spelling of a `String` column.
+/// - `default = 0`: a literal default, in the DDL and filled into a `None` field at `add`.
+/// - `foreign_key = "users.id"`, `on_delete = "cascade" | "set null" | "restrict"`.
+///
+/// ```
+/// use orm::prelude::*;
+///
+/// /// One row per student and course: the pair is the key.
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "enrollments")]
+/// pub struct Enrollment {
+///     #[orm(primary_key)] pub student_id: i64,
+///     #[orm(primary_key, length = 20)] pub course_code: String,
+///     pub grade: Option<String>,
+/// }
+///
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<Enrollment>().create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// session.add(Enrollment { student_id: 1, course_code: "math".into(), grade: Some("B".into()) });
+/// session.commit()?;
+/// let math = session.get::<Enrollment>((1, "math"))?.expect("the row just written");
+/// math.borrow_mut().grade = Some("A".into()); // UPDATE … WHERE student_id = ? AND course_code = ?
+/// session.commit()?;
+/// assert!(session.get::<Enrollment>((2, "math"))?.is_none());
+/// # Ok::<(), orm::Error>(())
+/// ```
+pub use orm_macros::Model;
 pub use query::{select, select_values, Entities, Fetch, Models, Query};
 pub use relationship::{
     joinedload, selectinload, BelongsTo, Collection, HasMany, LoadOption, Loader, ManyToMany,

@@ -259,3 +259,151 @@ fn appending_a_course_already_in_a_loaded_collection_writes_nothing() {
         );
     });
 }
+
+/// Table-level constraints and an index (SQLAlchemy's `__table_args__`), and columns the
+/// database computes.
+#[derive(Model, Debug, Clone, Default)]
+#[orm(
+    table = "members",
+    unique_constraint("team", "name"),
+    index("team", "age"),
+    index("name", "age", name = "ix_members_by_name", unique = true),
+    check_constraint(name = "age_positive", sql = "age >= 0")
+)]
+pub struct Member {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub team: String,
+    pub name: String,
+    pub age: i64,
+    #[orm(server_default = "CURRENT_TIMESTAMP")]
+    pub created_at: Option<NaiveDateTime>,
+    #[orm(onupdate = "CURRENT_TIMESTAMP")]
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+fn member(team: &str, name: &str, age: i64) -> Member {
+    Member {
+        team: team.into(),
+        name: name.into(),
+        age,
+        ..Default::default()
+    }
+}
+
+fn with_members(engine: &Engine) -> Session {
+    MetaData::new().add::<Member>().create_all(engine).unwrap();
+    let session = Session::new(engine);
+    session.add(member("red", "Ann", 30));
+    session.commit().unwrap();
+    session
+}
+
+#[test]
+fn table_unique_constraint_and_check_constraint_are_enforced_under_their_names() {
+    each_engine(|engine| {
+        let session = with_members(&engine);
+        // The same name in another team is fine; in the same team it is refused.
+        session.add(member("blue", "Ann", 30));
+        session.commit().unwrap();
+        session.add(member("red", "Ann", 31));
+        match session.commit() {
+            Err(Error::UniqueViolation { table, columns }) => {
+                assert_eq!(table, "members");
+                // SQLite names the columns; PostgreSQL names the constraint.
+                assert!(
+                    columns == ["team", "name"] || columns == ["uq_members_team_name"],
+                    "{columns:?}"
+                );
+            }
+            other => panic!("expected a unique violation, got {other:?}"),
+        }
+        session.rollback().unwrap();
+        session.add(member("green", "Bob", -1));
+        match session.commit() {
+            Err(Error::ConstraintViolation { table, message }) => {
+                assert_eq!(table, "members");
+                assert!(message.contains("ck_members_age_positive"), "{message}");
+            }
+            other => panic!("expected the check constraint to refuse age -1, got {other:?}"),
+        }
+        session.rollback().unwrap();
+        assert_eq!(
+            rows(&engine, "SELECT count(*) FROM members"),
+            [[Value::Integer(2)]]
+        );
+        // The indexes exist under the convention's name and the given one.
+        let names: Vec<Value> = if engine.dialect() == "postgresql" {
+            rows(
+                &engine,
+                "SELECT indexname::text FROM pg_indexes WHERE tablename = 'members' \
+                 AND indexname LIKE 'ix%' ORDER BY indexname",
+            )
+        } else {
+            rows(
+                &engine,
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members' \
+                 AND name LIKE 'ix%' ORDER BY name",
+            )
+        }
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+        assert_eq!(
+            names,
+            [
+                Value::Text("ix_members_by_name".into()),
+                Value::Text("ix_members_team_age".into())
+            ]
+        );
+    });
+}
+
+#[test]
+fn server_default_is_read_back_after_insert_and_onupdate_after_update() {
+    each_engine(|engine| {
+        let session = with_members(&engine);
+        let ann = session
+            .query::<Member>()
+            .filter(Member::name.eq("Ann"))
+            .one()
+            .unwrap();
+        let stored = |column: &str| {
+            rows(&engine, &format!("SELECT {column} FROM members WHERE name = 'Ann'"))[0][0].clone()
+        };
+        let created = ann.borrow().created_at;
+        let Some(created) = created else {
+            panic!("created_at was not read back after the INSERT")
+        };
+        // The database's value, not one the program made up.
+        assert_eq!(
+            Value::Text(created.format("%Y-%m-%d %H:%M:%S").to_string()),
+            match stored("created_at") {
+                Value::DateTime(d) => Value::Text(d.format("%Y-%m-%d %H:%M:%S").to_string()),
+                other => other,
+            }
+        );
+        assert_eq!(ann.borrow().updated_at, None, "no UPDATE yet");
+        assert_eq!(stored("updated_at"), Value::Null);
+        // A given value is written as given: the server default is only for an unset column.
+        let fixed = NaiveDate::from_ymd_opt(2001, 2, 3)
+            .unwrap()
+            .and_hms_opt(4, 5, 6)
+            .unwrap();
+        let bob = session.add(Member {
+            created_at: Some(fixed),
+            ..member("red", "Bob", 40)
+        });
+        session.commit().unwrap();
+        assert_eq!(session.refresh(&bob).map(|()| bob.borrow().created_at), Ok(Some(fixed)));
+
+        ann.borrow_mut().age = 31;
+        session.commit().unwrap();
+        let updated = ann.borrow().updated_at;
+        let Some(updated) = updated else {
+            panic!("updated_at was not set by the UPDATE and read back")
+        };
+        assert!(updated >= created, "{updated} < {created}");
+        assert_ne!(stored("updated_at"), Value::Null);
+    });
+}

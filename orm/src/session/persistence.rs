@@ -84,11 +84,15 @@ impl FlushContext<'_> {
                 value.column_value(pk),
                 ValueRef::Integer(0) | ValueRef::Null
             );
-        let kind = if assign_key {
-            SqlKind::InsertWithoutKey
-        } else {
-            SqlKind::InsertWithKey
+        // A column with a server default left unset (NULL) is left out, so that the database
+        // fills it; it is read back after the INSERT (SQLAlchemy's `eager_defaults`).
+        let omitted = server_defaulted::<T>(&value);
+        let kind = match (assign_key, omitted) {
+            (true, 0) => SqlKind::InsertWithoutKey,
+            (false, 0) => SqlKind::InsertWithKey,
+            (assign_key, omitted) => SqlKind::InsertOmitting(assign_key, omitted),
         };
+        let written = |i: usize| !(assign_key && i == pk) && !bit(omitted, i);
         let sql = self.cache.get(
             T::TABLE_NAME,
             kind,
@@ -97,7 +101,7 @@ impl FlushContext<'_> {
                     .columns
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| !(assign_key && *i == pk))
+                    .filter(|(i, _)| written(*i))
                     .map(|(_, c)| c.name.clone())
                     .collect();
                 let row = vec![Expr::Placeholder; columns.len()];
@@ -113,7 +117,7 @@ impl FlushContext<'_> {
             self.writer,
         );
         let mut params = Params::new();
-        for i in (0..T::COLUMN_COUNT).filter(|i| !(assign_key && *i == pk)) {
+        for i in (0..T::COLUMN_COUNT).filter(|i| written(*i)) {
             params.push(value.column_value(i));
         }
         let id = if assign_key {
@@ -131,7 +135,64 @@ impl FlushContext<'_> {
         if let Some(id) = id {
             obj.value.borrow_mut().set_primary_key(id);
         }
+        if omitted != 0 {
+            self.read_back(obj, omitted)?;
+        }
         obj.inserted_in.set(self.transaction);
+        Ok(())
+    }
+
+    /// Reads the columns in `mask` of the row just written and sets them on the object: what
+    /// the database computed (a server default, an `onupdate` expression), as SQLAlchemy
+    /// fetches server-generated values after a flush.
+    fn read_back<T: Model>(&mut self, obj: &Tracked<T>, mask: u128) -> Result<()> {
+        let table = T::TABLE;
+        let sql = self.cache.get(
+            T::TABLE_NAME,
+            SqlKind::ReadBack(mask),
+            || {
+                let mut stmt = crate::core::Select::default();
+                stmt.columns = table
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| bit(mask, *i))
+                    .map(|(_, c)| crate::core::SelectItem {
+                        expr: Expr::column(T::TABLE_NAME, c.name.clone()),
+                        alias: None,
+                    })
+                    .collect();
+                stmt.from = vec![crate::core::FromItem::Table(Cow::Borrowed(T::TABLE_NAME))];
+                stmt.filter = Some(key_where::<T>());
+                Statement::Select(stmt)
+            },
+            self.writer,
+        );
+        let key: Vec<crate::value::Value> = {
+            let value = read(obj)?;
+            T::PRIMARY_KEYS
+                .iter()
+                .map(|&i| value.column_value(i).to_owned())
+                .collect()
+        };
+        let params: Vec<ValueRef<'_>> = key.iter().map(|v| v.as_ref()).collect();
+        let mut fetched = Vec::new();
+        self.batch.query(&sql, &params, |row| {
+            for j in 0..mask.count_ones() as usize {
+                fetched.push(row.peek(j)?.to_owned());
+            }
+            Ok(())
+        })?;
+        let mut value = obj.value.try_borrow_mut().map_err(|_| {
+            Error::InvalidRequest(format!(
+                "a {} object is borrowed while its server-computed values are read back",
+                T::TABLE_NAME
+            ))
+        })?;
+        let columns = (0..T::COLUMN_COUNT).filter(|i| bit(mask, *i));
+        for (i, fetched) in columns.zip(&fetched) {
+            crate::model::set_field::<T>(&mut value, i, fetched.as_ref())?;
+        }
         Ok(())
     }
 
@@ -160,6 +221,8 @@ impl FlushContext<'_> {
         if mask == 0 {
             return Ok(None);
         }
+        // Columns with an `onupdate` expression that the change does not set itself.
+        let recomputed = onupdate_columns::<T>() & !mask;
         for &i in T::PRIMARY_KEYS {
             params.push(snapshot.column_value(i));
         }
@@ -172,8 +235,13 @@ impl FlushContext<'_> {
                     .columns
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| mask & (1 << i) != 0)
-                    .map(|(_, c)| (c.name.clone(), Expr::Placeholder))
+                    .filter_map(|(i, c)| match &c.onupdate {
+                        _ if bit(mask, i) => Some((c.name.clone(), Expr::Placeholder)),
+                        Some(sql) if bit(recomputed, i) => {
+                            Some((c.name.clone(), Expr::Sql(sql.clone())))
+                        }
+                        _ => None,
+                    })
                     .collect();
                 Statement::Update(Update {
                     table: table.name.clone(),
@@ -189,6 +257,10 @@ impl FlushContext<'_> {
             .and_then(|matched| expect_one::<T>("UPDATE", matched));
         drop(params);
         drop(value);
+        let result = result.and_then(|()| match recomputed {
+            0 => Ok(()),
+            _ => self.read_back(obj, recomputed),
+        });
         if let Err(e) = result {
             *obj.snapshot.borrow_mut() = Some(snapshot);
             return Err(e);
@@ -222,6 +294,35 @@ impl FlushContext<'_> {
             .execute(&sql, key.as_slice(), Some(T::TABLE_NAME))?;
         expect_one::<T>("DELETE", matched)
     }
+}
+
+/// Whether column `i` is in the bit mask.
+fn bit(mask: u128, i: usize) -> bool {
+    i < 128 && mask & (1 << i) != 0
+}
+
+/// The columns of `value` with a server default and no value (NULL), as a bit mask.
+fn server_defaulted<T: Model>(value: &T) -> u128 {
+    let table = T::TABLE;
+    let mut mask = 0;
+    for (i, column) in table.columns.iter().enumerate().take(128) {
+        if column.server_default.is_some() && value.column_value(i) == ValueRef::Null {
+            mask |= 1 << i;
+        }
+    }
+    mask
+}
+
+/// The columns with an `onupdate` expression, as a bit mask.
+fn onupdate_columns<T: Model>() -> u128 {
+    let table = T::TABLE;
+    let mut mask = 0;
+    for (i, column) in table.columns.iter().enumerate().take(128) {
+        if column.onupdate.is_some() {
+            mask |= 1 << i;
+        }
+    }
+    mask
 }
 
 /// A statement of the unit of work meant for one row: matching none means another session
