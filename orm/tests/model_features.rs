@@ -304,7 +304,7 @@ fn table_unique_constraint_and_check_constraint_are_enforced_under_their_names()
     each_engine(|engine| {
         let session = with_members(&engine);
         // The same name in another team is fine; in the same team it is refused.
-        session.add(member("blue", "Ann", 30));
+        session.add(member("blue", "Ann", 32));
         session.commit().unwrap();
         session.add(member("red", "Ann", 31));
         match session.commit() {
