@@ -297,3 +297,71 @@ fn table_constraints_indexes_and_server_defaults_round_trip() {
         );
     });
 }
+
+#[derive(DbEnum, Debug, Clone, Copy, PartialEq, Default)]
+pub enum Status {
+    #[default]
+    Open,
+    Closed,
+}
+
+mod tickets_v1 {
+    use orm::prelude::*;
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "tickets")]
+    pub struct Ticket {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub title: String,
+    }
+    pub fn metadata() -> MetaData {
+        MetaData::new().add::<Ticket>()
+    }
+}
+
+/// An enum column arrives, with its check.
+mod tickets_v2 {
+    use orm::prelude::*;
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "tickets")]
+    pub struct Ticket {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub title: String,
+        pub status: Option<super::Status>,
+    }
+    pub fn metadata() -> MetaData {
+        MetaData::new().add::<Ticket>()
+    }
+}
+
+#[test]
+fn enum_column_and_its_check_round_trip() {
+    each_project(|project| {
+        round_trip(&project, None, &tickets_v1::metadata(), &["added table tickets"]);
+        round_trip(
+            &project,
+            None,
+            &tickets_v2::metadata(),
+            &[
+                "added column tickets.status",
+                "added check constraint ck_tickets_status_enum on tickets",
+            ],
+        );
+        let engine = &project.engine;
+        engine
+            .execute(orm::core::text(
+                "INSERT INTO tickets (title, status) VALUES ('a', 'closed')",
+            ))
+            .unwrap();
+        // After the upgrade the database holds the check.
+        match engine.execute(orm::core::text(
+            "INSERT INTO tickets (title, status) VALUES ('b', 'lost')",
+        )) {
+            Err(orm::Error::ConstraintViolation { message, .. }) => {
+                assert!(message.contains("ck_tickets_status_enum"), "{message}")
+            }
+            other => panic!("expected the enum check, got {other:?}"),
+        }
+    });
+}

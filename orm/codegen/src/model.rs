@@ -372,6 +372,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 foreign_key: #foreign_key,
                 server_default: #server_default,
                 onupdate: #onupdate,
+                enum_values: <#ty as ::orm::SqlType>::ENUM_VALUES,
             }
         };
         def

@@ -65,6 +65,9 @@ pub struct ColumnDef {
     /// A SQL expression the unit of work sets the column to in every `UPDATE` of the row
     /// (`CURRENT_TIMESTAMP`): SQLAlchemy's `onupdate=func.now()`. Read back after the update.
     pub onupdate: Option<Cow<'static, str>>,
+    /// The strings a text-stored enum column may hold (`#[derive(DbEnum)]`), enforced by the
+    /// table constraint `ck_<table>_<column>_enum CHECK (column IN (…))`.
+    pub enum_values: Option<&'static [&'static str]>,
 }
 
 impl ColumnDef {
@@ -82,6 +85,7 @@ impl ColumnDef {
             foreign_key: None,
             server_default: None,
             onupdate: None,
+            enum_values: None,
         }
     }
     /// An integer primary key is SQLite's rowid: the database assigns it when a row is inserted.
@@ -123,6 +127,11 @@ impl ColumnDef {
     /// The SQL expression every `UPDATE` of the unit of work sets the column to.
     pub fn onupdate(mut self, sql: impl Into<Cow<'static, str>>) -> Self {
         self.onupdate = Some(sql.into());
+        self
+    }
+    /// Limits the column to these strings (a `CHECK` constraint, as for a `DbEnum`).
+    pub fn enum_values(mut self, values: &'static [&'static str]) -> Self {
+        self.enum_values = Some(values);
         self
     }
     /// `REFERENCES table(column)`.
@@ -294,6 +303,29 @@ impl Table {
             sqltext: Cow::Borrowed(sqltext),
         });
         self
+    }
+
+    /// Every `CHECK` constraint of the table: its own, then one per enum column
+    /// (`ck_<table>_<column>_enum`, the condition `"column" IN ('a', 'b')`).
+    pub fn all_checks(&self) -> Vec<CheckConstraint> {
+        let mut out: Vec<CheckConstraint> = self.checks.to_vec();
+        for column in self.columns.iter() {
+            if let Some(values) = column.enum_values {
+                let listed: Vec<String> = values
+                    .iter()
+                    .map(|v| format!("'{}'", v.replace('\'', "''")))
+                    .collect();
+                out.push(CheckConstraint {
+                    name: Cow::Owned(format!("{}_enum", column.name)),
+                    sqltext: Cow::Owned(format!(
+                        "\"{}\" IN ({})",
+                        column.name.replace('"', "\"\""),
+                        listed.join(", ")
+                    )),
+                });
+            }
+        }
+        out
     }
 
     /// Every index `create_all` makes for the table: the one-column `#[orm(index)]` ones

@@ -366,7 +366,7 @@ pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
     uniques.extend(unique_names.iter().map(|(c, _)| c.clone()));
     uniques.sort();
     let mut checks: Vec<CheckShape> = table
-        .checks
+        .all_checks()
         .iter()
         .map(|c| CheckShape {
             name: c.name_in(&table.name),

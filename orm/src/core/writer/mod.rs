@@ -282,7 +282,7 @@ pub trait SqlWriter {
             self.write_ident_list(&names, w);
             w.sql.push(')');
         }
-        for check in table.checks.iter() {
+        for check in table.all_checks().iter() {
             w.sql.push_str(",\n  CONSTRAINT ");
             self.quote(&check.name_in(&table.name), &mut w.sql);
             w.sql.push_str(" CHECK (");
