@@ -129,6 +129,33 @@ pub use orm_macros::DbEnum;
 /// - `check_constraint(name = "age_positive", sql = "age >= 0")`: `CONSTRAINT
 ///   ck_<table>_age_positive CHECK (age >= 0)` (SQLAlchemy's `CheckConstraint`).
 ///
+/// - `version_id_col = "version"`: an integer column counts the row's versions (SQLAlchemy's
+///   `__mapper_args__ = {"version_id_col": …}`): 1 at insert, and every `UPDATE` or `DELETE`
+///   of the unit of work says `WHERE id = ? AND version = ?` and moves it on by one. A row
+///   another session wrote since this one loaded it matches nothing: the commit fails with
+///   [`Error::StaleData`] and its flush is rolled back, nothing of it written.
+///
+/// ```
+/// use orm::prelude::*;
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "accounts", version_id_col = "version")]
+/// pub struct Account { #[orm(primary_key)] pub id: i64, pub balance: i64, pub version: i64 }
+///
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<Account>().create_all(&engine)?;
+/// let (a, b) = (Session::new(&engine), Session::new(&engine));
+/// let mine = a.add(Account { balance: 100, ..Default::default() });
+/// a.commit()?;
+/// let id = mine.borrow().id;
+/// let mine = a.get::<Account>(id)?.unwrap();           // version 1
+/// let theirs = b.get::<Account>(id)?.unwrap();         // version 1
+/// theirs.borrow_mut().balance = 90;
+/// b.commit()?;                                          // now version 2
+/// mine.borrow_mut().balance = 130;
+/// assert!(matches!(a.commit(), Err(Error::StaleData { .. })));
+/// # Ok::<(), orm::Error>(())
+/// ```
+///
 /// The default names follow the naming convention SQLAlchemy's and Alembic's documentation
 /// recommend (`ix_%(table_name)s_%(column_0_N_name)s`, `uq_%(table_name)s_%(column_0_N_name)s`,
 /// `ck_%(table_name)s_%(constraint_name)s`), so autogenerate and the database agree on them.

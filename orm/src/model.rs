@@ -22,6 +22,11 @@ pub trait Model: Clone + 'static {
     /// two or more for a composite key (`#[orm(primary_key)]` on several fields, SQLAlchemy's
     /// `primary_key=True` on several `mapped_column`s).
     const PRIMARY_KEYS: &'static [usize] = &[Self::PRIMARY_KEY];
+    /// The position of the version counter (`#[orm(version_id_col = "version")]`,
+    /// SQLAlchemy's `version_id_col`): set to 1 at insert, and every `UPDATE` or `DELETE`
+    /// of the unit of work matches it (`WHERE id = ? AND version = ?`) and moves it on by one,
+    /// so a row another session changed since it was loaded is `StaleData`, not overwritten.
+    const VERSION_ID: Option<usize> = None;
     const COLUMN_COUNT: usize;
 
     /// The value of column `index`, borrowed (no copy of strings).

@@ -511,3 +511,96 @@ fn reading_an_unknown_enum_string_names_the_column_and_the_value() {
         }
     });
 }
+
+/// An account whose writes are checked against the version it was loaded at (SQLAlchemy's
+/// `version_id_col`).
+#[derive(Model, Debug, Clone, Default)]
+#[orm(table = "accounts", version_id_col = "version")]
+pub struct Account {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub owner: String,
+    pub balance: i64,
+    pub version: i64,
+}
+
+/// `(owner, balance, version)` of every account, by owner.
+fn accounts(engine: &Engine) -> Vec<Vec<Value>> {
+    rows(engine, "SELECT owner, balance, version FROM accounts ORDER BY owner")
+}
+
+fn account_row(owner: &str, balance: i64, version: i64) -> Vec<Value> {
+    vec![
+        Value::Text(owner.into()),
+        Value::Integer(balance),
+        Value::Integer(version),
+    ]
+}
+
+#[test]
+fn version_id_col_counts_updates_and_a_stale_version_is_stale_data() {
+    each_engine(|engine| {
+        MetaData::new().add::<Account>().create_all(&engine).unwrap();
+        let first = Session::new(&engine);
+        let ann = first.add(Account {
+            owner: "Ann".into(),
+            balance: 100,
+            ..Default::default()
+        });
+        let bob = first.add(Account {
+            owner: "Bob".into(),
+            balance: 50,
+            ..Default::default()
+        });
+        first.commit().unwrap();
+        assert_eq!(ann.borrow().version, 1, "a new row starts at version 1");
+        assert_eq!(accounts(&engine), [account_row("Ann", 100, 1), account_row("Bob", 50, 1)]);
+        let ann_id = ann.borrow().id;
+        // Both sessions hold Ann at version 1.
+        let ann = first.get::<Account>(ann_id).unwrap().unwrap();
+        let second = Session::new(&engine);
+        let ann_again = second.get::<Account>(ann_id).unwrap().unwrap();
+        ann_again.borrow_mut().balance = 90;
+        second.commit().unwrap();
+        assert_eq!(ann_again.borrow().version, 2);
+        // The first session's change is based on version 1: refused, and Bob's change in the
+        // same flush is not written either.
+        ann.borrow_mut().balance = 130;
+        bob.borrow_mut().balance = 60;
+        match first.commit() {
+            Err(Error::StaleData {
+                statement,
+                table,
+                expected,
+                matched,
+            }) => assert_eq!(
+                (statement, table.as_str(), expected, matched),
+                ("UPDATE", "accounts", 1, 0)
+            ),
+            other => panic!("expected StaleData, got {other:?}"),
+        }
+        first.rollback().unwrap();
+        assert_eq!(accounts(&engine), [account_row("Ann", 90, 2), account_row("Bob", 50, 1)]);
+        // Loaded again at version 2, the change goes through and counts.
+        first.refresh(&ann).unwrap();
+        assert_eq!((ann.borrow().balance, ann.borrow().version), (90, 2));
+        ann.borrow_mut().balance = 130;
+        first.commit().unwrap();
+        assert_eq!(accounts(&engine), [account_row("Ann", 130, 3), account_row("Bob", 50, 1)]);
+        // A DELETE matches the version too: another writer moved it on since the load.
+        let stale = Session::new(&engine);
+        let ann_old = stale.get::<Account>(ann_id).unwrap().unwrap();
+        engine
+            .execute(orm::core::text("UPDATE accounts SET version = 4 WHERE owner = 'Ann'"))
+            .unwrap();
+        stale.delete(&ann_old).unwrap();
+        match stale.commit() {
+            Err(Error::StaleData {
+                statement, matched, ..
+            }) => assert_eq!((statement, matched), ("DELETE", 0)),
+            other => panic!("expected StaleData on DELETE, got {other:?}"),
+        }
+        stale.rollback().unwrap();
+        assert_eq!(accounts(&engine), [account_row("Ann", 130, 4), account_row("Bob", 50, 1)]);
+    });
+}

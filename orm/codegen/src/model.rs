@@ -189,6 +189,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut table = default_table_name(&name.to_string());
     let mut relations = Vec::new();
     let mut table_args: Vec<TableArgSpec> = Vec::new();
+    let mut version_id_col: Option<String> = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("orm")) {
         attr.parse_nested_meta(|meta| {
             let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
@@ -197,12 +198,13 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 "has_many" => relations.push(parse_relation(RelationKind::HasMany, &meta)?),
                 "belongs_to" => relations.push(parse_relation(RelationKind::BelongsTo, &meta)?),
                 "many_to_many" => relations.push(parse_relation(RelationKind::ManyToMany, &meta)?),
+                "version_id_col" => version_id_col = Some(parse_string(&meta)?),
                 "unique_constraint" => table_args.push(parse_table_arg(TableArgKind::Unique, &meta)?),
                 "index" => table_args.push(parse_table_arg(TableArgKind::Index, &meta)?),
                 "check_constraint" => table_args.push(parse_table_arg(TableArgKind::Check, &meta)?),
                 _ => {
                     return Err(meta.error(format!(
-                        "unknown model option `{key}` (expected table, has_many, belongs_to, many_to_many, unique_constraint, index or check_constraint)"
+                        "unknown model option `{key}` (expected table, has_many, belongs_to, many_to_many, unique_constraint, index, check_constraint or version_id_col)"
                     )))
                 }
             }
@@ -298,6 +300,16 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
     let pk = pk_positions[0];
     let composite = pk_positions.len() > 1;
 
+    let version_id = match &version_id_col {
+        Some(column) => match fields.iter().position(|f| f.column == *column) {
+            Some(i) if pk_positions.contains(&i) => {
+                return err(name.span(), format!("version_id_col `{column}` is a primary key column: the version counter is a column of its own"))
+            }
+            Some(i) => quote!(::std::option::Option::Some(#i)),
+            None => return err(name.span(), format!("version_id_col names `{column}`, which is no column of {name}")),
+        },
+        None => quote!(::std::option::Option::None),
+    };
     let column_count = fields.len();
     let column_consts = fields.iter().map(|f| {
         let ident = &f.ident;
@@ -448,6 +460,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
             };
             const PRIMARY_KEY: usize = #pk;
             const PRIMARY_KEYS: &'static [usize] = &[#(#pk_positions),*];
+            const VERSION_ID: ::std::option::Option<usize> = #version_id;
             const COLUMN_COUNT: usize = #column_count;
             fn column_value(&self, index: usize) -> ::orm::ValueRef<'_> {
                 match index {

@@ -460,7 +460,8 @@ impl SessionCell {
         // An empty snapshot of the right shape: every column differs, so every column is written.
         let mut blank = obj.get();
         for i in 0..T::COLUMN_COUNT {
-            if !T::PRIMARY_KEYS.contains(&i) {
+            // The key and the version counter stay: the UPDATE matches the row by them.
+            if !T::PRIMARY_KEYS.contains(&i) && Some(i) != T::VERSION_ID {
                 let _ = crate::model::set_field(&mut blank, i, ValueRef::Null);
             }
         }

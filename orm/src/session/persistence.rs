@@ -73,8 +73,51 @@ fn key_where<T: Model>() -> Expr {
     crate::query::key_filter::<T>(None)
 }
 
+/// `key_where`, and `AND version = ?` for a model with a version counter.
+fn versioned_where<T: Model>() -> Expr {
+    let key = key_where::<T>();
+    let Some(v) = T::VERSION_ID else {
+        return key;
+    };
+    let version = Expr::Binary {
+        left: Box::new(Expr::Column {
+            table: None,
+            name: T::TABLE.columns[v].name.clone(),
+        }),
+        op: crate::core::expr::BinOp::Eq,
+        right: Box::new(Expr::Placeholder),
+    };
+    match key {
+        Expr::And(mut parts) => {
+            parts.push(version);
+            Expr::And(parts)
+        }
+        key => Expr::And(vec![key, version]),
+    }
+}
+
+/// The error for an object still borrowed when the flush must set one of its columns.
+fn busy<T: Model>() -> Error {
+    Error::InvalidRequest(format!(
+        "a {} object is still being changed (a borrow_mut() is alive) while the flush sets a \
+         column the database computed: drop it before flush or commit",
+        T::TABLE_NAME
+    ))
+}
+
 impl FlushContext<'_> {
     pub(crate) fn insert<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+        if let Some(version) = T::VERSION_ID {
+            // A new row starts at version 1 (SQLAlchemy's first version id).
+            let unset = matches!(
+                read(obj)?.column_value(version),
+                ValueRef::Integer(0) | ValueRef::Null
+            );
+            if unset {
+                let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
+                crate::model::set_field::<T>(&mut value, version, ValueRef::Integer(1))?;
+            }
+        }
         let value = read(obj)?;
         let table = T::TABLE;
         let pk = T::PRIMARY_KEY;
@@ -183,12 +226,7 @@ impl FlushContext<'_> {
             }
             Ok(())
         })?;
-        let mut value = obj.value.try_borrow_mut().map_err(|_| {
-            Error::InvalidRequest(format!(
-                "a {} object is borrowed while its server-computed values are read back",
-                T::TABLE_NAME
-            ))
-        })?;
+        let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
         let columns = (0..T::COLUMN_COUNT).filter(|i| bit(mask, *i));
         for (i, fetched) in columns.zip(&fetched) {
             crate::model::set_field::<T>(&mut value, i, fetched.as_ref())?;
@@ -213,7 +251,7 @@ impl FlushContext<'_> {
         let mut params = Params::new();
         for i in 0..T::COLUMN_COUNT.min(128) {
             let now = value.column_value(i);
-            if now != snapshot.column_value(i) {
+            if now != snapshot.column_value(i) && Some(i) != T::VERSION_ID {
                 mask |= 1 << i;
                 params.push(now);
             }
@@ -221,10 +259,38 @@ impl FlushContext<'_> {
         if mask == 0 {
             return Ok(None);
         }
+        // The version counter: set to the next one, and matched as it was loaded.
+        let versions = match T::VERSION_ID {
+            Some(v) => match snapshot.column_value(v) {
+                ValueRef::Integer(old) => Ok(Some((v, old))),
+                other => Err((v, other.describe())),
+            },
+            None => Ok(None),
+        };
+        let versions = match versions {
+            Ok(versions) => versions,
+            Err((v, found)) => {
+                drop(params);
+                drop(value);
+                *obj.snapshot.borrow_mut() = Some(snapshot);
+                return Err(Error::InvalidRequest(format!(
+                    "the version counter {}.{} holds {found}, not a number: it is set at insert \
+                     and counted by every update",
+                    T::TABLE_NAME,
+                    T::TABLE.columns[v].name,
+                )));
+            }
+        };
+        if let Some((_, old)) = versions {
+            params.push(ValueRef::Integer(old + 1));
+        }
         // Columns with an `onupdate` expression that the change does not set itself.
         let recomputed = onupdate_columns::<T>() & !mask;
         for &i in T::PRIMARY_KEYS {
             params.push(snapshot.column_value(i));
+        }
+        if let Some((_, old)) = versions {
+            params.push(ValueRef::Integer(old));
         }
         let table = T::TABLE;
         let sql = self.cache.get(
@@ -237,16 +303,21 @@ impl FlushContext<'_> {
                     .enumerate()
                     .filter_map(|(i, c)| match &c.onupdate {
                         _ if bit(mask, i) => Some((c.name.clone(), Expr::Placeholder)),
+                        _ if Some(i) == T::VERSION_ID => None,
                         Some(sql) if bit(recomputed, i) => {
                             Some((c.name.clone(), Expr::Sql(sql.clone())))
                         }
                         _ => None,
                     })
-                    .collect();
+                    .collect::<Vec<_>>();
+                let mut set = set;
+                if let Some(v) = T::VERSION_ID {
+                    set.push((table.columns[v].name.clone(), Expr::Placeholder));
+                }
                 Statement::Update(Update {
                     table: table.name.clone(),
                     set,
-                    filter: Some(key_where::<T>()),
+                    filter: Some(versioned_where::<T>()),
                 })
             },
             self.writer,
@@ -257,10 +328,18 @@ impl FlushContext<'_> {
             .and_then(|matched| expect_one::<T>("UPDATE", matched));
         drop(params);
         drop(value);
-        let result = result.and_then(|()| match recomputed {
-            0 => Ok(()),
-            _ => self.read_back(obj, recomputed),
-        });
+        let result = result
+            .and_then(|()| match versions {
+                Some((v, old)) => {
+                    let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
+                    crate::model::set_field::<T>(&mut value, v, ValueRef::Integer(old + 1))
+                }
+                None => Ok(()),
+            })
+            .and_then(|()| match recomputed {
+                0 => Ok(()),
+                _ => self.read_back(obj, recomputed),
+            });
         if let Err(e) = result {
             *obj.snapshot.borrow_mut() = Some(snapshot);
             return Err(e);
@@ -277,6 +356,9 @@ impl FlushContext<'_> {
         for &i in T::PRIMARY_KEYS {
             key.push(row.column_value(i));
         }
+        if let Some(v) = T::VERSION_ID {
+            key.push(row.column_value(v));
+        }
         let table = T::TABLE;
         let sql = self.cache.get(
             T::TABLE_NAME,
@@ -284,7 +366,7 @@ impl FlushContext<'_> {
             || {
                 Statement::Delete(crate::core::Delete {
                     table: table.name.clone(),
-                    filter: Some(key_where::<T>()),
+                    filter: Some(versioned_where::<T>()),
                 })
             },
             self.writer,
