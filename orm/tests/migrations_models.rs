@@ -365,3 +365,120 @@ fn enum_column_and_its_check_round_trip() {
         }
     });
 }
+
+mod events_v1 {
+    use orm::prelude::*;
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "events")]
+    pub struct Event {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub day: NaiveDate,
+    }
+    pub fn metadata() -> MetaData {
+        MetaData::new().add::<Event>()
+    }
+}
+
+/// The day becomes a moment: `NaiveDate` to `NaiveDateTime`.
+mod events_v2 {
+    use orm::prelude::*;
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "events")]
+    pub struct Event {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub day: NaiveDateTime,
+    }
+    pub fn metadata() -> MetaData {
+        MetaData::new().add::<Event>()
+    }
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[test]
+fn a_date_column_turned_datetime_stays_readable_both_ways() {
+    each_project(|project| {
+        let Project {
+            engine, migrations, ..
+        } = &project;
+        let dialect = engine.dialect();
+        migrations.autogenerate(engine, &events_v1::metadata(), "events").unwrap();
+        migrations.upgrade(engine, "head").unwrap();
+        let session = Session::new(engine);
+        session.add(events_v1::Event {
+            day: ymd(2003, 12, 17),
+            ..Default::default()
+        });
+        session.commit().unwrap();
+        drop(session);
+
+        assert_eq!(
+            said(&project, &events_v2::metadata()),
+            ["type of events.day changed from DATE to TIMESTAMP"],
+            "{dialect}"
+        );
+        migrations.autogenerate(engine, &events_v2::metadata(), "day is a moment").unwrap();
+        migrations.upgrade(engine, "head").unwrap();
+        assert_eq!(said(&project, &events_v2::metadata()), Vec::<String>::new(), "{dialect}");
+        let session = Session::new(engine);
+        let events = session
+            .query::<events_v2::Event>()
+            .all()
+            .unwrap_or_else(|e| panic!("{dialect}: reading after the upgrade: {e}"));
+        assert_eq!(events[0].borrow().day, ymd(2003, 12, 17).and_hms_opt(0, 0, 0).unwrap());
+        drop(session);
+
+        migrations.downgrade(engine, "-1").unwrap();
+        assert_eq!(differences(&project, &events_v1::metadata()), Vec::<String>::new());
+        let session = Session::new(engine);
+        let events = session
+            .query::<events_v1::Event>()
+            .all()
+            .unwrap_or_else(|e| panic!("{dialect}: reading after the downgrade: {e}"));
+        assert_eq!(events[0].borrow().day, ymd(2003, 12, 17));
+    });
+}
+
+/// SQLite keeps whatever text a `DATE` column is given: a value that is no date cannot be
+/// converted, and the upgrade refuses, naming it, with the database left as it was. (A
+/// PostgreSQL `DATE` column cannot hold such a value.)
+#[test]
+fn a_value_that_is_no_date_stops_the_type_change_on_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = create_engine(&format!("sqlite:///{}", tmp.path().join("app.db").display())).unwrap();
+    let migrations = Migrations::init(tmp.path().join("migrations")).unwrap();
+    migrations.autogenerate(&engine, &events_v1::metadata(), "events").unwrap();
+    migrations.upgrade(&engine, "head").unwrap();
+    engine
+        .execute(orm::core::text(
+            "INSERT INTO events (id, day) VALUES (1, '2003-12-17'), (2, 'someday')",
+        ))
+        .unwrap();
+    let before = migrations.current(&engine).unwrap().map(|r| r.id().to_string());
+    migrations.autogenerate(&engine, &events_v2::metadata(), "day is a moment").unwrap();
+    match migrations.upgrade(&engine, "head") {
+        Err(orm::Error::Migration(message)) => assert!(
+            message.contains(
+                "cannot change the type of events.day to TIMESTAMP: the value someday is not a TIMESTAMP"
+            ),
+            "{message}"
+        ),
+        other => panic!("expected the upgrade to refuse, got {other:?}"),
+    }
+    assert_eq!(migrations.current(&engine).unwrap().map(|r| r.id().to_string()), before);
+    let rows = engine
+        .execute(orm::core::text("SELECT day FROM events ORDER BY id"))
+        .unwrap()
+        .rows;
+    assert_eq!(
+        rows,
+        [
+            [orm::Value::Text("2003-12-17".into())],
+            [orm::Value::Text("someday".into())]
+        ]
+    );
+}
