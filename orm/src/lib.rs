@@ -121,7 +121,11 @@ pub use orm_macros::DbEnum;
 /// - `has_many(posts: Post, foreign_key = "user_id", back_populates = "author", cascade = "all,
 ///   delete-orphan")`, `belongs_to(author: User, foreign_key = "user_id")`,
 ///   `many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote =
-///   "course_id")`: relationships, one constant each (`User::posts`).
+///   "course_id")`: relationships, one constant each (`User::posts`). The target may be the
+///   model itself (SQLAlchemy's adjacency list): `belongs_to(parent: Category, foreign_key =
+///   "parent_id", back_populates = "children")` and `has_many(children: Category, foreign_key =
+///   "parent_id", back_populates = "parent", cascade = "all, delete-orphan")` make a tree whose
+///   parents are written before their children and whose subtree goes with a deleted node.
 /// - `unique_constraint("team", "name")`: a table-level `UNIQUE (team, name)` (SQLAlchemy's
 ///   `UniqueConstraint`), named `uq_<table>_<team>_<name>` or `name = "…"`.
 /// - `index("team", "age")`: an index over several columns (SQLAlchemy's `Index`), named
@@ -260,56 +264,7 @@ pub mod prelude {
         Model, Obj, Query, Session,
     };
     pub use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-    pub use orm_macros::FromRow;
-
-/// `#[derive(DbEnum)]`: stores a fieldless enum as text, SQLAlchemy's `Enum(…,
-/// native_enum=False)`. Each variant is stored as its name in snake case (`OnHold` →
-/// `"on_hold"`), or as `#[orm(rename = "…")]` says; the column is a `VARCHAR` as long as the
-/// longest string, and a model column of the type gets the table constraint
-/// `ck_<table>_<column>_enum CHECK ("column" IN ('open', 'on_hold', …))`, which autogenerate
-/// creates and drops with the column. Reading any other string is
-/// [`Error::WrongType`] naming the table, the column and the value.
-///
-/// **The same `CHECK` on PostgreSQL, not a native `CREATE TYPE … AS ENUM`** (SQLAlchemy's
-/// default there): a native type lives apart from the table — created before it, dropped after
-/// the last table that uses it, shared between tables — and a variant can be added
-/// (`ALTER TYPE … ADD VALUE`, which PostgreSQL before 12 refuses inside a transaction, where
-/// every revision runs) but never removed or renamed without rebuilding the type. A `CHECK`
-/// is part of its table: one definition, one migration path and one autogenerate comparison on
-/// both engines, and a changed list of variants is a constraint dropped and added again.
-///
-/// ```
-/// use orm::prelude::*;
-///
-/// #[derive(DbEnum, Debug, Clone, Copy, PartialEq, Default)]
-/// pub enum Status {
-///     #[default]
-///     Open,
-///     OnHold,                          // stored as "on_hold"
-///     #[orm(rename = "done")]
-///     Closed,                          // stored as "done"
-/// }
-///
-/// #[derive(Model, Debug, Clone, Default)]
-/// #[orm(table = "tickets")]
-/// pub struct Ticket {
-///     #[orm(primary_key)] pub id: i64,
-///     pub status: Status,
-/// }
-///
-/// let engine = create_engine("sqlite:///:memory:")?;
-/// MetaData::new().add::<Ticket>().create_all(&engine)?;
-/// let session = Session::new(&engine);
-/// session.add(Ticket { status: Status::OnHold, ..Default::default() });
-/// session.commit()?;
-/// let held = session.query::<Ticket>().filter(Ticket::status.eq(Status::OnHold)).one()?;
-/// assert_eq!(held.borrow().status, Status::OnHold);
-/// // The database refuses a string that is no variant.
-/// let refused = engine.execute(orm::core::text("INSERT INTO tickets (status) VALUES ('paused')"));
-/// assert!(matches!(refused, Err(Error::ConstraintViolation { .. })));
-/// # Ok::<(), orm::Error>(())
-/// ```
-pub use orm_macros::DbEnum;
+    pub use orm_macros::{DbEnum, FromRow};
     // The crates of the column types, so a notebook can name `serde_json::Value` without `:dep`.
     pub use chrono;
     pub use serde_json;

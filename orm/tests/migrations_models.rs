@@ -41,13 +41,19 @@ fn each_project(body: impl Fn(Project)) {
 
 /// What `check` says about `metadata`, one line per change.
 fn said(project: &Project, metadata: &MetaData) -> Vec<String> {
-    lines(project.migrations.check(&project.engine, metadata), &project.engine)
+    lines(
+        project.migrations.check(&project.engine, metadata),
+        &project.engine,
+    )
 }
 
 /// What autogenerate would find between `metadata` and the database as it is now, whatever
 /// revision it is at (`compare`, which `check` runs at the head).
 fn differences(project: &Project, metadata: &MetaData) -> Vec<String> {
-    lines(orm::migrate::compare(&project.engine, metadata), &project.engine)
+    lines(
+        orm::migrate::compare(&project.engine, metadata),
+        &project.engine,
+    )
 }
 
 /// The changes in words, sorted: SQLite lists the changes a rebuild makes after those plain
@@ -82,7 +88,11 @@ fn round_trip(project: &Project, before: Option<&MetaData>, after: &MetaData, ex
     migrations
         .upgrade(engine, "head")
         .unwrap_or_else(|e| panic!("upgrade on {dialect}: {e}"));
-    assert_eq!(said(project, after), Vec::<String>::new(), "{dialect}: after upgrade");
+    assert_eq!(
+        said(project, after),
+        Vec::<String>::new(),
+        "{dialect}: after upgrade"
+    );
     migrations
         .downgrade(engine, "-1")
         .unwrap_or_else(|e| panic!("downgrade on {dialect}: {e}"));
@@ -99,7 +109,11 @@ fn round_trip(project: &Project, before: Option<&MetaData>, after: &MetaData, ex
         ),
     }
     migrations.upgrade(engine, "head").unwrap();
-    assert_eq!(said(project, after), Vec::<String>::new(), "{dialect}: upgraded again");
+    assert_eq!(
+        said(project, after),
+        Vec::<String>::new(),
+        "{dialect}: upgraded again"
+    );
 }
 
 mod composite_v1 {
@@ -227,7 +241,11 @@ mod members_v2 {
 mod members_v3 {
     use orm::prelude::*;
     #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "members", unique_constraint("team", "name"), index("team", "age"))]
+    #[orm(
+        table = "members",
+        unique_constraint("team", "name"),
+        index("team", "age")
+    )]
     pub struct Member {
         #[orm(primary_key)]
         pub id: i64,
@@ -248,7 +266,12 @@ mod members_v3 {
 #[test]
 fn table_constraints_indexes_and_server_defaults_round_trip() {
     each_project(|project| {
-        round_trip(&project, None, &members_v1::metadata(), &["added table members"]);
+        round_trip(
+            &project,
+            None,
+            &members_v1::metadata(),
+            &["added table members"],
+        );
         project
             .engine
             .execute(orm::core::text(
@@ -285,7 +308,9 @@ fn table_constraints_indexes_and_server_defaults_round_trip() {
             .unwrap();
         let rows = project
             .engine
-            .execute(orm::core::text("SELECT name, age FROM members ORDER BY name"))
+            .execute(orm::core::text(
+                "SELECT name, age FROM members ORDER BY name",
+            ))
             .unwrap()
             .rows;
         assert_eq!(
@@ -338,7 +363,12 @@ mod tickets_v2 {
 #[test]
 fn enum_column_and_its_check_round_trip() {
     each_project(|project| {
-        round_trip(&project, None, &tickets_v1::metadata(), &["added table tickets"]);
+        round_trip(
+            &project,
+            None,
+            &tickets_v1::metadata(),
+            &["added table tickets"],
+        );
         round_trip(
             &project,
             None,
@@ -406,7 +436,9 @@ fn a_date_column_turned_datetime_stays_readable_both_ways() {
             engine, migrations, ..
         } = &project;
         let dialect = engine.dialect();
-        migrations.autogenerate(engine, &events_v1::metadata(), "events").unwrap();
+        migrations
+            .autogenerate(engine, &events_v1::metadata(), "events")
+            .unwrap();
         migrations.upgrade(engine, "head").unwrap();
         let session = Session::new(engine);
         session.add(events_v1::Event {
@@ -421,19 +453,31 @@ fn a_date_column_turned_datetime_stays_readable_both_ways() {
             ["type of events.day changed from DATE to TIMESTAMP"],
             "{dialect}"
         );
-        migrations.autogenerate(engine, &events_v2::metadata(), "day is a moment").unwrap();
+        migrations
+            .autogenerate(engine, &events_v2::metadata(), "day is a moment")
+            .unwrap();
         migrations.upgrade(engine, "head").unwrap();
-        assert_eq!(said(&project, &events_v2::metadata()), Vec::<String>::new(), "{dialect}");
+        assert_eq!(
+            said(&project, &events_v2::metadata()),
+            Vec::<String>::new(),
+            "{dialect}"
+        );
         let session = Session::new(engine);
         let events = session
             .query::<events_v2::Event>()
             .all()
             .unwrap_or_else(|e| panic!("{dialect}: reading after the upgrade: {e}"));
-        assert_eq!(events[0].borrow().day, ymd(2003, 12, 17).and_hms_opt(0, 0, 0).unwrap());
+        assert_eq!(
+            events[0].borrow().day,
+            ymd(2003, 12, 17).and_hms_opt(0, 0, 0).unwrap()
+        );
         drop(session);
 
         migrations.downgrade(engine, "-1").unwrap();
-        assert_eq!(differences(&project, &events_v1::metadata()), Vec::<String>::new());
+        assert_eq!(
+            differences(&project, &events_v1::metadata()),
+            Vec::<String>::new()
+        );
         let session = Session::new(engine);
         let events = session
             .query::<events_v1::Event>()
@@ -449,17 +493,28 @@ fn a_date_column_turned_datetime_stays_readable_both_ways() {
 #[test]
 fn a_value_that_is_no_date_stops_the_type_change_on_sqlite() {
     let tmp = tempfile::tempdir().unwrap();
-    let engine = create_engine(&format!("sqlite:///{}", tmp.path().join("app.db").display())).unwrap();
+    let engine = create_engine(&format!(
+        "sqlite:///{}",
+        tmp.path().join("app.db").display()
+    ))
+    .unwrap();
     let migrations = Migrations::init(tmp.path().join("migrations")).unwrap();
-    migrations.autogenerate(&engine, &events_v1::metadata(), "events").unwrap();
+    migrations
+        .autogenerate(&engine, &events_v1::metadata(), "events")
+        .unwrap();
     migrations.upgrade(&engine, "head").unwrap();
     engine
         .execute(orm::core::text(
             "INSERT INTO events (id, day) VALUES (1, '2003-12-17'), (2, 'someday')",
         ))
         .unwrap();
-    let before = migrations.current(&engine).unwrap().map(|r| r.id().to_string());
-    migrations.autogenerate(&engine, &events_v2::metadata(), "day is a moment").unwrap();
+    let before = migrations
+        .current(&engine)
+        .unwrap()
+        .map(|r| r.id().to_string());
+    migrations
+        .autogenerate(&engine, &events_v2::metadata(), "day is a moment")
+        .unwrap();
     match migrations.upgrade(&engine, "head") {
         Err(orm::Error::Migration(message)) => assert!(
             message.contains(
@@ -469,7 +524,13 @@ fn a_value_that_is_no_date_stops_the_type_change_on_sqlite() {
         ),
         other => panic!("expected the upgrade to refuse, got {other:?}"),
     }
-    assert_eq!(migrations.current(&engine).unwrap().map(|r| r.id().to_string()), before);
+    assert_eq!(
+        migrations
+            .current(&engine)
+            .unwrap()
+            .map(|r| r.id().to_string()),
+        before
+    );
     let rows = engine
         .execute(orm::core::text("SELECT day FROM events ORDER BY id"))
         .unwrap()

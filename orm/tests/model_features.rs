@@ -146,7 +146,10 @@ fn update_and_delete_match_the_full_composite_key() {
         // Only (1, math) changed and only (2, math) went: not every row of student 1 or of math.
         assert_eq!(
             enrollments(&engine),
-            [(1, "art".into(), "A".into()), (1, "math".into(), "A+".into())]
+            [
+                (1, "art".into(), "A".into()),
+                (1, "math".into(), "A+".into())
+            ]
         );
         // A row deleted by another session: the UPDATE by the full key matches nothing.
         let art = session.get::<Enrollment>((1, "art")).unwrap().unwrap();
@@ -369,7 +372,11 @@ fn server_default_is_read_back_after_insert_and_onupdate_after_update() {
             .one()
             .unwrap();
         let stored = |column: &str| {
-            rows(&engine, &format!("SELECT {column} FROM members WHERE name = 'Ann'"))[0][0].clone()
+            rows(
+                &engine,
+                &format!("SELECT {column} FROM members WHERE name = 'Ann'"),
+            )[0][0]
+                .clone()
         };
         let created = ann.borrow().created_at;
         let Some(created) = created else {
@@ -395,7 +402,10 @@ fn server_default_is_read_back_after_insert_and_onupdate_after_update() {
             ..member("red", "Bob", 40)
         });
         session.commit().unwrap();
-        assert_eq!(session.refresh(&bob).map(|()| bob.borrow().created_at), Ok(Some(fixed)));
+        assert_eq!(
+            session.refresh(&bob).map(|()| bob.borrow().created_at),
+            Ok(Some(fixed))
+        );
 
         ann.borrow_mut().age = 31;
         session.commit().unwrap();
@@ -447,7 +457,10 @@ fn enums_are_stored_as_their_strings_and_the_database_refuses_others() {
         }
         session.commit().unwrap();
         assert_eq!(
-            rows(&engine, "SELECT status, previous FROM tickets ORDER BY title"),
+            rows(
+                &engine,
+                "SELECT status, previous FROM tickets ORDER BY title"
+            ),
             [
                 [Value::Text("open".into()), Value::Null],
                 [Value::Text("on_hold".into()), Value::Text("open".into())],
@@ -459,7 +472,10 @@ fn enums_are_stored_as_their_strings_and_the_database_refuses_others() {
             .filter(Ticket::status.eq(Status::OnHold))
             .one()
             .unwrap();
-        assert_eq!((held.borrow().status, held.borrow().previous), (Status::OnHold, Some(Status::Open)));
+        assert_eq!(
+            (held.borrow().status, held.borrow().previous),
+            (Status::OnHold, Some(Status::Open))
+        );
         let after_hold = session
             .query::<Ticket>()
             .filter(Ticket::previous.eq(Some(Status::OnHold)))
@@ -526,7 +542,10 @@ pub struct Account {
 
 /// `(owner, balance, version)` of every account, by owner.
 fn accounts(engine: &Engine) -> Vec<Vec<Value>> {
-    rows(engine, "SELECT owner, balance, version FROM accounts ORDER BY owner")
+    rows(
+        engine,
+        "SELECT owner, balance, version FROM accounts ORDER BY owner",
+    )
 }
 
 fn account_row(owner: &str, balance: i64, version: i64) -> Vec<Value> {
@@ -540,7 +559,10 @@ fn account_row(owner: &str, balance: i64, version: i64) -> Vec<Value> {
 #[test]
 fn version_id_col_counts_updates_and_a_stale_version_is_stale_data() {
     each_engine(|engine| {
-        MetaData::new().add::<Account>().create_all(&engine).unwrap();
+        MetaData::new()
+            .add::<Account>()
+            .create_all(&engine)
+            .unwrap();
         let first = Session::new(&engine);
         let ann = first.add(Account {
             owner: "Ann".into(),
@@ -554,7 +576,10 @@ fn version_id_col_counts_updates_and_a_stale_version_is_stale_data() {
         });
         first.commit().unwrap();
         assert_eq!(ann.borrow().version, 1, "a new row starts at version 1");
-        assert_eq!(accounts(&engine), [account_row("Ann", 100, 1), account_row("Bob", 50, 1)]);
+        assert_eq!(
+            accounts(&engine),
+            [account_row("Ann", 100, 1), account_row("Bob", 50, 1)]
+        );
         let ann_id = ann.borrow().id;
         // Both sessions hold Ann at version 1.
         let ann = first.get::<Account>(ann_id).unwrap().unwrap();
@@ -580,18 +605,26 @@ fn version_id_col_counts_updates_and_a_stale_version_is_stale_data() {
             other => panic!("expected StaleData, got {other:?}"),
         }
         first.rollback().unwrap();
-        assert_eq!(accounts(&engine), [account_row("Ann", 90, 2), account_row("Bob", 50, 1)]);
+        assert_eq!(
+            accounts(&engine),
+            [account_row("Ann", 90, 2), account_row("Bob", 50, 1)]
+        );
         // Loaded again at version 2, the change goes through and counts.
         first.refresh(&ann).unwrap();
         assert_eq!((ann.borrow().balance, ann.borrow().version), (90, 2));
         ann.borrow_mut().balance = 130;
         first.commit().unwrap();
-        assert_eq!(accounts(&engine), [account_row("Ann", 130, 3), account_row("Bob", 50, 1)]);
+        assert_eq!(
+            accounts(&engine),
+            [account_row("Ann", 130, 3), account_row("Bob", 50, 1)]
+        );
         // A DELETE matches the version too: another writer moved it on since the load.
         let stale = Session::new(&engine);
         let ann_old = stale.get::<Account>(ann_id).unwrap().unwrap();
         engine
-            .execute(orm::core::text("UPDATE accounts SET version = 4 WHERE owner = 'Ann'"))
+            .execute(orm::core::text(
+                "UPDATE accounts SET version = 4 WHERE owner = 'Ann'",
+            ))
             .unwrap();
         stale.delete(&ann_old).unwrap();
         match stale.commit() {
@@ -601,7 +634,10 @@ fn version_id_col_counts_updates_and_a_stale_version_is_stale_data() {
             other => panic!("expected StaleData on DELETE, got {other:?}"),
         }
         stale.rollback().unwrap();
-        assert_eq!(accounts(&engine), [account_row("Ann", 130, 4), account_row("Bob", 50, 1)]);
+        assert_eq!(
+            accounts(&engine),
+            [account_row("Ann", 130, 4), account_row("Bob", 50, 1)]
+        );
     });
 }
 
@@ -629,7 +665,10 @@ fn category(name: &str) -> Category {
 
 /// food → (fruit → (apple, pear), bread); tools alone.
 fn tree(engine: &Engine) -> Session {
-    MetaData::new().add::<Category>().create_all(engine).unwrap();
+    MetaData::new()
+        .add::<Category>()
+        .create_all(engine)
+        .unwrap();
     let session = Session::new(engine);
     let food = session.add(category("food"));
     let fruit = food.append(Category::children, category("fruit")).unwrap();
@@ -676,7 +715,11 @@ fn a_category_tree_loads_parent_and_children_lazily_and_by_select_in() {
             ]
             .map(|[c, p]| [
                 Value::Text(c.into()),
-                if p.is_empty() { Value::Null } else { Value::Text(p.into()) }
+                if p.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Text(p.into())
+                }
             ])
         );
         let fresh = Session::new(&engine);
@@ -686,7 +729,10 @@ fn a_category_tree_loads_parent_and_children_lazily_and_by_select_in() {
         let food = fruit.related(Category::parent).unwrap().unwrap();
         assert_eq!(food.borrow().name, "food");
         assert!(food.related(Category::parent).unwrap().is_none());
-        assert_eq!(names(&food.related(Category::children).unwrap()), ["bread", "fruit"]);
+        assert_eq!(
+            names(&food.related(Category::children).unwrap()),
+            ["bread", "fruit"]
+        );
         let again = fruit.related(Category::children).unwrap();
         assert!(again.iter().any(|c| c.ptr_eq(&apple)), "one object per row");
 
@@ -700,7 +746,10 @@ fn a_category_tree_loads_parent_and_children_lazily_and_by_select_in() {
             .all()
             .unwrap();
         assert_eq!(names(&roots), ["food", "tools"]);
-        assert_eq!(names(&roots[0].related(Category::children).unwrap()), ["bread", "fruit"]);
+        assert_eq!(
+            names(&roots[0].related(Category::children).unwrap()),
+            ["bread", "fruit"]
+        );
         assert!(roots[1].related(Category::children).unwrap().is_empty());
         let leaves = other
             .query::<Category>()
@@ -711,7 +760,14 @@ fn a_category_tree_loads_parent_and_children_lazily_and_by_select_in() {
         let parents: Vec<String> = {
             let mut p: Vec<String> = leaves
                 .iter()
-                .map(|l| l.related(Category::parent).unwrap().unwrap().borrow().name.clone())
+                .map(|l| {
+                    l.related(Category::parent)
+                        .unwrap()
+                        .unwrap()
+                        .borrow()
+                        .name
+                        .clone()
+                })
                 .collect();
             p.sort();
             p

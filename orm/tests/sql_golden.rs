@@ -683,7 +683,9 @@ fn table_constraints_server_default_and_multi_column_indexes() {
         .column(ColumnDef::new("id", ColumnType::Integer).primary_key())
         .column(ColumnDef::new("team", ColumnType::String(None)).not_null())
         .column(ColumnDef::new("age", ColumnType::Integer).not_null())
-        .column(ColumnDef::new("created_at", ColumnType::DateTime).server_default("CURRENT_TIMESTAMP"))
+        .column(
+            ColumnDef::new("created_at", ColumnType::DateTime).server_default("CURRENT_TIMESTAMP"),
+        )
         .unique_constraint(None, &["team", "age"])
         .check("age_positive", "age >= 0")
         .index(None, &["team", "age"], false)

@@ -39,7 +39,10 @@ enum TableArgKind {
 
 /// `unique_constraint("a", "b", name = "uq_x")`, `index("a", "b", unique = true)`,
 /// `check_constraint(name = "age_positive", sql = "age >= 0")`.
-fn parse_table_arg(kind: TableArgKind, meta: &syn::meta::ParseNestedMeta) -> syn::Result<TableArgSpec> {
+fn parse_table_arg(
+    kind: TableArgKind,
+    meta: &syn::meta::ParseNestedMeta,
+) -> syn::Result<TableArgSpec> {
     let mut spec = TableArgSpec {
         kind,
         name: None,
@@ -47,7 +50,10 @@ fn parse_table_arg(kind: TableArgKind, meta: &syn::meta::ParseNestedMeta) -> syn
         unique: false,
         sql: None,
     };
-    let span = meta.path.get_ident().map_or_else(Span::call_site, |i| i.span());
+    let span = meta
+        .path
+        .get_ident()
+        .map_or_else(Span::call_site, |i| i.span());
     let content;
     syn::parenthesized!(content in meta.input);
     while !content.is_empty() {
@@ -389,9 +395,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         };
         def
     });
-    let names = |columns: &[String]| {
-        quote!(::orm::__private::Cow::Borrowed(&[#(::orm::__private::Cow::Borrowed(#columns)),*]))
-    };
+    let names = |columns: &[String]| quote!(::orm::__private::Cow::Borrowed(&[#(::orm::__private::Cow::Borrowed(#columns)),*]));
     let name_option = |name: &Option<String>| match name {
         Some(n) => quote!(::std::option::Option::Some(::orm::__private::Cow::Borrowed(#n))),
         None => quote!(::std::option::Option::None),
@@ -399,25 +403,42 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
     for arg in &table_args {
         for column in &arg.columns {
             if !fields.iter().any(|f| f.column == *column) {
-                return err(name.span(), format!("{name} has no column `{column}` (named in a unique_constraint or index)"));
+                return err(
+                    name.span(),
+                    format!(
+                        "{name} has no column `{column}` (named in a unique_constraint or index)"
+                    ),
+                );
             }
         }
     }
-    let table_uniques = table_args.iter().filter(|a| a.kind == TableArgKind::Unique).map(|a| {
-        let (n, c) = (name_option(&a.name), names(&a.columns));
-        quote!(::orm::core::UniqueConstraint { name: #n, columns: #c })
-    });
-    let table_indexes = table_args.iter().filter(|a| a.kind == TableArgKind::Index).map(|a| {
-        let (n, c, u) = (name_option(&a.name), names(&a.columns), a.unique);
-        quote!(::orm::core::Index { name: #n, columns: #c, unique: #u })
-    });
-    let table_checks = table_args.iter().filter(|a| a.kind == TableArgKind::Check).map(|a| {
-        let (n, sql) = (a.name.as_deref().unwrap_or_default(), a.sql.as_deref().unwrap_or_default());
-        quote!(::orm::core::CheckConstraint {
-            name: ::orm::__private::Cow::Borrowed(#n),
-            sqltext: ::orm::__private::Cow::Borrowed(#sql),
-        })
-    });
+    let table_uniques = table_args
+        .iter()
+        .filter(|a| a.kind == TableArgKind::Unique)
+        .map(|a| {
+            let (n, c) = (name_option(&a.name), names(&a.columns));
+            quote!(::orm::core::UniqueConstraint { name: #n, columns: #c })
+        });
+    let table_indexes = table_args
+        .iter()
+        .filter(|a| a.kind == TableArgKind::Index)
+        .map(|a| {
+            let (n, c, u) = (name_option(&a.name), names(&a.columns), a.unique);
+            quote!(::orm::core::Index { name: #n, columns: #c, unique: #u })
+        });
+    let table_checks = table_args
+        .iter()
+        .filter(|a| a.kind == TableArgKind::Check)
+        .map(|a| {
+            let (n, sql) = (
+                a.name.as_deref().unwrap_or_default(),
+                a.sql.as_deref().unwrap_or_default(),
+            );
+            quote!(::orm::core::CheckConstraint {
+                name: ::orm::__private::Cow::Borrowed(#n),
+                sqltext: ::orm::__private::Cow::Borrowed(#sql),
+            })
+        });
     let value_arms = fields.iter().enumerate().map(|(i, f)| {
         let ident = &f.ident;
         quote!(#i => ::orm::SqlType::to_value_ref(&self.#ident),)

@@ -278,7 +278,11 @@ impl Table {
     }
 
     /// Adds a multi-column `UNIQUE` constraint; `name: None` takes `uq_<table>_<a>_<b>`.
-    pub fn unique_constraint(mut self, name: Option<&'static str>, columns: &[&'static str]) -> Table {
+    pub fn unique_constraint(
+        mut self,
+        name: Option<&'static str>,
+        columns: &[&'static str],
+    ) -> Table {
         self.uniques.to_mut().push(UniqueConstraint {
             name: name.map(Cow::Borrowed),
             columns: columns.iter().map(|c| Cow::Borrowed(*c)).collect(),
@@ -287,7 +291,12 @@ impl Table {
     }
 
     /// Adds an index over `columns`; `name: None` takes `ix_<table>_<a>_<b>`.
-    pub fn index(mut self, name: Option<&'static str>, columns: &[&'static str], unique: bool) -> Table {
+    pub fn index(
+        mut self,
+        name: Option<&'static str>,
+        columns: &[&'static str],
+        unique: bool,
+    ) -> Table {
         self.indexes.to_mut().push(Index {
             name: name.map(Cow::Borrowed),
             columns: columns.iter().map(|c| Cow::Borrowed(*c)).collect(),

@@ -376,7 +376,11 @@ fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize,
         }
     }
     if !kept.is_empty() {
-        let list = kept.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", ");
+        let list = kept
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let values = kept
             .iter()
             .map(|(_, e)| e.as_str())

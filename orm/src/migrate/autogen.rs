@@ -446,13 +446,21 @@ fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
     {
         out.push(fk_change(fk, false));
     }
-    for check in model.checks.iter().filter(|c| !db.checks.iter().any(|d| d.name == c.name)) {
+    for check in model
+        .checks
+        .iter()
+        .filter(|c| !db.checks.iter().any(|d| d.name == c.name))
+    {
         out.push(Change::AddCheck {
             table: name.clone(),
             name: check.name.clone(),
         });
     }
-    for check in db.checks.iter().filter(|c| !model.checks.iter().any(|m| m.name == c.name)) {
+    for check in db
+        .checks
+        .iter()
+        .filter(|c| !model.checks.iter().any(|m| m.name == c.name))
+    {
         out.push(Change::RemoveCheck {
             table: name.clone(),
             name: check.name.clone(),

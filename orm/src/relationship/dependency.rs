@@ -73,7 +73,9 @@ pub(crate) fn write_associations(
     // `math.students.append(student)` name the same association row, mirrored.
     let same_pair = |a: &Association, b: &Association| {
         a.table == b.table
-            && ((a.local == b.local && Rc::ptr_eq(&a.left, &b.left) && Rc::ptr_eq(&a.right, &b.right))
+            && ((a.local == b.local
+                && Rc::ptr_eq(&a.left, &b.left)
+                && Rc::ptr_eq(&a.right, &b.right))
                 || (a.local == b.remote
                     && Rc::ptr_eq(&a.left, &b.right)
                     && Rc::ptr_eq(&a.right, &b.left)))
