@@ -135,7 +135,7 @@ impl FlushContext<'_> {
             (false, 0) => SqlKind::InsertWithKey,
             (assign_key, omitted) => SqlKind::InsertOmitting(assign_key, omitted),
         };
-        let written = |i: usize| !(assign_key && i == pk) && !bit(omitted, i);
+        let written = |i: usize| !(bit(omitted, i) || assign_key && i == pk);
         let sql = self.cache.get(
             T::TABLE_NAME,
             kind,
@@ -194,20 +194,21 @@ impl FlushContext<'_> {
             T::TABLE_NAME,
             SqlKind::ReadBack(mask),
             || {
-                let mut stmt = crate::core::Select::default();
-                stmt.columns = table
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| bit(mask, *i))
-                    .map(|(_, c)| crate::core::SelectItem {
-                        expr: Expr::column(T::TABLE_NAME, c.name.clone()),
-                        alias: None,
-                    })
-                    .collect();
-                stmt.from = vec![crate::core::FromItem::Table(Cow::Borrowed(T::TABLE_NAME))];
-                stmt.filter = Some(key_where::<T>());
-                Statement::Select(stmt)
+                Statement::Select(crate::core::Select {
+                    columns: table
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| bit(mask, *i))
+                        .map(|(_, c)| crate::core::SelectItem {
+                            expr: Expr::column(T::TABLE_NAME, c.name.clone()),
+                            alias: None,
+                        })
+                        .collect(),
+                    from: vec![crate::core::FromItem::Table(Cow::Borrowed(T::TABLE_NAME))],
+                    filter: Some(key_where::<T>()),
+                    ..Default::default()
+                })
             },
             self.writer,
         );
@@ -297,7 +298,7 @@ impl FlushContext<'_> {
             T::TABLE_NAME,
             SqlKind::Update(mask),
             || {
-                let set = table
+                let mut set: Vec<_> = table
                     .columns
                     .iter()
                     .enumerate()
@@ -309,8 +310,8 @@ impl FlushContext<'_> {
                         }
                         _ => None,
                     })
-                    .collect::<Vec<_>>();
-                let mut set = set;
+                    .collect();
+                // The version counter last among the SET columns, as its parameter is.
                 if let Some(v) = T::VERSION_ID {
                     set.push((table.columns[v].name.clone(), Expr::Placeholder));
                 }
