@@ -78,12 +78,12 @@ impl MetaData {
                 table: table.clone(),
                 if_not_exists: true,
             });
-            for col in table.columns.iter().filter(|c| c.index) {
+            for (name, columns, unique) in table.all_indexes() {
                 out.push(Statement::CreateIndex {
-                    name: table.index_name(&col.name),
+                    name,
                     table: table.name.to_string(),
-                    columns: vec![col.name.to_string()],
-                    unique: col.unique,
+                    columns,
+                    unique,
                     if_not_exists: true,
                 });
             }

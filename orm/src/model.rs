@@ -15,8 +15,18 @@ pub trait Model: Clone + 'static {
     const TABLE_NAME: &'static str;
     /// The table's schema, as `create_all` writes it.
     const TABLE: Table;
-    /// The position of the primary key among the columns.
+    /// The position of the primary key among the columns (the first key column when the key
+    /// is composite).
     const PRIMARY_KEY: usize;
+    /// The positions of every primary key column, in declaration order: one for a plain key,
+    /// two or more for a composite key (`#[orm(primary_key)]` on several fields, SQLAlchemy's
+    /// `primary_key=True` on several `mapped_column`s).
+    const PRIMARY_KEYS: &'static [usize] = &[Self::PRIMARY_KEY];
+    /// The position of the version counter (`#[orm(version_id_col = "version")]`,
+    /// SQLAlchemy's `version_id_col`): set to 1 at insert, and every `UPDATE` or `DELETE`
+    /// of the unit of work matches it (`WHERE id = ? AND version = ?`) and moves it on by one,
+    /// so a row another session changed since it was loaded is `StaleData`, not overwritten.
+    const VERSION_ID: Option<usize> = None;
     const COLUMN_COUNT: usize;
 
     /// The value of column `index`, borrowed (no copy of strings).
@@ -33,11 +43,17 @@ pub trait Model: Clone + 'static {
     }
 }
 
-/// An identity-map key: a primary key value that can be hashed.
+/// An identity-map key: a primary key value that can be hashed (SQLAlchemy's identity key).
+///
+/// `session.get::<T>(key)` takes anything that converts into one: an integer or a string for a
+/// one-column key, a tuple for a composite key, its parts in the order the key columns are
+/// declared (`session.get::<Enrollment>((student_id, course_id))`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
     Int(i64),
     Text(String),
+    /// The values of a composite primary key, in the order its columns are declared.
+    Composite(Box<[Key]>),
 }
 
 impl Key {
@@ -48,18 +64,101 @@ impl Key {
             _ => None,
         }
     }
+    /// The key as one value; a composite key as the JSON array of its parts (for messages).
     pub fn to_value(&self) -> Value {
         match self {
             Key::Int(i) => Value::Integer(*i),
             Key::Text(t) => Value::Text(t.clone()),
+            Key::Composite(parts) => Value::Json(serde_json::Value::Array(
+                parts
+                    .iter()
+                    .map(|p| match p.to_value() {
+                        Value::Integer(i) => serde_json::Value::from(i),
+                        Value::Text(t) => serde_json::Value::from(t),
+                        Value::Json(j) => j,
+                        other => serde_json::Value::from(other.to_string()),
+                    })
+                    .collect(),
+            )),
         }
     }
-    /// The key as a parameter, without copying a text key.
-    pub(crate) fn as_value_ref(&self) -> ValueRef<'_> {
+    /// The key's values as parameters, one per key column, without copying a text key.
+    pub(crate) fn value_refs(&self) -> Vec<ValueRef<'_>> {
         match self {
-            Key::Int(i) => ValueRef::Integer(*i),
-            Key::Text(t) => ValueRef::Text(t),
+            Key::Int(i) => vec![ValueRef::Integer(*i)],
+            Key::Text(t) => vec![ValueRef::Text(t)],
+            Key::Composite(parts) => parts.iter().flat_map(Key::value_refs).collect(),
         }
+    }
+    /// How many key columns the key has values for.
+    pub(crate) fn arity(&self) -> usize {
+        match self {
+            Key::Composite(parts) => parts.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// The identity key of a model value: its primary key column, or the tuple of its columns for a
+/// composite key; `None` while any part is not assigned (NULL) or of a type that cannot key.
+pub(crate) fn key_of<T: Model>(value: &T) -> Option<Key> {
+    key_from::<T>(|i| Ok(Key::from_value_ref(value.column_value(i))))
+        .ok()
+        .flatten()
+}
+
+/// The identity key built from `part(i)`, the key value of the model's column `i`.
+pub(crate) fn key_from<T: Model>(
+    mut part: impl FnMut(usize) -> Result<Option<Key>>,
+) -> Result<Option<Key>> {
+    if let [one] = T::PRIMARY_KEYS {
+        return part(*one);
+    }
+    let mut parts = Vec::with_capacity(T::PRIMARY_KEYS.len());
+    for &i in T::PRIMARY_KEYS {
+        match part(i)? {
+            Some(key) => parts.push(key),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(Key::Composite(parts.into())))
+}
+
+/// The key a caller passed, checked against the model's key columns.
+///
+/// # Errors
+///
+/// [`Error::InvalidRequest`] naming the key columns when the number of values differs from the
+/// number of key columns (a single value for a composite key, a tuple for a plain one).
+pub(crate) fn check_key_arity<T: Model>(key: &Key) -> Result<()> {
+    if key.arity() == T::PRIMARY_KEYS.len() {
+        return Ok(());
+    }
+    let table = T::TABLE;
+    let names: Vec<&str> = T::PRIMARY_KEYS
+        .iter()
+        .map(|&i| table.columns[i].name.as_ref())
+        .collect();
+    Err(Error::InvalidRequest(format!(
+        "the primary key of {} has {} column{} ({}), but the key given has {} value{}: {}",
+        T::TABLE_NAME,
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        key.arity(),
+        if key.arity() == 1 { "" } else { "s" },
+        key.to_value()
+    )))
+}
+
+impl<A: Into<Key>, B: Into<Key>> From<(A, B)> for Key {
+    fn from((a, b): (A, B)) -> Key {
+        Key::Composite(Box::new([a.into(), b.into()]))
+    }
+}
+impl<A: Into<Key>, B: Into<Key>, C: Into<Key>> From<(A, B, C)> for Key {
+    fn from((a, b, c): (A, B, C)) -> Key {
+        Key::Composite(Box::new([a.into(), b.into(), c.into()]))
     }
 }
 
@@ -261,7 +360,7 @@ impl<T: Model> Obj<T> {
     }
 
     pub(crate) fn key(&self) -> Option<Key> {
-        Key::from_value_ref(self.borrow().column_value(T::PRIMARY_KEY))
+        key_of(&*self.borrow())
     }
 }
 
@@ -379,7 +478,7 @@ impl<T: Model> AnyTracked for Tracked<T> {
     fn key(&self) -> Option<Key> {
         // A caller still holding `borrow_mut()` gets an error elsewhere; never a panic here.
         let value = self.value.try_borrow().ok()?;
-        Key::from_value_ref(value.column_value(T::PRIMARY_KEY))
+        key_of(&*value)
     }
     fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
         self

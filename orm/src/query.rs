@@ -112,7 +112,12 @@ pub(crate) fn decode_model<T: Model>(
         ));
     };
     // One hash lookup per row: the entry either holds the known object or receives the new one.
-    let obj = match Key::from_value_ref(row.peek_kept(T::PRIMARY_KEY)?) {
+    let key = if let [one] = T::PRIMARY_KEYS {
+        Key::from_value_ref(row.peek_kept(*one)?)
+    } else {
+        crate::model::key_from::<T>(|i| row.peek(i).map(Key::from_value_ref))?
+    };
+    let obj = match key {
         Some(key) => match state.identity.entry(T::TABLE_NAME, key) {
             Entry::Occupied(existing) => {
                 let obj = downcast::<T>(existing.get().clone())?;
@@ -725,21 +730,55 @@ pub(crate) fn select_where_eq<T: Model>(
     value: ValueRef<'_>,
 ) -> Result<Vec<Obj<T>>> {
     session.autoflush()?;
-    select_where_eq_now::<T>(session, column, value)
+    select_where_eq_now::<T>(session, column, &[value])
+}
+
+/// The model `T` with this primary key (every key column `= ?`), after writing pending work
+/// (`Session::get`).
+pub(crate) fn select_by_key<T: Model>(session: &Session, key: &Key) -> Result<Vec<Obj<T>>> {
+    crate::model::check_key_arity::<T>(key)?;
+    session.autoflush()?;
+    select_where_eq_now::<T>(session, None, &key.value_refs())
 }
 
 /// The model `T` with this primary key, without writing pending work first (`refresh`).
 pub(crate) fn select_by_key_no_autoflush<T: Model>(
     session: &Session,
-    key: ValueRef<'_>,
+    key: &Key,
 ) -> Result<Vec<Obj<T>>> {
-    select_where_eq_now::<T>(session, None, key)
+    crate::model::check_key_arity::<T>(key)?;
+    select_where_eq_now::<T>(session, None, &key.value_refs())
+}
+
+/// `column = ?`, or with no column every primary key column `= ?` joined by `AND`, one
+/// placeholder each in the key's order.
+pub(crate) fn key_filter<T: Model>(table: Option<&'static str>) -> Expr {
+    let column = |i: usize| {
+        let name = T::TABLE.columns[i].name.clone();
+        match table {
+            Some(t) => Expr::column(t, name),
+            None => Expr::Column { table: None, name },
+        }
+    };
+    let mut parts: Vec<Expr> = T::PRIMARY_KEYS
+        .iter()
+        .map(|&i| Expr::Binary {
+            left: Box::new(column(i)),
+            op: BinOp::Eq,
+            right: Box::new(Expr::Placeholder),
+        })
+        .collect();
+    if parts.len() == 1 {
+        parts.pop().expect("one part")
+    } else {
+        Expr::And(parts)
+    }
 }
 
 fn select_where_eq_now<T: Model>(
     session: &Session,
     column: Option<&'static str>,
-    value: ValueRef<'_>,
+    values: &[ValueRef<'_>],
 ) -> Result<Vec<Obj<T>>> {
     let sql = {
         let mut state = session.state()?;
@@ -752,20 +791,19 @@ fn select_where_eq_now<T: Model>(
             let mut stmt = Select::default();
             model_columns::<T>(&mut stmt.columns);
             stmt.from = vec![FromItem::Table(Cow::Borrowed(T::TABLE_NAME))];
-            let name = column.map_or_else(
-                || T::TABLE.columns[T::PRIMARY_KEY].name.clone(),
-                Cow::Borrowed,
-            );
-            stmt.filter = Some(Expr::Binary {
-                left: Box::new(Expr::column(T::TABLE_NAME, name)),
-                op: BinOp::Eq,
-                right: Box::new(Expr::Placeholder),
+            stmt.filter = Some(match column {
+                Some(name) => Expr::Binary {
+                    left: Box::new(Expr::column(T::TABLE_NAME, Cow::Borrowed(name))),
+                    op: BinOp::Eq,
+                    right: Box::new(Expr::Placeholder),
+                },
+                None => key_filter::<T>(Some(T::TABLE_NAME)),
             });
             Statement::Select(stmt)
         };
         state.sql_cache.get(T::TABLE_NAME, kind, build, writer)
     };
-    run_sql(session, &sql, &[value], |ctx, row| {
+    run_sql(session, &sql, values, |ctx, row| {
         decode_model::<T>(ctx, row)
     })
 }

@@ -168,6 +168,9 @@ pub trait SqlType: Sized + Clone + 'static {
     const COLUMN_TYPE: ColumnType;
     /// `Option<T>` columns are nullable; the rest are `NOT NULL`.
     const NULLABLE: bool = false;
+    /// The strings a text-stored enum may hold (`#[derive(DbEnum)]`): a model column of the
+    /// type gets `CHECK (column IN (…))`. `None` for every other type.
+    const ENUM_VALUES: Option<&'static [&'static str]> = None;
     /// Which values this type is compared with.
     type Kind;
     /// The type without `Option`, used by aggregates (`max` of `Option<i64>` is `Option<i64>`).
@@ -378,6 +381,7 @@ impl SqlType for serde_json::Value {
 impl<T: SqlType> SqlType for Option<T> {
     const COLUMN_TYPE: ColumnType = T::COLUMN_TYPE;
     const NULLABLE: bool = true;
+    const ENUM_VALUES: Option<&'static [&'static str]> = T::ENUM_VALUES;
     type Kind = T::Kind;
     type NonNull = T::NonNull;
     fn to_value_ref(&self) -> ValueRef<'_> {

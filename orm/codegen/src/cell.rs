@@ -52,16 +52,27 @@ pub fn rewrite_cell(source: &str) -> Result<String, CellError> {
     let mut inserts: Vec<(usize, String)> = Vec::new();
     for (i, tree) in trees.iter().enumerate() {
         let TokenTree::Ident(kw) = tree else { continue };
-        if kw != "struct" {
+        if kw != "struct" && kw != "enum" {
             continue;
         }
         let start = item_start(&trees, i);
         let attrs = attributes(&trees[start..i]);
-        let model_path = attrs.iter().find_map(|a| derive_path(a, "Model"));
-        // Expanded with the model when both are derived: the `#[orm(…)]` attributes it reads
-        // are blanked below, so the proc macro would no longer see them.
-        let from_row_path = attrs.iter().find_map(|a| derive_path(a, "FromRow"));
-        if model_path.is_none() && from_row_path.is_none() {
+        let (model_path, from_row_path, db_enum_path) = if kw == "struct" {
+            // Expanded with the model when both are derived: the `#[orm(…)]` attributes it
+            // reads are blanked below, so the proc macro would no longer see them.
+            (
+                attrs.iter().find_map(|a| derive_path(a, "Model")),
+                attrs.iter().find_map(|a| derive_path(a, "FromRow")),
+                None,
+            )
+        } else {
+            (
+                None,
+                None,
+                attrs.iter().find_map(|a| derive_path(a, "DbEnum")),
+            )
+        };
+        if model_path.is_none() && from_row_path.is_none() && db_enum_path.is_none() {
             continue;
         }
         let Some(body_end) = (i + 1..trees.len()).find(
@@ -78,6 +89,10 @@ pub fn rewrite_cell(source: &str) -> Result<String, CellError> {
         }
         if let Some(path) = &from_row_path {
             generated.extend(crate::expand_from_row(&input).map_err(|e| cell_error(&e, source))?);
+            blanks.push(offset_range(path, &offset));
+        }
+        if let Some(path) = &db_enum_path {
+            generated.extend(crate::expand_db_enum(&input).map_err(|e| cell_error(&e, source))?);
             blanks.push(offset_range(path, &offset));
         }
         for attr in &attrs {
@@ -283,6 +298,16 @@ mod tests {
             rewrite_cell("let s = \"unterminated;").unwrap(),
             "let s = \"unterminated;"
         );
+    }
+
+    #[test]
+    fn db_enum_is_expanded_with_its_variant_attributes_blanked() {
+        let cell = "#[derive(Debug, DbEnum, Clone)]\nenum Status {\n  Open,\n  #[orm(rename = \"done\")] Closed,\n}";
+        let out = rewrite_cell(cell).unwrap();
+        assert!(out.contains("impl :: orm :: SqlType for Status"), "{out}");
+        assert!(out.contains("\"done\""), "{out}");
+        assert!(!out.contains("DbEnum") && !out.contains("#[orm"), "{out}");
+        assert_eq!(out.lines().count(), cell.lines().count());
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! (evcxr's type inference does not expand proc macros: DESIGN fact 3).
 
 mod cell;
+mod db_enum;
 mod from_row;
 mod model;
 
 pub use cell::{rewrite_cell, CellError};
+pub use db_enum::expand_db_enum;
 pub use from_row::expand_from_row;
 pub use model::expand_model;

@@ -16,6 +16,79 @@ struct FieldSpec {
     default: Option<Lit>,
     foreign_key: Option<(String, String)>,
     on_delete: Option<String>,
+    server_default: Option<String>,
+    onupdate: Option<String>,
+}
+
+/// A table-level `unique_constraint(…)`, `index(…)` or `check_constraint(…)` on the struct:
+/// column names as string literals, and `name = "…"` (and `unique = true` for an index).
+struct TableArgSpec {
+    kind: TableArgKind,
+    name: Option<String>,
+    columns: Vec<String>,
+    unique: bool,
+    sql: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TableArgKind {
+    Unique,
+    Index,
+    Check,
+}
+
+/// `unique_constraint("a", "b", name = "uq_x")`, `index("a", "b", unique = true)`,
+/// `check_constraint(name = "age_positive", sql = "age >= 0")`.
+fn parse_table_arg(
+    kind: TableArgKind,
+    meta: &syn::meta::ParseNestedMeta,
+) -> syn::Result<TableArgSpec> {
+    let mut spec = TableArgSpec {
+        kind,
+        name: None,
+        columns: Vec::new(),
+        unique: false,
+        sql: None,
+    };
+    let span = meta
+        .path
+        .get_ident()
+        .map_or_else(Span::call_site, |i| i.span());
+    let content;
+    syn::parenthesized!(content in meta.input);
+    while !content.is_empty() {
+        if content.peek(LitStr) {
+            spec.columns.push(content.parse::<LitStr>()?.value());
+        } else {
+            let key: syn::Ident = content.parse()?;
+            content.parse::<syn::Token![=]>()?;
+            match (key.to_string().as_str(), kind) {
+                ("name", _) => spec.name = Some(content.parse::<LitStr>()?.value()),
+                ("unique", TableArgKind::Index) => spec.unique = content.parse::<syn::LitBool>()?.value,
+                ("sql", TableArgKind::Check) => spec.sql = Some(content.parse::<LitStr>()?.value()),
+                (other, _) => {
+                    return err(key.span(), format!("unknown option `{other}` here (expected column names as strings, name = \"…\"{})", match kind {
+                        TableArgKind::Index => ", unique = true",
+                        TableArgKind::Check => ", sql = \"…\"",
+                        TableArgKind::Unique => "",
+                    }))
+                }
+            }
+        }
+        if !content.is_empty() {
+            content.parse::<syn::Token![,]>()?;
+        }
+    }
+    match kind {
+        TableArgKind::Check if spec.sql.is_none() || spec.name.is_none() => err(
+            span,
+            "check_constraint needs name = \"…\" and sql = \"…\" (the condition), e.g. check_constraint(name = \"age_positive\", sql = \"age >= 0\")",
+        ),
+        TableArgKind::Unique | TableArgKind::Index if spec.columns.is_empty() => {
+            err(span, "name the columns as strings, e.g. unique_constraint(\"team_id\", \"name\")")
+        }
+        _ => Ok(spec),
+    }
 }
 
 /// A relationship declared on the struct: `#[orm(has_many(posts: Post, foreign_key = "user_id"))]`.
@@ -121,6 +194,8 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     let mut table = default_table_name(&name.to_string());
     let mut relations = Vec::new();
+    let mut table_args: Vec<TableArgSpec> = Vec::new();
+    let mut version_id_col: Option<String> = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("orm")) {
         attr.parse_nested_meta(|meta| {
             let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
@@ -129,9 +204,13 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 "has_many" => relations.push(parse_relation(RelationKind::HasMany, &meta)?),
                 "belongs_to" => relations.push(parse_relation(RelationKind::BelongsTo, &meta)?),
                 "many_to_many" => relations.push(parse_relation(RelationKind::ManyToMany, &meta)?),
+                "version_id_col" => version_id_col = Some(parse_string(&meta)?),
+                "unique_constraint" => table_args.push(parse_table_arg(TableArgKind::Unique, &meta)?),
+                "index" => table_args.push(parse_table_arg(TableArgKind::Index, &meta)?),
+                "check_constraint" => table_args.push(parse_table_arg(TableArgKind::Check, &meta)?),
                 _ => {
                     return Err(meta.error(format!(
-                        "unknown model option `{key}` (expected table, has_many, belongs_to or many_to_many)"
+                        "unknown model option `{key}` (expected table, has_many, belongs_to, many_to_many, unique_constraint, index, check_constraint or version_id_col)"
                     )))
                 }
             }
@@ -165,6 +244,8 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
             default: None,
             foreign_key: None,
             on_delete: None,
+            server_default: None,
+            onupdate: None,
         };
         for attr in f.attrs.iter().filter(|a| a.path().is_ident("orm")) {
             attr.parse_nested_meta(|meta| {
@@ -176,6 +257,8 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                     "text" => spec.text = true,
                     "length" => spec.length = Some(meta.value()?.parse::<syn::LitInt>()?.base10_parse()?),
                     "column" => spec.column = parse_string(&meta)?,
+                    "server_default" => spec.server_default = Some(parse_string(&meta)?),
+                    "onupdate" => spec.onupdate = Some(parse_string(&meta)?),
                     "default" => {
                         let expr: Expr = meta.value()?.parse()?;
                         spec.default = Some(literal_of(&expr)?);
@@ -197,7 +280,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                     }
                     _ => {
                         return Err(meta.error(format!(
-                            "unknown column option `{key}` (expected primary_key, unique, index, text, length, column, default, foreign_key or on_delete)"
+                            "unknown column option `{key}` (expected primary_key, unique, index, text, length, column, default, server_default, onupdate, foreign_key or on_delete)"
                         )))
                     }
                 }
@@ -212,15 +295,27 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         .filter(|(_, f)| f.primary_key)
         .map(|(i, _)| i)
         .collect();
-    let pk = match pk_positions.as_slice() {
-        [one] => *one,
+    // Several `#[orm(primary_key)]` fields make a composite key, in declaration order.
+    let pk_positions = match pk_positions.as_slice() {
         [] => match fields.iter().position(|f| f.ident == "id") {
-            Some(i) => i,
-            None => return err(name.span(), format!("model {name} has no primary key: mark one field #[orm(primary_key)]")),
+            Some(i) => vec![i],
+            None => return err(name.span(), format!("model {name} has no primary key: mark one field #[orm(primary_key)] (or several, for a composite key)")),
         },
-        _ => return err(name.span(), format!("model {name} has several #[orm(primary_key)] fields; composite keys are not supported")),
+        _ => pk_positions,
     };
+    let pk = pk_positions[0];
+    let composite = pk_positions.len() > 1;
 
+    let version_id = match &version_id_col {
+        Some(column) => match fields.iter().position(|f| f.column == *column) {
+            Some(i) if pk_positions.contains(&i) => {
+                return err(name.span(), format!("version_id_col `{column}` is a primary key column: the version counter is a column of its own"))
+            }
+            Some(i) => quote!(::std::option::Option::Some(#i)),
+            None => return err(name.span(), format!("version_id_col names `{column}`, which is no column of {name}")),
+        },
+        None => quote!(::std::option::Option::None),
+    };
     let column_count = fields.len();
     let column_consts = fields.iter().map(|f| {
         let ident = &f.ident;
@@ -242,7 +337,10 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         } else {
             quote!(<#ty as ::orm::SqlType>::COLUMN_TYPE)
         };
-        let is_pk = i == pk;
+        let is_pk = pk_positions.contains(&i);
+        // Only a one-column integer key is assigned by the database (SQLAlchemy's
+        // `autoincrement="auto"`): the parts of a composite key are always given.
+        let assigned = is_pk && !composite;
         let unique = f.unique;
         let index = f.index;
         let default = match &f.default {
@@ -272,6 +370,12 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
             None => quote!(::std::option::Option::None),
         };
+        let sql_option = |o: &Option<String>| match o {
+            Some(sql) => quote!(::std::option::Option::Some(::orm::__private::Cow::Borrowed(#sql))),
+            None => quote!(::std::option::Option::None),
+        };
+        let server_default = sql_option(&f.server_default);
+        let onupdate = sql_option(&f.onupdate);
         // A struct literal, not the builder methods: a const may not drop the fields it replaces.
         let def = quote! {
             ::orm::core::ColumnDef {
@@ -279,15 +383,62 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 ty: #column_type,
                 nullable: <#ty as ::orm::SqlType>::NULLABLE && !#is_pk,
                 primary_key: #is_pk,
-                autoincrement: #is_pk && matches!(#column_type, ::orm::ColumnType::Integer),
+                autoincrement: #assigned && matches!(#column_type, ::orm::ColumnType::Integer),
                 unique: #unique,
                 index: #index,
                 default: #default,
                 foreign_key: #foreign_key,
+                server_default: #server_default,
+                onupdate: #onupdate,
+                enum_values: <#ty as ::orm::SqlType>::ENUM_VALUES,
             }
         };
         def
     });
+    let names = |columns: &[String]| quote!(::orm::__private::Cow::Borrowed(&[#(::orm::__private::Cow::Borrowed(#columns)),*]));
+    let name_option = |name: &Option<String>| match name {
+        Some(n) => quote!(::std::option::Option::Some(::orm::__private::Cow::Borrowed(#n))),
+        None => quote!(::std::option::Option::None),
+    };
+    for arg in &table_args {
+        for column in &arg.columns {
+            if !fields.iter().any(|f| f.column == *column) {
+                return err(
+                    name.span(),
+                    format!(
+                        "{name} has no column `{column}` (named in a unique_constraint or index)"
+                    ),
+                );
+            }
+        }
+    }
+    let table_uniques = table_args
+        .iter()
+        .filter(|a| a.kind == TableArgKind::Unique)
+        .map(|a| {
+            let (n, c) = (name_option(&a.name), names(&a.columns));
+            quote!(::orm::core::UniqueConstraint { name: #n, columns: #c })
+        });
+    let table_indexes = table_args
+        .iter()
+        .filter(|a| a.kind == TableArgKind::Index)
+        .map(|a| {
+            let (n, c, u) = (name_option(&a.name), names(&a.columns), a.unique);
+            quote!(::orm::core::Index { name: #n, columns: #c, unique: #u })
+        });
+    let table_checks = table_args
+        .iter()
+        .filter(|a| a.kind == TableArgKind::Check)
+        .map(|a| {
+            let (n, sql) = (
+                a.name.as_deref().unwrap_or_default(),
+                a.sql.as_deref().unwrap_or_default(),
+            );
+            quote!(::orm::core::CheckConstraint {
+                name: ::orm::__private::Cow::Borrowed(#n),
+                sqltext: ::orm::__private::Cow::Borrowed(#sql),
+            })
+        });
     let value_arms = fields.iter().enumerate().map(|(i, f)| {
         let ident = &f.ident;
         quote!(#i => ::orm::SqlType::to_value_ref(&self.#ident),)
@@ -324,8 +475,13 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
             const TABLE: ::orm::core::Table = ::orm::core::Table {
                 name: ::orm::__private::Cow::Borrowed(#table),
                 columns: ::orm::__private::Cow::Borrowed(&[#(#column_defs),*]),
+                uniques: ::orm::__private::Cow::Borrowed(&[#(#table_uniques),*]),
+                indexes: ::orm::__private::Cow::Borrowed(&[#(#table_indexes),*]),
+                checks: ::orm::__private::Cow::Borrowed(&[#(#table_checks),*]),
             };
             const PRIMARY_KEY: usize = #pk;
+            const PRIMARY_KEYS: &'static [usize] = &[#(#pk_positions),*];
+            const VERSION_ID: ::std::option::Option<usize> = #version_id;
             const COLUMN_COUNT: usize = #column_count;
             fn column_value(&self, index: usize) -> ::orm::ValueRef<'_> {
                 match index {

@@ -21,3 +21,14 @@ pub fn derive_from_row(input: TokenStream) -> TokenStream {
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
+
+/// Stores a fieldless enum as text: each variant as its name in snake case, or
+/// `#[orm(rename = "…")]`. A model column of the type gets a `CHECK` constraint that admits
+/// only those strings. See `orm::DbEnum`.
+#[proc_macro_derive(DbEnum, attributes(orm))]
+pub fn derive_db_enum(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    orm_codegen::expand_db_enum(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

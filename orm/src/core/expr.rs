@@ -125,6 +125,9 @@ pub enum Expr {
     },
     /// `DISTINCT expr`, the argument of an aggregate (`count(DISTINCT age)`).
     Distinct(Box<Expr>),
+    /// SQL written as is, with no parameters: a column's `onupdate` expression from the model
+    /// (`CURRENT_TIMESTAMP`), never a value from outside the program.
+    Sql(Cow<'static, str>),
 }
 
 /// The window of a window function: which rows form a partition, and their order in it.

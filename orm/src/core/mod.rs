@@ -48,7 +48,10 @@ pub use expr::{
     Window,
 };
 pub use row::{FromRow, Row};
-pub use schema::{ColumnDef, ForeignKey, Literal, OnDelete, Table};
+pub use schema::{
+    naming, CheckConstraint, ColumnDef, ColumnNames, ForeignKey, Index, Literal, OnDelete, Table,
+    UniqueConstraint,
+};
 pub use statement::{
     delete, excluded, insert, select, text, ConflictAction, Delete, FromItem, Insert, Join,
     JoinKind, OnConflict, Select, SelectItem, Statement, TextClause, TextPart, Update, Upsert,

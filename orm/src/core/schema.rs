@@ -59,6 +59,15 @@ pub struct ColumnDef {
     pub default: Option<Literal>,
     /// Its `REFERENCES` clause.
     pub foreign_key: Option<ForeignKey>,
+    /// A default the database computes, as SQL (`CURRENT_TIMESTAMP`): SQLAlchemy's
+    /// `server_default=text(…)`. Written as `DEFAULT (…)`; the value is read back after insert.
+    pub server_default: Option<Cow<'static, str>>,
+    /// A SQL expression the unit of work sets the column to in every `UPDATE` of the row
+    /// (`CURRENT_TIMESTAMP`): SQLAlchemy's `onupdate=func.now()`. Read back after the update.
+    pub onupdate: Option<Cow<'static, str>>,
+    /// The strings a text-stored enum column may hold (`#[derive(DbEnum)]`), enforced by the
+    /// table constraint `ck_<table>_<column>_enum CHECK (column IN (…))`.
+    pub enum_values: Option<&'static [&'static str]>,
 }
 
 impl ColumnDef {
@@ -74,6 +83,9 @@ impl ColumnDef {
             index: false,
             default: None,
             foreign_key: None,
+            server_default: None,
+            onupdate: None,
+            enum_values: None,
         }
     }
     /// An integer primary key is SQLite's rowid: the database assigns it when a row is inserted.
@@ -107,6 +119,21 @@ impl ColumnDef {
         self.default = Some(value);
         self
     }
+    /// `DEFAULT (sql)`: a default the database computes (`"CURRENT_TIMESTAMP"`).
+    pub fn server_default(mut self, sql: impl Into<Cow<'static, str>>) -> Self {
+        self.server_default = Some(sql.into());
+        self
+    }
+    /// The SQL expression every `UPDATE` of the unit of work sets the column to.
+    pub fn onupdate(mut self, sql: impl Into<Cow<'static, str>>) -> Self {
+        self.onupdate = Some(sql.into());
+        self
+    }
+    /// Limits the column to these strings (a `CHECK` constraint, as for a `DbEnum`).
+    pub fn enum_values(mut self, values: &'static [&'static str]) -> Self {
+        self.enum_values = Some(values);
+        self
+    }
     /// `REFERENCES table(column)`.
     pub fn references(
         mut self,
@@ -129,6 +156,91 @@ impl ColumnDef {
     }
 }
 
+/// Column names as a table constraint or an index lists them.
+pub type ColumnNames = Cow<'static, [Cow<'static, str>]>;
+
+/// `UNIQUE (a, b)` over several columns (SQLAlchemy's `UniqueConstraint("a", "b")`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniqueConstraint {
+    /// The constraint's name; `None` takes the naming convention's `uq_<table>_<a>_<b>`.
+    pub name: Option<Cow<'static, str>>,
+    /// The columns, in order.
+    pub columns: ColumnNames,
+}
+
+/// `CREATE [UNIQUE] INDEX name ON table (a, b)` (SQLAlchemy's `Index("name", "a", "b")`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    /// The index's name; `None` takes the naming convention's `ix_<table>_<a>_<b>`.
+    pub name: Option<Cow<'static, str>>,
+    /// The columns, in order.
+    pub columns: ColumnNames,
+    /// Whether the index is unique.
+    pub unique: bool,
+}
+
+/// `CONSTRAINT name CHECK (sqltext)` (SQLAlchemy's `CheckConstraint("age >= 0", name=…)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckConstraint {
+    /// The constraint's own name; the table constraint is `ck_<table>_<name>`, the naming
+    /// convention SQLAlchemy's documentation recommends (`ck_%(table_name)s_%(constraint_name)s`).
+    pub name: Cow<'static, str>,
+    /// The condition, as SQL.
+    pub sqltext: Cow<'static, str>,
+}
+
+/// The names the constraints and indexes of a table get when none is given: the naming
+/// convention of SQLAlchemy's and Alembic's documentation, with `column_0_N_name` (every
+/// column, joined by `_`) so that two constraints on different column lists never share a name.
+/// `{"ix": "ix_%(table_name)s_%(column_0_N_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+/// "ck": "ck_%(table_name)s_%(constraint_name)s"}`.
+pub mod naming {
+    /// `uq_<table>_<a>_<b>`.
+    pub fn unique(table: &str, columns: &[impl AsRef<str>]) -> String {
+        format!("uq_{table}_{}", joined(columns))
+    }
+    /// `ix_<table>_<a>_<b>` (one column: the `ix_<table>_<column>` of `#[orm(index)]`).
+    pub fn index(table: &str, columns: &[impl AsRef<str>]) -> String {
+        format!("ix_{table}_{}", joined(columns))
+    }
+    /// `ck_<table>_<name>`.
+    pub fn check(table: &str, name: &str) -> String {
+        format!("ck_{table}_{name}")
+    }
+    fn joined(columns: &[impl AsRef<str>]) -> String {
+        columns
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join("_")
+    }
+}
+
+impl UniqueConstraint {
+    /// The constraint's name in `table`: its own, or the naming convention's.
+    pub fn name_in(&self, table: &str) -> String {
+        self.name
+            .as_deref()
+            .map_or_else(|| naming::unique(table, &self.columns), str::to_string)
+    }
+}
+
+impl Index {
+    /// The index's name on `table`: its own, or the naming convention's.
+    pub fn name_in(&self, table: &str) -> String {
+        self.name
+            .as_deref()
+            .map_or_else(|| naming::index(table, &self.columns), str::to_string)
+    }
+}
+
+impl CheckConstraint {
+    /// The constraint's name in `table`: `ck_<table>_<name>`.
+    pub fn name_in(&self, table: &str) -> String {
+        naming::check(table, &self.name)
+    }
+}
+
 /// A table: a name and its columns. Models produce one as `Model::TABLE`; Core code builds one by hand.
 ///
 /// ```
@@ -145,6 +257,12 @@ pub struct Table {
     pub name: Cow<'static, str>,
     /// Its columns, in order.
     pub columns: Cow<'static, [ColumnDef]>,
+    /// Multi-column `UNIQUE` constraints (one-column ones are `ColumnDef::unique`).
+    pub uniques: Cow<'static, [UniqueConstraint]>,
+    /// Indexes over several columns (one-column ones are `ColumnDef::index`).
+    pub indexes: Cow<'static, [Index]>,
+    /// `CHECK` constraints.
+    pub checks: Cow<'static, [CheckConstraint]>,
 }
 
 impl Table {
@@ -153,7 +271,89 @@ impl Table {
         Table {
             name: name.into(),
             columns: Cow::Owned(Vec::new()),
+            uniques: Cow::Borrowed(&[]),
+            indexes: Cow::Borrowed(&[]),
+            checks: Cow::Borrowed(&[]),
         }
+    }
+
+    /// Adds a multi-column `UNIQUE` constraint; `name: None` takes `uq_<table>_<a>_<b>`.
+    pub fn unique_constraint(
+        mut self,
+        name: Option<&'static str>,
+        columns: &[&'static str],
+    ) -> Table {
+        self.uniques.to_mut().push(UniqueConstraint {
+            name: name.map(Cow::Borrowed),
+            columns: columns.iter().map(|c| Cow::Borrowed(*c)).collect(),
+        });
+        self
+    }
+
+    /// Adds an index over `columns`; `name: None` takes `ix_<table>_<a>_<b>`.
+    pub fn index(
+        mut self,
+        name: Option<&'static str>,
+        columns: &[&'static str],
+        unique: bool,
+    ) -> Table {
+        self.indexes.to_mut().push(Index {
+            name: name.map(Cow::Borrowed),
+            columns: columns.iter().map(|c| Cow::Borrowed(*c)).collect(),
+            unique,
+        });
+        self
+    }
+
+    /// Adds `CONSTRAINT ck_<table>_<name> CHECK (sqltext)`.
+    pub fn check(mut self, name: &'static str, sqltext: &'static str) -> Table {
+        self.checks.to_mut().push(CheckConstraint {
+            name: Cow::Borrowed(name),
+            sqltext: Cow::Borrowed(sqltext),
+        });
+        self
+    }
+
+    /// Every `CHECK` constraint of the table: its own, then one per enum column
+    /// (`ck_<table>_<column>_enum`, the condition `"column" IN ('a', 'b')`).
+    pub fn all_checks(&self) -> Vec<CheckConstraint> {
+        let mut out: Vec<CheckConstraint> = self.checks.to_vec();
+        for column in self.columns.iter() {
+            if let Some(values) = column.enum_values {
+                let listed: Vec<String> = values
+                    .iter()
+                    .map(|v| format!("'{}'", v.replace('\'', "''")))
+                    .collect();
+                out.push(CheckConstraint {
+                    name: Cow::Owned(format!("{}_enum", column.name)),
+                    sqltext: Cow::Owned(format!(
+                        "\"{}\" IN ({})",
+                        column.name.replace('"', "\"\""),
+                        listed.join(", ")
+                    )),
+                });
+            }
+        }
+        out
+    }
+
+    /// Every index `create_all` makes for the table: the one-column `#[orm(index)]` ones
+    /// (`ix_<table>_<column>`, unique when the column is), then the table's `Index`es.
+    pub fn all_indexes(&self) -> Vec<(String, Vec<String>, bool)> {
+        let mut out: Vec<(String, Vec<String>, bool)> = self
+            .columns
+            .iter()
+            .filter(|c| c.index)
+            .map(|c| (self.index_name(&c.name), vec![c.name.to_string()], c.unique))
+            .collect();
+        out.extend(self.indexes.iter().map(|i| {
+            (
+                i.name_in(&self.name),
+                i.columns.iter().map(|c| c.to_string()).collect(),
+                i.unique,
+            )
+        }));
+        out
     }
 
     /// Adds a column.
@@ -173,9 +373,15 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// The primary key column, if any.
+    /// The primary key column, if any (the first one of a composite key).
     pub fn primary_key(&self) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.primary_key)
+    }
+
+    /// Every primary key column, in order: two or more make a composite key, written as the
+    /// table constraint `PRIMARY KEY (a, b)`.
+    pub fn primary_key_columns(&self) -> impl Iterator<Item = &ColumnDef> {
+        self.columns.iter().filter(|c| c.primary_key)
     }
 
     /// The name SQLAlchemy gives a one-column index: `ix_<table>_<column>`.

@@ -243,6 +243,21 @@ impl Batch<'_> {
         }
     }
 
+    /// Runs a query and hands each row to `each`: the unit of work reading back what the
+    /// database computed for a row it just wrote (server defaults, `onupdate` values).
+    pub(crate) fn query(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        each: impl FnMut(&mut crate::engine::RowReader<'_>) -> Result<()>,
+    ) -> Result<()> {
+        match self {
+            Batch::Sqlite(batch) => batch.query(sql, params, each),
+            #[cfg(feature = "postgres")]
+            Batch::Postgres(conn, engine) => conn.query(engine, sql, params, each),
+        }
+    }
+
     /// Runs an `INSERT` and returns the key the database assigned (SQLite's rowid, or the
     /// column of the statement's `RETURNING`).
     pub(crate) fn insert(

@@ -189,6 +189,16 @@ impl<'c> SqliteBatch<'c> {
         self.execute(sql, params, table)?;
         Ok(self.conn.last_insert_rowid())
     }
+
+    /// Runs a query on the batch's connection and hands each row to `each`.
+    pub(crate) fn query(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+    ) -> Result<()> {
+        query(self.conn, self.engine, sql, params, each)
+    }
 }
 
 /// A generated key as returned by `RETURNING`: an integer, else the statement is not one the

@@ -240,15 +240,52 @@ fn exec(conn: &mut Conn<'_>, sql: &Sql) -> std::result::Result<(), (usize, Error
         .map_err(|e| (sql.line, e))
 }
 
-fn column_names(conn: &mut Conn<'_>, table: &str) -> Result<Vec<String>> {
+/// The table's columns and their declared types, upper case (`DATE`, `VARCHAR(20)`).
+fn columns_of(conn: &mut Conn<'_>, table: &str) -> Result<Vec<(String, String)>> {
     Ok(rows(
         conn,
-        "SELECT name FROM pragma_table_info(?) ORDER BY cid",
+        "SELECT name, upper(type) FROM pragma_table_info(?) ORDER BY cid",
         &[table],
     )?
     .into_iter()
-    .map(|r| r[0].to_string())
+    .map(|r| (r[0].to_string(), r[1].to_string()))
     .collect())
+}
+
+/// How the batch copy turns a value stored under the declared type `from` into one the model
+/// reads under `to`, as a SQLite function of the quoted column `c`; `None` when it is copied as
+/// it is (same type, or SQLite's type affinity converts it on insert, as for numbers).
+///
+/// SQLite keeps dates and times as text (`2003-12-17`, `2003-12-17 10:30:00`); a column turned
+/// from `DATE` into `TIMESTAMP` must hold the second form, else no read of it succeeds. The
+/// conversions are SQLite's date and time functions
+/// (<https://sqlite.org/lang_datefunc.html>), which give `NULL` for text that is no date: the
+/// copy checks for such values first and refuses with the first one named.
+fn conversion(c: &str, from: &str, to: &str) -> Option<String> {
+    let kind = |ty: &str| {
+        if ty.starts_with("TIMESTAMP") || ty.starts_with("DATETIME") {
+            Some("datetime")
+        } else if ty.starts_with("DATE") {
+            Some("date")
+        } else if ty.starts_with("TIME") {
+            Some("time")
+        } else {
+            None
+        }
+    };
+    if from == to {
+        return None;
+    }
+    match kind(to) {
+        // Fractions of a second are kept (`%f`), as the model writes them.
+        Some("datetime") => Some(format!(
+            "CASE WHEN {c} IS NULL THEN NULL WHEN datetime({c}) = {c} OR date({c}) = {c} \
+             THEN datetime({c}) ELSE strftime('%Y-%m-%d %H:%M:%f', {c}) END"
+        )),
+        Some(f) => Some(format!("{f}({c})")),
+        // Date or time text into a text column reads as text: copied as it is.
+        None => None,
+    }
 }
 
 fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize, Error)> {
@@ -262,7 +299,7 @@ fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize,
         } => (table, *line, create, after),
     };
     let at = |e: Error| (line, e);
-    let old = column_names(conn, table).map_err(at)?;
+    let old = columns_of(conn, table).map_err(at)?;
     if old.is_empty() {
         return Err((
             line,
@@ -296,16 +333,61 @@ fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize,
             line: create.line,
         },
     )?;
-    let new = column_names(conn, &temp).map_err(at)?;
-    let kept: Vec<String> = new
+    let new = columns_of(conn, &temp).map_err(at)?;
+    // Each kept column, and the expression its values are copied with.
+    let kept: Vec<(String, String)> = new
         .iter()
-        .filter(|c| old.contains(c))
-        .map(|c| quote(c))
+        .filter_map(|(name, to)| {
+            let (_, from) = old.iter().find(|(o, _)| o == name)?;
+            let c = quote(name);
+            let expr = conversion(&c, from, to).unwrap_or_else(|| c.clone());
+            Some((c, expr))
+        })
         .collect();
+    for ((name, to), (c, expr)) in new
+        .iter()
+        .filter(|(n, _)| old.iter().any(|(o, _)| o == n))
+        .zip(&kept)
+    {
+        if expr == c {
+            continue;
+        }
+        // A value the conversion turns into NULL would be lost: refuse, naming it.
+        let lost = conn
+            .fetch_all(
+                &format!(
+                    "SELECT {c} FROM {} WHERE {c} IS NOT NULL AND ({expr}) IS NULL LIMIT 1",
+                    quote(table)
+                ),
+                &[],
+                Some(table),
+            )
+            .map_err(at)?;
+        if let Some(row) = lost.rows.first() {
+            return Err((
+                line,
+                Error::Migration(format!(
+                    "cannot change the type of {table}.{name} to {to}: the value {} is not a \
+                     {to} (SQLite's date and time functions read it as NULL); fix or remove such \
+                     rows first",
+                    row[0]
+                )),
+            ));
+        }
+    }
     if !kept.is_empty() {
-        let list = kept.join(", ");
+        let list = kept
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let values = kept
+            .iter()
+            .map(|(_, e)| e.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let copy = format!(
-            "INSERT INTO {} ({list}) SELECT {list} FROM {}",
+            "INSERT INTO {} ({list}) SELECT {values} FROM {}",
             quote(&temp),
             quote(table)
         );

@@ -82,6 +82,31 @@ pub enum Change {
         referred_table: String,
         referred_columns: Vec<String>,
     },
+    /// A named `CHECK` constraint (`check_constraint(name = …, sql = …)`) the database lacks.
+    AddCheck {
+        table: String,
+        name: String,
+    },
+    /// A `CHECK` constraint the models no longer declare.
+    RemoveCheck {
+        table: String,
+        name: String,
+    },
+    /// The column gains a default (`server_default`, or a literal `default`) or loses it.
+    /// Only whether there is one is compared: each database spells an expression its own way.
+    ChangeDefault {
+        table: String,
+        column: String,
+        /// The model's default, as SQL, or `None` when it declares none.
+        default: Option<String>,
+    },
+    /// The primary key's columns differ (a key becoming composite, say): `from` as the
+    /// database has them, `to` as the model declares them, each in the table's column order.
+    ChangePrimaryKey {
+        table: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
 }
 
 impl Change {
@@ -99,7 +124,11 @@ impl Change {
             | Change::AddIndex { table, .. }
             | Change::RemoveIndex { table, .. }
             | Change::AddForeignKey { table, .. }
-            | Change::RemoveForeignKey { table, .. } => table,
+            | Change::RemoveForeignKey { table, .. }
+            | Change::AddCheck { table, .. }
+            | Change::RemoveCheck { table, .. }
+            | Change::ChangeDefault { table, .. }
+            | Change::ChangePrimaryKey { table, .. } => table,
         }
     }
 }
@@ -190,6 +219,28 @@ impl fmt::Display for Change {
                 columns.join(", "),
                 referred_columns.join(", ")
             ),
+            Change::AddCheck { table, name } => {
+                write!(f, "added check constraint {name} on {table}")
+            }
+            Change::RemoveCheck { table, name } => {
+                write!(f, "removed check constraint {name} on {table}")
+            }
+            Change::ChangeDefault {
+                table,
+                column,
+                default: Some(default),
+            } => write!(f, "{table}.{column} now defaults to {default}"),
+            Change::ChangeDefault {
+                table,
+                column,
+                default: None,
+            } => write!(f, "{table}.{column} no longer has a default"),
+            Change::ChangePrimaryKey { table, from, to } => write!(
+                f,
+                "primary key of {table} changed from ({}) to ({})",
+                from.join(", "),
+                to.join(", ")
+            ),
         }
     }
 }
@@ -269,9 +320,11 @@ pub(crate) fn plan(
 /// SQLite's `ADD COLUMN` takes a column that is not a key, not unique, references nothing, and
 /// can be filled for existing rows (nullable, or with a default).
 fn can_add_column(column: &ColumnDef) -> bool {
+    // Nor a default that is an expression ("Cannot add a column with non-constant default").
     !column.primary_key
         && !column.unique
         && column.foreign_key.is_none()
+        && column.server_default.is_none()
         && (column.nullable || column.default.is_some())
 }
 
@@ -323,6 +376,27 @@ fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
             column: column.name.clone(),
         });
     }
+    let key_columns = |shape: &TableShape| -> Vec<String> {
+        shape
+            .columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let (from, to) = (key_columns(db), key_columns(model));
+    let sorted = |names: &[String]| {
+        let mut names = names.to_vec();
+        names.sort();
+        names
+    };
+    if sorted(&from) != sorted(&to) {
+        out.push(Change::ChangePrimaryKey {
+            table: name.clone(),
+            from,
+            to,
+        });
+    }
     for columns in model.uniques.iter().filter(|u| !db.uniques.contains(u)) {
         out.push(Change::AddUnique {
             table: name.clone(),
@@ -371,6 +445,26 @@ fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
         .filter(|f| !model.foreign_keys.contains(f))
     {
         out.push(fk_change(fk, false));
+    }
+    for check in model
+        .checks
+        .iter()
+        .filter(|c| !db.checks.iter().any(|d| d.name == c.name))
+    {
+        out.push(Change::AddCheck {
+            table: name.clone(),
+            name: check.name.clone(),
+        });
+    }
+    for check in db
+        .checks
+        .iter()
+        .filter(|c| !model.checks.iter().any(|m| m.name == c.name))
+    {
+        out.push(Change::RemoveCheck {
+            table: name.clone(),
+            name: check.name.clone(),
+        });
     }
     let same_index = |a: &IndexShape, b: &IndexShape| {
         a.name == b.name && a.columns == b.columns && a.unique == b.unique
@@ -572,11 +666,17 @@ fn postgres_steps(tables: &Tables<'_>, changes: Vec<Change>) -> Vec<Op> {
     for change in changes {
         let (phase, up, down) = match &change {
             Change::AddColumn { column, .. } => {
-                // A UNIQUE or a foreign key comes as a change of its own, as a named constraint.
+                // A UNIQUE, a foreign key or a place in the primary key comes as a change of
+                // its own, as a named constraint.
                 let up = match table.find_column(column) {
                     Some(def) => {
                         let mut def = def.clone();
                         def.unique = false;
+                        if def.primary_key {
+                            def.primary_key = false;
+                            def.autoincrement = false;
+                            def.nullable = false;
+                        }
                         add_column_sql(name, &def, writer)
                     }
                     None => {
@@ -674,6 +774,58 @@ fn postgres_steps(tables: &Tables<'_>, changes: Vec<Change>) -> Vec<Op> {
                 format!("DROP INDEX {}", quote(index)),
                 index_sql(db, index),
             ),
+            Change::AddCheck { name: check, .. } | Change::RemoveCheck { name: check, .. } => {
+                let add = matches!(change, Change::AddCheck { .. });
+                let shape = if add { model } else { db };
+                let sqltext = shape
+                    .checks
+                    .iter()
+                    .find(|c| c.name == *check)
+                    .map(|c| c.sqltext.clone())
+                    .unwrap_or_default();
+                let create = alter(format!("ADD CONSTRAINT {} CHECK ({sqltext})", quote(check)));
+                let drop = alter(format!("DROP CONSTRAINT {}", quote(check)));
+                if add {
+                    (5, create, drop)
+                } else {
+                    (0, drop, create)
+                }
+            }
+            Change::ChangeDefault {
+                column, default, ..
+            } => {
+                let set = |default: &Option<String>| {
+                    alter(match default {
+                        Some(sql) => format!("ALTER COLUMN {} SET DEFAULT {sql}", quote(column)),
+                        None => format!("ALTER COLUMN {} DROP DEFAULT", quote(column)),
+                    })
+                };
+                let before = db
+                    .columns
+                    .iter()
+                    .find(|c| c.name == *column)
+                    .and_then(|c| c.default.clone());
+                (3, set(default), set(&before))
+            }
+            Change::ChangePrimaryKey { from, to, .. } => {
+                // PostgreSQL's own name for the key of `CREATE TABLE` (`users_pkey`); `IF
+                // EXISTS`, since dropping a key column has already dropped the constraint.
+                let constraint = quote(&format!("{name}_pkey"));
+                let set = |columns: &[String]| {
+                    let mut sql = alter(format!("DROP CONSTRAINT IF EXISTS {constraint}"));
+                    if !columns.is_empty() {
+                        sql.push_str(&format!(
+                            ";\n{}",
+                            alter(format!(
+                                "ADD CONSTRAINT {constraint} PRIMARY KEY ({})",
+                                quote_list(columns)
+                            ))
+                        ));
+                    }
+                    sql
+                };
+                (5, set(to), set(from))
+            }
             Change::AddTable { .. } | Change::RemoveTable { .. } => continue,
         };
         ops.push((
@@ -698,6 +850,13 @@ fn column_changes(table: &str, db: &ColumnShape, model: &ColumnShape, out: &mut 
             column: model.name.clone(),
             from: db.ty.clone(),
             to: model.ty.clone(),
+        });
+    }
+    if db.default.is_some() != model.default.is_some() {
+        out.push(Change::ChangeDefault {
+            table: table.to_string(),
+            column: model.name.clone(),
+            default: model.default.clone(),
         });
     }
     // A rowid primary key is never NULL, whether or not the table says NOT NULL.

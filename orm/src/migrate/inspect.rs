@@ -24,6 +24,18 @@ pub(crate) struct TableShape {
     /// name): as the catalog has them, or PostgreSQL's default names for a model.
     pub unique_names: Vec<(Vec<String>, String)>,
     pub foreign_key_names: Vec<(ForeignKeyShape, String)>,
+    /// Named `CHECK` constraints, sorted by name.
+    pub checks: Vec<CheckShape>,
+}
+
+/// A named `CHECK` constraint. Compared by name only: each database keeps the condition in its
+/// own spelling (PostgreSQL adds parentheses and casts), so a changed condition under the same
+/// name is not detected, as in Alembic, whose autogenerate does not compare them at all.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CheckShape {
+    pub name: String,
+    /// The condition, as written (the model) or as the database gives it back.
+    pub sqltext: String,
 }
 
 impl TableShape {
@@ -221,6 +233,7 @@ fn reflect_table(conn: &mut Conn<'_>, name: &str, create_sql: String) -> Result<
     }
     foreign_keys.sort();
     uniques.sort();
+    let checks = sqlite_checks(&create_sql);
     Ok(TableShape {
         name: name.to_string(),
         create_sql,
@@ -230,27 +243,81 @@ fn reflect_table(conn: &mut Conn<'_>, name: &str, create_sql: String) -> Result<
         foreign_keys,
         unique_names: Vec::new(),
         foreign_key_names: Vec::new(),
+        checks,
     })
+}
+
+/// The named `CHECK` constraints of a table as SQLite keeps them: SQLite has no catalog of
+/// constraints, only the `CREATE TABLE` text, so the `CONSTRAINT "name" CHECK (…)` clauses are
+/// read from it (as SQLAlchemy's SQLite dialect does in `get_check_constraints`), the condition
+/// running to its balanced closing parenthesis.
+fn sqlite_checks(create_sql: &str) -> Vec<CheckShape> {
+    let mut out = Vec::new();
+    let upper = create_sql.to_ascii_uppercase();
+    let mut from = 0;
+    while let Some(at) = upper[from..].find("CONSTRAINT ").map(|i| i + from) {
+        from = at + "CONSTRAINT ".len();
+        let rest = &create_sql[from..];
+        let (name, after) = match rest.strip_prefix('"') {
+            Some(quoted) => match quoted.find('"') {
+                Some(end) => (quoted[..end].to_string(), &quoted[end + 1..]),
+                None => continue,
+            },
+            None => match rest.find(char::is_whitespace) {
+                Some(end) => (rest[..end].to_string(), &rest[end..]),
+                None => continue,
+            },
+        };
+        let after = after.trim_start();
+        if !after.to_ascii_uppercase().starts_with("CHECK") {
+            continue;
+        }
+        let Some(open) = after.find('(') else {
+            continue;
+        };
+        let mut depth = 0;
+        let mut end = None;
+        for (i, ch) in after[open..].char_indices() {
+            match ch {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(open + i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(end) = end {
+            out.push(CheckShape {
+                name,
+                sqltext: after[open + 1..end].to_string(),
+            });
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The `CREATE INDEX` statements `create_all` runs for a model's table.
 pub(crate) fn model_indexes(table: &Table, writer: &dyn SqlWriter) -> Vec<IndexShape> {
     table
-        .columns
-        .iter()
-        .filter(|c| c.index)
-        .map(|c| {
+        .all_indexes()
+        .into_iter()
+        .map(|(name, columns, unique)| {
             let stmt = Statement::CreateIndex {
-                name: table.index_name(&c.name),
+                name: name.clone(),
                 table: table.name.to_string(),
-                columns: vec![c.name.to_string()],
-                unique: c.unique,
+                columns: columns.clone(),
+                unique,
                 if_not_exists: false,
             };
             IndexShape {
-                name: table.index_name(&c.name),
-                columns: vec![c.name.to_string()],
-                unique: c.unique,
+                name,
+                columns,
+                unique,
                 create_sql: writer.compile(&stmt).sql,
             }
         })
@@ -273,7 +340,10 @@ pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
             ty: normalize_type(&writer.column_type(c.ty)),
             nullable: c.nullable && !c.primary_key,
             primary_key: c.primary_key,
-            default: c.default.as_ref().map(|d| writer.literal(d)),
+            default: match &c.server_default {
+                Some(sql) => Some(format!("({sql})")),
+                None => c.default.as_ref().map(|d| writer.literal(d)),
+            },
         })
         .collect();
     let mut uniques: Vec<Vec<String>> = table
@@ -282,7 +352,28 @@ pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
         .filter(|c| c.unique && !c.primary_key)
         .map(|c| vec![c.name.to_string()])
         .collect();
+    // Table-level constraints go by the names they are written with.
+    let unique_names: Vec<(Vec<String>, String)> = table
+        .uniques
+        .iter()
+        .map(|u| {
+            (
+                u.columns.iter().map(|c| c.to_string()).collect(),
+                u.name_in(&table.name),
+            )
+        })
+        .collect();
+    uniques.extend(unique_names.iter().map(|(c, _)| c.clone()));
     uniques.sort();
+    let mut checks: Vec<CheckShape> = table
+        .all_checks()
+        .iter()
+        .map(|c| CheckShape {
+            name: c.name_in(&table.name),
+            sqltext: c.sqltext.to_string(),
+        })
+        .collect();
+    checks.sort();
     let mut foreign_keys: Vec<ForeignKeyShape> = table
         .columns
         .iter()
@@ -310,8 +401,9 @@ pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
         uniques,
         indexes: model_indexes(table, writer),
         foreign_keys,
-        unique_names: Vec::new(),
+        unique_names,
         foreign_key_names: Vec::new(),
+        checks,
     }
 }
 
@@ -320,7 +412,9 @@ pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
 /// `PostgresWriter` writes them (`character varying(50)` is `VARCHAR(50)`); PostgreSQL keeps no
 /// `CREATE TABLE` text, so the one a dropped table comes back with is written from the catalog.
 mod postgres {
-    use super::{int, normalize_type, quote, text, ColumnShape, ForeignKeyShape, IndexShape};
+    use super::{
+        int, normalize_type, quote, text, CheckShape, ColumnShape, ForeignKeyShape, IndexShape,
+    };
     use super::{TableShape, VERSION_TABLE};
     use crate::engine::Conn;
     use crate::error::Result;
@@ -478,6 +572,30 @@ mod postgres {
             (fk, constraint)
         })
         .collect();
+        let mut checks: Vec<CheckShape> = query(
+            conn,
+            "SELECT con.conname::text, pg_get_constraintdef(con.oid) FROM pg_catalog.pg_constraint con \
+             WHERE con.conrelid = $1 AND con.contype = 'c' ORDER BY con.conname",
+            &oid,
+        )?
+        .iter()
+        .map(|r| {
+            // `CHECK ((age >= 0))`: the condition inside the outer parentheses.
+            let def = text(&r[1]);
+            let inner = def
+                .trim_start_matches("CHECK")
+                .trim()
+                .strip_prefix('(')
+                .and_then(|d| d.strip_suffix(')'))
+                .unwrap_or(&def)
+                .to_string();
+            CheckShape {
+                name: text(&r[0]),
+                sqltext: inner,
+            }
+        })
+        .collect();
+        checks.sort();
         foreign_key_names.sort();
         let mut shape = TableShape {
             name: name.to_string(),
@@ -488,6 +606,7 @@ mod postgres {
             foreign_keys: foreign_key_names.iter().map(|(f, _)| f.clone()).collect(),
             unique_names,
             foreign_key_names,
+            checks,
         };
         shape.create_sql = create_table(&shape, &identities);
         Ok(shape)
@@ -536,6 +655,13 @@ mod postgres {
                 "CONSTRAINT {} {}",
                 quote(name),
                 foreign_key_clause(fk)
+            ));
+        }
+        for check in &shape.checks {
+            parts.push(format!(
+                "CONSTRAINT {} CHECK ({})",
+                quote(&check.name),
+                check.sqltext
             ));
         }
         format!(

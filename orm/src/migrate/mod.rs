@@ -506,10 +506,12 @@ impl Dialect {
     }
 }
 
-/// A name quoted as the SQLite writer quotes it, for the SQL migrations write themselves.
+/// A name quoted as standard SQL quotes it (double quotes, inner ones doubled: the neutral
+/// default dialect, which SQLite and PostgreSQL both read), for the SQL migrations write
+/// themselves whatever the engine.
 fn quote(name: &str) -> String {
     let mut out = String::new();
-    crate::core::SqlWriter::quote(&crate::core::SqliteWriter, name, &mut out);
+    crate::core::SqlWriter::quote(&crate::core::StandardWriter, name, &mut out);
     out
 }
 

@@ -72,8 +72,16 @@ pub(crate) fn write_associations(
 ) -> Result<()> {
     let changes = std::mem::take(&mut state.associations);
     let writer = state.engine.writer();
+    // One pair whichever side linked it: `student.courses.append(math)` and
+    // `math.students.append(student)` name the same association row, mirrored.
     let same_pair = |a: &Association, b: &Association| {
-        a.table == b.table && Rc::ptr_eq(&a.left, &b.left) && Rc::ptr_eq(&a.right, &b.right)
+        a.table == b.table
+            && ((a.local == b.local
+                && Rc::ptr_eq(&a.left, &b.left)
+                && Rc::ptr_eq(&a.right, &b.right))
+                || (a.local == b.remote
+                    && Rc::ptr_eq(&a.left, &b.right)
+                    && Rc::ptr_eq(&a.right, &b.left)))
     };
     for (i, change) in changes.iter().enumerate() {
         if changes[i + 1..]

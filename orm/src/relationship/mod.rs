@@ -126,7 +126,10 @@ impl<A, B> ManyToMany<A, B> {
         }
     }
 
-    /// The association table, for `MetaData::add_table` (the lesson's `student_courses`).
+    /// The association table, for `MetaData::add_table` (the lesson's `student_courses`): one
+    /// column per side, each referencing its model's key, and the pair as the primary key
+    /// (`PRIMARY KEY (local, remote)`), so the database refuses a second row for a pair that is
+    /// already linked.
     pub fn secondary_table(&self) -> Table
     where
         A: Model,
@@ -135,17 +138,27 @@ impl<A, B> ManyToMany<A, B> {
         let (a, b) = (A::TABLE, B::TABLE);
         let a_pk = &a.columns[A::PRIMARY_KEY];
         let b_pk = &b.columns[B::PRIMARY_KEY];
+        let key_part = |name: &'static str, ty, table: &'static str, column| {
+            let mut part = crate::core::ColumnDef::new(name, ty)
+                .primary_key()
+                .references(table, column);
+            // A part of a composite key is given, never assigned by the database.
+            part.autoincrement = false;
+            part
+        };
         Table::new(self.secondary)
-            .column(
-                crate::core::ColumnDef::new(self.local, a_pk.ty)
-                    .not_null()
-                    .references(A::TABLE_NAME, a_pk.name.clone()),
-            )
-            .column(
-                crate::core::ColumnDef::new(self.remote, b_pk.ty)
-                    .not_null()
-                    .references(B::TABLE_NAME, b_pk.name.clone()),
-            )
+            .column(key_part(
+                self.local,
+                a_pk.ty,
+                A::TABLE_NAME,
+                a_pk.name.clone(),
+            ))
+            .column(key_part(
+                self.remote,
+                b_pk.ty,
+                B::TABLE_NAME,
+                b_pk.name.clone(),
+            ))
     }
 }
 
@@ -333,6 +346,16 @@ impl<P: Model, C: Model> Collection<P> for HasMany<P, C> {
         let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
         let child_rc: Rc<dyn AnyTracked> = child.0.clone();
         session.cell.relations_loaded.set(true);
+        // A loaded collection that already says so (the item is in it, or not): nothing
+        // changes, and no association row is written twice or deleted when absent.
+        let already = parent_rc
+            .relations()
+            .borrow()
+            .get(self.name)
+            .map(|items| items.iter().any(|i| Rc::ptr_eq(i, &child_rc)) == add);
+        if already == Some(true) {
+            return Ok(());
+        }
         update_cached(&parent_rc, self.name, &child_rc, add);
         if let Some(back) = self.back_populates {
             let old = child.0.relations.borrow_mut().insert(
@@ -382,6 +405,16 @@ impl<A: Model, B: Model> Collection<A> for ManyToMany<A, B> {
         let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
         let child_rc: Rc<dyn AnyTracked> = child.0.clone();
         session.cell.relations_loaded.set(true);
+        // A loaded collection that already says so (the item is in it, or not): nothing
+        // changes, and no association row is written twice or deleted when absent.
+        let already = parent_rc
+            .relations()
+            .borrow()
+            .get(self.name)
+            .map(|items| items.iter().any(|i| Rc::ptr_eq(i, &child_rc)) == add);
+        if already == Some(true) {
+            return Ok(());
+        }
         update_cached(&parent_rc, self.name, &child_rc, add);
         if let Some(back) = self.back_populates {
             update_cached(&child_rc, back, &parent_rc, add);

@@ -208,7 +208,7 @@ impl Session {
             )));
         };
         self.expire(object);
-        let rows = crate::query::select_by_key_no_autoflush::<T>(self, key.as_value_ref())?;
+        let rows = crate::query::select_by_key_no_autoflush::<T>(self, &key)?;
         if rows.is_empty() {
             return Err(Error::InvalidRequest(format!(
                 "could not refresh the {} object with key {}: its row is gone",
@@ -253,15 +253,17 @@ impl Session {
         }
         // The statement `query::<T>().filter(pk == key).one_or_none()` runs, its SQL written
         // once per session rather than built and written again for every key.
-        let mut rows = crate::query::select_where_eq::<T>(self, None, key.as_value_ref())?;
+        let mut rows = crate::query::select_by_key::<T>(self, &key)?;
         if rows.len() > 1 {
             // Only a table whose key is not unique in the database gets here: say what ran.
-            let pk = crate::core::AnyColumn::new(
-                T::TABLE_NAME.into(),
-                T::TABLE.columns[T::PRIMARY_KEY].name.clone(),
-            );
-            let query = Query::new(crate::query::Models::<T>::new())
-                .filter(crate::core::SqlExpr::eq(&pk, key.to_value()));
+            let mut query = Query::new(crate::query::Models::<T>::new());
+            for (&i, value) in T::PRIMARY_KEYS.iter().zip(key.value_refs()) {
+                let pk = crate::core::AnyColumn::new(
+                    T::TABLE_NAME.into(),
+                    T::TABLE.columns[i].name.clone(),
+                );
+                query = query.filter(crate::core::SqlExpr::eq(&pk, value.to_owned()));
+            }
             return Err(Error::MultipleResultsFound {
                 count: rows.len(),
                 query: query.to_sql(),
@@ -544,7 +546,8 @@ impl SessionCell {
         // An empty snapshot of the right shape: every column differs, so every column is written.
         let mut blank = obj.get();
         for i in 0..T::COLUMN_COUNT {
-            if i != T::PRIMARY_KEY {
+            // The key and the version counter stay: the UPDATE matches the row by them.
+            if !T::PRIMARY_KEYS.contains(&i) && Some(i) != T::VERSION_ID {
                 let _ = crate::model::set_field(&mut blank, i, ValueRef::Null);
             }
         }

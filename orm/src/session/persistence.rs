@@ -106,15 +106,51 @@ fn read<T: Model>(obj: &Tracked<T>) -> Result<Ref<'_, T>> {
 }
 
 fn key_where<T: Model>() -> Expr {
-    let table = T::TABLE;
-    Expr::Binary {
+    crate::query::key_filter::<T>(None)
+}
+
+/// `key_where`, and `AND version = ?` for a model with a version counter.
+fn versioned_where<T: Model>() -> Expr {
+    let key = key_where::<T>();
+    let Some(v) = T::VERSION_ID else {
+        return key;
+    };
+    let version = Expr::Binary {
         left: Box::new(Expr::Column {
             table: None,
-            name: table.columns[T::PRIMARY_KEY].name.clone(),
+            name: T::TABLE.columns[v].name.clone(),
         }),
         op: crate::core::expr::BinOp::Eq,
         right: Box::new(Expr::Placeholder),
+    };
+    match key {
+        Expr::And(mut parts) => {
+            parts.push(version);
+            Expr::And(parts)
+        }
+        key => Expr::And(vec![key, version]),
     }
+}
+
+/// The error for an object still borrowed when the flush must set one of its columns.
+fn busy<T: Model>() -> Error {
+    Error::InvalidRequest(format!(
+        "a {} object is still being changed (a borrow_mut() is alive) while the flush sets a \
+         column the database computed: drop it before flush or commit",
+        T::TABLE_NAME
+    ))
+}
+
+/// Whether rows of `T` are written one a statement: a composite key, a version counter or
+/// columns the database computes (server defaults, `onupdate`) need per-row SQL and a read back,
+/// which the paged statements below do not do (yet).
+fn one_row_only<T: Model>() -> bool {
+    T::PRIMARY_KEYS.len() > 1
+        || T::VERSION_ID.is_some()
+        || T::TABLE
+            .columns
+            .iter()
+            .any(|c| c.server_default.is_some() || c.onupdate.is_some())
 }
 
 /// The typed object behind a type-erased one of a run the unit of work grouped by table.
@@ -140,10 +176,11 @@ fn assigns_key<T: Model>(value: &T) -> bool {
         )
 }
 
-/// The columns an INSERT writes: all but a key the database assigns.
-fn insert_columns<T: Model>(assign_key: bool) -> Vec<usize> {
+/// The columns an INSERT writes: all but a key the database assigns and the columns in
+/// `omitted` (server defaults left to the database).
+fn insert_columns<T: Model>(assign_key: bool, omitted: u128) -> Vec<usize> {
     (0..T::COLUMN_COUNT)
-        .filter(|i| !(assign_key && *i == T::PRIMARY_KEY))
+        .filter(|i| !(bit(omitted, *i) || assign_key && *i == T::PRIMARY_KEY))
         .collect()
 }
 
@@ -343,13 +380,14 @@ impl FlushContext<'_> {
         }
     }
 
-    /// The one-row INSERT of `T` (`assign_key`: without the key, which comes back).
-    fn insert_one_sql<T: Model>(&mut self, assign_key: bool) -> Rc<str> {
+    /// The one-row INSERT of `T` (`assign_key`: without the key, which comes back; `omitted`:
+    /// the columns left to their server defaults).
+    fn insert_one_sql<T: Model>(&mut self, assign_key: bool, omitted: u128) -> Rc<str> {
         let table = T::TABLE;
-        let kind = if assign_key {
-            SqlKind::InsertWithoutKey
-        } else {
-            SqlKind::InsertWithKey
+        let kind = match (assign_key, omitted) {
+            (true, 0) => SqlKind::InsertWithoutKey,
+            (false, 0) => SqlKind::InsertWithKey,
+            (assign_key, omitted) => SqlKind::InsertOmitting(assign_key, omitted),
         };
         let returning = (assign_key && self.writer.returns_generated_keys())
             .then(|| table.columns[T::PRIMARY_KEY].name.clone());
@@ -357,7 +395,7 @@ impl FlushContext<'_> {
             T::TABLE_NAME,
             kind,
             || {
-                let columns: Vec<Cow<'static, str>> = insert_columns::<T>(assign_key)
+                let columns: Vec<Cow<'static, str>> = insert_columns::<T>(assign_key, omitted)
                     .into_iter()
                     .map(|i| table.columns[i].name.clone())
                     .collect();
@@ -373,13 +411,28 @@ impl FlushContext<'_> {
         )
     }
 
-    /// Inserts one object in a statement of its own.
+    /// Inserts one object in a statement of its own: a new row's version counter starts at 1,
+    /// and what the database computed is read back.
     fn insert_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+        if let Some(version) = T::VERSION_ID {
+            // A new row starts at version 1 (SQLAlchemy's first version id).
+            let unset = matches!(
+                read(obj)?.column_value(version),
+                ValueRef::Integer(0) | ValueRef::Null
+            );
+            if unset {
+                let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
+                crate::model::set_field::<T>(&mut value, version, ValueRef::Integer(1))?;
+            }
+        }
         let value = read(obj)?;
         let assign_key = assigns_key::<T>(&value);
-        let sql = self.insert_one_sql::<T>(assign_key);
+        // A column with a server default left unset (NULL) is left out, so that the database
+        // fills it; it is read back after the INSERT (SQLAlchemy's `eager_defaults`).
+        let omitted = server_defaulted::<T>(&value);
+        let sql = self.insert_one_sql::<T>(assign_key, omitted);
         let mut params = Params::new();
-        for i in insert_columns::<T>(assign_key) {
+        for i in insert_columns::<T>(assign_key, omitted) {
             params.push(value.column_value(i));
         }
         let id = if assign_key {
@@ -398,6 +451,59 @@ impl FlushContext<'_> {
             obj.value.borrow_mut().set_primary_key(id);
         }
         obj.inserted_in.set(self.transaction);
+        if omitted != 0 {
+            self.read_back(obj, omitted)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the columns in `mask` of the row just written and sets them on the object: what
+    /// the database computed (a server default, an `onupdate` expression), as SQLAlchemy
+    /// fetches server-generated values after a flush.
+    fn read_back<T: Model>(&mut self, obj: &Tracked<T>, mask: u128) -> Result<()> {
+        let table = T::TABLE;
+        let sql = self.cache.get(
+            T::TABLE_NAME,
+            SqlKind::ReadBack(mask),
+            || {
+                Statement::Select(crate::core::Select {
+                    columns: table
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| bit(mask, *i))
+                        .map(|(_, c)| crate::core::SelectItem {
+                            expr: Expr::column(T::TABLE_NAME, c.name.clone()),
+                            alias: None,
+                        })
+                        .collect(),
+                    from: vec![crate::core::FromItem::Table(Cow::Borrowed(T::TABLE_NAME))],
+                    filter: Some(key_where::<T>()),
+                    ..Default::default()
+                })
+            },
+            self.writer,
+        );
+        let key: Vec<crate::value::Value> = {
+            let value = read(obj)?;
+            T::PRIMARY_KEYS
+                .iter()
+                .map(|&i| value.column_value(i).to_owned())
+                .collect()
+        };
+        let params: Vec<ValueRef<'_>> = key.iter().map(|v| v.as_ref()).collect();
+        let mut fetched = Vec::new();
+        self.batch.query(&sql, &params, |row| {
+            for j in 0..mask.count_ones() as usize {
+                fetched.push(row.peek(j)?.to_owned());
+            }
+            Ok(())
+        })?;
+        let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
+        let columns = (0..T::COLUMN_COUNT).filter(|i| bit(mask, *i));
+        for (i, fetched) in columns.zip(&fetched) {
+            crate::model::set_field::<T>(&mut value, i, fetched.as_ref())?;
+        }
         Ok(())
     }
 
@@ -405,6 +511,12 @@ impl FlushContext<'_> {
     /// statement; generated keys are set on the objects.
     pub(crate) fn insert_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
         let objs = run.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
+        if one_row_only::<T>() {
+            for obj in objs {
+                self.insert_one(obj)?;
+            }
+            return Ok(());
+        }
         let mut assign = Vec::with_capacity(objs.len());
         for obj in &objs {
             assign.push(assigns_key::<T>(&*read(obj)?));
@@ -417,7 +529,7 @@ impl FlushContext<'_> {
                 .iter()
                 .take_while(|a| **a == assign_key)
                 .count();
-            let columns = insert_columns::<T>(assign_key);
+            let columns = insert_columns::<T>(assign_key, 0);
             let page = page_rows(columns.len(), self.batch.max_params());
             for chunk in objs[start..start + len].chunks(page) {
                 self.insert_page::<T>(chunk, &columns, assign_key, chunk.len() == page)?;
@@ -440,7 +552,7 @@ impl FlushContext<'_> {
         let table = T::TABLE;
         let key_name = table.columns[T::PRIMARY_KEY].name.as_ref();
         let casts = if assign_key {
-            let one_row = self.insert_one_sql::<T>(true);
+            let one_row = self.insert_one_sql::<T>(true, 0);
             self.batch.param_types(&one_row, Some(T::TABLE_NAME))?
         } else {
             None
@@ -539,6 +651,9 @@ impl FlushContext<'_> {
         mask: u128,
     ) -> Result<Vec<Box<dyn Any>>> {
         let objs = group.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
+        if one_row_only::<T>() {
+            return self.update_each(&objs);
+        }
         let mut befores: Vec<Box<T>> = Vec::with_capacity(objs.len());
         let mut outcome = Ok(());
         for obj in &objs {
@@ -566,6 +681,172 @@ impl FlushContext<'_> {
             .into_iter()
             .map(|before| before as Box<dyn Any>)
             .collect())
+    }
+
+    /// Writes the columns that differ from the snapshot taken at the first `borrow_mut`, and
+    /// returns that snapshot (what a rollback restores) when it wrote them.
+    fn update_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<Option<Box<T>>> {
+        let Some(snapshot) = obj.snapshot.borrow_mut().take() else {
+            return Ok(None);
+        };
+        let value = match read(obj) {
+            Ok(v) => v,
+            Err(e) => {
+                *obj.snapshot.borrow_mut() = Some(snapshot);
+                return Err(e);
+            }
+        };
+        let mut mask: u128 = 0;
+        let mut params = Params::new();
+        for i in 0..T::COLUMN_COUNT.min(128) {
+            let now = value.column_value(i);
+            if now != snapshot.column_value(i) && Some(i) != T::VERSION_ID {
+                mask |= 1 << i;
+                params.push(now);
+            }
+        }
+        if mask == 0 {
+            return Ok(None);
+        }
+        // The version counter: set to the next one, and matched as it was loaded.
+        let versions = match T::VERSION_ID {
+            Some(v) => match snapshot.column_value(v) {
+                ValueRef::Integer(old) => Ok(Some((v, old))),
+                other => Err((v, other.describe())),
+            },
+            None => Ok(None),
+        };
+        let versions = match versions {
+            Ok(versions) => versions,
+            Err((v, found)) => {
+                drop(params);
+                drop(value);
+                *obj.snapshot.borrow_mut() = Some(snapshot);
+                return Err(Error::InvalidRequest(format!(
+                    "the version counter {}.{} holds {found}, not a number: it is set at insert \
+                     and counted by every update",
+                    T::TABLE_NAME,
+                    T::TABLE.columns[v].name,
+                )));
+            }
+        };
+        if let Some((_, old)) = versions {
+            params.push(ValueRef::Integer(old + 1));
+        }
+        // Columns with an `onupdate` expression that the change does not set itself.
+        let recomputed = onupdate_columns::<T>() & !mask;
+        for &i in T::PRIMARY_KEYS {
+            params.push(snapshot.column_value(i));
+        }
+        if let Some((_, old)) = versions {
+            params.push(ValueRef::Integer(old));
+        }
+        let table = T::TABLE;
+        let sql = self.cache.get(
+            T::TABLE_NAME,
+            SqlKind::Update(mask),
+            || {
+                let mut set: Vec<_> = table
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| match &c.onupdate {
+                        _ if bit(mask, i) => Some((c.name.clone(), Expr::Placeholder)),
+                        _ if Some(i) == T::VERSION_ID => None,
+                        Some(sql) if bit(recomputed, i) => {
+                            Some((c.name.clone(), Expr::Sql(sql.clone())))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                // The version counter last among the SET columns, as its parameter is.
+                if let Some(v) = T::VERSION_ID {
+                    set.push((table.columns[v].name.clone(), Expr::Placeholder));
+                }
+                Statement::Update(Update {
+                    table: table.name.clone(),
+                    set,
+                    filter: Some(versioned_where::<T>()),
+                })
+            },
+            self.writer,
+        );
+        let result = self
+            .batch
+            .execute(&sql, params.as_slice(), Some(T::TABLE_NAME))
+            .and_then(|matched| expect_rows::<T>("UPDATE", 1, matched));
+        drop(params);
+        drop(value);
+        let result = result
+            .and_then(|()| match versions {
+                Some((v, old)) => {
+                    let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
+                    crate::model::set_field::<T>(&mut value, v, ValueRef::Integer(old + 1))
+                }
+                None => Ok(()),
+            })
+            .and_then(|()| match recomputed {
+                0 => Ok(()),
+                _ => self.read_back(obj, recomputed),
+            });
+        if let Err(e) = result {
+            *obj.snapshot.borrow_mut() = Some(snapshot);
+            return Err(e);
+        }
+        Ok(Some(snapshot))
+    }
+
+    /// [`update_one`](Self::update_one) for each object of `objs`; on an error the objects
+    /// written before it get their snapshots back, so their changes are still tracked.
+    fn update_each<T: Model>(&mut self, objs: &[&Tracked<T>]) -> Result<Vec<Box<dyn Any>>> {
+        let mut befores: Vec<(usize, Box<T>)> = Vec::with_capacity(objs.len());
+        for (i, obj) in objs.iter().enumerate() {
+            match self.update_one(obj) {
+                Ok(Some(before)) => befores.push((i, before)),
+                Ok(None) => {}
+                Err(e) => {
+                    for (i, before) in befores {
+                        *objs[i].snapshot.borrow_mut() = Some(before);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(befores
+            .into_iter()
+            .map(|(_, before)| before as Box<dyn Any>)
+            .collect())
+    }
+
+    /// Deletes one row, matched by its full key (and its version, for a versioned model).
+    fn delete_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+        let value = read(obj)?;
+        let snapshot = obj.snapshot.borrow();
+        // Delete the row as it is in the database, even if its key was changed in memory.
+        let row = snapshot.as_deref().unwrap_or(&*value);
+        let mut key = Params::new();
+        for &i in T::PRIMARY_KEYS {
+            key.push(row.column_value(i));
+        }
+        if let Some(v) = T::VERSION_ID {
+            key.push(row.column_value(v));
+        }
+        let table = T::TABLE;
+        let sql = self.cache.get(
+            T::TABLE_NAME,
+            SqlKind::Delete,
+            || {
+                Statement::Delete(crate::core::Delete {
+                    table: table.name.clone(),
+                    filter: Some(versioned_where::<T>()),
+                })
+            },
+            self.writer,
+        );
+        let matched = self
+            .batch
+            .execute(&sql, key.as_slice(), Some(T::TABLE_NAME))?;
+        expect_rows::<T>("DELETE", 1, matched)
     }
 
     fn write_updates<T: Model>(
@@ -620,6 +901,12 @@ impl FlushContext<'_> {
     /// Deletes the rows of `run` (all of model `T`), a page of keys a statement, each row as
     /// the database holds it (by its key from before any change in memory).
     pub(crate) fn delete_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
+        if one_row_only::<T>() {
+            for obj in run {
+                self.delete_one(typed::<T>(obj)?)?;
+            }
+            return Ok(());
+        }
         let mut keys: Vec<Value> = Vec::with_capacity(run.len());
         for obj in run {
             let obj = typed::<T>(obj)?;
@@ -678,4 +965,33 @@ fn expect_rows<T: Model>(statement: &'static str, expected: usize, matched: usiz
         expected,
         matched,
     })
+}
+
+/// Whether column `i` is in the bit mask.
+fn bit(mask: u128, i: usize) -> bool {
+    i < 128 && mask & (1 << i) != 0
+}
+
+/// The columns of `value` with a server default and no value (NULL), as a bit mask.
+fn server_defaulted<T: Model>(value: &T) -> u128 {
+    let table = T::TABLE;
+    let mut mask = 0;
+    for (i, column) in table.columns.iter().enumerate().take(128) {
+        if column.server_default.is_some() && value.column_value(i) == ValueRef::Null {
+            mask |= 1 << i;
+        }
+    }
+    mask
+}
+
+/// The columns with an `onupdate` expression, as a bit mask.
+fn onupdate_columns<T: Model>() -> u128 {
+    let table = T::TABLE;
+    let mut mask = 0;
+    for (i, column) in table.columns.iter().enumerate().take(128) {
+        if column.onupdate.is_some() {
+            mask |= 1 << i;
+        }
+    }
+    mask
 }

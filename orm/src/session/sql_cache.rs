@@ -10,6 +10,12 @@ use std::rc::Rc;
 pub(crate) enum SqlKind {
     InsertWithKey,
     InsertWithoutKey,
+    /// An INSERT leaving out the columns in the bit mask (server defaults left to the
+    /// database); whether the key is assigned by the database too.
+    InsertOmitting(bool, u128),
+    /// A `SELECT` of the columns in the bit mask `WHERE` the primary key `= ?`: reading back
+    /// what the database computed for a row the flush wrote.
+    ReadBack(u128),
     /// An UPDATE of the columns in the bit mask.
     Update(u128),
     Delete,

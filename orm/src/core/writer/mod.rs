@@ -247,9 +247,47 @@ pub trait SqlWriter {
         });
         self.quote(&table.name, &mut w.sql);
         w.sql.push_str(" (");
+        // A composite key is a table constraint, after the columns (as SQLAlchemy writes it);
+        // its columns are NOT NULL and none is assigned by the database.
+        let keys: Vec<&str> = table
+            .columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.as_ref())
+            .collect();
         for (i, col) in table.columns.iter().enumerate() {
             w.sql.push_str(if i > 0 { ",\n  " } else { "\n  " });
-            self.write_column_def(col, w);
+            if col.primary_key && keys.len() > 1 {
+                let mut part = col.clone();
+                part.primary_key = false;
+                part.autoincrement = false;
+                part.nullable = false;
+                self.write_column_def(&part, w);
+            } else {
+                self.write_column_def(col, w);
+            }
+        }
+        if keys.len() > 1 {
+            w.sql.push_str(",\n  PRIMARY KEY (");
+            self.write_ident_list(&keys, w);
+            w.sql.push(')');
+        }
+        // Table constraints under their names (given, or the naming convention's), as
+        // SQLAlchemy writes `UniqueConstraint` and `CheckConstraint`.
+        for unique in table.uniques.iter() {
+            w.sql.push_str(",\n  CONSTRAINT ");
+            self.quote(&unique.name_in(&table.name), &mut w.sql);
+            w.sql.push_str(" UNIQUE (");
+            let names: Vec<&str> = unique.columns.iter().map(|c| c.as_ref()).collect();
+            self.write_ident_list(&names, w);
+            w.sql.push(')');
+        }
+        for check in table.all_checks().iter() {
+            w.sql.push_str(",\n  CONSTRAINT ");
+            self.quote(&check.name_in(&table.name), &mut w.sql);
+            w.sql.push_str(" CHECK (");
+            w.sql.push_str(&check.sqltext);
+            w.sql.push(')');
         }
         for col in table.columns.iter() {
             if let Some(fk) = &col.foreign_key {
@@ -289,7 +327,12 @@ pub trait SqlWriter {
         if col.unique && !col.primary_key {
             w.sql.push_str(" UNIQUE");
         }
-        if let Some(default) = &col.default {
+        if let Some(sql) = &col.server_default {
+            // Parenthesised: SQLite takes any expression as a default only in parentheses.
+            w.sql.push_str(" DEFAULT (");
+            w.sql.push_str(sql);
+            w.sql.push(')');
+        } else if let Some(default) = &col.default {
             w.sql.push_str(" DEFAULT ");
             w.sql.push_str(&self.literal(default));
         }
@@ -715,6 +758,11 @@ pub trait SqlWriter {
             Expr::Distinct(expr) => {
                 w.sql.push_str("DISTINCT ");
                 self.write_operand(expr, w);
+            }
+            Expr::Sql(sql) => {
+                w.sql.push('(');
+                w.sql.push_str(sql);
+                w.sql.push(')');
             }
             Expr::Label { expr, name } => {
                 self.write_operand(expr, w);
