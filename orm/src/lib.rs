@@ -58,7 +58,7 @@ pub use engine::{
     create_engine, create_engine_from_env, DatabaseUrl, Engine, PostgresUrl, ResultSet, RowAccess,
     RowReader, SQLITE_BUSY_TIMEOUT,
 };
-pub use error::{Error, Result};
+pub use error::{DriverError, Error, Result, RevisionRun};
 pub use metadata::MetaData;
 pub use model::{IntoObj, Key, Model, Obj, ObjectState};
 pub use orm_macros::{FromRow, Model};

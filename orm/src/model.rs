@@ -439,7 +439,11 @@ impl<T: Model> AnyTracked for Tracked<T> {
         }
         set_field::<T>(&mut value_mut, index, value).map_err(|e| match e {
             Error::WrongType { table, column, .. } if value == ValueRef::Null => {
-                Error::NotNullViolation { table, column }
+                Error::NotNullViolation {
+                    table,
+                    column,
+                    source: None,
+                }
             }
             other => other,
         })?;

@@ -360,7 +360,7 @@ impl<F: Fetch> Clone for Query<F> {
             fetch: self.fetch.clone(),
             joined: self.joined.clone(),
             from_models: self.from_models.clone(),
-            error: self.error.clone(),
+            error: self.error.as_ref().map(Error::copy_deferred),
             loads: self.loads.clone(),
         }
     }
@@ -437,6 +437,7 @@ impl<F: Fetch> Query<F> {
                         "{column} (filter_by; the columns are: {})",
                         known.join(", ")
                     ),
+                    source: None,
                 });
             }
             None => {
@@ -586,7 +587,7 @@ impl<F: Fetch> Query<F> {
 
     fn session(&self) -> Result<&Session> {
         if let Some(e) = &self.error {
-            return Err(e.clone());
+            return Err(e.copy_deferred());
         }
         self.session.as_ref().ok_or_else(|| {
             Error::InvalidRequest(

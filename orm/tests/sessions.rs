@@ -220,14 +220,17 @@ fn update_of_a_row_deleted_elsewhere_is_stale_data() {
         let err = a.commit().unwrap_err();
         // SQLAlchemy: StaleDataError("UPDATE statement on table 'users' expected to update
         // 1 row(s); 0 were matched.")
-        assert_eq!(
-            err,
-            Error::StaleData {
-                statement: "UPDATE",
-                table: "users".into(),
-                expected: 1,
-                matched: 0
-            }
+        assert!(
+            matches!(
+                &err,
+                Error::StaleData {
+                    statement: "UPDATE",
+                    table,
+                    expected: 1,
+                    matched: 0
+                } if table == "users"
+            ),
+            "{err:?}"
         );
         assert_eq!(
             err.to_string(),
