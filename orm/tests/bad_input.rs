@@ -1,18 +1,10 @@
 //! Bad input loses nothing: injection strings are data, constraint violations are named,
 //! a failed commit leaves the database as it was, bad URLs and missing tables say what to do.
 
-use orm::prelude::*;
+mod support;
 
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users")]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    #[orm(unique)]
-    pub email: Option<String>,
-    pub age: Option<i64>,
-}
+use orm::prelude::*;
+use support::models::contacts::User;
 
 /// Same table, but `name` may be NULL here: lets a test write a NULL into a NOT NULL column.
 #[derive(Model, Debug, Clone, Default)]

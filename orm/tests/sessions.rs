@@ -6,16 +6,8 @@ mod support;
 
 use orm::prelude::*;
 use orm::{ObjectState, Value};
+use support::models::people::User;
 use support::{each_engine, TestDatabase};
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users")]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    pub age: Option<i64>,
-}
 
 fn with_users(engine: Engine, ages: &[i64]) -> Engine {
     MetaData::new().add::<User>().create_all(&engine).unwrap();
