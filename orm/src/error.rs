@@ -184,7 +184,7 @@ pub enum Error {
     Database {
         /// The database's words.
         message: String,
-        /// The statement, cut after [`SQL_SHOWN`] characters.
+        /// The statement, cut after 500 characters.
         sql: Option<String>,
         /// The driver's error.
         source: Option<DriverError>,
@@ -214,7 +214,7 @@ pub enum Error {
     DatabaseLocked {
         /// SQLite's words.
         message: String,
-        /// The statement, cut after [`SQL_SHOWN`] characters.
+        /// The statement, cut after 500 characters.
         sql: Option<String>,
         /// The driver's error.
         source: Option<DriverError>,
@@ -307,6 +307,7 @@ pub(crate) fn shown_sql(sql: &str) -> String {
     }
 }
 
+/// The crate's result: [`Error`] unless said otherwise.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<std::io::Error> for Error {

@@ -32,6 +32,7 @@
 //!
 //! No global state anywhere (statics, thread-locals): in a notebook every cell links its own copy
 //! of this crate, so everything lives in values — engines, sessions, metadata.
+#![warn(missing_docs)]
 
 // The derive writes `::orm::…` paths; this lets the crate's own tests use it.
 extern crate self as orm;
@@ -61,7 +62,45 @@ pub use engine::{
 pub use error::{DriverError, Error, Result, RevisionRun};
 pub use metadata::MetaData;
 pub use model::{IntoObj, Key, Model, Obj, ObjectState};
-pub use orm_macros::{FromRow, Model};
+pub use orm_macros::FromRow;
+/// Every attribute in one model: a table name, a primary key, a length, a unique column, a
+/// foreign key with `ON DELETE CASCADE` and an index, and a one-to-many relationship both ways.
+///
+/// # Examples
+///
+/// ```
+/// use orm::prelude::*;
+///
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id", back_populates = "author"))]
+/// pub struct User {
+///     #[orm(primary_key)]
+///     pub id: i64,
+///     #[orm(length = 50)]
+///     pub name: String,
+///     #[orm(unique)]
+///     pub email: Option<String>,
+/// }
+///
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id", back_populates = "posts"))]
+/// pub struct Post {
+///     #[orm(primary_key)]
+///     pub id: i64,
+///     pub title: String,
+///     #[orm(foreign_key = "users.id", on_delete = "cascade", index)]
+///     pub user_id: i64,
+/// }
+///
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// let ann = session.add(User { name: "Ann".into(), ..Default::default() });
+/// session.commit()?;
+/// assert_eq!(ann.borrow().id, 1, "the key the database generated");
+/// # Ok::<(), orm::Error>(())
+/// ```
+pub use orm_macros::Model;
 pub use query::{select, select_values, Entities, Fetch, Models, Query};
 pub use relationship::{
     joinedload, selectinload, BelongsTo, Collection, HasMany, LoadOption, Loader, ManyToMany,

@@ -12,11 +12,13 @@ use std::rc::{Rc, Weak};
 /// A struct mapped to a table. Write `#[derive(Model)]`; the derive fills all of this in and
 /// adds one constant per column (`User::age`) for building queries.
 pub trait Model: Clone + 'static {
+    /// The table's name (`#[orm(table = "…")]`).
     const TABLE_NAME: &'static str;
     /// The table's schema, as `create_all` writes it.
     const TABLE: Table;
     /// The position of the primary key among the columns.
     const PRIMARY_KEY: usize;
+    /// How many columns the table has (one per field).
     const COLUMN_COUNT: usize;
 
     /// The value of column `index`, borrowed (no copy of strings).
@@ -36,11 +38,14 @@ pub trait Model: Clone + 'static {
 /// An identity-map key: a primary key value that can be hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
+    /// An integer key.
     Int(i64),
+    /// A text key.
     Text(String),
 }
 
 impl Key {
+    /// The key a column value makes: integers and text only (`None` for any other value).
     pub fn from_value_ref(v: ValueRef<'_>) -> Option<Key> {
         match v {
             ValueRef::Integer(i) => Some(Key::Int(i)),
@@ -48,6 +53,7 @@ impl Key {
             _ => None,
         }
     }
+    /// The key as a column value.
     pub fn to_value(&self) -> Value {
         match self {
             Key::Int(i) => Value::Integer(*i),
@@ -240,6 +246,7 @@ impl<T: Model> Obj<T> {
         self.0.value.borrow().clone()
     }
 
+    /// The object's state in its session (SQLAlchemy's `inspect(obj)` states).
     pub fn state(&self) -> ObjectState {
         self.0.state.get()
     }
@@ -291,6 +298,7 @@ impl<T: Model + fmt::Display> fmt::Display for Obj<T> {
 
 /// What `session.add` accepts: a new struct or an object the session already handed out.
 pub trait IntoObj<T: Model> {
+    /// The value as an object of the session (`Obj<T>`), or the object itself.
     fn into_obj(self) -> Obj<T>;
 }
 impl<T: Model> IntoObj<T> for T {

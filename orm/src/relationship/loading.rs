@@ -16,7 +16,9 @@ use std::rc::Rc;
 
 /// Type-erased loading of one relationship, for `options(...)` and cascades.
 pub trait Loader {
+    /// The table of the model the relationship is declared on.
     fn parent_table(&self) -> &'static str;
+    /// The relationship's name.
     fn name(&self) -> &'static str;
     /// One `SELECT … WHERE key IN (…)` for all parents (select-in loading).
     fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()>;
@@ -349,6 +351,7 @@ pub struct LoadOption {
 }
 
 impl LoadOption {
+    /// Whether this option loads in the same statement (`joinedload`) rather than a second one.
     pub fn is_joined(&self) -> bool {
         self.joined
     }
