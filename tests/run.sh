@@ -19,6 +19,11 @@ echo "== cargo build (release)"
 cargo build --release --workspace --all-targets --all-features
 echo "== cargo clippy"
 cargo clippy --release --workspace --all-targets --all-features -- -D warnings
+echo "== cargo doc"
+# Every public item of the ORM and its derive documented, and every intra-doc link resolving
+# (issue 21); the doctests themselves run with cargo test below.
+RUSTDOCFLAGS="-D warnings -D missing_docs -D rustdoc::broken_intra_doc_links" \
+    cargo doc --release --no-deps -p orm -p orm-macros --all-features
 echo "== cargo test"
 cargo test --release --workspace --all-features
 if [ -f tests/e2e.sh ]; then

@@ -6,6 +6,7 @@
 use crate::protocol::message::{Message, Session};
 use crate::protocol::sockets;
 use crate::protocol::wire::Signer;
+use orm_eval::lock;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -100,10 +101,4 @@ async fn serve(
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,6 +1,7 @@
 //! The thread that owns the evaluator. evcxr blocks while it compiles and runs, so every
 //! evaluation, completion and inspection runs here, one at a time, while the sockets stay served.
 
+use orm_eval::lock;
 use orm_eval::{
     Completions, EvalError, Evaluator, EvaluatorOptions, Event, Inspection, Interrupter, Outputs,
 };
@@ -178,12 +179,6 @@ impl Worker {
 
 fn gone() -> EvalError {
     EvalError::Other("the evaluator has stopped".to_owned())
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn run(

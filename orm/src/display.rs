@@ -8,11 +8,14 @@ use std::fmt;
 /// Rows ready to show: a header and cells as text.
 #[derive(Clone, PartialEq)]
 pub struct TableView {
+    /// The column names.
     pub header: Vec<String>,
+    /// The cells, row by row, as text.
     pub rows: Vec<Vec<String>>,
 }
 
 impl TableView {
+    /// The table as HTML (`<table>` with a `<thead>`), as Jupyter shows a `text/html` result.
     pub fn to_html(&self) -> String {
         let mut html = String::from("<table>\n<thead><tr>");
         for h in &self.header {
@@ -76,6 +79,7 @@ fn cell(value: &Value) -> String {
 
 /// Anything that can be shown as a table: `users.to_table()`.
 pub trait Tabulate {
+    /// The rows as a table of text, ready to print or render as HTML.
     fn to_table(&self) -> TableView;
 }
 

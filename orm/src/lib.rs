@@ -32,6 +32,7 @@
 //!
 //! No global state anywhere (statics, thread-locals): in a notebook every cell links its own copy
 //! of this crate, so everything lives in values — engines, sessions, metadata.
+#![warn(missing_docs)]
 
 // The derive writes `::orm::…` paths; this lets the crate's own tests use it.
 extern crate self as orm;
@@ -58,7 +59,7 @@ pub use engine::{
     create_engine, create_engine_from_env, DatabaseUrl, Engine, PostgresUrl, ResultSet, RowAccess,
     RowReader, SQLITE_BUSY_TIMEOUT,
 };
-pub use error::{Error, Result};
+pub use error::{DriverError, Error, Result, RevisionRun};
 pub use metadata::MetaData;
 pub use model::{IntoObj, Key, Model, Obj, ObjectState};
 pub use orm_macros::FromRow;

@@ -25,6 +25,7 @@ pub struct MetaData {
 }
 
 impl MetaData {
+    /// An empty collection of tables.
     pub fn new() -> MetaData {
         MetaData::default()
     }
@@ -41,10 +42,12 @@ impl MetaData {
         self
     }
 
+    /// The tables, in the order they were added.
     pub fn tables(&self) -> &[Table] {
         &self.tables
     }
 
+    /// The table called `name`, if one was added.
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }

@@ -12,6 +12,7 @@ use std::rc::{Rc, Weak};
 /// A struct mapped to a table. Write `#[derive(Model)]`; the derive fills all of this in and
 /// adds one constant per column (`User::age`) for building queries.
 pub trait Model: Clone + 'static {
+    /// The table's name (`#[orm(table = "…")]`).
     const TABLE_NAME: &'static str;
     /// The table's schema, as `create_all` writes it.
     const TABLE: Table;
@@ -27,6 +28,7 @@ pub trait Model: Clone + 'static {
     /// of the unit of work matches it (`WHERE id = ? AND version = ?`) and moves it on by one,
     /// so a row another session changed since it was loaded is `StaleData`, not overwritten.
     const VERSION_ID: Option<usize> = None;
+    /// How many columns the table has (one per field).
     const COLUMN_COUNT: usize;
 
     /// The value of column `index`, borrowed (no copy of strings).
@@ -50,13 +52,16 @@ pub trait Model: Clone + 'static {
 /// declared (`session.get::<Enrollment>((student_id, course_id))`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
+    /// An integer key.
     Int(i64),
+    /// A text key.
     Text(String),
     /// The values of a composite primary key, in the order its columns are declared.
     Composite(Box<[Key]>),
 }
 
 impl Key {
+    /// The key a column value makes: integers and text only (`None` for any other value).
     pub fn from_value_ref(v: ValueRef<'_>) -> Option<Key> {
         match v {
             ValueRef::Integer(i) => Some(Key::Int(i)),
@@ -339,6 +344,7 @@ impl<T: Model> Obj<T> {
         self.0.value.borrow().clone()
     }
 
+    /// The object's state in its session (SQLAlchemy's `inspect(obj)` states).
     pub fn state(&self) -> ObjectState {
         self.0.state.get()
     }
@@ -390,6 +396,7 @@ impl<T: Model + fmt::Display> fmt::Display for Obj<T> {
 
 /// What `session.add` accepts: a new struct or an object the session already handed out.
 pub trait IntoObj<T: Model> {
+    /// The value as an object of the session (`Obj<T>`), or the object itself.
     fn into_obj(self) -> Obj<T>;
 }
 impl<T: Model> IntoObj<T> for T {
@@ -579,7 +586,11 @@ impl<T: Model> AnyTracked for Tracked<T> {
         }
         set_field::<T>(&mut value_mut, index, value).map_err(|e| match e {
             Error::WrongType { table, column, .. } if value == ValueRef::Null => {
-                Error::NotNullViolation { table, column }
+                Error::NotNullViolation {
+                    table,
+                    column,
+                    source: None,
+                }
             }
             other => other,
         })?;

@@ -365,7 +365,7 @@ impl<F: Fetch> Clone for Query<F> {
             fetch: self.fetch.clone(),
             joined: self.joined.clone(),
             from_models: self.from_models.clone(),
-            error: self.error.clone(),
+            error: self.error.as_ref().map(Error::copy_deferred),
             loads: self.loads.clone(),
         }
     }
@@ -442,6 +442,7 @@ impl<F: Fetch> Query<F> {
                         "{column} (filter_by; the columns are: {})",
                         known.join(", ")
                     ),
+                    source: None,
                 });
             }
             None => {
@@ -599,7 +600,7 @@ impl<F: Fetch> Query<F> {
 
     fn session(&self) -> Result<&Session> {
         if let Some(e) = &self.error {
-            return Err(e.clone());
+            return Err(e.copy_deferred());
         }
         self.session.as_ref().ok_or_else(|| {
             Error::InvalidRequest(

@@ -6,16 +6,25 @@ use std::fmt;
 /// The SQL type of a column, as declared in `CREATE TABLE` (the lesson's column types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ColumnType {
+    /// `INTEGER` (`i64`, `i32`).
     Integer,
+    /// `FLOAT` / `DOUBLE PRECISION` (`f64`).
     Float,
     /// `VARCHAR(n)` when a length is given, otherwise `VARCHAR`.
     String(Option<u32>),
+    /// `TEXT`.
     Text,
+    /// `BOOLEAN` (an integer 0/1 on SQLite).
     Boolean,
+    /// `TIMESTAMP` (`NaiveDateTime`, `DateTime<Utc>`).
     DateTime,
+    /// `DATE` (`NaiveDate`).
     Date,
+    /// `TIME` (`NaiveTime`).
     Time,
+    /// `JSON` (`JSONB` on PostgreSQL; text on SQLite).
     Json,
+    /// `BLOB` / `BYTEA` (`Vec<u8>`).
     Blob,
 }
 
@@ -32,34 +41,55 @@ impl fmt::Display for ColumnType {
 /// An owned SQL value: a bound parameter or a value read from a row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// SQL `NULL`.
     Null,
+    /// An integer.
     Integer(i64),
+    /// A floating-point number.
     Real(f64),
+    /// Text.
     Text(String),
+    /// Bytes.
     Blob(Vec<u8>),
+    /// A boolean.
     Bool(bool),
+    /// A timestamp without time zone.
     DateTime(NaiveDateTime),
+    /// A date.
     Date(NaiveDate),
+    /// A time of day.
     Time(NaiveTime),
+    /// A JSON document.
     Json(serde_json::Value),
 }
 
 /// A borrowed SQL value: what a model hands to a statement without copying its strings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ValueRef<'a> {
+    /// SQL `NULL`.
     Null,
+    /// An integer.
     Integer(i64),
+    /// A floating-point number.
     Real(f64),
+    /// Text.
     Text(&'a str),
+    /// Bytes.
     Blob(&'a [u8]),
+    /// A boolean.
     Bool(bool),
+    /// A timestamp without time zone.
     DateTime(NaiveDateTime),
+    /// A date.
     Date(NaiveDate),
+    /// A time of day.
     Time(NaiveTime),
+    /// A JSON document.
     Json(&'a serde_json::Value),
 }
 
 impl Value {
+    /// The value borrowed, as statements bind it.
     pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
             Value::Null => ValueRef::Null,
@@ -75,12 +105,14 @@ impl Value {
         }
     }
 
+    /// Whether this is SQL `NULL`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 }
 
 impl ValueRef<'_> {
+    /// An owned copy of the value.
     pub fn to_owned(self) -> Value {
         match self {
             ValueRef::Null => Value::Null,
@@ -140,20 +172,31 @@ impl fmt::Display for ValueRef<'_> {
 /// Why a value read from the database does not fit the Rust type asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeMismatch {
+    /// The Rust type asked for.
     pub expected: &'static str,
+    /// What the column held.
     pub found: String,
 }
 
 /// Marker types that say which values may be compared with a column (`User::age.gt(21)`).
 pub mod kind {
+    /// Integer columns (`i64`, `i32`).
     pub struct Integer;
+    /// Floating-point columns (`f64`).
     pub struct Float;
+    /// Text columns (`String`).
     pub struct Text;
+    /// Boolean columns (`bool`).
     pub struct Boolean;
+    /// Timestamp columns (`NaiveDateTime`, `DateTime<Utc>`).
     pub struct DateTime;
+    /// Date columns (`NaiveDate`).
     pub struct Date;
+    /// Time-of-day columns (`NaiveTime`).
     pub struct Time;
+    /// JSON columns (`serde_json::Value`).
     pub struct Json;
+    /// Byte columns (`Vec<u8>`).
     pub struct Blob;
     /// Untyped Core columns: any value may be compared.
     pub struct Any;
@@ -175,8 +218,15 @@ pub trait SqlType: Sized + Clone + 'static {
     type Kind;
     /// The type without `Option`, used by aggregates (`max` of `Option<i64>` is `Option<i64>`).
     type NonNull: SqlType;
+    /// The value borrowed, as a statement binds it.
     fn to_value_ref(&self) -> ValueRef<'_>;
+    /// Reads the value from a column.
+    ///
+    /// # Errors
+    ///
+    /// [`TypeMismatch`] when the column holds another kind of value (a `NULL` for a non-`Option`).
     fn from_value_ref(value: ValueRef<'_>) -> Result<Self, TypeMismatch>;
+    /// The value owned.
     fn to_value(&self) -> Value {
         self.to_value_ref().to_owned()
     }

@@ -1,18 +1,10 @@
 //! Bad input loses nothing: injection strings are data, constraint violations are named,
 //! a failed commit leaves the database as it was, bad URLs and missing tables say what to do.
 
-use orm::prelude::*;
+mod support;
 
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users")]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    #[orm(unique)]
-    pub email: Option<String>,
-    pub age: Option<i64>,
-}
+use orm::prelude::*;
+use support::models::contacts::User;
 
 /// Same table, but `name` may be NULL here: lets a test write a NULL into a NOT NULL column.
 #[derive(Model, Debug, Clone, Default)]
@@ -100,12 +92,10 @@ fn unique_violation_names_table_and_column_and_commits_nothing() {
         ..Default::default()
     });
     let err = session.commit().unwrap_err();
-    assert_eq!(
-        err,
-        orm::Error::UniqueViolation {
-            table: "users".into(),
-            columns: vec!["email".into()]
-        }
+    assert!(
+        matches!(&err, orm::Error::UniqueViolation { table, columns, .. }
+            if table == "users" && columns == &["email"]),
+        "{err:?}"
     );
     assert!(err.to_string().contains("users.email"), "{err}");
     // Zoe was inserted before the failure, in the same transaction: rolled back with it.
@@ -125,12 +115,10 @@ fn not_null_violation_names_the_column() {
     let loose = Session::new(&engine);
     loose.add(LooseUser::default());
     let err = loose.commit().unwrap_err();
-    assert_eq!(
-        err,
-        orm::Error::NotNullViolation {
-            table: "users".into(),
-            column: "name".into()
-        }
+    assert!(
+        matches!(&err, orm::Error::NotNullViolation { table, column, .. }
+            if table == "users" && column == "name"),
+        "{err:?}"
     );
 }
 
@@ -171,7 +159,12 @@ fn a_commit_that_fails_half_way_leaves_the_database_as_before() {
         email: Some("a@x".into()),
         ..Default::default()
     }); // ...and one that fails
-    assert!(session.commit().is_err());
+    let err = session.commit().unwrap_err();
+    assert!(
+        matches!(&err, orm::Error::UniqueViolation { table, columns, .. }
+                if table == "users" && columns == &["email"]),
+        "{err:?}"
+    );
 
     let after = engine
         .execute(orm::core::text(
@@ -208,11 +201,9 @@ fn missing_tables_suggest_create_all() {
     let engine = create_engine("sqlite:///:memory:").unwrap();
     let session = Session::new(&engine);
     let err = session.query::<User>().all().unwrap_err();
-    assert_eq!(
-        err,
-        orm::Error::NoSuchTable {
-            table: "users".into()
-        }
+    assert!(
+        matches!(&err, orm::Error::NoSuchTable { table, .. } if table == "users"),
+        "{err:?}"
     );
     assert!(err.to_string().contains("create_all"));
     session.add(User {

@@ -278,24 +278,21 @@ fn a_batched_update_that_misses_rows_is_stale_data_and_nothing_is_written() {
             .execute(orm::core::text("DELETE FROM users WHERE id IN (3, 4)"))
             .unwrap();
         let err = session.commit().unwrap_err();
-        let expected = if is_postgres(&engine) {
-            // One UPDATE of the 20 rows: 18 matched.
-            Error::StaleData {
-                statement: "UPDATE",
-                table: "users".into(),
-                expected: 20,
-                matched: 18,
-            }
+        // PostgreSQL: one UPDATE of the 20 rows, 18 matched; SQLite: one UPDATE a row, the
+        // third matched none.
+        let (want_expected, want_matched) = if is_postgres(&engine) {
+            (20, 18)
         } else {
-            // One UPDATE a row: the third matched none.
-            Error::StaleData {
-                statement: "UPDATE",
-                table: "users".into(),
-                expected: 1,
-                matched: 0,
-            }
+            (1, 0)
         };
-        assert_eq!(err, expected);
+        assert!(
+            matches!(
+                &err,
+                Error::StaleData { statement: "UPDATE", table, expected, matched }
+                    if table == "users" && *expected == want_expected && *matched == want_matched
+            ),
+            "{err:?}"
+        );
         // Rolled back: no row has the new age.
         assert!(user_rows(&engine)
             .values()
@@ -317,14 +314,13 @@ fn a_batched_delete_that_misses_rows_is_stale_data_and_nothing_is_deleted() {
             .execute(orm::core::text("DELETE FROM users WHERE id = 7"))
             .unwrap();
         let err = session.commit().unwrap_err();
-        assert_eq!(
-            err,
-            Error::StaleData {
-                statement: "DELETE",
-                table: "users".into(),
-                expected: 20,
-                matched: 19,
-            }
+        assert!(
+            matches!(
+                &err,
+                Error::StaleData { statement: "DELETE", table, expected: 20, matched: 19 }
+                    if table == "users"
+            ),
+            "{err:?}"
         );
         assert_eq!(user_rows(&engine).len(), 19);
     });
@@ -339,12 +335,13 @@ fn a_constraint_failure_in_the_second_page_leaves_nothing_written() {
         // Row 1,050 repeats the e-mail of row 3: refused by UNIQUE in the second statement.
         users[1050].borrow_mut().email = Some("u3@example.com".into());
         let err = session.commit().unwrap_err();
-        assert_eq!(
-            err,
-            Error::UniqueViolation {
-                table: "users".into(),
-                columns: vec!["email".into()],
-            }
+        assert!(
+            matches!(
+                &err,
+                Error::UniqueViolation { table, columns, .. }
+                    if table == "users" && columns == &["email"]
+            ),
+            "{err:?}"
         );
         assert!(user_rows(&engine).is_empty());
         // The objects left the session (SQLAlchemy's rollback expunges pending ones).

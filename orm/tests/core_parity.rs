@@ -13,15 +13,7 @@ use orm::query::aliased;
 use orm::{ResultSet, Value};
 use serde_json::{json, Map, Value as Json};
 use support::each_engine;
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users")]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    pub age: Option<i64>,
-}
+use support::models::people::User;
 
 #[derive(Model, Debug, Clone, Default)]
 #[orm(table = "posts")]

@@ -488,7 +488,10 @@ fn scoped_session_commits_on_ok_and_rolls_back_on_err() {
             s.flush()?;
             Err(orm::Error::InvalidRequest("changed my mind".into()))
         });
-        assert!(failed.is_err());
+        assert!(
+            matches!(&failed, Err(orm::Error::InvalidRequest(m)) if m == "changed my mind"),
+            "{failed:?}"
+        );
         let check = Session::new(&engine);
         assert_eq!(
             check

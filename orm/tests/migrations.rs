@@ -346,10 +346,16 @@ fn users(engine: &Engine) -> Vec<String> {
     strings(query(engine, "SELECT name FROM users ORDER BY id"))
 }
 
+/// The message of a migration error (any of its variants), without the `migration: ` prefix.
 fn migration_error(result: orm::Result<impl std::fmt::Debug>) -> String {
     match result {
         Err(orm::Error::Migration(message)) => message,
-        other => panic!("expected Error::Migration, got {other:?}"),
+        Err(
+            e @ (orm::Error::MigrationScript { .. }
+            | orm::Error::MigrationFailed { .. }
+            | orm::Error::MigrationRefused { .. }),
+        ) => e.to_string()["migration: ".len()..].to_string(),
+        other => panic!("expected a migration error, got {other:?}"),
     }
 }
 
@@ -795,7 +801,15 @@ fn duplicate_values_stop_a_new_unique_constraint() {
             "Make email unique",
         )
         .unwrap();
-    let message = migration_error(migrations.upgrade(&engine, "head"));
+    let err = migrations.upgrade(&engine, "head").unwrap_err();
+    // The revision failed on a statement: that statement's error is its source.
+    assert!(
+        matches!(&err, orm::Error::MigrationFailed { run, line: Some(_), source: Some(source), .. }
+            if run.title == "Make email unique"
+                && matches!(source.downcast_ref::<orm::Error>(), Some(orm::Error::UniqueViolation { .. }))),
+        "{err:?}"
+    );
+    let message = migration_error(Err::<(), _>(err));
     assert!(message.contains("UNIQUE constraint failed"), "{message}");
     assert_eq!(users(&engine), ["Alice", "Bob"]);
     assert!(!schema(&engine).iter().any(|l| l.contains("unique=1 u")));
@@ -820,7 +834,14 @@ fn dangling_foreign_key_fails_the_check_before_commit() {
         1,
     );
     std::fs::write(orphan.path(), edited).unwrap();
-    let message = migration_error(migrations.upgrade(&engine, "head"));
+    let err = migrations.upgrade(&engine, "head").unwrap_err();
+    // The check after the statements failed, not a statement: no line, no source.
+    assert!(
+        matches!(&err, orm::Error::MigrationFailed { run, line: None, source: None, .. }
+            if run.revision == orphan.id()),
+        "{err:?}"
+    );
+    let message = migration_error(Err::<(), _>(err));
     assert!(message.contains("foreign key check"), "{message}");
     assert!(
         message.contains("posts row 1 refers to a missing row of users"),
@@ -1457,11 +1478,18 @@ fn sqlite_batch_revision_is_refused_on_postgresql_naming_the_file() {
     assert_eq!(batch.dialect(), Some("sqlite"));
 
     let engine = &pg.engine;
-    let message = migration_error(pg.migrations.upgrade(engine, "head"));
+    let err = pg.migrations.upgrade(engine, "head").unwrap_err();
     let pg_path = pg
         .migrations
         .versions_dir()
         .join(batch.path().file_name().unwrap());
+    assert!(
+        matches!(&err, orm::Error::MigrationRefused { run, .. }
+            if run.way == "upgrade" && run.revision == batch.id() && run.file == pg_path
+                && run.from.as_deref() == Some(first.id())),
+        "{err:?}"
+    );
+    let message = migration_error(Err::<(), _>(err));
     assert!(
         message.contains(&format!("{}:", pg_path.display())),
         "names the file: {message}"

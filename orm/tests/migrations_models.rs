@@ -516,11 +516,16 @@ fn a_value_that_is_no_date_stops_the_type_change_on_sqlite() {
         .autogenerate(&engine, &events_v2::metadata(), "day is a moment")
         .unwrap();
     match migrations.upgrade(&engine, "head") {
-        Err(orm::Error::Migration(message)) => assert!(
-            message.contains(
+        Err(orm::Error::MigrationFailed {
+            detail,
+            line: Some(_),
+            source: None,
+            ..
+        }) => assert!(
+            detail.contains(
                 "cannot change the type of events.day to TIMESTAMP: the value someday is not a TIMESTAMP"
             ),
-            "{message}"
+            "{detail}"
         ),
         other => panic!("expected the upgrade to refuse, got {other:?}"),
     }

@@ -7,59 +7,9 @@ mod support;
 use orm::prelude::*;
 use orm::{ObjectState, Value};
 use support::each_engine;
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users", has_many(posts: Post, foreign_key = "user_id", back_populates = "author"))]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id", back_populates = "posts"))]
-pub struct Post {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub title: String,
-    #[orm(foreign_key = "users.id")]
-    pub user_id: Option<i64>,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "students", many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote = "course_id", back_populates = "students"))]
-pub struct Student {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "courses", many_to_many(students: Student, secondary = "student_courses", local = "course_id", remote = "student_id", back_populates = "courses"))]
-pub struct Course {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-/// A parent whose children are deleted with it, and when they leave it.
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "authors", has_many(articles: Article, foreign_key = "author_id", cascade = "all, delete-orphan"))]
-pub struct Author {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "articles")]
-pub struct Article {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub title: String,
-    #[orm(foreign_key = "authors.id")]
-    pub author_id: Option<i64>,
-}
+use support::models::authors::{Article, Author};
+use support::models::blog::{Post, User};
+use support::models::school::{Course, Student};
 
 fn with_tables(engine: Engine) -> Engine {
     MetaData::new()

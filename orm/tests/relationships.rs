@@ -5,40 +5,8 @@ mod support;
 
 use orm::prelude::*;
 use support::each_engine;
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users", has_many(posts: Post, foreign_key = "user_id", back_populates = "author"))]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id", back_populates = "posts"))]
-pub struct Post {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub title: String,
-    #[orm(foreign_key = "users.id")]
-    pub user_id: Option<i64>,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "students", many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote = "course_id", back_populates = "students"))]
-pub struct Student {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "courses", many_to_many(students: Student, secondary = "student_courses", local = "course_id", remote = "student_id", back_populates = "courses"))]
-pub struct Course {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
+use support::models::blog::{Post, User};
+use support::models::school::{Course, Student};
 
 /// Authors with a cascade: deleting one deletes their articles.
 #[derive(Model, Debug, Clone, Default)]

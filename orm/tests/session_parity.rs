@@ -7,49 +7,9 @@ mod support;
 use orm::prelude::*;
 use orm::{ObjectState, Value};
 use serde_json::{json, Value as Json};
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users")]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    pub age: Option<i64>,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "students", many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote = "course_id", back_populates = "students"))]
-pub struct Student {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "courses", many_to_many(students: Student, secondary = "student_courses", local = "course_id", remote = "student_id", back_populates = "courses"))]
-pub struct Course {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "authors", has_many(articles: Article, foreign_key = "author_id", cascade = "all, delete-orphan"))]
-pub struct Author {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "articles")]
-pub struct Article {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub title: String,
-    #[orm(foreign_key = "authors.id")]
-    pub author_id: Option<i64>,
-}
+use support::models::authors::{Article, Author};
+use support::models::people::User;
+use support::models::school::{Course, Student};
 
 struct Scenarios {
     folder: tempfile::TempDir,

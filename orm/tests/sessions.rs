@@ -6,16 +6,8 @@ mod support;
 
 use orm::prelude::*;
 use orm::{ObjectState, Value};
+use support::models::people::User;
 use support::{each_engine, TestDatabase};
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users")]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    pub age: Option<i64>,
-}
 
 fn with_users(engine: Engine, ages: &[i64]) -> Engine {
     MetaData::new().add::<User>().create_all(&engine).unwrap();
@@ -220,14 +212,17 @@ fn update_of_a_row_deleted_elsewhere_is_stale_data() {
         let err = a.commit().unwrap_err();
         // SQLAlchemy: StaleDataError("UPDATE statement on table 'users' expected to update
         // 1 row(s); 0 were matched.")
-        assert_eq!(
-            err,
-            Error::StaleData {
-                statement: "UPDATE",
-                table: "users".into(),
-                expected: 1,
-                matched: 0
-            }
+        assert!(
+            matches!(
+                &err,
+                Error::StaleData {
+                    statement: "UPDATE",
+                    table,
+                    expected: 1,
+                    matched: 0
+                } if table == "users"
+            ),
+            "{err:?}"
         );
         assert_eq!(
             err.to_string(),

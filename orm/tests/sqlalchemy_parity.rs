@@ -6,17 +6,7 @@ mod support;
 
 use orm::prelude::*;
 use serde_json::{json, Value as Json};
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "users")]
-pub struct User {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    #[orm(unique)]
-    pub email: Option<String>,
-    pub age: Option<i64>,
-}
+use support::models::contacts::User;
 
 #[derive(Model, Debug, Clone, Default)]
 #[orm(table = "posts")]

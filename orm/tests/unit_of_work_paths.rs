@@ -114,7 +114,12 @@ fn a_failed_flush_leaves_no_new_object_in_the_identity_map() {
             email: Some("a@x".into()),
             ..user("clash")
         });
-        assert!(session.commit().is_err());
+        let err = session.commit().unwrap_err();
+        assert!(
+            matches!(&err, orm::Error::UniqueViolation { table, columns, .. }
+                if table == "users" && columns == &["email"]),
+            "{err:?}"
+        );
         assert_eq!(
             session.identity_count(),
             1,

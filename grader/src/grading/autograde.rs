@@ -12,6 +12,7 @@ use crate::notebook::Notebook;
 use crate::reports::report::{
     cut, CellResult, CellStatus, GradeReport, Outcome, Status, TestResult, Timings, SCHEMA,
 };
+use orm_eval::lock;
 use orm_eval::{EvalError, Evaluator, EvaluatorOptions, Event, Outputs};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -783,10 +784,6 @@ impl Captured {
         }
         text
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

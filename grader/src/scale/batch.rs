@@ -12,7 +12,7 @@ use crate::containment::sandbox::SandboxReport;
 use crate::grading::autograde;
 use crate::reports::report::GradeReport;
 use crate::scale::gradebook::{write_csv, write_partial, PartHeader, Row};
-use crate::scale::shard::{self, Shard};
+use crate::scale::shard::{self, Shard, ShardError};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -85,11 +85,11 @@ pub fn slice_of(mut submissions: Vec<PathBuf>, shard: Shard) -> Vec<PathBuf> {
 }
 
 /// The shard `batch` grades: `--shard`, `--shard-from-env`, or the whole batch.
-fn shard_of(args: &BatchArgs) -> Result<Option<Shard>, String> {
+fn shard_of(args: &BatchArgs) -> Result<Option<Shard>, ShardError> {
     if let Some(text) = &args.shard {
         return Shard::parse(text)
             .map(Some)
-            .map_err(|e| format!("--shard: {e}"));
+            .map_err(|e| ShardError::Flag(Box::new(e)));
     }
     if args.shard_from_env {
         return shard::from_env(|name| std::env::var(name).ok(), args.shards).map(Some);

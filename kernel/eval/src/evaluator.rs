@@ -376,8 +376,10 @@ fn reject_commands(code: &str) -> Result<(), EvalError> {
     }
 }
 
-/// A poisoned lock only means a thread panicked while holding it; the child handle is still valid.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks `mutex`, poisoned or not: a poisoned lock only means a thread panicked while holding
+/// it, and what it guards here (the evaluator's child handle, interrupt flags, the kernel's
+/// queues, the grader's progress) stays valid. The one copy the kernel and the grader use.
+pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -1,5 +1,6 @@
 //! Stopping a running cell from another thread (Jupyter's interrupt, a grader's time limit).
 
+use crate::evaluator::lock;
 use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -70,11 +71,4 @@ impl Interrupter {
         state.running = false;
         std::mem::take(&mut state.interrupted)
     }
-}
-
-/// A poisoned lock only means another thread panicked while holding it; the flags stay usable.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

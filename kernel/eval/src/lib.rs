@@ -67,7 +67,7 @@ pub use analysis::{Completion, Completions, Inspection};
 pub use cells::has_statements;
 pub use completeness::{is_complete, Completeness};
 pub use error::{CellSpan, Diagnostic, EvalError, StartError};
-pub use evaluator::{Evaluator, InputReader, StdinReader};
+pub use evaluator::{lock, Evaluator, InputReader, StdinReader};
 pub use interrupt::Interrupter;
 pub use output::{Event, MimeBundle, Outputs};
 pub use prepared::{default_cache_dir, source_files};

@@ -42,6 +42,7 @@ impl<'r> Row<'r> {
                     "{column} (the result's columns are: {})",
                     self.columns.join(", ")
                 ),
+                source: None,
             }),
         }
     }

@@ -168,6 +168,7 @@ impl Engine {
         self.inner.echo.store(on, Ordering::Relaxed);
     }
 
+    /// Whether statements are echoed ([`Engine::set_echo`]).
     pub fn echo_enabled(&self) -> bool {
         self.inner.echo.load(Ordering::Relaxed)
     }
@@ -183,6 +184,7 @@ impl Engine {
         self.inner.statements.load(Ordering::Relaxed)
     }
 
+    /// Sets [`Engine::statement_count`] back to 0, to count the statements of one step.
     pub fn reset_statement_count(&self) {
         self.inner.statements.store(0, Ordering::Relaxed);
     }

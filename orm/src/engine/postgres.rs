@@ -78,6 +78,7 @@ pub(crate) fn open(url: &PostgresUrl) -> Result<PgConnection> {
     let client = config.connect(NoTls).map_err(|e| Error::Database {
         message: format!("cannot connect to {url}: {}", describe(&e)),
         sql: None,
+        source: Some(Box::new(e)),
     })?;
     Ok(PgConnection {
         client,
@@ -378,74 +379,96 @@ impl PgConnection {
                     describe(&err)
                 ),
                 sql: Some(crate::error::shown_sql(sql)),
+                source: Some(Box::new(err)),
             };
         }
         let Some(db) = err.as_db_error() else {
             return Error::Database {
                 message: describe(&err),
                 sql: Some(crate::error::shown_sql(sql)),
+                source: Some(Box::new(err)),
             };
         };
+        // Classified by SQLSTATE (PostgreSQL's Appendix A, "Error Codes"); the table, column
+        // and constraint come from the fields the server sends with the error.
         let statement_table = table;
         let table = db.table().or(table).unwrap_or("?").to_string();
-        let constraint = db.constraint().map(|c| format!(" (constraint {c})"));
-        let constraint = constraint.unwrap_or_default();
-        let code = db.code();
-        if *code == SqlState::UNIQUE_VIOLATION {
+        let constraint = db.constraint().map(str::to_string);
+        let code = db.code().clone();
+        let column = db.column().map(str::to_string);
+        let detail = db.detail().unwrap_or("").to_string();
+        let server_message = db.message().to_string();
+        let server_table = db.table().map(str::to_string);
+        let source = Some(Box::new(err) as crate::error::DriverError);
+        if code == SqlState::UNIQUE_VIOLATION {
             return Error::UniqueViolation {
                 table,
-                columns: key_columns(db.detail().unwrap_or("")),
+                columns: key_columns(&detail),
+                constraint,
+                source,
             };
         }
-        if *code == SqlState::NOT_NULL_VIOLATION {
+        if code == SqlState::NOT_NULL_VIOLATION {
             return Error::NotNullViolation {
                 table,
-                column: db.column().unwrap_or("?").to_string(),
+                column: column.unwrap_or_else(|| "?".into()),
+                source,
             };
         }
-        if *code == SqlState::FOREIGN_KEY_VIOLATION {
+        if code == SqlState::FOREIGN_KEY_VIOLATION {
             // PostgreSQL names the referencing table; the error names the statement's table, as
             // on SQLite, and says which table still refers to it.
             let detail = if sql.trim_start().starts_with("DELETE") {
                 format!(
                     "rows in {} still refer to the row being deleted (delete them first, or declare a cascade)",
-                    db.table().unwrap_or("other tables")
+                    server_table.as_deref().unwrap_or("other tables")
                 )
             } else {
                 "the referenced row does not exist".to_string()
             };
             return Error::ForeignKeyViolation {
                 table: statement_table.map_or(table, str::to_string),
-                detail: format!("{detail}{constraint}"),
+                detail,
+                constraint,
+                source,
             };
         }
-        if *code == SqlState::CHECK_VIOLATION {
+        if code == SqlState::CHECK_VIOLATION {
+            let shown = constraint
+                .as_ref()
+                .map(|c| format!(" (constraint {c})"))
+                .unwrap_or_default();
             return Error::ConstraintViolation {
                 table,
-                message: format!("{}{constraint}", db.message()),
+                message: format!("{server_message}{shown}"),
+                constraint,
+                source,
             };
         }
-        if *code == SqlState::UNDEFINED_TABLE {
+        if code == SqlState::UNDEFINED_TABLE {
             return Error::NoSuchTable {
-                table: quoted_name(db.message()).unwrap_or(table),
+                table: quoted_name(&server_message).unwrap_or(table),
+                source,
             };
         }
-        if *code == SqlState::UNDEFINED_COLUMN {
+        if code == SqlState::UNDEFINED_COLUMN {
             return Error::NoSuchColumn {
                 table,
-                column: quoted_name(db.message()).unwrap_or_else(|| "?".into()),
+                column: quoted_name(&server_message).unwrap_or_else(|| "?".into()),
+                source,
             };
         }
-        let message = if *code == SqlState::IN_FAILED_SQL_TRANSACTION {
+        let message = if code == SqlState::IN_FAILED_SQL_TRANSACTION {
             "an earlier statement of this transaction failed, so PostgreSQL ignores the rest of it: \
              roll back first (session.rollback())"
                 .to_string()
         } else {
-            db.message().to_string()
+            server_message
         };
         Error::Database {
             message,
             sql: Some(crate::error::shown_sql(sql)),
+            source,
         }
     }
 }
@@ -475,6 +498,7 @@ impl RowAccess for Row {
             .map_err(|e| Error::Database {
                 message: format!("column {index}: {}", describe(&e)),
                 sql: None,
+                source: Some(Box::new(e)),
             })
     }
 }

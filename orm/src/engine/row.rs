@@ -5,6 +5,11 @@ use crate::value::{SqlType, Value, ValueRef};
 
 /// One row as a driver exposes it; the ORM decodes through this and never sees the driver.
 pub trait RowAccess {
+    /// The value of column `index` (from 0) of the current row.
+    ///
+    /// # Errors
+    ///
+    /// A database error when the driver cannot read the column.
     fn value_ref(&self, index: usize) -> Result<ValueRef<'_>>;
 }
 
@@ -18,6 +23,7 @@ pub struct RowReader<'r> {
 }
 
 impl<'r> RowReader<'r> {
+    /// A reader at the first column of `row`.
     pub fn new(row: &'r dyn RowAccess) -> Self {
         RowReader {
             row,
@@ -50,6 +56,7 @@ impl<'r> RowReader<'r> {
         self.kept = None;
     }
 
+    /// The index of the next column to read.
     pub fn position(&self) -> usize {
         self.position
     }
@@ -82,7 +89,9 @@ impl<'r> RowReader<'r> {
 /// The rows of a Core statement: column names and values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResultSet {
+    /// The column names, in the order of the statement.
     pub columns: Vec<String>,
+    /// The rows, each with one value per column.
     pub rows: Vec<Vec<Value>>,
     /// Rows changed by an `INSERT`, `UPDATE` or `DELETE`.
     pub rows_affected: usize,

@@ -28,6 +28,7 @@ pub(crate) fn open(url: &DatabaseUrl, path: Option<&Path>) -> Result<rusqlite::C
     .map_err(|e| Error::Database {
         message: format!("cannot open {url}: {e}"),
         sql: None,
+        source: Some(Box::new(e)),
     })?;
     // Foreign keys are off by default in SQLite; the lesson's relationships rely on them.
     conn.execute_batch("PRAGMA foreign_keys = ON")?;
@@ -68,15 +69,17 @@ impl RowAccess for rusqlite::Row<'_> {
         let v = self.get_ref(index).map_err(|e| Error::Database {
             message: e.to_string(),
             sql: None,
+            source: Some(Box::new(e)),
         })?;
         Ok(match v {
             SqliteRef::Null => ValueRef::Null,
             SqliteRef::Integer(i) => ValueRef::Integer(i),
             SqliteRef::Real(f) => ValueRef::Real(f),
             SqliteRef::Text(t) => {
-                ValueRef::Text(std::str::from_utf8(t).map_err(|_| Error::Database {
+                ValueRef::Text(std::str::from_utf8(t).map_err(|e| Error::Database {
                     message: format!("column {index} holds text that is not UTF-8"),
                     sql: None,
+                    source: Some(Box::new(e)),
                 })?)
             }
             SqliteRef::Blob(b) => ValueRef::Blob(b),

@@ -7,8 +7,11 @@ use std::path::PathBuf;
 /// Where a database lives. `Debug` and `Display` never show a password.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
+    /// `sqlite:///:memory:`: a database in memory, gone with the engine.
     SqliteMemory,
+    /// `sqlite:///path`: a SQLite file (relative to the working folder, or absolute with `////`).
     SqliteFile(PathBuf),
+    /// `postgresql://…`: a PostgreSQL server and database.
     Postgres(PostgresUrl),
 }
 
@@ -16,19 +19,30 @@ pub enum DatabaseUrl {
 /// form). The password is kept for connecting and shown nowhere.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PostgresUrl {
+    /// The user to connect as (libpq's default: the operating system's user).
     pub user: Option<String>,
+    /// The password, percent-decoded; never shown.
     pub password: Option<String>,
     /// A host name or address; with `?host=/path` a folder holding the server's Unix socket.
     pub host: String,
+    /// The TCP port (PostgreSQL's default: 5432).
     pub port: Option<u16>,
+    /// The database name (the server's default: the user's name).
     pub dbname: Option<String>,
     /// `sslmode`: `disable`, `allow` or `prefer` (all connect without TLS here).
     pub sslmode: Option<String>,
+    /// `connect_timeout`, in seconds (10 when not given).
     pub connect_timeout: Option<u64>,
+    /// `application_name`, as the server's `pg_stat_activity` shows it.
     pub application_name: Option<String>,
 }
 
 impl DatabaseUrl {
+    /// Reads a database URL (`sqlite:///…`, `postgresql://…`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] saying what is wrong with it.
     pub fn parse(url: &str) -> Result<DatabaseUrl> {
         let invalid = |reason: &str| Error::InvalidUrl {
             url: redact(url),

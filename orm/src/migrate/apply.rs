@@ -7,7 +7,7 @@ use super::inspect::rows;
 use super::script::{create_table_name, Revision, Sql, Step};
 use super::{quote, Dialect, VERSION_TABLE};
 use crate::engine::{Conn, Engine};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RevisionRun};
 use crate::value::{Value, ValueRef};
 
 fn shown(version: Option<&str>) -> &str {
@@ -133,26 +133,30 @@ pub(crate) fn run_revision(engine: &Engine, rev: &Revision, way: Way) -> Result<
         Way::Upgrade => (rev.down_revision(), Some(rev.id()), &rev.up, "upgrade"),
         Way::Downgrade => (Some(rev.id()), rev.down_revision(), &rev.down, "downgrade"),
     };
-    let context = |detail: String| {
-        Error::Migration(format!(
-            "{verb} {} -> {} ({}) failed {detail}. The revision was rolled back: the database is still at {}, \
-             its data as it was",
-            shown(from),
-            shown(to),
-            rev.message(),
-            shown(from)
-        ))
+    // A failure names the revision, its file and the line.
+    let run = || {
+        Box::new(RevisionRun {
+            way: verb,
+            revision: rev.id().to_string(),
+            title: rev.message().to_string(),
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+            file: rev.path().to_path_buf(),
+        })
     };
+    let failed =
+        |line: Option<usize>, detail: String, source: Option<Error>| Error::MigrationFailed {
+            run: run(),
+            line,
+            detail,
+            source: source.map(|e| Box::new(e) as _),
+        };
     let dialect = Dialect::of(engine);
     if dialect == Dialect::Postgres {
-        refuse_batches(rev, steps).map_err(|detail| {
-            Error::Migration(format!(
-                "{verb} {} -> {} ({}) refused: {detail}. Nothing was run: the database is still at {}",
-                shown(from),
-                shown(to),
-                rev.message(),
-                shown(from)
-            ))
+        refuse_batches(rev, steps).map_err(|(line, reason)| Error::MigrationRefused {
+            run: run(),
+            line,
+            reason,
         })?;
     }
     // A revision written for another database: its SQL is attempted, and a failure says why.
@@ -180,8 +184,15 @@ pub(crate) fn run_revision(engine: &Engine, rev: &Revision, way: Way) -> Result<
             )));
         }
         for step in steps {
-            run_step(conn, step).map_err(|(line, e)| {
-                context(format!("at {}:{line}: {e}{mismatch}", rev.path().display()))
+            run_step(conn, step).map_err(|failure| {
+                let StepError { line, doing, error } = *failure;
+                match error {
+                    // The step's own refusal (no statement failed): its words are the detail.
+                    Error::Migration(why) => {
+                        failed(Some(line), format!("{doing}{why}{mismatch}"), None)
+                    }
+                    error => failed(Some(line), format!("{doing}{error}{mismatch}"), Some(error)),
+                }
             })?;
         }
         write_version(conn, dialect, to)?;
@@ -202,10 +213,11 @@ pub(crate) fn run_revision(engine: &Engine, rev: &Revision, way: Way) -> Result<
             } else {
                 String::new()
             };
-            return Err(context(format!(
-                "the foreign key check: {}{more}",
-                list.join("; ")
-            )));
+            return Err(failed(
+                None,
+                format!("the foreign key check: {}{more}", list.join("; ")),
+                None,
+            ));
         }
         Ok(())
     })
@@ -213,7 +225,8 @@ pub(crate) fn run_revision(engine: &Engine, rev: &Revision, way: Way) -> Result<
 
 /// Batch blocks rebuild a table the SQLite way (`pragma_table_info`, copy, rename); on
 /// PostgreSQL, whose `ALTER TABLE` changes a table in place, they are refused before anything runs.
-fn refuse_batches(rev: &Revision, steps: &[Step]) -> std::result::Result<(), String> {
+/// The refusal is the line of the first batch block and why.
+fn refuse_batches(rev: &Revision, steps: &[Step]) -> std::result::Result<(), (usize, String)> {
     let Some(line) = steps.iter().find_map(|s| match s {
         Step::Batch { line, .. } => Some(*line),
         Step::Sql(_) => None,
@@ -231,13 +244,31 @@ fn refuse_batches(rev: &Revision, steps: &[Step]) -> std::result::Result<(), Str
              statements instead"
         ),
     };
-    Err(format!("{}:{line}: {why}", rev.path().display()))
+    Err((line, why))
 }
 
-fn exec(conn: &mut Conn<'_>, sql: &Sql) -> std::result::Result<(), (usize, Error)> {
+/// A step that failed: the line of the revision file, what the batch was doing when the
+/// statement is one it made (else empty), and the error.
+struct StepError {
+    line: usize,
+    doing: String,
+    error: Error,
+}
+
+impl StepError {
+    fn at(line: usize, error: Error) -> Box<StepError> {
+        Box::new(StepError {
+            line,
+            doing: String::new(),
+            error,
+        })
+    }
+}
+
+fn exec(conn: &mut Conn<'_>, sql: &Sql) -> std::result::Result<(), Box<StepError>> {
     conn.fetch_all(&sql.text, &[], None)
         .map(|_| ())
-        .map_err(|e| (sql.line, e))
+        .map_err(|e| StepError::at(sql.line, e))
 }
 
 /// The table's columns and their declared types, upper case (`DATE`, `VARCHAR(20)`).
@@ -288,7 +319,7 @@ fn conversion(c: &str, from: &str, to: &str) -> Option<String> {
     }
 }
 
-fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize, Error)> {
+fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), Box<StepError>> {
     let (table, line, create, after) = match step {
         Step::Sql(sql) => return exec(conn, sql),
         Step::Batch {
@@ -298,10 +329,10 @@ fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize,
             after,
         } => (table, *line, create, after),
     };
-    let at = |e: Error| (line, e);
+    let at = |e: Error| StepError::at(line, e);
     let old = columns_of(conn, table).map_err(at)?;
     if old.is_empty() {
-        return Err((
+        return Err(StepError::at(
             line,
             Error::Migration(format!(
                 "cannot rebuild table {table}: the database has no such table"
@@ -313,7 +344,7 @@ fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize,
     conn.fetch_all(&format!("DROP TABLE IF EXISTS {}", quote(&temp)), &[], None)
         .map_err(at)?;
     let Some((_, span)) = create_table_name(&create.text) else {
-        return Err((
+        return Err(StepError::at(
             create.line,
             Error::Migration(format!(
                 "the batch block for {table} must start with CREATE TABLE"
@@ -364,7 +395,7 @@ fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize,
             )
             .map_err(at)?;
         if let Some(row) = lost.rows.first() {
-            return Err((
+            return Err(StepError::at(
                 line,
                 Error::Migration(format!(
                     "cannot change the type of {table}.{name} to {to}: the value {} is not a \
@@ -391,13 +422,12 @@ fn run_step(conn: &mut Conn<'_>, step: &Step) -> std::result::Result<(), (usize,
             quote(&temp),
             quote(table)
         );
-        conn.fetch_all(&copy, &[], Some(table)).map_err(|e| {
-            (
+        conn.fetch_all(&copy, &[], Some(table)).map_err(|error| {
+            Box::new(StepError {
                 line,
-                Error::Migration(format!(
-                    "copying the rows of {table} into its rebuilt table: {e}"
-                )),
-            )
+                doing: format!("copying the rows of {table} into its rebuilt table: "),
+                error,
+            })
         })?;
     }
     conn.fetch_all(&format!("DROP TABLE {}", quote(table)), &[], Some(table))

@@ -19,79 +19,110 @@ use std::fmt;
 pub enum Change {
     /// A model's table is not in the database.
     AddTable {
+        /// The table.
         table: String,
     },
     /// A table of the database belongs to no model.
     RemoveTable {
+        /// The table.
         table: String,
     },
+    /// A model's column is not in the table.
     AddColumn {
+        /// The table.
         table: String,
+        /// The column.
         column: String,
     },
+    /// A column of the table belongs to no field of the model.
     RemoveColumn {
+        /// The table.
         table: String,
+        /// The column.
         column: String,
     },
     /// The declared type differs (`INTEGER` in the database, `VARCHAR` in the model).
     ChangeType {
+        /// The table.
         table: String,
+        /// The column.
         column: String,
+        /// The type in the database.
         from: String,
+        /// The type the model declares.
         to: String,
     },
     /// The column becomes nullable (`nullable: true`) or `NOT NULL`.
     ChangeNullable {
+        /// The table.
         table: String,
+        /// The column.
         column: String,
+        /// Whether the column becomes nullable.
         nullable: bool,
     },
     /// A `UNIQUE` constraint on these columns (`#[orm(unique)]`).
     AddUnique {
+        /// The table.
         table: String,
+        /// The columns of the constraint.
         columns: Vec<String>,
     },
+    /// A `UNIQUE` constraint the model no longer declares.
     RemoveUnique {
+        /// The table.
         table: String,
+        /// The columns of the constraint.
         columns: Vec<String>,
     },
     /// An index made by `CREATE INDEX` (`#[orm(index)]`).
     AddIndex {
+        /// The table.
         table: String,
+        /// The index's name.
         name: String,
+        /// The indexed columns.
         columns: Vec<String>,
+        /// Whether it is a `UNIQUE` index.
         unique: bool,
     },
+    /// An index the model no longer declares.
     RemoveIndex {
+        /// The table.
         table: String,
+        /// The index's name.
         name: String,
+        /// The indexed columns.
         columns: Vec<String>,
+        /// Whether it is a `UNIQUE` index.
         unique: bool,
     },
     /// `FOREIGN KEY (columns) REFERENCES referred_table (referred_columns)`.
     AddForeignKey {
+        /// The referring table.
         table: String,
+        /// The referring columns.
         columns: Vec<String>,
+        /// The referred table.
         referred_table: String,
+        /// The referred columns.
         referred_columns: Vec<String>,
     },
     /// A foreign key the model no longer declares.
     RemoveForeignKey {
+        /// The referring table.
         table: String,
+        /// The referring columns.
         columns: Vec<String>,
+        /// The referred table.
         referred_table: String,
+        /// The referred columns.
         referred_columns: Vec<String>,
     },
     /// A named `CHECK` constraint (`check_constraint(name = …, sql = …)`) the database lacks.
-    AddCheck {
-        table: String,
-        name: String,
-    },
+    AddCheck { table: String, name: String },
     /// A `CHECK` constraint the models no longer declare.
-    RemoveCheck {
-        table: String,
-        name: String,
-    },
+    RemoveCheck { table: String, name: String },
     /// The column gains a default (`server_default`, or a literal `default`) or loses it.
     /// Only whether there is one is compared: each database spells an expression its own way.
     ChangeDefault {

@@ -101,10 +101,12 @@ impl History {
         Ok(history)
     }
 
+    /// The revisions, oldest first.
     pub fn revisions(&self) -> &[Revision] {
         &self.revisions
     }
 
+    /// The revision with this exact id.
     pub fn get(&self, id: &str) -> Option<&Revision> {
         self.revisions.iter().find(|r| r.id() == id)
     }

@@ -359,7 +359,10 @@ impl Migrations {
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|source| Error::Io {
+                what: Some(format!("cannot write {}", path.display())),
+                source,
+            })?;
         file.write_all(text.as_bytes())?;
         Ok(revision)
     }

@@ -120,7 +120,11 @@ pub(crate) fn check_id(id: &str) -> std::result::Result<(), String> {
 }
 
 fn fail(path: &Path, line: usize, message: impl fmt::Display) -> Error {
-    Error::Migration(format!("{}:{line}: {message}", path.display()))
+    Error::MigrationScript {
+        file: path.to_path_buf(),
+        line,
+        message: message.to_string(),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]

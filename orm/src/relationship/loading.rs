@@ -16,7 +16,9 @@ use std::rc::Rc;
 
 /// Type-erased loading of one relationship, for `options(...)` and cascades.
 pub trait Loader {
+    /// The table of the model the relationship is declared on.
     fn parent_table(&self) -> &'static str;
+    /// The relationship's name.
     /// The table of the related objects.
     fn target_table(&self) -> &'static str;
     /// How many columns of a joined row the related object takes.

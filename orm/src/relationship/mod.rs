@@ -79,6 +79,7 @@ pub struct ManyToMany<A, B> {
 }
 
 impl<P, C> HasMany<P, C> {
+    /// The relationship as `#[derive(Model)]` declares it (`has_many(...)`).
     pub const fn new(
         name: &'static str,
         foreign_key: &'static str,
@@ -95,6 +96,7 @@ impl<P, C> HasMany<P, C> {
     }
 }
 impl<C, P> BelongsTo<C, P> {
+    /// The relationship as `#[derive(Model)]` declares it (`belongs_to(...)`).
     pub const fn new(
         name: &'static str,
         foreign_key: &'static str,
@@ -109,6 +111,7 @@ impl<C, P> BelongsTo<C, P> {
     }
 }
 impl<A, B> ManyToMany<A, B> {
+    /// The relationship as `#[derive(Model)]` declares it (`many_to_many(...)`).
     pub const fn new(
         name: &'static str,
         secondary: &'static str,
@@ -174,15 +177,19 @@ copy_clone!(HasMany, BelongsTo, ManyToMany);
 
 /// A relationship from model `P`: what navigating it yields, and how to load it.
 pub trait Relationship<P: Model>: Copy + 'static {
+    /// The related model.
     type Target: Model;
     /// `Vec<Obj<…>>` for collections, `Option<Obj<…>>` for a parent.
     type Output;
+    /// The relationship's name (`posts`).
     fn name(&self) -> &'static str;
+    /// The relationship's `cascade` as declared, if any.
     fn cascade(&self) -> Option<&'static str> {
         None
     }
     /// Loads the related objects of one parent (a lazy load: one statement).
     fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<Self::Target>>>;
+    /// The loaded objects as the relationship yields them (a collection, or at most one parent).
     fn output(items: Vec<Obj<Self::Target>>) -> Self::Output;
     /// The type-erased loader used by `joinedload` / `selectinload` and cascades.
     fn loader(&self) -> Rc<dyn Loader>;
@@ -593,13 +600,17 @@ impl Loaded {
 /// A relationship as declared on a model, for cascades and for showing the model's shape.
 #[derive(Clone)]
 pub struct RelationshipInfo {
+    /// The relationship's name (`posts`).
     pub name: &'static str,
+    /// The related model's table.
     pub target: &'static str,
+    /// The `cascade` as declared (`"all, delete-orphan"`), if any.
     pub cascade: Option<&'static str>,
     loader: Rc<dyn Loader>,
 }
 
 impl RelationshipInfo {
+    /// The description of one declared relationship.
     pub fn of<P: Model, R: Relationship<P>>(relationship: &R) -> RelationshipInfo {
         RelationshipInfo {
             name: relationship.name(),

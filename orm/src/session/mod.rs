@@ -143,6 +143,7 @@ impl Session {
         outcome
     }
 
+    /// The engine this session runs its statements on.
     pub fn engine(&self) -> Engine {
         self.cell.state.borrow().engine.clone()
     }

@@ -8,6 +8,8 @@
 //! what was skipped, and `tests/run.sh` repeats it in its summary).
 #![allow(dead_code)]
 
+pub mod models;
+
 use orm::prelude::*;
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
