@@ -279,8 +279,8 @@ pub fn lex(source: &str) -> Vec<(Lexeme, usize, usize)> {
             i += 1;
         } else if rest.starts_with("//") {
             i += rest.find('\n').unwrap_or(rest.len());
-        } else if rest.starts_with("/*") {
-            i += rest[2..].find("*/").map_or(rest.len(), |e| e + 4);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            i += comment.find("*/").map_or(rest.len(), |e| e + 4);
         } else if rest.starts_with("r#\"") || rest.starts_with("r\"") {
             let hashes = rest[1..].bytes().take_while(|&c| c == b'#').count();
             let close = format!("\"{}", "#".repeat(hashes));
