@@ -662,6 +662,9 @@ fn similarity_ranks_a_renamed_copy_first_and_independent_answers_low() {
     assert_eq!(output.status.code(), Some(0));
     let (_, pairs) = read_csv(&pairs_csv);
     assert_eq!(pairs.len(), 6, "every pair of four");
+    for pair in &pairs {
+        eprintln!("similarity {} {}: {}", pair[0], pair[1], pair[2]);
+    }
     let similarity = |a: &str, b: &str| -> f64 {
         pairs
             .iter()

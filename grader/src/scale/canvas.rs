@@ -1,8 +1,12 @@
 //! `grader export --canvas`: a gradebook as the CSV Canvas's gradebook imports (Canvas
-//! Instructor Guide, "How do I import grades in the Gradebook?"): the columns `Student`, `ID`,
-//! `SIS User ID`, `SIS Login ID`, `Section`, then one column per assignment named
-//! `Name (id)` (an existing assignment) or `Name` (Canvas offers to create it), and a
-//! `Points Possible` row under the header as Canvas's own export has it.
+//! Instructor Guide, "How do I import grades in the Gradebook?",
+//! <https://community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807>):
+//! the columns `Student`, `ID`, `SIS User ID`, `SIS Login ID`, `Section`, then one column per
+//! assignment named `Name (id)` (an existing assignment) or `Name` (Canvas offers to create
+//! it), and a `Points Possible` row under the header as Canvas's own export has it. Canvas
+//! matches a row to a student by its ids, so the five columns are always written, empty when
+//! unknown (PrairieLearn's maintainers found `Student`, `SIS Login ID` and a `Section` column
+//! enough: PrairieLearn issue #4547).
 //!
 //! Learners are the gradebook's file stems; who they are in Canvas comes from a roster (Canvas's
 //! own gradebook export, or any CSV with those columns and optionally `learner`) or from
