@@ -12,3 +12,5 @@ echo "== kernel protocol and behaviour (jupyter_kernel_test, jupyter_client)"
 (cd tests/kernel && python -m pytest -q)
 echo "== notebooks through nbclient"
 python -m pytest -q tests/notebooks
+echo "== the grader's pages in headless Chromium (screenshots in \$CARGO_TARGET_DIR/browser-artifacts)"
+bash tests/browser/run.sh

@@ -10,6 +10,9 @@ need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# Headless Chromium opens the grader's HTML pages in tests/browser (playwright-core drives it).
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v npm >/dev/null || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
@@ -26,3 +29,6 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/requirements.txt"
+
+# playwright-core from npm, driving the system's chromium (it downloads no browser of its own).
+(cd "$root/tests/browser" && npm ci --no-audit --no-fund --silent)

@@ -21,6 +21,9 @@ pub mod exit {
     pub const CANNOT_RUN: i32 = 5;
     /// `merge`: the partial gradebooks do not make one gradebook (missing, doubled or mixed).
     pub const CANNOT_MERGE: i32 = 6;
+    /// `report`, `export`, `similarity`: the input (gradebook, results, roster) is unreadable
+    /// or does not match (a learner missing from the roster).
+    pub const BAD_INPUT: i32 = 7;
 }
 
 #[derive(Parser, Debug)]
@@ -30,7 +33,8 @@ pub mod exit {
     about = "Grades Rust exercise notebooks against hidden tests, with the kernel's evaluator",
     after_help = "Exit codes: 0 graded, 1 below --min-score, 2 usage, 3 unreadable submission, \
                   4 unreadable assignment or no tests, 5 evaluator or output failure, \
-                  6 partial gradebooks that do not merge."
+                  6 partial gradebooks that do not merge, 7 unreadable or mismatched input of \
+                  report, export or similarity."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,6 +51,12 @@ pub enum Command {
     Merge(MergeArgs),
     /// Make the learner's notebook from the solution notebook
     Assign(AssignArgs),
+    /// The teacher's class report (HTML with SVG charts) from a gradebook or a results folder
+    Report(ReportArgs),
+    /// Export a gradebook for a learning management system (Canvas's gradebook import CSV)
+    Export(ExportArgs),
+    /// Rank pairs of submissions by how much answer code they share (informs; never scores)
+    Similarity(SimilarityArgs),
     /// Write the autograder zip Gradescope takes (setup.sh, run_autograder, the hidden tests)
     GradescopeBundle(GradescopeBundleArgs),
     /// Build `orm` and the grader's harness now (both engines), so that grading starts warm
@@ -211,6 +221,12 @@ pub struct RunArgs {
     /// Exit with 1 when the score is below this (GitHub Classroom's pass/fail)
     #[arg(long, value_name = "POINTS")]
     pub min_score: Option<f64>,
+    /// Write the learner's feedback page here (self-contained HTML)
+    #[arg(long, value_name = "FILE.html")]
+    pub feedback: Option<PathBuf>,
+    /// Write the submission annotated with the feedback (markdown cells) here
+    #[arg(long, value_name = "FILE.ipynb")]
+    pub annotated: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -230,6 +246,13 @@ pub struct BatchArgs {
     /// Write each submission's JSON report here, as <stem>.json
     #[arg(long, value_name = "DIR")]
     pub results_dir: Option<PathBuf>,
+    /// Write each learner's feedback here: <stem>.html (a page) and <stem>.ipynb (the
+    /// submission annotated with it)
+    #[arg(long, value_name = "DIR")]
+    pub feedback: Option<PathBuf>,
+    /// Add one gradebook column per hidden test (`ex1: name`, the points earned)
+    #[arg(long)]
+    pub per_test: bool,
     /// Grade only the I-th of N slices (0-based) and write a partial gradebook
     /// (default DIR/gradebook.shard-I-of-N.csv) for `grader merge`
     #[arg(long, value_name = "I/N", conflicts_with = "shard_from_env")]
@@ -279,6 +302,77 @@ pub struct GradescopeBundleArgs {
     /// Limits passed to `grader run` on Gradescope
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A gradebook CSV (`grader batch`, with `--per-test` for the tests' pass rates) or a
+    /// folder of JSON reports (`grader batch --results-dir`)
+    pub input: PathBuf,
+    /// Where to write the report
+    #[arg(short, long, value_name = "FILE.html", default_value = "report.html")]
+    pub output: PathBuf,
+    /// A submission scoring below this share of the maximum is listed as failing (percent)
+    #[arg(long, value_name = "PERCENT", default_value_t = 50.0)]
+    pub pass_percent: f64,
+    /// How many of the slowest submissions to list
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub slowest: usize,
+    #[command(flatten)]
+    pub assignment: AssignmentArg,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The gradebook to export (`grader batch` or `grader merge`)
+    #[arg(long, value_name = "GRADEBOOK.csv")]
+    pub canvas: PathBuf,
+    /// Where to write Canvas's import CSV
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// The class roster: Canvas's own gradebook export, or a CSV with `learner` and some of
+    /// Student, ID, SIS User ID, SIS Login ID, Section
+    #[arg(
+        long,
+        value_name = "CSV",
+        required_unless_present = "submission_metadata"
+    )]
+    pub roster: Option<PathBuf>,
+    /// A folder of Gradescope `submission_metadata.json` files, one per learner:
+    /// `<learner>.json` or `<learner>/submission_metadata.json`
+    #[arg(long, value_name = "DIR", conflicts_with = "roster")]
+    pub submission_metadata: Option<PathBuf>,
+    /// The assignment's name in Canvas
+    #[arg(long, value_name = "NAME", default_value = "ORM exercises")]
+    pub assignment_name: String,
+    /// The Canvas assignment id, to update that assignment (without it Canvas creates one)
+    #[arg(long, value_name = "ID")]
+    pub assignment_id: Option<u64>,
+    /// The solution notebook, for the points possible
+    #[command(flatten)]
+    pub assignment: AssignmentArg,
+}
+
+#[derive(Args, Debug)]
+pub struct SimilarityArgs {
+    /// The folder of submissions (*.ipynb)
+    pub dir: PathBuf,
+    /// Where to write the page
+    #[arg(
+        short,
+        long,
+        value_name = "FILE.html",
+        default_value = "similarity.html"
+    )]
+    pub output: PathBuf,
+    /// How many pairs to list
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+    /// Also write the ranked pairs as CSV
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub assignment: AssignmentArg,
 }
 
 #[derive(Args, Debug)]

@@ -7,9 +7,11 @@
 //! - [`grading`]: the autograde step — what of a submission runs, and the two engines that run
 //!   it (one compiled program, or evcxr cell by cell);
 //! - [`containment`]: the sandbox and process housekeeping around the learner's code;
-//! - [`reports`]: the result as a table, JSON, Gradescope JSON, GitHub Classroom and JUnit XML;
+//! - [`reports`]: the result as a table, JSON, Gradescope JSON, GitHub Classroom and JUnit XML,
+//!   the learner's feedback page and the teacher's class report;
 //! - [`scale`]: many submissions — batches with workers, shards, gradebooks and `merge`, the
-//!   Gradescope autograder bundle.
+//!   Gradescope autograder bundle, the Canvas export;
+//! - [`similarity`]: which learners' answers share code (MOSS's winnowing), for a teacher.
 
 pub mod assignment;
 pub mod cli;
@@ -18,6 +20,7 @@ pub mod grading;
 pub mod notebook;
 pub mod reports;
 pub mod scale;
+pub mod similarity;
 
 use std::path::Path;
 

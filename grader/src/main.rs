@@ -25,6 +25,9 @@ fn main() {
         }
         Command::Merge(args) => grader::scale::gradebook::merge_command(args),
         Command::Assign(args) => assign(args),
+        Command::Report(args) => grader::reports::class::run(args),
+        Command::Export(args) => grader::scale::canvas::run(args),
+        Command::Similarity(args) => grader::similarity::run(args),
         Command::GradescopeBundle(args) => grader::scale::gradescope::run(args),
         Command::Prepare => prepare(),
         Command::Confine(args) => confine(args),
@@ -100,6 +103,17 @@ fn run(args: &RunArgs) -> i32 {
     }
     if let Some(path) = &args.junit {
         outputs.push((path, formats::junit(&report)));
+    }
+    if args.feedback.is_some() || args.annotated.is_some() {
+        if let Err(error) = grader::reports::feedback::write_feedback(
+            &report,
+            &submission,
+            args.feedback.as_deref(),
+            args.annotated.as_deref(),
+        ) {
+            eprintln!("grader: {error}");
+            code = exit::CANNOT_RUN;
+        }
     }
     for (path, text) in outputs {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

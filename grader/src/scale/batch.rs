@@ -11,7 +11,7 @@ use crate::cli::{exit, BatchArgs, WorkerArgs};
 use crate::containment::sandbox::SandboxReport;
 use crate::grading::autograde;
 use crate::reports::report::GradeReport;
-use crate::scale::gradebook::{write_csv, write_partial, PartHeader, Row};
+use crate::scale::gradebook::{write_csv, write_partial, Columns, PartHeader, Row};
 use crate::scale::shard::{self, Shard, ShardError};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -32,18 +32,44 @@ struct Job {
     id: usize,
     submission: PathBuf,
     result: PathBuf,
+    /// Where the worker writes the learner's feedback page and annotated notebook.
+    #[serde(default)]
+    feedback: Option<(PathBuf, PathBuf)>,
 }
 
 impl Row {
-    fn from_report(learner: &str, exercises: &[String], report: &Value) -> Row {
-        let scores: Vec<u32> = exercises
+    /// The row of a learner from their JSON report: exercise scores by exercise name, test
+    /// points by the `ex1: name` column.
+    fn from_report(learner: &str, columns: &Columns, report: &Value) -> Row {
+        let points = |list: &str, matches: &dyn Fn(&Value) -> bool, field: &str| {
+            report[list]
+                .as_array()
+                .and_then(|all| all.iter().find(|e| matches(e)))
+                .and_then(|e| e[field].as_u64())
+                .unwrap_or(0) as u32
+        };
+        let scores: Vec<u32> = columns
+            .exercises
             .iter()
             .map(|exercise| {
-                report["exercises"]
-                    .as_array()
-                    .and_then(|all| all.iter().find(|e| e["exercise"] == exercise.as_str()))
-                    .and_then(|e| e["score"].as_u64())
-                    .unwrap_or(0) as u32
+                points(
+                    "exercises",
+                    &|e| e["exercise"] == exercise.as_str(),
+                    "score",
+                )
+            })
+            .collect();
+        let tests: Vec<u32> = columns
+            .tests
+            .iter()
+            .map(|column| {
+                let named = |t: &Value| {
+                    Columns::test_column(
+                        t["exercise"].as_str().unwrap_or_default(),
+                        t["name"].as_str().unwrap_or_default(),
+                    ) == *column
+                };
+                points("tests", &named, "points")
             })
             .collect();
         let status = match report["error"].as_str() {
@@ -55,6 +81,7 @@ impl Row {
             total: report["score"].as_u64().unwrap_or(0) as u32,
             scores,
             status,
+            tests,
         }
     }
 }
@@ -171,6 +198,13 @@ pub fn run(args: &BatchArgs) -> i32 {
             submission: std::path::absolute(submission).unwrap_or_else(|_| submission.clone()),
             result: std::path::absolute(results_dir.join(format!("{}.json", stem(submission))))
                 .unwrap_or_default(),
+            feedback: args.feedback.as_ref().map(|dir| {
+                let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+                (
+                    dir.join(format!("{}.html", stem(submission))),
+                    dir.join(format!("{}.ipynb", stem(submission))),
+                )
+            }),
         })
         .collect();
     let learners: Vec<String> = submissions.iter().map(|p| stem(p)).collect();
@@ -211,13 +245,24 @@ pub fn run(args: &BatchArgs) -> i32 {
     }
     drop(done_tx);
 
-    let exercises = assignment.exercises.clone();
+    let columns = Columns {
+        exercises: assignment.exercises.clone(),
+        tests: if args.per_test {
+            assignment
+                .tests
+                .iter()
+                .map(|t| Columns::test_column(&t.exercise, &t.name))
+                .collect()
+        } else {
+            Vec::new()
+        },
+    };
     let mut rows: Vec<Option<Row>> = vec![None; learners.len()];
     for (job, outcome) in done_rx {
         let learner = &learners[job.id];
         let row = match outcome.and_then(|()| read_result(&job.result)) {
-            Ok(report) => Row::from_report(learner, &exercises, &report),
-            Err(why) => Row::failed(learner, &exercises, &why),
+            Ok(report) => Row::from_report(learner, &columns, &report),
+            Err(why) => Row::failed(learner, &columns, &why),
         };
         if row.status != "graded" {
             progress.println(format!("{learner}: {}", row.status));
@@ -233,7 +278,7 @@ pub fn run(args: &BatchArgs) -> i32 {
     let rows: Vec<Row> = rows
         .into_iter()
         .enumerate()
-        .map(|(i, row)| row.unwrap_or_else(|| Row::failed(&learners[i], &exercises, "no result")))
+        .map(|(i, row)| row.unwrap_or_else(|| Row::failed(&learners[i], &columns, "no result")))
         .collect();
     let csv_path = args.csv.clone().unwrap_or_else(|| match shard {
         Some(shard) => args.dir.join(format!(
@@ -248,8 +293,8 @@ pub fn run(args: &BatchArgs) -> i32 {
     let written = std::fs::File::create(&csv_path)
         .map_err(|e| e.to_string())
         .and_then(|file| match &part_header {
-            Some(header) => write_partial(file, header, &exercises, &rows),
-            None => write_csv(file, &exercises, &rows).map_err(|e| e.to_string()),
+            Some(header) => write_partial(file, header, &columns, &rows),
+            None => write_csv(file, &columns, &rows).map_err(|e| e.to_string()),
         });
     if let Err(error) = written {
         eprintln!("grader: cannot write {}: {error}", csv_path.display());
@@ -438,6 +483,16 @@ pub fn worker(args: &WorkerArgs) -> i32 {
                 job.result.display()
             );
         }
+        if let Some((page, annotated)) = &job.feedback {
+            if let Err(error) = crate::reports::feedback::write_feedback(
+                &report,
+                &job.submission,
+                Some(page),
+                Some(annotated),
+            ) {
+                eprintln!("grader worker: {error}");
+            }
+        }
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{DONE} {}", job.id);
         let _ = out.flush();
@@ -453,9 +508,13 @@ mod tests {
     #[test]
     fn rows_come_from_reports() {
         let report: Value = serde_json::from_str(&sample_report().to_json()).unwrap();
-        let exercises = vec!["ex1".to_owned(), "ex2".to_owned()];
-        let row = Row::from_report("alice", &exercises, &report);
+        let columns = Columns {
+            exercises: vec!["ex1".to_owned(), "ex2".to_owned()],
+            tests: vec!["ex1: b".to_owned(), "ex1: a".to_owned()],
+        };
+        let row = Row::from_report("alice", &columns, &report);
         assert_eq!(row.scores, [2, 0]);
+        assert_eq!(row.tests, [0, 2], "points by test column");
         assert_eq!(row.total, 2);
         assert_eq!(row.status, "graded");
     }
@@ -493,13 +552,14 @@ mod tests {
 
     #[test]
     fn the_gradebook_has_a_column_per_exercise() {
-        let exercises = vec!["ex1".to_owned(), "ex2".to_owned()];
+        let exercises = Columns::exercises(&["ex1".to_owned(), "ex2".to_owned()]);
         let rows = vec![
             Row {
                 learner: "alice".into(),
                 scores: vec![3, 1],
                 total: 4,
                 status: "graded".into(),
+                tests: Vec::new(),
             },
             Row::failed("bob, \"the\" broken", &exercises, "not JSON"),
         ];

@@ -9,6 +9,29 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// A gradebook's score columns: one per exercise, and with `--per-test` one per hidden test
+/// (named `ex1: test_name`, as Gradescope names a test), after `total` and `status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub exercises: Vec<String>,
+    pub tests: Vec<String>,
+}
+
+impl Columns {
+    /// The exercise columns only (a gradebook without `--per-test`).
+    pub fn exercises(exercises: &[String]) -> Columns {
+        Columns {
+            exercises: exercises.to_vec(),
+            tests: Vec::new(),
+        }
+    }
+
+    /// The column of a hidden test.
+    pub fn test_column(exercise: &str, name: &str) -> String {
+        format!("{exercise}: {name}")
+    }
+}
+
 /// One gradebook row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -18,36 +41,118 @@ pub struct Row {
     pub total: u32,
     /// `graded`, or why not.
     pub status: String,
+    /// Points per hidden test, in the order of [`Columns::tests`] (empty without `--per-test`).
+    pub tests: Vec<u32>,
 }
 
 impl Row {
-    pub fn failed(learner: &str, exercises: &[String], why: &str) -> Row {
+    pub fn failed(learner: &str, columns: &Columns, why: &str) -> Row {
         Row {
             learner: learner.to_owned(),
-            scores: vec![0; exercises.len()],
+            scores: vec![0; columns.exercises.len()],
             total: 0,
             status: format!("not graded: {why}"),
+            tests: vec![0; columns.tests.len()],
         }
     }
 }
 
-/// Writes the gradebook: `learner`, one column per exercise, `total`, `status`.
-pub fn write_csv(out: impl Write, exercises: &[String], rows: &[Row]) -> csv::Result<()> {
+/// Writes the gradebook: `learner`, one column per exercise, `total`, `status`, then one
+/// column per hidden test when `columns` has them.
+pub fn write_csv(out: impl Write, columns: &Columns, rows: &[Row]) -> csv::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     let mut header = vec!["learner".to_owned()];
-    header.extend(exercises.iter().cloned());
+    header.extend(columns.exercises.iter().cloned());
     header.push("total".into());
     header.push("status".into());
+    header.extend(columns.tests.iter().cloned());
     writer.write_record(&header)?;
     for row in rows {
         let mut record = vec![row.learner.clone()];
         record.extend(row.scores.iter().map(u32::to_string));
         record.push(row.total.to_string());
         record.push(row.status.clone());
+        record.extend(row.tests.iter().map(u32::to_string));
         writer.write_record(&record)?;
     }
     writer.flush()?;
     Ok(())
+}
+
+/// A gradebook read back: its columns and rows.
+#[derive(Debug, Clone)]
+pub struct Gradebook {
+    pub columns: Columns,
+    pub rows: Vec<Row>,
+}
+
+/// Reads a gradebook written by `grader batch` or `grader merge` (with or without per-test
+/// columns); errors name the file and the line.
+///
+/// # Errors
+/// An unreadable file, a partial gradebook (merge it first), columns that are not a
+/// gradebook's, or a score that is not a number.
+pub fn read_gradebook(path: &Path) -> Result<Gradebook, String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    if text.starts_with(PART_MARK) {
+        return Err(format!(
+            "{name} is a partial gradebook of one shard: join the parts with `grader merge` first"
+        ));
+    }
+    parse_rows(&name, &text, 0)
+}
+
+/// Parses the CSV part of a gradebook; `skipped_lines` is how many lines came before it in the
+/// file (for line numbers in errors).
+fn parse_rows(name: &str, text: &str, skipped_lines: usize) -> Result<Gradebook, String> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("{name}: {e}"))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let total = header.iter().position(|c| c == "total");
+    let well_formed = header.first().is_some_and(|c| c == "learner")
+        && total.is_some_and(|t| header.get(t + 1).is_some_and(|c| c == "status"));
+    let Some(total) = total.filter(|_| well_formed) else {
+        return Err(format!(
+            "{name}: the columns are not learner, the exercises, total, status (then the \
+             tests): {header:?}"
+        ));
+    };
+    let columns = Columns {
+        exercises: header[1..total].to_vec(),
+        tests: header[total + 2..].to_vec(),
+    };
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("{name}: {e}"))?;
+        let line = record.position().map_or(0, |p| p.line()) as usize + skipped_lines;
+        if record.len() != header.len() {
+            return Err(format!(
+                "{name}:{line}: {} fields, expected {}",
+                record.len(),
+                header.len()
+            ));
+        }
+        let number = |i: usize| {
+            record[i]
+                .parse::<u32>()
+                .map_err(|_| format!("{name}:{line}: `{}` is not a score", &record[i]))
+        };
+        rows.push(Row {
+            learner: record[0].to_owned(),
+            scores: (1..total).map(number).collect::<Result<_, _>>()?,
+            total: number(total)?,
+            status: record[total + 1].to_owned(),
+            tests: (total + 2..header.len())
+                .map(number)
+                .collect::<Result<_, _>>()?,
+        });
+    }
+    Ok(Gradebook { columns, rows })
 }
 
 /// The first line of a partial gradebook.
@@ -98,12 +203,12 @@ fn hex(bytes: &[u8]) -> String {
 pub fn write_partial(
     mut out: impl Write,
     header: &PartHeader,
-    exercises: &[String],
+    columns: &Columns,
     rows: &[Row],
 ) -> Result<(), String> {
     out.write_all(header.lines().as_bytes())
         .map_err(|e| e.to_string())?;
-    write_csv(out, exercises, rows).map_err(|e| e.to_string())
+    write_csv(out, columns, rows).map_err(|e| e.to_string())
 }
 
 /// A partial gradebook read back.
@@ -111,7 +216,7 @@ pub fn write_partial(
 pub struct Part {
     pub path: PathBuf,
     pub header: PartHeader,
-    pub exercises: Vec<String>,
+    pub columns: Columns,
     pub rows: Vec<Row>,
 }
 
@@ -154,66 +259,25 @@ pub fn read_partial(path: &Path) -> Result<Part, String> {
         batch_size,
         batch_sha256: field("batch-sha256")?,
     };
-    let mut reader = csv::Reader::from_reader(&text.as_bytes()[consumed..]);
-    let columns: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("{name}: {e}"))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let well_formed = columns.len() >= 3
-        && columns[0] == "learner"
-        && columns[columns.len() - 2] == "total"
-        && columns[columns.len() - 1] == "status";
-    if !well_formed {
-        return Err(format!(
-            "{name}: the columns are not learner, the exercises, total, status: {columns:?}"
-        ));
-    }
-    let exercises = columns[1..columns.len() - 2].to_vec();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{name}: {e}"))?;
-        let line = record.position().map_or(0, |p| p.line()) as usize + 5;
-        let number = |i: usize| {
-            record[i]
-                .parse::<u32>()
-                .map_err(|_| format!("{name}:{line}: `{}` is not a score", &record[i]))
-        };
-        if record.len() != columns.len() {
-            return Err(format!(
-                "{name}:{line}: {} fields, expected {}",
-                record.len(),
-                columns.len()
-            ));
-        }
-        let scores = (1..=exercises.len())
-            .map(number)
-            .collect::<Result<_, _>>()?;
-        rows.push(Row {
-            learner: record[0].to_owned(),
-            scores,
-            total: number(columns.len() - 2)?,
-            status: record[columns.len() - 1].to_owned(),
-        });
-    }
+    let skipped = text[..consumed].lines().count();
+    let gradebook = parse_rows(&name.to_string(), &text[consumed..], skipped)?;
     Ok(Part {
         path: path.to_owned(),
         header,
-        exercises,
-        rows,
+        columns: gradebook.columns,
+        rows: gradebook.rows,
     })
 }
 
 /// Joins the parts of one batch into its rows, in the order an unsharded batch writes them.
 /// Refuses parts of other assignments or batches, a shard given twice or missing, and parts
 /// whose rows overlap or fall short.
-pub fn merge(parts: &[Part]) -> Result<(Vec<String>, Vec<Row>), String> {
+pub fn merge(parts: &[Part]) -> Result<(Columns, Vec<Row>), String> {
     let first = parts.first().ok_or("no partial gradebooks given")?;
     let named = |part: &Part| format!("{} (shard {})", part.path.display(), part.header.shard);
     for part in &parts[1..] {
         if part.header.assignment_sha256 != first.header.assignment_sha256
-            || part.exercises != first.exercises
+            || part.columns != first.columns
         {
             return Err(format!(
                 "mixed assignments: {} was graded against assignment sha256 {}, {} against {}",
@@ -301,7 +365,7 @@ pub fn merge(parts: &[Part]) -> Result<(Vec<String>, Vec<Row>), String> {
         .map(|k| by_index[k % count].map(|part| part.rows[k / count].clone()))
         .collect::<Option<Vec<Row>>>()
         .ok_or("a shard went missing while merging")?;
-    Ok((first.exercises.clone(), rows))
+    Ok((first.columns.clone(), rows))
 }
 
 /// `grader merge`.
@@ -312,7 +376,7 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
         .map(|path| read_partial(path))
         .collect::<Result<Vec<Part>, String>>()
         .and_then(|parts| merge(&parts));
-    let (exercises, rows) = match merged {
+    let (columns, rows) = match merged {
         Ok(merged) => merged,
         Err(message) => {
             eprintln!("grader merge: {message}");
@@ -321,7 +385,7 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
     };
     let written = std::fs::File::create(&args.output)
         .map_err(|e| e.to_string())
-        .and_then(|file| write_csv(file, &exercises, &rows).map_err(|e| e.to_string()));
+        .and_then(|file| write_csv(file, &columns, &rows).map_err(|e| e.to_string()));
     if let Err(error) = written {
         eprintln!(
             "grader merge: cannot write {}: {error}",
@@ -346,8 +410,11 @@ fn short(sha: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn exercises() -> Vec<String> {
-        vec!["ex1".to_owned(), "ex2".to_owned()]
+    fn exercises() -> Columns {
+        Columns {
+            exercises: vec!["ex1".to_owned(), "ex2".to_owned()],
+            tests: vec!["ex1: a".to_owned()],
+        }
     }
 
     fn row(learner: &str, total: u32) -> Row {
@@ -356,6 +423,7 @@ mod tests {
             scores: vec![total, 0],
             total,
             status: "graded".into(),
+            tests: vec![total],
         }
     }
 
@@ -383,16 +451,17 @@ mod tests {
             .iter()
             .map(|&i| part(dir.path(), &names, i, 3, b"nb"))
             .collect();
-        let (exercises, rows) = merge(&parts).unwrap();
+        let (columns, rows) = merge(&parts).unwrap();
+        assert_eq!(columns, exercises());
         let mut merged = Vec::new();
-        write_csv(&mut merged, &exercises, &rows).unwrap();
+        write_csv(&mut merged, &columns, &rows).unwrap();
         let whole: Vec<Row> = names
             .iter()
             .enumerate()
             .map(|(k, n)| row(n, k as u32))
             .collect();
         let mut unsharded = Vec::new();
-        write_csv(&mut unsharded, &exercises, &whole).unwrap();
+        write_csv(&mut unsharded, &columns, &whole).unwrap();
         assert_eq!(String::from_utf8(merged), String::from_utf8(unsharded));
     }
 

@@ -1,8 +1,10 @@
 //! Grading a class: [`batch`] (worker processes over a folder of submissions), [`shard`] (one
 //! slice of a batch, for a cluster's tasks), [`gradebook`] (the CSV, partial gradebooks and
-//! `merge`) and [`gradescope`] (the autograder bundle).
+//! `merge`), [`canvas`] (the gradebook as Canvas imports it) and [`gradescope`] (the
+//! autograder bundle).
 
 pub mod batch;
+pub mod canvas;
 pub mod gradebook;
 pub mod gradescope;
 pub mod shard;
