@@ -12,3 +12,5 @@ echo "== kernel protocol and behaviour (jupyter_kernel_test, jupyter_client)"
 (cd tests/kernel && python -m pytest -q)
 echo "== notebooks through nbclient"
 python -m pytest -q tests/notebooks
+echo "== the lesson in JupyterLab, headless Chromium (screenshot: \$CARGO_TARGET_DIR/browser/lesson-jupyterlab.png)"
+python -m pytest -q -s tests/browser

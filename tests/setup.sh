@@ -2,14 +2,19 @@
 # Installs what the project needs on a fresh Debian machine with only Rust and Python:
 # the system SQLite (linked dynamically, DESIGN fact 2), PostgreSQL's server (the tests start a
 # private cluster of their own, tests/postgres.sh) and a Python virtual environment with the
-# Jupyter clients and SQLAlchemy used by the tests. Safe to run again: it skips what is there.
+# Jupyter clients and SQLAlchemy used by the tests, and headless Chromium with playwright-core for
+# the browser tests. Safe to run again: it skips what is there.
+# `--lesson`: only what the lesson needs (tests/lesson.sh): SQLite's headers and the venv, no
+# PostgreSQL server and no browser.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+lesson_only=false
+[ "${1:-}" = "--lesson" ] && lesson_only=true
 
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+$lesson_only || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
@@ -26,3 +31,16 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/requirements.txt"
+
+# The lesson in JupyterLab in headless Chromium (tests/browser/test_lesson_jupyterlab.py):
+# Debian's chromium, used through playwright-core's executablePath (no browser download), and
+# playwright-core at the version pinned in tests/browser/package.json, in tests/browser/node_modules.
+if ! $lesson_only; then
+  if ! command -v chromium >/dev/null; then
+    sudo_cmd=""
+    [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  fi
+  (cd "$root/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
