@@ -18,7 +18,12 @@ if (!url || !reportPath || !screenshotPath) {
   process.exit(2);
 }
 const timeoutMs = 1000 * Number(timeoutArg || 900);
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+// Debian's chromium: the path the caller found ($CHROMIUM), no browser download.
+const executablePath = process.env.CHROMIUM;
+if (!executablePath) {
+  console.error("set CHROMIUM to the chromium binary");
+  process.exit(2);
+}
 
 const browser = await chromium.launch({ executablePath, headless: true });
 try {

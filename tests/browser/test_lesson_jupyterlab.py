@@ -23,7 +23,8 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+#: Debian's chromium, found on PATH (or $CHROMIUM); handed to the node script the same way.
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "chromium"
 #: Seconds for the whole notebook to run (a kernel start, a restart and 46 cells on a warm cache).
 RUN_TIMEOUT = int(os.environ.get("ORM_BROWSER_TIMEOUT", "900"))
 #: A comfy-table rule line as the lesson's tables print in text/plain (`|-------|-----|`).
@@ -97,7 +98,7 @@ def page_report(jupyterlab):
     subprocess.run(
         ["node", str(HERE / "lesson_in_jupyterlab.mjs"), f"{base}lab/tree/lesson.ipynb?token={token}",
          str(report_path), str(screenshot), str(RUN_TIMEOUT)],
-        check=True, timeout=RUN_TIMEOUT + 300)
+        check=True, timeout=RUN_TIMEOUT + 300, env=dict(os.environ, CHROMIUM=CHROMIUM))
     print(f"\nscreenshot of the lesson in JupyterLab: {screenshot}")
     return json.loads(report_path.read_text()), screenshot
 
