@@ -10,7 +10,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
 python3 -m pip install -q -r binder/requirements.txt
-cargo build --release --locked -p orm-kernel
+# ORM_INSTALL_CARGO_ARGS: what to build (default the kernel only); tests/container_recipe.sh
+# passes the test suite's build arguments so that CI reuses that build.
+# shellcheck disable=SC2086  # several arguments, split on purpose
+cargo build --release --locked ${ORM_INSTALL_CARGO_ARGS:--p orm-kernel}
 # The binary stays where it is (the kernelspec names it); the kernelspec goes into this
 # Python environment, where Jupyter in it looks.
 "$target/release/orm-kernel" install --sys-prefix

@@ -14,3 +14,5 @@ echo "== notebooks through nbclient"
 python -m pytest -q tests/notebooks
 echo "== the grader's pages in headless Chromium (screenshots in \$CARGO_TARGET_DIR/browser-artifacts)"
 bash tests/browser/run.sh
+echo "== the lesson in JupyterLab, headless Chromium (screenshot: \$CARGO_TARGET_DIR/browser/lesson-jupyterlab.png)"
+python -m pytest -q -s tests/browser

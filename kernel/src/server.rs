@@ -77,12 +77,14 @@ async fn run(
     ));
     tokio::spawn(interrupt_on_sigint(Arc::clone(&kernel)));
     stopped.recv().await;
-    kernel.iopub.flush().await;
-    kernel.stdin.cancel();
-    tokio::task::block_in_place(|| kernel.worker.shut_down(Duration::from_secs(5)));
+    // First: Jupyter kills a kernel that has not exited 5 s after its shutdown_request, and
+    // the worker may take that long (found by the lesson's temp-folder test, #21).
     if let Some(log) = &extras.statement_log {
         let _ = std::fs::remove_file(log);
     }
+    kernel.iopub.flush().await;
+    kernel.stdin.cancel();
+    tokio::task::block_in_place(|| kernel.worker.shut_down(Duration::from_secs(5)));
     Ok(())
 }
 

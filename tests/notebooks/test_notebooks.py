@@ -44,8 +44,29 @@ def tagged(nb, tag):
 
 
 @pytest.fixture(scope="module")
-def lesson():
-    return execute(ROOT / "notebooks" / "lesson.ipynb")
+def lesson(tmp_path_factory):
+    """The lesson run with a temp folder of its own (TMPDIR, which Rust's `temp_dir()` reads), so
+    what it leaves there can be seen; yields the executed notebook and that folder's contents."""
+    temp = tmp_path_factory.mktemp("lesson-tmpdir")
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(temp)
+    try:
+        nb = execute(ROOT / "notebooks" / "lesson.ipynb")
+    finally:
+        if before is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = before
+    nb.left_in_temp = sorted(p.name for p in temp.iterdir())
+    return nb
+
+
+def test_lesson_leaves_nothing_in_the_temp_folder(lesson):
+    # Sections 3 and 9 write a database file and a migrations folder there; the last cells
+    # remove them (#21).
+    assert "removed the lesson's files: true" in text_of(
+        next(c for c in lesson.cells if "remove_dir_all(&files_folder)" in c.source))
+    assert lesson.left_in_temp == []
 
 
 def sqlalchemy_reference():

@@ -133,13 +133,28 @@ impl Evaluator {
             self.install_panic_hook()?;
         }
         let allow_stdin = stdin.is_some();
-        let prefixed = runtime_code::with_sentinel(&code, allow_stdin);
         let end_of_input = |_: &str, _: bool| None;
         let stdin = stdin.unwrap_or(&end_of_input);
         let input = |prompt: &str, password: bool| {
             stdin(prompt, password).unwrap_or_else(|| runtime_code::END_OF_INPUT.to_owned())
         };
-        let run = self.run(&prefixed, sink, &input);
+        // A final value bound first keeps its rich display (see `bind_final_value`); if the
+        // bound form does not compile (a value borrowing a temporary of its own expression),
+        // the cell as written runs instead: a failed compile ran nothing.
+        let bound = crate::cells::bind_final_value(&code);
+        let first = bound.as_deref().unwrap_or(&code);
+        let mut run = self.run(
+            &runtime_code::with_sentinel(first, allow_stdin),
+            sink,
+            &input,
+        );
+        if bound.is_some() && matches!(run.result, Err(evcxr::Error::CompilationErrors(_))) {
+            run = self.run(
+                &runtime_code::with_sentinel(&code, allow_stdin),
+                sink,
+                &input,
+            );
+        }
         let value_expected = ends_in_value(&code);
         self.interpret(run, cell, allow_stdin, value_expected, sink)
     }

@@ -91,6 +91,46 @@ fn output_streams_and_final_values_are_reported(e: &mut Evaluator) {
     );
 }
 
+/// The lesson's section 2 (issue #21): a final expression that moves a variable the same cell
+/// declares still shows its HTML table (evcxr alone fell back to the `{:?}` text), compile errors
+/// in such a cell keep pointing at the learner's line, and the moved variable is gone as in Rust.
+fn final_value_that_moves_a_variable_shows_its_html(e: &mut Evaluator) {
+    let ran = ok(
+        e,
+        "let moved_engine = create_engine(\"sqlite:///:memory:\")?;\n\
+         let moved_query = orm::core::text(\"SELECT 1 AS one\");\n\
+         moved_engine.execute(moved_query)?.to_table()",
+    );
+    let data = &ran.result.as_ref().unwrap().data;
+    assert!(
+        data.get("text/html")
+            .is_some_and(|html| html.contains("<th>one</th>")),
+        "no HTML table: {data:?}"
+    );
+    assert!(!e.variables().iter().any(|(name, _)| name == "moved_query"));
+    // A value borrowing a temporary of its own expression does not compile once bound: the
+    // cell as written runs instead, as evcxr alone would run it.
+    let borrowed = ok(
+        e,
+        "let numbers = vec![3, 1, 2];\nstd::convert::identity(numbers).iter().max()",
+    );
+    assert_eq!(borrowed.value(), "Some(3)");
+    let failed = run(
+        e,
+        "let moved_again = orm::core::text(\"SELECT 1\");\nmoved_engine.execute(moved_again)?.no_such_method()",
+    );
+    let EvalError::Compile(errors) = failed.error() else {
+        panic!("expected a compile error, got {}", failed.error());
+    };
+    // `no_such_method` starts at column 36 (1-based) of line 2, as the learner wrote it.
+    let places: Vec<_> = errors
+        .iter()
+        .filter_map(|d| d.primary_span())
+        .map(|span| (span.start_line, span.start_column))
+        .collect();
+    assert!(places.contains(&(2, 36)), "{places:?} in {errors:?}");
+}
+
 fn panicking_cell_is_an_error_and_the_next_cell_works(e: &mut Evaluator) {
     ok(e, "let kept_through_panic = 41;");
     let ran = run(e, "let lost = 1;\npanic!(\"boom {}\", 7);");
@@ -415,6 +455,10 @@ const TESTS: &[Test] = &[
     (
         "lesson_crud_and_queries_run_cell_by_cell",
         lesson_crud_and_queries_run_cell_by_cell,
+    ),
+    (
+        "final_value_that_moves_a_variable_shows_its_html",
+        final_value_that_moves_a_variable_shows_its_html,
     ),
     (
         "completion_lists_model_columns",
