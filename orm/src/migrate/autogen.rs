@@ -120,13 +120,25 @@ pub enum Change {
         referred_columns: Vec<String>,
     },
     /// A named `CHECK` constraint (`check_constraint(name = …, sql = …)`) the database lacks.
-    AddCheck { table: String, name: String },
+    AddCheck {
+        /// The table.
+        table: String,
+        /// The constraint's name.
+        name: String,
+    },
     /// A `CHECK` constraint the models no longer declare.
-    RemoveCheck { table: String, name: String },
+    RemoveCheck {
+        /// The table.
+        table: String,
+        /// The constraint's name.
+        name: String,
+    },
     /// The column gains a default (`server_default`, or a literal `default`) or loses it.
     /// Only whether there is one is compared: each database spells an expression its own way.
     ChangeDefault {
+        /// The table.
         table: String,
+        /// The column.
         column: String,
         /// The model's default, as SQL, or `None` when it declares none.
         default: Option<String>,
@@ -134,8 +146,11 @@ pub enum Change {
     /// The primary key's columns differ (a key becoming composite, say): `from` as the
     /// database has them, `to` as the model declares them, each in the table's column order.
     ChangePrimaryKey {
+        /// The table.
         table: String,
+        /// The key's columns in the database.
         from: Vec<String>,
+        /// The key's columns the model declares.
         to: Vec<String>,
     },
 }

@@ -18,11 +18,11 @@ use std::rc::Rc;
 pub trait Loader {
     /// The table of the model the relationship is declared on.
     fn parent_table(&self) -> &'static str;
-    /// The relationship's name.
     /// The table of the related objects.
     fn target_table(&self) -> &'static str;
     /// How many columns of a joined row the related object takes.
     fn target_columns(&self) -> usize;
+    /// The relationship's name.
     fn name(&self) -> &'static str;
     /// One `SELECT … WHERE key IN (…)` for all parents (select-in loading).
     fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()>;
