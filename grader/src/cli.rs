@@ -211,6 +211,10 @@ pub struct RunArgs {
     /// Exit with 1 when the score is below this (GitHub Classroom's pass/fail)
     #[arg(long, value_name = "POINTS")]
     pub min_score: Option<f64>,
+    /// Show each hidden (not public) test's outcome and points, but not its assertion message
+    /// or output, in every report written
+    #[arg(long)]
+    pub hide_hidden_messages: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

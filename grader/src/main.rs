@@ -62,7 +62,7 @@ fn run(args: &RunArgs) -> i32 {
     let graded = found
         .map_err(|e| GradeError::Submission(e.to_string()))
         .and_then(|()| autograde::grade(&assignment, assignment_path, &submission, &options));
-    let (report, mut code) = match graded {
+    let (mut report, mut code) = match graded {
         Ok(report) => (report, exit::GRADED),
         Err(error) => {
             eprintln!("grader: {error}");
@@ -80,6 +80,9 @@ fn run(args: &RunArgs) -> i32 {
             (report, code)
         }
     };
+    if args.hide_hidden_messages {
+        report.hide_hidden_messages();
+    }
     match args.format {
         Format::Table => print!("{}", report.to_table()),
         Format::Json => println!("{}", report.to_json()),
@@ -112,7 +115,7 @@ fn run(args: &RunArgs) -> i32 {
     }
     if code == exit::GRADED {
         if let Some(min) = args.min_score {
-            if f64::from(report.score) < min {
+            if report.score.as_f64() < min {
                 eprintln!("grader: score {} is below {min}", report.score);
                 return exit::BELOW_MIN_SCORE;
             }

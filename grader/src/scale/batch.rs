@@ -10,6 +10,7 @@ use crate::assignment::Assignment;
 use crate::cli::{exit, BatchArgs, WorkerArgs};
 use crate::containment::sandbox::SandboxReport;
 use crate::grading::autograde;
+use crate::points::Points;
 use crate::reports::report::GradeReport;
 use crate::scale::gradebook::{write_csv, write_partial, PartHeader, Row};
 use crate::scale::shard::{self, Shard};
@@ -36,14 +37,20 @@ struct Job {
 
 impl Row {
     fn from_report(learner: &str, exercises: &[String], report: &Value) -> Row {
-        let scores: Vec<u32> = exercises
+        // The report's points are hundredths written as JSON numbers: read back exactly.
+        let points = |value: &Value| {
+            value
+                .as_f64()
+                .and_then(Points::from_f64)
+                .unwrap_or(Points::ZERO)
+        };
+        let scores: Vec<Points> = exercises
             .iter()
             .map(|exercise| {
                 report["exercises"]
                     .as_array()
                     .and_then(|all| all.iter().find(|e| e["exercise"] == exercise.as_str()))
-                    .and_then(|e| e["score"].as_u64())
-                    .unwrap_or(0) as u32
+                    .map_or(Points::ZERO, |e| points(&e["score"]))
             })
             .collect();
         let status = match report["error"].as_str() {
@@ -52,7 +59,7 @@ impl Row {
         };
         Row {
             learner: learner.to_owned(),
-            total: report["score"].as_u64().unwrap_or(0) as u32,
+            total: points(&report["score"]),
             scores,
             status,
         }
@@ -455,8 +462,8 @@ mod tests {
         let report: Value = serde_json::from_str(&sample_report().to_json()).unwrap();
         let exercises = vec!["ex1".to_owned(), "ex2".to_owned()];
         let row = Row::from_report("alice", &exercises, &report);
-        assert_eq!(row.scores, [2, 0]);
-        assert_eq!(row.total, 2);
+        assert_eq!(row.scores, [Points::whole(2), Points::ZERO]);
+        assert_eq!(row.total, Points::whole(2));
         assert_eq!(row.status, "graded");
     }
 
@@ -497,8 +504,8 @@ mod tests {
         let rows = vec![
             Row {
                 learner: "alice".into(),
-                scores: vec![3, 1],
-                total: 4,
+                scores: vec![Points::from_hundredths(10), Points::from_hundredths(20)],
+                total: Points::from_hundredths(30),
                 status: "graded".into(),
             },
             Row::failed("bob, \"the\" broken", &exercises, "not JSON"),
@@ -512,7 +519,8 @@ mod tests {
             ["learner", "ex1", "ex2", "total", "status"]
         );
         let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-        assert_eq!(&records[0][3], "4");
+        assert_eq!(&records[0][1], "0.1");
+        assert_eq!(&records[0][3], "0.3", "exact sums, no float drift");
         assert_eq!(&records[1][0], "bob, \"the\" broken");
         assert_eq!(&records[1][3], "0");
         assert!(records[1][4].starts_with("not graded"));

@@ -3,6 +3,7 @@
 //! joins the partial ones into the gradebook an unsharded batch writes, byte for byte.
 
 use crate::cli::{exit, MergeArgs};
+use crate::points::Points;
 use crate::scale::shard::Shard;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -14,8 +15,8 @@ use std::path::{Path, PathBuf};
 pub struct Row {
     pub learner: String,
     /// Score per exercise, in the assignment's order.
-    pub scores: Vec<u32>,
-    pub total: u32,
+    pub scores: Vec<Points>,
+    pub total: Points,
     /// `graded`, or why not.
     pub status: String,
 }
@@ -24,8 +25,8 @@ impl Row {
     pub fn failed(learner: &str, exercises: &[String], why: &str) -> Row {
         Row {
             learner: learner.to_owned(),
-            scores: vec![0; exercises.len()],
-            total: 0,
+            scores: vec![Points::ZERO; exercises.len()],
+            total: Points::ZERO,
             status: format!("not graded: {why}"),
         }
     }
@@ -41,7 +42,7 @@ pub fn write_csv(out: impl Write, exercises: &[String], rows: &[Row]) -> csv::Re
     writer.write_record(&header)?;
     for row in rows {
         let mut record = vec![row.learner.clone()];
-        record.extend(row.scores.iter().map(u32::to_string));
+        record.extend(row.scores.iter().map(Points::to_string));
         record.push(row.total.to_string());
         record.push(row.status.clone());
         writer.write_record(&record)?;
@@ -177,7 +178,7 @@ pub fn read_partial(path: &Path) -> Result<Part, String> {
         let line = record.position().map_or(0, |p| p.line()) as usize + 5;
         let number = |i: usize| {
             record[i]
-                .parse::<u32>()
+                .parse::<Points>()
                 .map_err(|_| format!("{name}:{line}: `{}` is not a score", &record[i]))
         };
         if record.len() != columns.len() {
@@ -351,9 +352,10 @@ mod tests {
     }
 
     fn row(learner: &str, total: u32) -> Row {
+        let total = Points::whole(total.into());
         Row {
             learner: learner.into(),
-            scores: vec![total, 0],
+            scores: vec![total, Points::ZERO],
             total,
             status: "graded".into(),
         }
