@@ -23,6 +23,26 @@ pub struct HiddenTest {
     pub code: String,
 }
 
+impl HiddenTest {
+    /// The test's header line, as a teacher writes it (`// TEST name (1.5 points) public`).
+    pub fn header(&self) -> String {
+        let unit = if self.points == Points::whole(1) {
+            "point"
+        } else {
+            "points"
+        };
+        let mut line = format!("// TEST {} ({} {unit})", self.name, self.points);
+        if self.public {
+            line.push_str(" public");
+        }
+        if self.visibility != Visibility::Visible {
+            line.push_str(" visibility=");
+            line.push_str(self.visibility.as_str());
+        }
+        line
+    }
+}
+
 /// When a learner sees a test's result: Gradescope's values for a test's `visibility` in
 /// `results.json` (<https://gradescope-autograders.readthedocs.io/en/latest/specs/>).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -324,8 +344,53 @@ pub fn strip_solutions(source: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Makes the learner's notebook: solution regions replaced, tests cells removed, outputs
-/// cleared, and `metadata.grader` reduced to kind and exercise.
+/// The learner's check cell of `exercise`'s public `tests` (made from the tests cell `raw`,
+/// whose id it keeps): Rust that runs them with [`orm::check::Check`] in the kernel, and the
+/// tests in the teacher's format in `metadata.grader.tests`, for `grader check`.
+fn public_check_cell(
+    mut raw: Value,
+    exercise: &str,
+    tests: &[&HiddenTest],
+) -> Result<Value, AssignmentError> {
+    let mut source = format!(
+        "// The public tests of {exercise}: run this cell to check your answer.\n\
+         // Hidden tests run when your notebook is graded.\n\
+         orm::check::Check::new({exercise:?})\n"
+    );
+    let mut text = String::new();
+    for test in tests {
+        if test.code.contains("partial!") {
+            return Err(AssignmentError(format!(
+                "test `{}` is public and calls partial!: a public test passes or fails \
+                 (partial credit is for hidden tests)",
+                test.name
+            )));
+        }
+        // The block's first line after `let _ = `, the others indented into the closure.
+        let body = test.code.replace('\n', "\n        ");
+        source.push_str(&format!(
+            "    .test({:?}, {:?}, || {{\n        let _ = {body};\n        Ok(())\n    }})\n",
+            test.name,
+            test.points.as_f64()
+        ));
+        text.push_str(&format!("{}\n{}\n", test.header(), test.code));
+    }
+    source.push_str("    .run();");
+    raw["source"] = source_lines(&source);
+    raw["outputs"] = json!([]);
+    raw["execution_count"] = Value::Null;
+    raw["metadata"] =
+        json!({"grader": {"kind": CellKind::Public.as_str(), "exercise": exercise, "tests": text}});
+    Ok(raw)
+}
+
+/// Makes the learner's notebook: solution regions replaced, hidden tests removed (each tests
+/// cell with public tests becomes the exercise's check cell), outputs cleared, and
+/// `metadata.grader` reduced to kind and exercise.
+///
+/// # Errors
+/// [`AssignmentError`] naming the cell: unbalanced solution markers, markers outside a
+/// solution cell, a public test that calls `partial!`.
 pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
     let mut notebook = solution.notebook.json.clone();
     let raw_cells = notebook["cells"].as_array().cloned().unwrap_or_default();
@@ -333,7 +398,25 @@ pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
     for (raw, cell) in raw_cells.into_iter().zip(&solution.notebook.cells) {
         let mut raw = raw;
         let kind = cell.tag.as_ref().map(|t| t.kind);
-        if kind == Some(CellKind::Tests) {
+        if kind == Some(CellKind::Public) {
+            return Err(AssignmentError(format!(
+                "cell {} is a learner's check cell (kind \"public\"): `grader assign` writes \
+                 those; mark tests `public` in a tests cell instead",
+                cell.index
+            )));
+        }
+        if let (Some(CellKind::Tests), Some(tag)) = (kind, &cell.tag) {
+            let public: Vec<&HiddenTest> = parse_tests(&cell.source, &tag.exercise)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| solution.tests.iter().find(|s| s.name == t.name && t.public))
+                .collect();
+            if !public.is_empty() {
+                cells.push(
+                    public_check_cell(raw, &tag.exercise, &public)
+                        .map_err(|e| AssignmentError(format!("cell {}: {e}", cell.index)))?,
+                );
+            }
             continue;
         }
         let has_markers = cell.source.contains(BEGIN) || cell.source.contains(END);

@@ -11,6 +11,8 @@ pub mod exit {
     pub const GRADED: i32 = 0;
     /// Grading ran and the score is below `--min-score`.
     pub const BELOW_MIN_SCORE: i32 = 1;
+    /// `check`: a public test failed.
+    pub const PUBLIC_TEST_FAILED: i32 = 1;
     /// Wrong command-line use (clap's own code).
     pub const USAGE: i32 = 2;
     /// The submission could not be read as a notebook.
@@ -28,7 +30,7 @@ pub mod exit {
     name = "grader",
     version,
     about = "Grades Rust exercise notebooks against hidden tests, with the kernel's evaluator",
-    after_help = "Exit codes: 0 graded, 1 below --min-score, 2 usage, 3 unreadable submission, \
+    after_help = "Exit codes: 0 graded, 1 below --min-score (check: a public test failed), 2 usage, 3 unreadable submission, \
                   4 unreadable assignment or no tests, 5 evaluator or output failure, \
                   6 partial gradebooks that do not merge."
 )]
@@ -47,6 +49,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Make the learner's notebook from the solution notebook
     Assign(AssignArgs),
+    /// Run a learner's notebook and its public tests (Restart & Run All), as the check cells
+    /// do; exit 1 when a public test fails
+    Check(CheckArgs),
     /// Write the autograder zip Gradescope takes (setup.sh, run_autograder, the hidden tests)
     GradescopeBundle(GradescopeBundleArgs),
     /// Build `orm` and the grader's harness now (both engines), so that grading starts warm
@@ -292,6 +297,14 @@ pub struct AssignArgs {
     /// Where to write the learner's notebook
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The learner's notebook (made by `grader assign`, with its check cells)
+    pub notebook: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]

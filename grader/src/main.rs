@@ -25,6 +25,7 @@ fn main() {
         }
         Command::Merge(args) => grader::scale::gradebook::merge_command(args),
         Command::Assign(args) => assign(args),
+        Command::Check(args) => check(args),
         Command::GradescopeBundle(args) => grader::scale::gradescope::run(args),
         Command::Prepare => prepare(),
         Command::Confine(args) => confine(args),
@@ -141,6 +142,43 @@ fn assign(args: &AssignArgs) -> i32 {
         return exit::CANNOT_RUN;
     }
     exit::GRADED
+}
+
+/// `grader check NOTEBOOK`: the notebook with its own public tests.
+fn check(args: &grader::cli::CheckArgs) -> i32 {
+    process::protect_memory();
+    let made = notebook::Notebook::read(&args.notebook)
+        .map_err(|e| (exit::BAD_SUBMISSION, e.to_string()))
+        .and_then(|nb| {
+            grader::grading::check::public_assignment(nb).map_err(|e| {
+                (
+                    exit::BAD_ASSIGNMENT,
+                    format!("{}: {e}", args.notebook.display()),
+                )
+            })
+        });
+    let assignment = match made {
+        Ok(assignment) => assignment,
+        Err((code, message)) => {
+            eprintln!("grader: {message}");
+            return code;
+        }
+    };
+    let options = args.limits.options();
+    match autograde::grade(&assignment, &args.notebook, &args.notebook, &options) {
+        Ok(report) => {
+            print!("{}", grader::grading::check::summary(&report));
+            if report.score == report.max_score {
+                exit::GRADED
+            } else {
+                exit::PUBLIC_TEST_FAILED
+            }
+        }
+        Err(error) => {
+            eprintln!("grader: {error}");
+            exit::CANNOT_RUN
+        }
+    }
 }
 
 fn prepare() -> i32 {
