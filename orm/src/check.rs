@@ -203,14 +203,19 @@ mod tests {
             })
             .test("deletes", 1.0, || Err("no such table: authors".into()))
             .report();
-        assert_eq!(
-            report.to_string(),
-            "ex2 results: 1 of 3 public tests passed\n    adds passed (1.5/1.5 points)\n    \
-             renames failed (0/0.25 points): assertion `left == right` failed: renamed\n        \
-             left: 1\n        right: 2\n    deletes failed (0/1 points): the test got an error: \
-             no such table: authors\nPublic tests: 1.5 of 2.75 points.\nHidden tests will be run \
-             when your notebook is graded; passing the public tests does not mean they pass.\n"
-        );
+        let expected = [
+            "ex2 results: 1 of 3 public tests passed",
+            "    adds passed (1.5/1.5 points)",
+            "    renames failed (0/0.25 points): assertion `left == right` failed: renamed",
+            "          left: 1",
+            "         right: 2",
+            "    deletes failed (0/1 points): the test got an error: no such table: authors",
+            "Public tests: 1.5 of 2.75 points.",
+            "Hidden tests will be run when your notebook is graded; passing the public tests \
+             does not mean they pass.",
+            "",
+        ];
+        assert_eq!(report.to_string(), expected.join("\n"));
         assert_eq!(points_text(300), "3");
         assert_eq!(points_text(5), "0.05");
     }
