@@ -24,10 +24,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// What a public test's closure returns: `?` works on any error.
 pub type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
+/// A public test's code, boxed.
+type TestCode<'a> = Box<dyn FnOnce() -> TestResult + 'a>;
+
 /// An exercise's public tests, to run and report.
 pub struct Check<'a> {
     exercise: String,
-    tests: Vec<(String, i64, Box<dyn FnOnce() -> TestResult + 'a>)>,
+    /// (name, points in hundredths, code), in order.
+    tests: Vec<(String, i64, TestCode<'a>)>,
 }
 
 /// How one public test ended.
@@ -167,7 +171,7 @@ impl fmt::Display for Report {
 
 /// Runs `code`; `None` when it returned `Ok`, else the panic's or error's message. The panic
 /// hook is silenced for the call and put back after.
-fn run_quietly(code: Box<dyn FnOnce() -> TestResult + '_>) -> Option<String> {
+fn run_quietly(code: TestCode<'_>) -> Option<String> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = catch_unwind(AssertUnwindSafe(code));

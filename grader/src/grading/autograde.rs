@@ -685,14 +685,12 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal, 
             Renewal::None,
             None,
         ),
-        Some(Verdict::Partial(fraction, message)) => {
-            return (
-                Outcome::Partial,
-                cut(&message, 2000),
-                Renewal::None,
-                Some(fraction),
-            )
-        }
+        Some(Verdict::Partial(fraction, message)) => (
+            Outcome::Partial,
+            cut(&message, 2000),
+            Renewal::None,
+            Some(fraction),
+        ),
         None => (
             Outcome::NoResult,
             "the test's result did not come back (did the code print evcxr's protocol lines, \
