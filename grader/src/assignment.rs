@@ -2,17 +2,97 @@
 //! which makes the learner's notebook from it.
 
 use crate::notebook::{source_lines, CellKind, Notebook};
+use crate::points::Points;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::fmt;
 
-/// One hidden test: `// TEST <name> (<N> points)` and the block after it.
+/// One test: `// TEST <name> (<N> points) [public] [visibility=<value>]` and the block after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HiddenTest {
     pub name: String,
     pub exercise: String,
-    pub points: u32,
+    /// Its points (fractional points are kept exactly, in hundredths).
+    pub points: Points,
+    /// Marked `public`: kept in the learner's notebook, which checks it (`grader check`, the
+    /// exercise's check cell); still graded with the hidden ones.
+    pub public: bool,
+    /// When a learner on Gradescope sees the test (`visibility=…`; `visible` by default).
+    pub visibility: Visibility,
     /// The block of Rust, as the teacher wrote it.
     pub code: String,
+}
+
+impl HiddenTest {
+    /// The test's header line, as a teacher writes it (`// TEST name (1.5 points) public`).
+    pub fn header(&self) -> String {
+        let unit = if self.points == Points::whole(1) {
+            "point"
+        } else {
+            "points"
+        };
+        let mut line = format!("// TEST {} ({} {unit})", self.name, self.points);
+        if self.public {
+            line.push_str(" public");
+        }
+        if self.visibility != Visibility::Visible {
+            line.push_str(" visibility=");
+            line.push_str(self.visibility.as_str());
+        }
+        line
+    }
+}
+
+/// When a learner sees a test's result: Gradescope's values for a test's `visibility` in
+/// `results.json` (<https://gradescope-autograders.readthedocs.io/en/latest/specs/>).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Always shown.
+    #[default]
+    Visible,
+    /// Never shown to learners (instructors see it).
+    Hidden,
+    /// Shown once the due date has passed.
+    AfterDueDate,
+    /// Shown once the grades are published.
+    AfterPublished,
+}
+
+impl Visibility {
+    /// The values, as written in a test header and in `results.json`.
+    pub const ALL: [Visibility; 4] = [
+        Visibility::Visible,
+        Visibility::Hidden,
+        Visibility::AfterDueDate,
+        Visibility::AfterPublished,
+    ];
+
+    /// Gradescope's spelling (`after_due_date`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::Hidden => "hidden",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+        }
+    }
+}
+
+impl std::str::FromStr for Visibility {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Visibility, String> {
+        Visibility::ALL
+            .into_iter()
+            .find(|v| v.as_str() == text)
+            .ok_or_else(|| {
+                format!(
+                    "`visibility={text}`: the values are visible, hidden, after_due_date and \
+                     after_published (Gradescope's)"
+                )
+            })
+    }
 }
 
 /// What the grader needs from the solution notebook.
@@ -73,11 +153,13 @@ impl Assignment {
         })
     }
 
-    pub fn max_score(&self) -> u32 {
+    /// The points of every test.
+    pub fn max_score(&self) -> Points {
         self.tests.iter().map(|t| t.points).sum()
     }
 
-    pub fn max_score_of(&self, exercise: &str) -> u32 {
+    /// The points of the tests of `exercise`.
+    pub fn max_score_of(&self, exercise: &str) -> Points {
         self.tests
             .iter()
             .filter(|t| t.exercise == exercise)
@@ -96,19 +178,18 @@ impl Assignment {
 /// Splits a tests cell into its tests. Text before the first header must be blank or comments.
 pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, String> {
     let mut tests = Vec::new();
-    let mut current: Option<(String, u32, String)> = None;
+    let mut current: Option<(Header, String)> = None;
     for (number, line) in source.lines().enumerate() {
         if let Some(header) = line.trim().strip_prefix("// TEST ") {
             if let Some(test) = current.take() {
                 tests.push(finish_test(test, exercise)?);
             }
-            let (name, points) =
-                parse_header(header).map_err(|e| format!("line {}: {e}", number + 1))?;
-            current = Some((name, points, String::new()));
+            let header = parse_header(header).map_err(|e| format!("line {}: {e}", number + 1))?;
+            current = Some((header, String::new()));
             continue;
         }
         match current.as_mut() {
-            Some((_, _, code)) => {
+            Some((_, code)) => {
                 code.push_str(line);
                 code.push('\n');
             }
@@ -132,35 +213,71 @@ pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, Stri
     Ok(tests)
 }
 
-fn finish_test(
-    (name, points, code): (String, u32, String),
-    exercise: &str,
-) -> Result<HiddenTest, String> {
+fn finish_test((header, code): (Header, String), exercise: &str) -> Result<HiddenTest, String> {
     let code = code.trim().to_owned();
     if !(code.starts_with('{') && code.ends_with('}')) {
         return Err(format!(
-            "test `{name}`: its code must be one `{{ … }}` block"
+            "test `{}`: its code must be one `{{ … }}` block",
+            header.name
         ));
     }
     Ok(HiddenTest {
-        name,
+        name: header.name,
         exercise: exercise.to_owned(),
-        points,
+        points: header.points,
+        public: header.public,
+        visibility: header.visibility,
         code,
     })
 }
 
-/// `name (3 points)` → (name, 3).
-fn parse_header(header: &str) -> Result<(String, u32), String> {
-    let bad = || format!("expected `// TEST <name> (<N> points)`, found `// TEST {header}`");
+/// What a test's header line says.
+struct Header {
+    name: String,
+    points: Points,
+    public: bool,
+    visibility: Visibility,
+}
+
+/// `name (1.5 points) public visibility=after_due_date` → its [`Header`]. After the points
+/// come options separated by spaces, each at most once: `public`, `visibility=<value>`.
+fn parse_header(header: &str) -> Result<Header, String> {
+    let bad = || {
+        format!(
+            "expected `// TEST <name> (<N> points) [public] [visibility=<value>]`, found \
+             `// TEST {header}`"
+        )
+    };
     let (name, rest) = header.trim().split_once('(').ok_or_else(bad)?;
     let name = name.trim();
-    let rest = rest.trim().strip_suffix(')').ok_or_else(bad)?;
-    let (number, unit) = rest.trim().split_once(' ').ok_or_else(bad)?;
+    let (inside, options) = rest.split_once(')').ok_or_else(bad)?;
+    let (number, unit) = inside.trim().split_once(' ').ok_or_else(bad)?;
     if !matches!(unit.trim(), "point" | "points") {
         return Err(bad());
     }
-    let points: u32 = number.trim().parse().map_err(|_| bad())?;
+    let points: Points = number
+        .trim()
+        .parse()
+        .map_err(|e| format!("{e} in `// TEST {header}`"))?;
+    if points < Points::ZERO {
+        return Err(format!("test `{name}`: points cannot be negative"));
+    }
+    let mut public = false;
+    let mut visibility = None;
+    for option in options.split_whitespace() {
+        match option.split_once('=') {
+            None if option == "public" && !public => public = true,
+            Some(("visibility", value)) if visibility.is_none() => {
+                visibility = Some(value.parse::<Visibility>()?)
+            }
+            _ => {
+                return Err(format!(
+                    "`{option}` in `// TEST {header}`: the options after the points are \
+                     `public` and `visibility=<value>`, each at most once"
+                ))
+            }
+        }
+    }
     let valid_name = !name.is_empty()
         && name
             .chars()
@@ -168,7 +285,12 @@ fn parse_header(header: &str) -> Result<(String, u32), String> {
     if !valid_name {
         return Err(format!("test name `{name}`: use letters, digits and `_`"));
     }
-    Ok((name.to_owned(), points))
+    Ok(Header {
+        name: name.to_owned(),
+        points,
+        public,
+        visibility: visibility.unwrap_or_default(),
+    })
 }
 
 const BEGIN: &str = "// BEGIN SOLUTION";
@@ -222,8 +344,53 @@ pub fn strip_solutions(source: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Makes the learner's notebook: solution regions replaced, tests cells removed, outputs
-/// cleared, and `metadata.grader` reduced to kind and exercise.
+/// The learner's check cell of `exercise`'s public `tests` (made from the tests cell `raw`,
+/// whose id it keeps): Rust that runs them with [`orm::check::Check`] in the kernel, and the
+/// tests in the teacher's format in `metadata.grader.tests`, for `grader check`.
+fn public_check_cell(
+    mut raw: Value,
+    exercise: &str,
+    tests: &[&HiddenTest],
+) -> Result<Value, AssignmentError> {
+    let mut source = format!(
+        "// The public tests of {exercise}: run this cell to check your answer.\n\
+         // Hidden tests run when your notebook is graded.\n\
+         orm::check::Check::new({exercise:?})\n"
+    );
+    let mut text = String::new();
+    for test in tests {
+        if test.code.contains("partial!") {
+            return Err(AssignmentError(format!(
+                "test `{}` is public and calls partial!: a public test passes or fails \
+                 (partial credit is for hidden tests)",
+                test.name
+            )));
+        }
+        // The block's first line after `let _ = `, the others indented into the closure.
+        let body = test.code.replace('\n', "\n        ");
+        source.push_str(&format!(
+            "    .test({:?}, {:?}, || {{\n        let _ = {body};\n        Ok(())\n    }})\n",
+            test.name,
+            test.points.as_f64()
+        ));
+        text.push_str(&format!("{}\n{}\n", test.header(), test.code));
+    }
+    source.push_str("    .run();");
+    raw["source"] = source_lines(&source);
+    raw["outputs"] = json!([]);
+    raw["execution_count"] = Value::Null;
+    raw["metadata"] =
+        json!({"grader": {"kind": CellKind::Public.as_str(), "exercise": exercise, "tests": text}});
+    Ok(raw)
+}
+
+/// Makes the learner's notebook: solution regions replaced, hidden tests removed (each tests
+/// cell with public tests becomes the exercise's check cell), outputs cleared, and
+/// `metadata.grader` reduced to kind and exercise.
+///
+/// # Errors
+/// [`AssignmentError`] naming the cell: unbalanced solution markers, markers outside a
+/// solution cell, a public test that calls `partial!`.
 pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
     let mut notebook = solution.notebook.json.clone();
     let raw_cells = notebook["cells"].as_array().cloned().unwrap_or_default();
@@ -231,7 +398,25 @@ pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
     for (raw, cell) in raw_cells.into_iter().zip(&solution.notebook.cells) {
         let mut raw = raw;
         let kind = cell.tag.as_ref().map(|t| t.kind);
-        if kind == Some(CellKind::Tests) {
+        if kind == Some(CellKind::Public) {
+            return Err(AssignmentError(format!(
+                "cell {} is a learner's check cell (kind \"public\"): `grader assign` writes \
+                 those; mark tests `public` in a tests cell instead",
+                cell.index
+            )));
+        }
+        if let (Some(CellKind::Tests), Some(tag)) = (kind, &cell.tag) {
+            let public: Vec<&HiddenTest> = parse_tests(&cell.source, &tag.exercise)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| solution.tests.iter().find(|s| s.name == t.name && t.public))
+                .collect();
+            if !public.is_empty() {
+                cells.push(
+                    public_check_cell(raw, &tag.exercise, &public)
+                        .map_err(|e| AssignmentError(format!("cell {}: {e}", cell.index)))?,
+                );
+            }
             continue;
         }
         let has_markers = cell.source.contains(BEGIN) || cell.source.contains(END);
@@ -279,10 +464,34 @@ mod tests {
         let tests = parse_tests(source, "ex1").unwrap();
         assert_eq!(tests.len(), 2);
         assert_eq!(tests[0].name, "first_one");
-        assert_eq!(tests[0].points, 2);
+        assert_eq!(tests[0].points, Points::whole(2));
         assert_eq!(tests[0].code, "{\n    assert!(true);\n}");
-        assert_eq!(tests[1].points, 1);
+        assert_eq!(tests[1].points, Points::whole(1));
         assert_eq!(tests[1].exercise, "ex1");
+    }
+
+    #[test]
+    fn headers_take_fractional_points_public_and_visibility() {
+        let source = "// TEST a (1.5 points) public visibility=after_due_date\n{}\n// TEST b (0.25 point)\n{}\n// TEST c (2 points) visibility=hidden\n{}";
+        let tests = parse_tests(source, "ex1").unwrap();
+        assert_eq!(tests[0].points.to_string(), "1.5");
+        assert!(tests[0].public);
+        assert_eq!(tests[0].visibility, Visibility::AfterDueDate);
+        assert_eq!(tests[1].points.to_string(), "0.25");
+        assert!(!tests[1].public);
+        assert_eq!(tests[1].visibility, Visibility::Visible);
+        assert_eq!(tests[2].visibility, Visibility::Hidden);
+        let error = parse_tests("// TEST a (1 point) visibility=later\n{}", "e").unwrap_err();
+        assert!(
+            error.contains("`visibility=later`") && error.contains("after_published"),
+            "{error}"
+        );
+        let error = parse_tests("// TEST a (1 point) secret\n{}", "e").unwrap_err();
+        assert!(error.contains("`secret`"), "{error}");
+        let error = parse_tests("// TEST a (1 point) public public\n{}", "e").unwrap_err();
+        assert!(error.contains("each at most once"), "{error}");
+        let error = parse_tests("// TEST a (1.234 points)\n{}", "e").unwrap_err();
+        assert!(error.contains("at most two places"), "{error}");
     }
 
     #[test]
@@ -330,7 +539,7 @@ mod tests {
     #[test]
     fn assign_removes_tests_and_answers() {
         let assignment = tiny_solution();
-        assert_eq!(assignment.max_score(), 3);
+        assert_eq!(assignment.max_score(), Points::whole(3));
         assert_eq!(assignment.exercises, ["ex1"]);
         let student = assign(&assignment).unwrap();
         let text = student.to_string();

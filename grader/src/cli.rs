@@ -11,6 +11,8 @@ pub mod exit {
     pub const GRADED: i32 = 0;
     /// Grading ran and the score is below `--min-score`.
     pub const BELOW_MIN_SCORE: i32 = 1;
+    /// `check`: a public test failed.
+    pub const PUBLIC_TEST_FAILED: i32 = 1;
     /// Wrong command-line use (clap's own code).
     pub const USAGE: i32 = 2;
     /// The submission could not be read as a notebook.
@@ -31,7 +33,7 @@ pub mod exit {
     name = "grader",
     version,
     about = "Grades Rust exercise notebooks against hidden tests, with the kernel's evaluator",
-    after_help = "Exit codes: 0 graded, 1 below --min-score, 2 usage, 3 unreadable submission, \
+    after_help = "Exit codes: 0 graded, 1 below --min-score (check: a public test failed), 2 usage, 3 unreadable submission, \
                   4 unreadable assignment or no tests, 5 evaluator or output failure, \
                   6 partial gradebooks that do not merge, 7 unreadable or mismatched input of \
                   report, export or similarity."
@@ -57,6 +59,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Rank pairs of submissions by how much answer code they share (informs; never scores)
     Similarity(SimilarityArgs),
+    /// Run a learner's notebook and its public tests (Restart & Run All), as the check cells
+    /// do; exit 1 when a public test fails
+    Check(CheckArgs),
     /// Write the autograder zip Gradescope takes (setup.sh, run_autograder, the hidden tests)
     GradescopeBundle(GradescopeBundleArgs),
     /// Build `orm` and the grader's harness now (both engines), so that grading starts warm
@@ -227,6 +232,10 @@ pub struct RunArgs {
     /// Write the submission annotated with the feedback (markdown cells) here
     #[arg(long, value_name = "FILE.ipynb")]
     pub annotated: Option<PathBuf>,
+    /// Show each hidden (not public) test's outcome and points, but not its assertion message
+    /// or output, in every report written
+    #[arg(long)]
+    pub hide_hidden_messages: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -382,6 +391,14 @@ pub struct AssignArgs {
     /// Where to write the learner's notebook
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The learner's notebook (made by `grader assign`, with its check cells)
+    pub notebook: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]

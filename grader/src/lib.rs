@@ -7,6 +7,7 @@
 //! - [`grading`]: the autograde step — what of a submission runs, and the two engines that run
 //!   it (one compiled program, or evcxr cell by cell);
 //! - [`containment`]: the sandbox and process housekeeping around the learner's code;
+//! - [`points`]: points and scores counted exactly, in hundredths;
 //! - [`reports`]: the result as a table, JSON, Gradescope JSON, GitHub Classroom and JUnit XML,
 //!   the learner's feedback page and the teacher's class report;
 //! - [`scale`]: many submissions — batches with workers, shards, gradebooks and `merge`, the
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod containment;
 pub mod grading;
 pub mod notebook;
+pub mod points;
 pub mod reports;
 pub mod scale;
 pub mod similarity;

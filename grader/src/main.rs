@@ -28,6 +28,7 @@ fn main() {
         Command::Report(args) => grader::reports::class::run(args),
         Command::Export(args) => grader::scale::canvas::run(args),
         Command::Similarity(args) => grader::similarity::run(args),
+        Command::Check(args) => check(args),
         Command::GradescopeBundle(args) => grader::scale::gradescope::run(args),
         Command::Prepare => prepare(),
         Command::Confine(args) => confine(args),
@@ -65,7 +66,7 @@ fn run(args: &RunArgs) -> i32 {
     let graded = found
         .map_err(|e| GradeError::Submission(e.to_string()))
         .and_then(|()| autograde::grade(&assignment, assignment_path, &submission, &options));
-    let (report, mut code) = match graded {
+    let (mut report, mut code) = match graded {
         Ok(report) => (report, exit::GRADED),
         Err(error) => {
             eprintln!("grader: {error}");
@@ -83,6 +84,9 @@ fn run(args: &RunArgs) -> i32 {
             (report, code)
         }
     };
+    if args.hide_hidden_messages {
+        report.hide_hidden_messages();
+    }
     match args.format {
         Format::Table => print!("{}", report.to_table()),
         Format::Json => println!("{}", report.to_json()),
@@ -126,7 +130,7 @@ fn run(args: &RunArgs) -> i32 {
     }
     if code == exit::GRADED {
         if let Some(min) = args.min_score {
-            if f64::from(report.score) < min {
+            if report.score.as_f64() < min {
                 eprintln!("grader: score {} is below {min}", report.score);
                 return exit::BELOW_MIN_SCORE;
             }
@@ -152,6 +156,43 @@ fn assign(args: &AssignArgs) -> i32 {
         return exit::CANNOT_RUN;
     }
     exit::GRADED
+}
+
+/// `grader check NOTEBOOK`: the notebook with its own public tests.
+fn check(args: &grader::cli::CheckArgs) -> i32 {
+    process::protect_memory();
+    let made = notebook::Notebook::read(&args.notebook)
+        .map_err(|e| (exit::BAD_SUBMISSION, e.to_string()))
+        .and_then(|nb| {
+            grader::grading::check::public_assignment(nb).map_err(|e| {
+                (
+                    exit::BAD_ASSIGNMENT,
+                    format!("{}: {e}", args.notebook.display()),
+                )
+            })
+        });
+    let assignment = match made {
+        Ok(assignment) => assignment,
+        Err((code, message)) => {
+            eprintln!("grader: {message}");
+            return code;
+        }
+    };
+    let options = args.limits.options();
+    match autograde::grade(&assignment, &args.notebook, &args.notebook, &options) {
+        Ok(report) => {
+            print!("{}", grader::grading::check::summary(&report));
+            if report.score == report.max_score {
+                exit::GRADED
+            } else {
+                exit::PUBLIC_TEST_FAILED
+            }
+        }
+        Err(error) => {
+            eprintln!("grader: {error}");
+            exit::CANNOT_RUN
+        }
+    }
 }
 
 fn prepare() -> i32 {

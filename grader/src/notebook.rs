@@ -14,6 +14,9 @@ pub enum CellKind {
     Check,
     /// Hidden tests (only in the teacher's notebook).
     Tests,
+    /// The learner's self-check of an exercise's public tests, written by `grader assign`
+    /// (`metadata.grader.tests` holds those tests, for `grader check`); not run at grading.
+    Public,
 }
 
 impl CellKind {
@@ -22,6 +25,7 @@ impl CellKind {
             "solution" => Some(CellKind::Solution),
             "check" => Some(CellKind::Check),
             "tests" => Some(CellKind::Tests),
+            "public" => Some(CellKind::Public),
             _ => None,
         }
     }
@@ -31,6 +35,7 @@ impl CellKind {
             CellKind::Solution => "solution",
             CellKind::Check => "check",
             CellKind::Tests => "tests",
+            CellKind::Public => "public",
         }
     }
 }

@@ -28,11 +28,25 @@ fn regenerating_the_exercises_gives_the_shipped_bytes() {
 fn the_shipped_exercises_hold_no_answers_and_no_hidden_tests() {
     let text = std::fs::read_to_string(exercises_path()).unwrap();
     let notebook: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let public = public_tests();
+    assert!(!public.is_empty(), "the assignment has public tests");
     for (_, name, _) in points() {
-        assert!(!text.contains(&name), "hidden test {name} leaked");
+        if public.contains(&name) {
+            assert!(text.contains(&name), "public test {name} is missing");
+        } else {
+            assert!(!text.contains(&name), "hidden test {name} leaked");
+        }
     }
-    for marker in ["BEGIN SOLUTION", "END SOLUTION", "// TEST "] {
+    for marker in ["BEGIN SOLUTION", "END SOLUTION"] {
         assert!(!text.contains(marker), "{marker} leaked");
+    }
+    // `// TEST` headers only of public tests, in the check cells' metadata.
+    for line in text.split("// TEST ").skip(1) {
+        let header = line.split("\\n").next().unwrap();
+        assert!(
+            header.ends_with(" public"),
+            "a hidden header leaked: {header}"
+        );
     }
     let solution = read_json(&solution_path());
     let answer = source(&solution["cells"][find(&solution, "solution", "ex5")]);
@@ -49,10 +63,14 @@ fn the_shipped_exercises_hold_no_answers_and_no_hidden_tests() {
         }
         if let Some(grader) = cell["metadata"].get("grader") {
             let keys: Vec<&String> = grader.as_object().unwrap().keys().collect();
+            let expected: &[&str] = if kind_of(cell) == Some("public") {
+                &["exercise", "kind", "tests"]
+            } else {
+                &["exercise", "kind"]
+            };
             assert_eq!(
-                keys,
-                ["exercise", "kind"],
-                "only kind and exercise are kept"
+                keys, expected,
+                "only kind and exercise (and public tests) are kept"
             );
         }
     }

@@ -37,6 +37,8 @@
 // The derive writes `::orm::…` paths; this lets the crate's own tests use it.
 extern crate self as orm;
 
+#[warn(missing_docs)]
+pub mod check;
 // Every public item of the Core layer and of queries says what it is (clippy -D warnings).
 #[warn(missing_docs)]
 pub mod core;

@@ -22,6 +22,8 @@ pub enum Ending {
     Panicked,
     /// `?` returned an error.
     ErrorReturned,
+    /// A test ended with `partial!(fraction, message)`: it earns that fraction of its points.
+    Partial,
 }
 
 /// One thing that happened in the program.
@@ -46,6 +48,9 @@ pub enum Event {
         ending: Ending,
         message: String,
         location: Option<String>,
+        /// With [`Ending::Partial`]: the fraction of the test's points (0 to 1) it awards.
+        #[serde(default)]
+        fraction: Option<f64>,
     },
     /// The child process of a test is gone (written by the parent after it waited).
     TestExited {
@@ -89,6 +94,7 @@ mod tests {
             ending: Ending::Passed,
             message: String::new(),
             location: None,
+            fraction: None,
         };
         let text = serde_json::to_string(&Line {
             token: "secret".into(),

@@ -10,7 +10,8 @@
 //!   and reports how it ended; a failing cell does not stop the ones after it;
 //! - [`Program::test`] runs one hidden test in a forked child, so a test that crashes, loops,
 //!   exits or corrupts memory affects only itself; the parent kills it at the time limit;
-//! - [`take`] hands a later cell a variable an earlier cell left, as a notebook keeps it.
+//! - [`take`] hands a later cell a variable an earlier cell left, as a notebook keeps it;
+//! - [`partial!`] ends a test with part of its points.
 //!
 //! # What the learner's code cannot do
 //!
@@ -124,7 +125,12 @@ impl Program {
         }
         redirect_output(&self.output_dir.join(format!("cell-{cell}.txt")));
         self.send(&Event::CellStarted { cell });
-        let (ending, message, location) = run_caught(code);
+        let Caught {
+            ending,
+            message,
+            location,
+            ..
+        } = run_caught(code);
         flush_output();
         self.send(&Event::CellFinished {
             cell,
@@ -168,13 +174,19 @@ impl Program {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         }
         redirect_output(&self.output_dir.join(format!("test-{test}.txt")));
-        let (ending, message, location) = run_caught(code);
+        let Caught {
+            ending,
+            message,
+            location,
+            fraction,
+        } = run_caught(code);
         flush_output();
         self.send(&Event::TestFinished {
             test,
             ending,
             message,
             location,
+            fraction,
         });
         // SAFETY: ends the child at once: no destructors or exit handlers of the parent's
         // state run twice, and learner threads started by the test end with it.
@@ -200,6 +212,52 @@ impl Program {
             let _ = channel.write_all(text.as_bytes());
         }
     }
+}
+
+/// A test's partial credit: returned as the test's error by [`partial!`], read by the harness
+/// (by its type: learner code cannot name this crate, the grader refuses it, so it cannot make
+/// one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partial {
+    /// The fraction of the test's points awarded, from 0 to 1 (checked by the grader).
+    pub fraction: f64,
+    /// Why, for the learner (`found 3 of 6 rows`).
+    pub message: String,
+}
+
+impl fmt::Display for Partial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "partial credit {}: {}", self.fraction, self.message)
+    }
+}
+
+impl std::error::Error for Partial {}
+
+/// Ends a test at once with part of its points: `partial!(0.5, "found {} of 6 rows", n)` awards
+/// half of them with that message. The first argument is the fraction of the test's points
+/// (a number from 0 to 1); the rest is a `format!` message. In a hidden test the grader
+/// writes `partial!` as `::orm_grader_harness::partial!`.
+///
+/// ```
+/// fn test() -> orm_grader_harness::CellResult {
+///     let found = 3;
+///     if found < 6 {
+///         orm_grader_harness::partial!(found as f64 / 6.0, "found {found} of 6 rows");
+///     }
+///     Ok(())
+/// }
+/// let error = test().unwrap_err();
+/// let partial = error.downcast_ref::<orm_grader_harness::Partial>().unwrap();
+/// assert_eq!((partial.fraction, partial.message.as_str()), (0.5, "found 3 of 6 rows"));
+/// ```
+#[macro_export]
+macro_rules! partial {
+    ($fraction:expr, $($message:tt)+) => {
+        return ::std::result::Result::Err(::std::convert::Into::into($crate::Partial {
+            fraction: ($fraction) as f64,
+            message: ::std::format!($($message)+),
+        }))
+    };
 }
 
 /// A variable an earlier cell left for later cells was not there.
@@ -232,15 +290,46 @@ pub fn take<T>(slot: &mut Option<T>, name: &str, cell: usize) -> Result<T, Missi
     })
 }
 
-/// Runs `code`, catching a panic (with where it happened) and a returned error.
-fn run_caught(code: impl FnOnce() -> CellResult) -> (Ending, String, Option<String>) {
+/// How a cell's or test's code ended.
+#[derive(Debug)]
+struct Caught {
+    ending: Ending,
+    /// The panic's or the error's text (a partial credit's message).
+    message: String,
+    /// Where it panicked, when it did.
+    location: Option<String>,
+    /// A partial credit's fraction.
+    fraction: Option<f64>,
+}
+
+/// Runs `code`, catching a panic (with where it happened), a returned error and a [`Partial`].
+fn run_caught(code: impl FnOnce() -> CellResult) -> Caught {
     LAST_PANIC_AT.with(|at| at.borrow_mut().take());
+    let caught = |ending, message, location, fraction| Caught {
+        ending,
+        message,
+        location,
+        fraction,
+    };
     match catch_unwind(AssertUnwindSafe(code)) {
-        Ok(Ok(())) => (Ending::Passed, String::new(), None),
-        Ok(Err(error)) => (Ending::ErrorReturned, error.to_string(), None),
+        Ok(Ok(())) => caught(Ending::Passed, String::new(), None, None),
+        Ok(Err(error)) => match error.downcast_ref::<Partial>() {
+            Some(partial) => caught(
+                Ending::Partial,
+                partial.message.clone(),
+                None,
+                Some(partial.fraction),
+            ),
+            None => caught(Ending::ErrorReturned, error.to_string(), None, None),
+        },
         Err(payload) => {
             let location = LAST_PANIC_AT.with(|at| at.borrow_mut().take());
-            (Ending::Panicked, panic_message(payload.as_ref()), location)
+            caught(
+                Ending::Panicked,
+                panic_message(payload.as_ref()),
+                location,
+                None,
+            )
         }
     }
 }
@@ -394,11 +483,25 @@ mod tests {
     }
 
     #[test]
-    fn panics_and_errors_are_caught() {
-        let (ending, message, _) = run_caught(|| panic!("boom {}", 1));
-        assert_eq!((ending, message.as_str()), (Ending::Panicked, "boom 1"));
-        let (ending, message, _) = run_caught(|| Err("bad".into()));
-        assert_eq!((ending, message.as_str()), (Ending::ErrorReturned, "bad"));
-        assert_eq!(run_caught(|| Ok(())).0, Ending::Passed);
+    fn panics_errors_and_partial_credit_are_caught() {
+        let caught = run_caught(|| panic!("boom {}", 1));
+        assert_eq!(
+            (caught.ending, caught.message.as_str()),
+            (Ending::Panicked, "boom 1")
+        );
+        let caught = run_caught(|| Err("bad".into()));
+        assert_eq!(
+            (caught.ending, caught.message.as_str()),
+            (Ending::ErrorReturned, "bad")
+        );
+        assert_eq!(run_caught(|| Ok(())).ending, Ending::Passed);
+        let caught = run_caught(|| {
+            let rows = 3;
+            crate::partial!(rows as f64 / 6.0, "found {rows} of 6 rows");
+        });
+        assert_eq!(
+            (caught.ending, caught.message.as_str(), caught.fraction),
+            (Ending::Partial, "found 3 of 6 rows", Some(0.5))
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::grading::analysis;
 use crate::grading::testcode::{self, Verdict};
 use crate::notebook::Notebook;
 use crate::reports::report::{
-    cut, CellResult, CellStatus, GradeReport, Outcome, Status, TestResult, Timings, SCHEMA,
+    cut, CellResult, CellStatus, GradeReport, Outcome, TestResult, Timings, SCHEMA,
 };
 use orm_eval::lock;
 use orm_eval::{EvalError, Evaluator, EvaluatorOptions, Event, Outputs};
@@ -205,8 +205,8 @@ pub fn grade_notebook(
         engine: engine.as_str(),
         submission: submission_path.display().to_string(),
         assignment: assignment_path.display().to_string(),
-        score: 0,
-        max_score: 0,
+        score: crate::points::Points::ZERO,
+        max_score: crate::points::Points::ZERO,
         exercises: Vec::new(),
         tests: std::mem::take(&mut run.tests),
         cells: std::mem::take(&mut run.cells),
@@ -380,17 +380,7 @@ impl<'a> Grading<'a> {
         let mut renewal = Renewal::None;
         let mut cannot_restart: Option<String> = None;
         for (i, test) in tests.iter().enumerate() {
-            let mut result = TestResult {
-                name: test.name.clone(),
-                exercise: test.exercise.clone(),
-                points: 0,
-                max_points: test.points,
-                status: Status::Failed,
-                outcome: Outcome::NotRun,
-                feedback: String::new(),
-                output: String::new(),
-                seconds: 0.0,
-            };
+            let mut result = TestResult::not_run(test);
             if let Some(reason) = &cannot_restart {
                 result.feedback = format!("not run: the evaluator could not restart: {reason}");
                 self.finish_test(i, result);
@@ -453,15 +443,10 @@ impl<'a> Grading<'a> {
         let nonce = testcode::nonce();
         let cell = testcode::wrap(&test.code, &nonce);
         let run = self.eval(&cell, self.options.test_timeout);
-        let (outcome, feedback, renewal) = judge(&run, &nonce, self.options.test_timeout);
+        let (outcome, feedback, renewal, fraction) = judge(&run, &nonce, self.options.test_timeout);
         result.seconds = run.seconds;
         result.output = run.output;
-        result.outcome = outcome;
-        result.feedback = feedback;
-        if outcome == Outcome::Passed {
-            result.status = Status::Passed;
-            result.points = test.points;
-        }
+        result.judge(outcome, feedback, fraction);
         (result, renewal)
     }
 
@@ -614,7 +599,9 @@ pub enum Replay {
 }
 
 /// Decides a test's outcome from its evaluation, and what the process needs before the next.
-fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) {
+/// How a test's evaluation ended: the outcome, the feedback, what the process needs next, and
+/// a partial credit's fraction.
+fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal, Option<f64>) {
     if run.timed_out {
         return (
             Outcome::Timeout,
@@ -623,6 +610,7 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
                 limit.as_secs()
             ),
             Renewal::ProcessEnded,
+            None,
         );
     }
     let outputs = match &run.result {
@@ -632,6 +620,7 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
                 Outcome::Panicked,
                 format!("panicked: {}", cut(message, 2000)),
                 Renewal::None,
+                None,
             )
         }
         Err(EvalError::Compile(diagnostics)) => {
@@ -646,6 +635,7 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
                 Outcome::CompileError,
                 crate::grading::test_compile_feedback(errors),
                 Renewal::None,
+                None,
             );
         }
         Err(EvalError::ProcessEnded { detail }) => {
@@ -656,6 +646,7 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
                     crash_reason(detail, &run.output)
                 ),
                 Renewal::ProcessEnded,
+                None,
             )
         }
         Err(EvalError::Interrupted) => {
@@ -663,6 +654,7 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
                 Outcome::Timeout,
                 "the test was interrupted".into(),
                 Renewal::ProcessEnded,
+                None,
             )
         }
         Err(other) => {
@@ -675,21 +667,30 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
                 Outcome::NoResult,
                 format!("the test could not run: {}", cut(&other.to_string(), 2000)),
                 renewal,
+                None,
             );
         }
     };
     let value = outputs.data.get("text/plain").map(String::as_str);
     match value.and_then(|v| testcode::read_verdict(v, nonce)) {
-        Some(Verdict::Passed) => (Outcome::Passed, String::new(), Renewal::None),
+        Some(Verdict::Passed) => (Outcome::Passed, String::new(), Renewal::None, None),
         Some(Verdict::Error(message)) => (
             Outcome::ErrorReturned,
             format!("the test got an error: {}", cut(&message, 2000)),
             Renewal::None,
+            None,
         ),
         Some(Verdict::Panicked(message)) => (
             Outcome::Panicked,
             format!("panicked: {}", cut(&message, 2000)),
             Renewal::None,
+            None,
+        ),
+        Some(Verdict::Partial(fraction, message)) => (
+            Outcome::Partial,
+            cut(&message, 2000),
+            Renewal::None,
+            Some(fraction),
         ),
         None => (
             Outcome::NoResult,
@@ -697,6 +698,7 @@ fn judge(run: &Run, nonce: &str, limit: Duration) -> (Outcome, String, Renewal) 
              or close its output?)"
                 .into(),
             Renewal::OutOfStep,
+            None,
         ),
     }
 }
@@ -811,7 +813,7 @@ mod tests {
         let limit = Duration::from_secs(5);
         let ok = run_with(Ok(value("\"ORM_GRADER_VERDICT n1 passed\"")), false);
         assert_eq!(judge(&ok, "n1", limit).0, Outcome::Passed);
-        let (outcome, _, renewal) = judge(&ok, "n2", limit);
+        let (outcome, _, renewal, _) = judge(&ok, "n2", limit);
         assert_eq!(outcome, Outcome::NoResult);
         assert_eq!(
             renewal,
@@ -831,7 +833,7 @@ mod tests {
             }),
             false,
         );
-        let (outcome, feedback, renewal) = judge(&crash, "n", limit);
+        let (outcome, feedback, renewal, _) = judge(&crash, "n", limit);
         assert_eq!(outcome, Outcome::Crashed);
         assert_eq!(renewal, Renewal::ProcessEnded);
         assert!(feedback.contains("signal 11"), "{feedback}");
@@ -844,7 +846,7 @@ mod tests {
             }),
             false,
         );
-        let (outcome, feedback, renewal) = judge(&panic, "n", limit);
+        let (outcome, feedback, renewal, _) = judge(&panic, "n", limit);
         assert_eq!((outcome, renewal), (Outcome::Panicked, Renewal::None));
         assert_eq!(feedback, "panicked: boom");
     }

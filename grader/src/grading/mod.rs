@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod autograde;
+pub mod check;
 pub mod program;
 pub mod submission;
 pub mod testcode;

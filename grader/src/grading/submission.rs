@@ -38,6 +38,10 @@ pub fn cells_to_run(
             marked_tests.push(cell.index.to_string());
             continue;
         }
+        // The self-check of public tests: grading runs those tests from the assignment.
+        if kind == Some(CellKind::Public) {
+            continue;
+        }
         let teacher = cell
             .id
             .as_ref()

@@ -10,6 +10,9 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
 const VERDICT_PREFIX: &str = "ORM_GRADER_VERDICT";
+/// What a `partial!` error starts with in the evcxr engine (then the nonce, the fraction, the
+/// message).
+const PARTIAL_PREFIX: &str = "ORM_GRADER_PARTIAL";
 
 /// A fresh unguessable token (128 bits from the OS-seeded hasher keys).
 pub fn nonce() -> String {
@@ -29,13 +32,24 @@ pub fn nonce() -> String {
 
 /// The cell evaluated for a test: the test's block in a closure (so `?` works and returns an
 /// error value), under `catch_unwind` (so a panic is seen even if the learner silenced the panic
-/// hook), ending in the verdict string. No items are defined: evcxr would keep them.
+/// hook), ending in the verdict string. No items are defined: evcxr would keep them (the
+/// `partial!` the test may call is a macro local to the closure: it returns an error carrying
+/// the nonce, the fraction and the message).
 pub fn wrap(test_code: &str, nonce: &str) -> String {
-    let code = qualify_std_macros(test_code);
+    let code = qualify_test_macros(test_code, "__grader_partial");
     format!(
         r#"{{
     let __grader_outcome = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(
         || -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error>> {{
+            macro_rules! __grader_partial {{
+                ($fraction:expr, $($message:tt)+) => {{
+                    return ::std::result::Result::Err(::std::convert::Into::into(::std::format!(
+                        "{PARTIAL_PREFIX} {nonce} {{}} {{}}",
+                        ($fraction) as f64,
+                        ::std::format!($($message)+)
+                    )))
+                }};
+            }}
             let _ = {code};
             ::std::result::Result::Ok(())
         }},
@@ -63,13 +77,15 @@ pub fn wrap(test_code: &str, nonce: &str) -> String {
 }
 
 /// What a test's cell said about itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     Passed,
     /// `?` returned this error.
     Error(String),
     /// The test panicked with this message (seen by `catch_unwind`).
     Panicked(String),
+    /// The test ended with `partial!(fraction, message)`.
+    Partial(f64, String),
 }
 
 /// Reads the verdict from the cell's `text/plain` value; `None` unless it carries `nonce`.
@@ -82,7 +98,16 @@ pub fn read_verdict(text_plain: &str, nonce: &str) -> Option<Verdict> {
         return Some(Verdict::Passed);
     }
     if let Some(message) = rest.strip_prefix("error ") {
-        return Some(Verdict::Error(message.to_owned()));
+        let partial = message
+            .strip_prefix(PARTIAL_PREFIX)
+            .and_then(|m| m.strip_prefix(' '))
+            .and_then(|m| m.strip_prefix(nonce))
+            .and_then(|m| m.strip_prefix(' '))
+            .and_then(|m| m.split_once(' '))
+            .and_then(|(fraction, why)| {
+                Some(Verdict::Partial(fraction.parse().ok()?, why.to_owned()))
+            });
+        return Some(partial.unwrap_or_else(|| Verdict::Error(message.to_owned())));
     }
     rest.strip_prefix("panicked ")
         .map(|message| Verdict::Panicked(message.to_owned()))
@@ -114,22 +139,25 @@ const STD_MACROS: &[&str] = &[
     "unimplemented",
 ];
 
-/// The test's code with every use of a std macro written with its full path (`::std::assert!`).
-/// Code that does not tokenize is returned as it is (it will fail to compile anyway).
-pub fn qualify_std_macros(code: &str) -> String {
+/// The test's code with every use of a std macro written with its full path (`::std::assert!`),
+/// and `partial!` as `partial_path!` (the harness's macro, or the evcxr wrapper's own), so that
+/// a learner's macro of that name is never the one called. Code that does not tokenize is
+/// returned as it is (it will fail to compile anyway).
+pub fn qualify_test_macros(code: &str, partial_path: &str) -> String {
+    let partial: TokenStream = partial_path.parse().unwrap_or_default();
     match code.parse::<TokenStream>() {
-        Ok(tokens) => qualify(tokens).to_string(),
+        Ok(tokens) => qualify(tokens, &partial).to_string(),
         Err(_) => code.to_owned(),
     }
 }
 
-fn qualify(tokens: TokenStream) -> TokenStream {
+fn qualify(tokens: TokenStream, partial: &TokenStream) -> TokenStream {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out: Vec<TokenTree> = Vec::with_capacity(tokens.len());
     for (i, token) in tokens.iter().enumerate() {
         match token {
             TokenTree::Group(group) => {
-                let mut new = Group::new(group.delimiter(), qualify(group.stream()));
+                let mut new = Group::new(group.delimiter(), qualify(group.stream(), partial));
                 new.set_span(group.span());
                 out.push(TokenTree::Group(new));
             }
@@ -139,6 +167,10 @@ fn qualify(tokens: TokenStream) -> TokenStream {
                 let already_a_path =
                     i >= 1 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
                 let name = ident.to_string();
+                if is_macro_call && !already_a_path && name == "partial" {
+                    out.extend(partial.clone());
+                    continue;
+                }
                 if is_macro_call && !already_a_path && STD_MACROS.contains(&name.as_str()) {
                     out.extend(
                         "::std::"
@@ -196,13 +228,38 @@ mod tests {
     #[test]
     fn std_macros_get_their_full_path() {
         let code = "{ assert_eq!(f(), 1); let v = vec![1]; assert!(matches!(x, Some(_))); ::std::assert!(true); my_macro!(y); s.assert(1); }";
-        let out = qualify_std_macros(code);
+        let out = qualify_test_macros(code, "::h::partial");
         assert!(out.contains(":: std :: assert_eq !"), "{out}");
         assert!(out.contains(":: std :: vec !"), "{out}");
         assert!(out.contains(":: std :: matches !"), "{out}");
         assert!(!out.contains(":: std :: :: std"), "{out}");
         assert!(out.contains("my_macro !"), "{out}");
         assert!(out.contains("s . assert (1)"), "{out}");
+        let out = qualify_test_macros(
+            "{ if n < 6 { partial!(0.5, \"{}\", n); } x.partial(1); }",
+            "::h::partial",
+        );
+        assert!(out.contains(":: h :: partial ! (0.5"), "{out}");
+        assert!(out.contains("x . partial (1)"), "{out}");
+    }
+
+    #[test]
+    fn partial_verdicts_need_the_nonce_too() {
+        let n = "abc123";
+        assert_eq!(
+            read_verdict(
+                "\"ORM_GRADER_VERDICT abc123 error ORM_GRADER_PARTIAL abc123 0.5 found 3 of 6\"",
+                n
+            ),
+            Some(Verdict::Partial(0.5, "found 3 of 6".into()))
+        );
+        assert_eq!(
+            read_verdict(
+                "\"ORM_GRADER_VERDICT abc123 error ORM_GRADER_PARTIAL forged 1 x\"",
+                n
+            ),
+            Some(Verdict::Error("ORM_GRADER_PARTIAL forged 1 x".into()))
+        );
     }
 
     #[test]

@@ -9,15 +9,17 @@
 //! cell:LINE:COLUMN`. [`placed_errors`] reads those places back.
 
 use crate::notebook::{source_lines, Notebook};
+use crate::points::Points;
 use crate::reports::html::{self, text};
 use crate::reports::report::{CellResult, CellStatus, GradeReport, Status, TestResult};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Points of a test as a number: the one conversion from the report's point type.
-pub fn as_points(points: u32) -> f64 {
-    f64::from(points)
+/// Points of a test as a number for charts and pages: the one conversion from the report's
+/// exact [`Points`] (hundredths).
+pub fn as_points(points: Points) -> f64 {
+    points.as_f64()
 }
 
 /// One diagnostic of a failed cell: the line of the cell it is about (1-based; `None` when the
@@ -305,6 +307,7 @@ fn tests_html(report: &GradeReport, exercise: &str) -> String {
     for test in tests_of(report, exercise) {
         let (class, status) = match test.status {
             Status::Passed => ("passed", "passed"),
+            Status::Partial => ("partial", "partial credit"),
             Status::Failed => ("failed", "failed"),
         };
         out.push_str(&format!(
@@ -399,6 +402,7 @@ fn tests_markdown(report: &GradeReport, exercise: &str) -> String {
     for test in tests_of(report, exercise) {
         let status = match test.status {
             Status::Passed => "passed",
+            Status::Partial => "partial credit",
             Status::Failed => "failed",
         };
         out.push_str(&format!(

@@ -8,8 +8,10 @@ use std::time::Duration;
 /// Gradescope's autograder `results.json`
 /// (<https://gradescope-autograders.readthedocs.io/en/latest/specs/>): the total `score`,
 /// `execution_time`, `output`, and one entry per test with `name`, `number`, `score`,
-/// `max_score`, `status` ("passed"/"failed"), `output` and `visibility`. The total maximum is
-/// not a documented top-level field; it is kept in `extra_data`.
+/// `max_score`, `status` ("passed"/"failed"; a partial credit is "failed" with its `score`),
+/// `output` and `visibility` (the test header's: `visible`, `hidden`, `after_due_date`,
+/// `after_published`). The total maximum is not a documented top-level field; it is kept in
+/// `extra_data`.
 pub fn gradescope(report: &GradeReport) -> Value {
     let tests: Vec<Value> = report
         .tests
@@ -27,13 +29,13 @@ pub fn gradescope(report: &GradeReport) -> Value {
             json!({
                 "name": format!("{}: {}", test.exercise, test.name),
                 "number": format!("{}", i + 1),
-                "score": test.points as f64,
-                "max_score": test.max_points as f64,
-                "status": match test.status { Status::Passed => "passed", Status::Failed => "failed" },
+                "score": test.points.as_f64(),
+                "max_score": test.max_points.as_f64(),
+                "status": match test.status { Status::Passed => "passed", Status::Partial | Status::Failed => "failed" },
                 "output": output,
                 "output_format": "text",
                 "tags": [test.exercise],
-                "visibility": "visible",
+                "visibility": test.visibility.as_str(),
             })
         })
         .collect();
@@ -51,13 +53,13 @@ pub fn gradescope(report: &GradeReport) -> Value {
         output.push_str(&format!("Not graded: {error}\n"));
     }
     json!({
-        "score": report.score as f64,
+        "score": report.score.as_f64(),
         "execution_time": report.timings.total_seconds.round() as u64,
         "output": output,
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"max_score": report.max_score as f64, "schema": crate::reports::report::SCHEMA},
+        "extra_data": {"max_score": report.max_score.as_f64(), "schema": crate::reports::report::SCHEMA},
         "tests": tests,
     })
 }
@@ -75,7 +77,7 @@ pub fn classroom(report: &GradeReport, min_score: Option<f64>) -> Value {
         .map(|test| {
             json!({
                 "name": format!("{}: {}", test.exercise, test.name),
-                "status": match test.status { Status::Passed => "pass", Status::Failed => "fail" },
+                "status": match test.status { Status::Passed => "pass", Status::Partial | Status::Failed => "fail" },
                 "score": test.points,
                 "message": test.feedback,
                 "test_code": "",
@@ -85,7 +87,7 @@ pub fn classroom(report: &GradeReport, min_score: Option<f64>) -> Value {
             })
         })
         .collect();
-    let enough = f64::from(report.score) >= min_score.unwrap_or(f64::from(report.max_score));
+    let enough = report.score.as_f64() >= min_score.unwrap_or(report.max_score.as_f64());
     let status = match (&report.error, enough) {
         (Some(_), _) => "error",
         (None, true) => "pass",
@@ -118,7 +120,7 @@ pub fn junit(report: &GradeReport) -> String {
         {
             let status = match test.status {
                 Status::Passed => TestCaseStatus::success(),
-                Status::Failed => {
+                Status::Partial | Status::Failed => {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status
                         .set_message(crate::reports::report::first_lines(&test.feedback, 1, 200))
@@ -131,7 +133,9 @@ pub fn junit(report: &GradeReport) -> String {
             case.set_classname(format!("{}.{}", report_name(report), test.exercise))
                 .set_time(Duration::from_secs_f64(test.seconds.max(0.0)))
                 .add_property(Property::new("points", test.points.to_string()))
-                .add_property(Property::new("max_points", test.max_points.to_string()));
+                .add_property(Property::new("max_points", test.max_points.to_string()))
+                .add_property(Property::new("visibility", test.visibility.as_str()))
+                .add_property(Property::new("public", test.public.to_string()));
             if !test.output.is_empty() {
                 case.set_system_out(test.output.as_str());
             }
@@ -185,9 +189,12 @@ mod tests {
         let report = sample_report();
         let value = classroom(&report, None);
         let tests = value["tests"].as_array().unwrap();
-        let points: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
-        assert_eq!(points, u64::from(report.score));
-        assert_eq!(value["max_score"], report.max_score);
+        let points: f64 = tests.iter().map(|t| t["score"].as_f64().unwrap()).sum();
+        assert_eq!(points, report.score.as_f64());
+        assert_eq!(
+            value["max_score"],
+            serde_json::to_value(report.max_score).unwrap()
+        );
         assert_eq!(value["version"], 1);
         assert_eq!(value["status"], "fail", "below the maximum");
         assert_eq!(tests[0]["status"], "pass");

@@ -17,6 +17,7 @@ th { background: #f3f3f3; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.passed td.status { color: #176317; font-weight: bold; }
 tr.failed td.status { color: #a40e0e; font-weight: bold; }
+tr.partial td.status { color: #8a5a00; font-weight: bold; }
 pre { margin: 0; white-space: pre-wrap; word-break: break-word; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 0.9em; }
 .cell { border: 1px solid #ccc; border-radius: 4px; margin: 0.8em 0; }
 .cell .head { background: #f3f3f3; padding: 0.2em 0.6em; font-size: 0.85em; color: #555; }

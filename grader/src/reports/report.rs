@@ -1,8 +1,9 @@
 //! The result of grading one submission (the grader's own JSON schema) and its terminal table.
 
-use crate::assignment::Assignment;
+use crate::assignment::{Assignment, HiddenTest, Visibility};
 use crate::containment::sandbox::SandboxReport;
 use crate::notebook::CellKind;
+use crate::points::Points;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 use serde::Serialize;
 
@@ -16,8 +17,8 @@ pub struct GradeReport {
     pub engine: &'static str,
     pub submission: String,
     pub assignment: String,
-    pub score: u32,
-    pub max_score: u32,
+    pub score: Points,
+    pub max_score: Points,
     pub exercises: Vec<ExerciseScore>,
     pub tests: Vec<TestResult>,
     /// The submission's code cells, in the order they ran.
@@ -36,14 +37,16 @@ pub struct GradeReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct ExerciseScore {
     pub exercise: String,
-    pub score: u32,
-    pub max_score: u32,
+    pub score: Points,
+    pub max_score: Points,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Passed,
+    /// The test awarded part of its points (`partial!`).
+    Partial,
     Failed,
 }
 
@@ -52,6 +55,8 @@ pub enum Status {
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Passed,
+    /// The test ended with `partial!(fraction, message)`: that part of its points.
+    Partial,
     /// An assertion failed or the code panicked.
     Panicked,
     /// `?` returned an error.
@@ -74,8 +79,13 @@ pub enum Outcome {
 pub struct TestResult {
     pub name: String,
     pub exercise: String,
-    pub points: u32,
-    pub max_points: u32,
+    /// Points earned (part of `max_points` for a partial credit).
+    pub points: Points,
+    pub max_points: Points,
+    /// Whether the test is public (in the learner's notebook) rather than hidden.
+    pub public: bool,
+    /// When a learner on Gradescope sees it (the test header's `visibility=`).
+    pub visibility: Visibility,
     pub status: Status,
     pub outcome: Outcome,
     /// What the learner reads: why the test failed (empty when it passed).
@@ -83,6 +93,79 @@ pub struct TestResult {
     /// What the test printed (capped).
     pub output: String,
     pub seconds: f64,
+}
+
+impl TestResult {
+    /// A failed, not yet run result of `test`.
+    pub fn not_run(test: &HiddenTest) -> TestResult {
+        TestResult {
+            name: test.name.clone(),
+            exercise: test.exercise.clone(),
+            points: Points::ZERO,
+            max_points: test.points,
+            public: test.public,
+            visibility: test.visibility,
+            status: Status::Failed,
+            outcome: Outcome::NotRun,
+            feedback: String::new(),
+            output: String::new(),
+            seconds: 0.0,
+        }
+    }
+
+    /// Sets the outcome, and the points it earns: all of them when passed; `fraction` of them
+    /// for [`Outcome::Partial`] (a fraction outside 0 to 1 fails the test, saying why).
+    pub fn judge(&mut self, outcome: Outcome, feedback: String, fraction: Option<f64>) {
+        self.outcome = outcome;
+        self.feedback = feedback;
+        match outcome {
+            Outcome::Passed => {
+                self.status = Status::Passed;
+                self.points = self.max_points;
+            }
+            Outcome::Partial => match self.max_points.part(fraction.unwrap_or(f64::NAN)) {
+                Ok(points) => {
+                    self.points = points;
+                    self.status = if points == self.max_points {
+                        Status::Passed
+                    } else {
+                        Status::Partial
+                    };
+                    self.feedback = format!(
+                        "partial credit: {points} of {} points: {}",
+                        self.max_points, self.feedback
+                    );
+                }
+                Err(why) => {
+                    self.outcome = Outcome::Panicked;
+                    self.feedback = format!("the test's partial! is wrong: {why}");
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// The feedback without what a hidden test's assertion says (its outcome only).
+    fn hide_message(&mut self) {
+        if self.public || self.status == Status::Passed {
+            return;
+        }
+        let outcome = serde_json::to_value(self.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.feedback = format!(
+            "{}: {outcome} (a hidden test: its message is not shown)",
+            match self.status {
+                Status::Partial => format!(
+                    "partial credit, {} of {} points",
+                    self.points, self.max_points
+                ),
+                _ => "failed".to_owned(),
+            }
+        );
+        self.output.clear();
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -139,15 +222,8 @@ impl GradeReport {
             .tests
             .iter()
             .map(|t| TestResult {
-                name: t.name.clone(),
-                exercise: t.exercise.clone(),
-                points: 0,
-                max_points: t.points,
-                status: Status::Failed,
-                outcome: Outcome::NotRun,
                 feedback: format!("not graded: {error}"),
-                output: String::new(),
-                seconds: 0.0,
+                ..TestResult::not_run(t)
             })
             .collect();
         let mut report = GradeReport {
@@ -155,8 +231,8 @@ impl GradeReport {
             engine: "none",
             submission: submission.to_owned(),
             assignment: assignment_path.to_owned(),
-            score: 0,
-            max_score: 0,
+            score: Points::ZERO,
+            max_score: Points::ZERO,
             exercises: Vec::new(),
             tests,
             cells: Vec::new(),
@@ -190,6 +266,14 @@ impl GradeReport {
             .collect();
     }
 
+    /// `--hide-hidden-messages`: every test that is not public keeps its outcome and points
+    /// but not its assertion message or output (nbgrader #917: hidden tests' details).
+    pub fn hide_hidden_messages(&mut self) {
+        for test in &mut self.tests {
+            test.hide_message();
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("reports serialize")
     }
@@ -205,6 +289,7 @@ impl GradeReport {
         for test in &self.tests {
             let (status, color) = match test.status {
                 Status::Passed => ("passed", Color::Green),
+                Status::Partial => ("partial", Color::Yellow),
                 Status::Failed => ("failed", Color::Red),
             };
             table.add_row(vec![
@@ -300,7 +385,7 @@ pub(crate) mod tests {
         report.error = None;
         report.tests[0].status = Status::Passed;
         report.tests[0].outcome = Outcome::Passed;
-        report.tests[0].points = 2;
+        report.tests[0].points = Points::whole(2);
         report.tests[0].feedback = String::new();
         report.tests[1].outcome = Outcome::Panicked;
         report.tests[1].feedback =
@@ -312,12 +397,12 @@ pub(crate) mod tests {
     #[test]
     fn scores_add_up_by_exercise() {
         let report = sample_report();
-        assert_eq!(report.score, 2);
-        assert_eq!(report.max_score, 6);
-        assert_eq!(report.exercises[0].score, 2);
-        assert_eq!(report.exercises[0].max_score, 3);
-        assert_eq!(report.exercises[1].score, 0);
-        assert_eq!(report.exercises[1].max_score, 3);
+        assert_eq!(report.score, Points::whole(2));
+        assert_eq!(report.max_score, Points::whole(6));
+        assert_eq!(report.exercises[0].score, Points::whole(2));
+        assert_eq!(report.exercises[0].max_score, Points::whole(3));
+        assert_eq!(report.exercises[1].score, Points::ZERO);
+        assert_eq!(report.exercises[1].max_score, Points::whole(3));
     }
 
     #[test]
@@ -335,6 +420,50 @@ pub(crate) mod tests {
         assert_eq!(value["schema"], SCHEMA);
         assert_eq!(value["tests"][1]["outcome"], "panicked");
         assert_eq!(value["tests"][0]["status"], "passed");
+    }
+
+    #[test]
+    fn partial_credit_is_part_of_the_points_and_a_bad_fraction_fails() {
+        let mut report = sample_report();
+        let test = &mut report.tests[2];
+        test.judge(Outcome::Partial, "found 3 of 6 rows".into(), Some(0.5));
+        assert_eq!(test.points.to_string(), "1.5");
+        assert_eq!(test.status, Status::Partial);
+        assert_eq!(
+            test.feedback,
+            "partial credit: 1.5 of 3 points: found 3 of 6 rows"
+        );
+        report.total_up(&two_test_assignment());
+        assert_eq!(report.score.to_string(), "3.5");
+        let table = report.to_table();
+        assert!(
+            table.contains("1.5/3") && table.contains("partial"),
+            "{table}"
+        );
+        let value: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(value["score"], 3.5);
+        assert_eq!(value["tests"][2]["status"], "partial");
+        assert_eq!(value["tests"][2]["outcome"], "partial");
+        let test = &mut report.tests[2];
+        test.points = Points::ZERO;
+        test.status = Status::Failed;
+        test.judge(Outcome::Partial, "x".into(), Some(2.0));
+        assert_eq!(test.outcome, Outcome::Panicked);
+        assert_eq!(test.points, Points::ZERO);
+        assert!(test.feedback.contains("from 0 to 1"), "{}", test.feedback);
+    }
+
+    #[test]
+    fn hidden_messages_can_be_hidden_keeping_the_outcome() {
+        let mut report = sample_report();
+        report.tests[1].output = "expected 42".into();
+        report.hide_hidden_messages();
+        assert_eq!(
+            report.tests[1].feedback,
+            "failed: panicked (a hidden test: its message is not shown)"
+        );
+        assert!(report.tests[1].output.is_empty());
+        assert_eq!(report.tests[0].status, Status::Passed);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::assignment::Assignment;
 use crate::cli::{exit, BatchArgs, WorkerArgs};
 use crate::containment::sandbox::SandboxReport;
 use crate::grading::autograde;
+use crate::points::Points;
 use crate::reports::report::GradeReport;
 use crate::scale::gradebook::{write_csv, write_partial, Columns, PartHeader, Row};
 use crate::scale::shard::{self, Shard, ShardError};
@@ -41,14 +42,20 @@ impl Row {
     /// The row of a learner from their JSON report: exercise scores by exercise name, test
     /// points by the `ex1: name` column.
     fn from_report(learner: &str, columns: &Columns, report: &Value) -> Row {
+        // The report's points are hundredths written as JSON numbers: read back exactly.
+        let points_of = |value: &Value| {
+            value
+                .as_f64()
+                .and_then(Points::from_f64)
+                .unwrap_or(Points::ZERO)
+        };
         let points = |list: &str, matches: &dyn Fn(&Value) -> bool, field: &str| {
             report[list]
                 .as_array()
                 .and_then(|all| all.iter().find(|e| matches(e)))
-                .and_then(|e| e[field].as_u64())
-                .unwrap_or(0) as u32
+                .map_or(Points::ZERO, |e| points_of(&e[field]))
         };
-        let scores: Vec<u32> = columns
+        let scores: Vec<Points> = columns
             .exercises
             .iter()
             .map(|exercise| {
@@ -59,7 +66,7 @@ impl Row {
                 )
             })
             .collect();
-        let tests: Vec<u32> = columns
+        let tests: Vec<Points> = columns
             .tests
             .iter()
             .map(|column| {
@@ -78,7 +85,7 @@ impl Row {
         };
         Row {
             learner: learner.to_owned(),
-            total: report["score"].as_u64().unwrap_or(0) as u32,
+            total: points_of(&report["score"]),
             scores,
             status,
             tests,
@@ -513,9 +520,13 @@ mod tests {
             tests: vec!["ex1: b".to_owned(), "ex1: a".to_owned()],
         };
         let row = Row::from_report("alice", &columns, &report);
-        assert_eq!(row.scores, [2, 0]);
-        assert_eq!(row.tests, [0, 2], "points by test column");
-        assert_eq!(row.total, 2);
+        assert_eq!(row.scores, [Points::whole(2), Points::ZERO]);
+        assert_eq!(
+            row.tests,
+            [Points::ZERO, Points::whole(2)],
+            "points by test column"
+        );
+        assert_eq!(row.total, Points::whole(2));
         assert_eq!(row.status, "graded");
     }
 
@@ -556,8 +567,8 @@ mod tests {
         let rows = vec![
             Row {
                 learner: "alice".into(),
-                scores: vec![3, 1],
-                total: 4,
+                scores: vec![Points::from_hundredths(10), Points::from_hundredths(20)],
+                total: Points::from_hundredths(30),
                 status: "graded".into(),
                 tests: Vec::new(),
             },
@@ -572,7 +583,8 @@ mod tests {
             ["learner", "ex1", "ex2", "total", "status"]
         );
         let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-        assert_eq!(&records[0][3], "4");
+        assert_eq!(&records[0][1], "0.1");
+        assert_eq!(&records[0][3], "0.3", "exact sums, no float drift");
         assert_eq!(&records[1][0], "bob, \"the\" broken");
         assert_eq!(&records[1][3], "0");
         assert!(records[1][4].starts_with("not graded"));

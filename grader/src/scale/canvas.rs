@@ -305,8 +305,10 @@ pub fn run(args: &ExportArgs) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::points::Points;
 
     fn row(learner: &str, total: u32, status: &str) -> Row {
+        let total = Points::whole(total.into());
         Row {
             learner: learner.into(),
             scores: vec![total],

@@ -3,6 +3,7 @@
 //! joins the partial ones into the gradebook an unsharded batch writes, byte for byte.
 
 use crate::cli::{exit, MergeArgs};
+use crate::points::Points;
 use crate::scale::shard::Shard;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -37,22 +38,22 @@ impl Columns {
 pub struct Row {
     pub learner: String,
     /// Score per exercise, in the assignment's order.
-    pub scores: Vec<u32>,
-    pub total: u32,
+    pub scores: Vec<Points>,
+    pub total: Points,
     /// `graded`, or why not.
     pub status: String,
     /// Points per hidden test, in the order of [`Columns::tests`] (empty without `--per-test`).
-    pub tests: Vec<u32>,
+    pub tests: Vec<Points>,
 }
 
 impl Row {
     pub fn failed(learner: &str, columns: &Columns, why: &str) -> Row {
         Row {
             learner: learner.to_owned(),
-            scores: vec![0; columns.exercises.len()],
-            total: 0,
+            scores: vec![Points::ZERO; columns.exercises.len()],
+            total: Points::ZERO,
             status: format!("not graded: {why}"),
-            tests: vec![0; columns.tests.len()],
+            tests: vec![Points::ZERO; columns.tests.len()],
         }
     }
 }
@@ -69,10 +70,10 @@ pub fn write_csv(out: impl Write, columns: &Columns, rows: &[Row]) -> csv::Resul
     writer.write_record(&header)?;
     for row in rows {
         let mut record = vec![row.learner.clone()];
-        record.extend(row.scores.iter().map(u32::to_string));
+        record.extend(row.scores.iter().map(Points::to_string));
         record.push(row.total.to_string());
         record.push(row.status.clone());
-        record.extend(row.tests.iter().map(u32::to_string));
+        record.extend(row.tests.iter().map(Points::to_string));
         writer.write_record(&record)?;
     }
     writer.flush()?;
@@ -139,7 +140,7 @@ fn parse_rows(name: &str, text: &str, skipped_lines: usize) -> Result<Gradebook,
         }
         let number = |i: usize| {
             record[i]
-                .parse::<u32>()
+                .parse::<Points>()
                 .map_err(|_| format!("{name}:{line}: `{}` is not a score", &record[i]))
         };
         rows.push(Row {
@@ -418,9 +419,10 @@ mod tests {
     }
 
     fn row(learner: &str, total: u32) -> Row {
+        let total = Points::whole(total.into());
         Row {
             learner: learner.into(),
-            scores: vec![total, 0],
+            scores: vec![total, Points::ZERO],
             total,
             status: "graded".into(),
             tests: vec![total],

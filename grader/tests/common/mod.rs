@@ -120,6 +120,21 @@ pub fn points() -> Vec<(String, String, u64)> {
     out
 }
 
+/// The names of the tests the solution notebook marks `public`.
+pub fn public_tests() -> Vec<String> {
+    let solution = std::fs::read_to_string(solution_path()).unwrap();
+    solution
+        .split("// TEST ")
+        .skip(1)
+        .filter_map(|rest| {
+            let header = rest.split("\\n").next().unwrap();
+            header
+                .ends_with(" public")
+                .then(|| header.split(" (").next().unwrap().to_owned())
+        })
+        .collect()
+}
+
 pub fn points_of(exercise: &str) -> u64 {
     points()
         .iter()

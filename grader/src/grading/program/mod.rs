@@ -20,7 +20,7 @@ use crate::grading::analysis;
 use crate::grading::autograde::{crash_reason, GradeError, GradeOptions};
 use crate::grading::submission::{self, RunCell};
 use crate::notebook::{CellKind, Notebook};
-use crate::reports::report::{cut, CellResult, CellStatus, Outcome, Status, TestResult, Timings};
+use crate::reports::report::{cut, CellResult, CellStatus, Outcome, TestResult, Timings};
 use compile::{CompileError, CompileLimits, Compiled};
 use orm_grader_harness::event::{Ending, Event};
 use orm_grader_harness::sandbox::SandboxConfig;
@@ -72,7 +72,10 @@ pub fn grade(
         .tests
         .iter()
         .map(|t| ProgramTest {
-            code: crate::grading::testcode::qualify_std_macros(&t.code),
+            code: crate::grading::testcode::qualify_test_macros(
+                &t.code,
+                "::orm_grader_harness::partial",
+            ),
             free: analysis::variable_reads(&t.code),
         })
         .collect();
@@ -402,7 +405,8 @@ impl Found<'_> {
                     fail(kind, message.clone());
                 } else {
                     match finished.get(&cell.index) {
-                        Some((Ending::Passed, _, _)) => {}
+                        // Learner code cannot name the harness's `Partial`: only tests end so.
+                        Some((Ending::Passed | Ending::Partial, _, _)) => {}
                         Some((Ending::Panicked, message, location)) => fail(
                             "Panic",
                             orm_eval::EvalError::Panic {
@@ -443,7 +447,7 @@ impl Found<'_> {
             options,
             ..
         } = *self;
-        let mut verdicts: BTreeMap<usize, (&Ending, &String)> = BTreeMap::new();
+        let mut verdicts: BTreeMap<usize, (&Ending, &String, Option<f64>)> = BTreeMap::new();
         let mut exits: BTreeMap<usize, &Event> = BTreeMap::new();
         for event in &outcome.events {
             match event {
@@ -451,9 +455,10 @@ impl Found<'_> {
                     test,
                     ending,
                     message,
+                    fraction,
                     ..
                 } => {
-                    verdicts.insert(*test, (ending, message));
+                    verdicts.insert(*test, (ending, message, *fraction));
                 }
                 Event::TestExited { test, .. } => {
                     exits.insert(*test, event);
@@ -483,16 +488,10 @@ impl Found<'_> {
                     run_cells,
                 );
                 let mut result = TestResult {
-                    name: test.name.clone(),
-                    exercise: test.exercise.clone(),
-                    points: 0,
-                    max_points: test.points,
-                    status: Status::Failed,
-                    outcome: Outcome::NotRun,
-                    feedback: String::new(),
                     output: output.clone(),
-                    seconds: 0.0,
+                    ..TestResult::not_run(test)
                 };
+                let mut fraction = None;
                 if let Event::TestExited { seconds, .. } =
                     exits.get(&position).copied().unwrap_or(&Event::Done)
                 {
@@ -506,9 +505,11 @@ impl Found<'_> {
                             compile_feedback(test_errors.get(&position).map_or(&[][..], |e| e)),
                         ),
                     }
-                } else if let Some((ending, message)) = verdicts.get(&position) {
+                } else if let Some((ending, message, awarded)) = verdicts.get(&position) {
+                    fraction = *awarded;
                     match ending {
                         Ending::Passed => (Outcome::Passed, String::new()),
+                        Ending::Partial => (Outcome::Partial, cut(message, 2000)),
                         Ending::Panicked => (
                             Outcome::Panicked,
                             format!("panicked: {}", cut(message, 2000)),
@@ -563,12 +564,7 @@ impl Found<'_> {
                         format!("not run: {}", describe_stop(&outcome.stop)),
                     )
                 };
-                result.outcome = outcome_kind;
-                result.feedback = feedback;
-                if outcome_kind == Outcome::Passed {
-                    result.status = Status::Passed;
-                    result.points = test.points;
-                }
+                result.judge(outcome_kind, feedback, fraction);
                 result
             })
             .collect()
