@@ -95,6 +95,85 @@ impl std::str::FromStr for Visibility {
     }
 }
 
+/// A manually graded answer (nbgrader's "manually graded answer" cell, `nbgrader.grade` and
+/// `nbgrader.solution` both true): a cell of kind `manual` whose first line is
+/// `// MANUAL <name> (<N> points)` in a code cell or `<!-- MANUAL <name> (<N> points) -->` in a
+/// markdown cell. The learner answers in the cell; a teacher scores the answer from the review
+/// sheet `grader batch` writes (`manual.csv`, `manual.html`) and `grader merge-manual` adds the
+/// scores to the gradebook. Its points are not in the autograded total ([`Assignment::max_score`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualQuestion {
+    pub name: String,
+    pub exercise: String,
+    /// Its points (exact, in hundredths).
+    pub points: Points,
+    /// The cell's nbformat id, kept by `grader assign`: the learner's answer is the cell with
+    /// this id (else the `manual` cell with this name in `metadata.grader.name`).
+    pub cell_id: Option<String>,
+    /// A code cell (else markdown).
+    pub is_code: bool,
+    /// The cell as the learner receives it (header line, prompt, answer regions emptied).
+    pub released: String,
+}
+
+impl ManualQuestion {
+    /// The learner's answer in a manual cell's `source`: the cell without its header line.
+    pub fn answer_of(source: &str) -> String {
+        let mut lines = source.splitn(2, '\n');
+        match lines.next() {
+            Some(first) if parse_manual_line(first).is_some() => {
+                lines.next().unwrap_or_default().trim().to_owned()
+            }
+            _ => source.trim().to_owned(),
+        }
+    }
+}
+
+/// The header of a manual cell, `// MANUAL name (N points)` or `<!-- MANUAL name (N points) -->`,
+/// as its name and points; `None` when `line` is not one, `Some(Err)` when it is one badly
+/// written.
+fn parse_manual_line(line: &str) -> Option<Result<(String, Points), String>> {
+    let line = line.trim();
+    let header = line.strip_prefix("// MANUAL ").or_else(|| {
+        line.strip_prefix("<!-- MANUAL ")
+            .and_then(|rest| rest.strip_suffix("-->"))
+    })?;
+    Some(parse_header(header, "MANUAL").and_then(|h| {
+        if h.public || h.visibility != Visibility::Visible {
+            Err(format!(
+                "`{line}`: a manual question takes no options after its points"
+            ))
+        } else {
+            Ok((h.name, h.points))
+        }
+    }))
+}
+
+/// A manual cell read from the solution notebook.
+fn manual_question(cell: &crate::notebook::Cell, exercise: &str) -> Result<ManualQuestion, String> {
+    let first = cell.source.lines().next().unwrap_or_default();
+    let expected = if cell.is_code {
+        "`// MANUAL <name> (<N> points)`"
+    } else {
+        "`<!-- MANUAL <name> (<N> points) -->`"
+    };
+    let (name, points) = parse_manual_line(first)
+        .ok_or_else(|| format!("its first line must be {expected}, found `{first}`"))??;
+    let released = if cell.is_code {
+        strip_regions(&cell.source, BEGIN, END, "// YOUR ANSWER HERE")
+    } else {
+        strip_regions(&cell.source, MD_BEGIN, MD_END, "YOUR ANSWER HERE")
+    }?;
+    Ok(ManualQuestion {
+        name,
+        exercise: exercise.to_owned(),
+        points,
+        cell_id: cell.id.clone(),
+        is_code: cell.is_code,
+        released,
+    })
+}
+
 /// What the grader needs from the solution notebook.
 #[derive(Debug, Clone)]
 pub struct Assignment {
@@ -102,6 +181,8 @@ pub struct Assignment {
     /// Exercise ids in the order they first appear.
     pub exercises: Vec<String>,
     pub tests: Vec<HiddenTest>,
+    /// The manually graded answers, in notebook order (not in the exercises' scores).
+    pub manual: Vec<ManualQuestion>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,8 +200,25 @@ impl Assignment {
     pub fn from_notebook(notebook: Notebook) -> Result<Assignment, AssignmentError> {
         let mut exercises: Vec<String> = Vec::new();
         let mut tests: Vec<HiddenTest> = Vec::new();
+        let mut manual: Vec<ManualQuestion> = Vec::new();
         for cell in &notebook.cells {
             let Some(tag) = &cell.tag else { continue };
+            if tag.kind == CellKind::Manual {
+                let question = manual_question(cell, &tag.exercise).map_err(|e| {
+                    AssignmentError(format!(
+                        "manual cell {} ({}): {e}",
+                        cell.index, tag.exercise
+                    ))
+                })?;
+                if manual.iter().any(|q| q.name == question.name) {
+                    return Err(AssignmentError(format!(
+                        "two manual questions are named `{}`",
+                        question.name
+                    )));
+                }
+                manual.push(question);
+                continue;
+            }
             if !exercises.contains(&tag.exercise) {
                 exercises.push(tag.exercise.clone());
             }
@@ -150,6 +248,7 @@ impl Assignment {
             notebook,
             exercises,
             tests,
+            manual,
         })
     }
 
@@ -184,7 +283,8 @@ pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, Stri
             if let Some(test) = current.take() {
                 tests.push(finish_test(test, exercise)?);
             }
-            let header = parse_header(header).map_err(|e| format!("line {}: {e}", number + 1))?;
+            let header =
+                parse_header(header, "// TEST").map_err(|e| format!("line {}: {e}", number + 1))?;
             current = Some((header, String::new()));
             continue;
         }
@@ -241,12 +341,16 @@ struct Header {
 
 /// `name (1.5 points) public visibility=after_due_date` → its [`Header`]. After the points
 /// come options separated by spaces, each at most once: `public`, `visibility=<value>`.
-fn parse_header(header: &str) -> Result<Header, String> {
+/// `keyword` is the header's (`// TEST`, `MANUAL`), for the messages.
+fn parse_header(header: &str, keyword: &str) -> Result<Header, String> {
+    let header = header.trim();
     let bad = || {
-        format!(
-            "expected `// TEST <name> (<N> points) [public] [visibility=<value>]`, found \
-             `// TEST {header}`"
-        )
+        let options = if keyword == "// TEST" {
+            " [public] [visibility=<value>]"
+        } else {
+            ""
+        };
+        format!("expected `{keyword} <name> (<N> points){options}`, found `{keyword} {header}`")
     };
     let (name, rest) = header.trim().split_once('(').ok_or_else(bad)?;
     let name = name.trim();
@@ -258,7 +362,7 @@ fn parse_header(header: &str) -> Result<Header, String> {
     let points: Points = number
         .trim()
         .parse()
-        .map_err(|e| format!("{e} in `// TEST {header}`"))?;
+        .map_err(|e| format!("{e} in `{keyword} {header}`"))?;
     if points < Points::ZERO {
         return Err(format!("test `{name}`: points cannot be negative"));
     }
@@ -272,7 +376,7 @@ fn parse_header(header: &str) -> Result<Header, String> {
             }
             _ => {
                 return Err(format!(
-                    "`{option}` in `// TEST {header}`: the options after the points are \
+                    "`{option}` in `{keyword} {header}`: the options after the points are \
                      `public` and `visibility=<value>`, each at most once"
                 ))
             }
@@ -295,15 +399,35 @@ fn parse_header(header: &str) -> Result<Header, String> {
 
 const BEGIN: &str = "// BEGIN SOLUTION";
 const END: &str = "// END SOLUTION";
+/// The solution markers of a markdown manual cell (nbgrader's markdown cells use
+/// `### BEGIN SOLUTION`; an HTML comment stays out of the rendered cell).
+const MD_BEGIN: &str = "<!-- BEGIN SOLUTION -->";
+const MD_END: &str = "<!-- END SOLUTION -->";
 
 /// Replaces every `// BEGIN SOLUTION` … `// END SOLUTION` region (whole lines) with `todo!()`
 /// at the region's indentation, or with the text after `=>` on the BEGIN line.
+///
+/// # Errors
+/// A message naming the line: a region never closed, nested, or a malformed marker.
 pub fn strip_solutions(source: &str) -> Result<String, String> {
+    strip_regions(source, BEGIN, END, "todo!()")
+}
+
+/// [`strip_solutions`] with other markers and another default replacement.
+fn strip_regions(source: &str, begin: &str, end: &str, default: &str) -> Result<String, String> {
+    // `<!-- BEGIN SOLUTION => text -->`: the `=>` text sits before a closing `-->`.
+    let closing = begin.strip_prefix("<!--").map(|_| "-->");
     let mut out = String::with_capacity(source.len());
     let mut open: Option<(usize, String)> = None;
     for (number, line) in source.split_inclusive('\n').enumerate() {
         let trimmed = line.trim();
-        if let Some(rest) = trimmed.strip_prefix(BEGIN) {
+        let begin_rest = match closing {
+            Some(close) => trimmed
+                .strip_prefix(begin.trim_end_matches(close).trim_end())
+                .and_then(|rest| rest.strip_suffix(close)),
+            None => trimmed.strip_prefix(begin),
+        };
+        if let Some(rest) = begin_rest {
             if open.is_some() {
                 return Err(format!(
                     "line {}: a solution region inside another",
@@ -313,17 +437,17 @@ pub fn strip_solutions(source: &str) -> Result<String, String> {
             let rest = rest.trim();
             let replacement = match rest.strip_prefix("=>") {
                 Some(text) => text.trim().to_owned(),
-                None if rest.is_empty() => "todo!()".to_owned(),
-                None => return Err(format!("line {}: expected `{BEGIN} => <text>`", number + 1)),
+                None if rest.is_empty() => default.to_owned(),
+                None => return Err(format!("line {}: expected `{begin} => <text>`", number + 1)),
             };
             let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
             let indent = indent.trim_end_matches(['\n', '\r']).to_owned();
             open = Some((number, format!("{indent}{replacement}")));
             continue;
         }
-        if trimmed == END {
+        if trimmed == end {
             let Some((_, replacement)) = open.take() else {
-                return Err(format!("line {}: `{END}` without a BEGIN", number + 1));
+                return Err(format!("line {}: `{end}` without a BEGIN", number + 1));
             };
             out.push_str(&replacement);
             if line.ends_with('\n') {
@@ -331,7 +455,8 @@ pub fn strip_solutions(source: &str) -> Result<String, String> {
             }
             continue;
         }
-        if trimmed.starts_with("// END SOLUTION") || trimmed.starts_with("// BEGIN SOLUTION") {
+        let marker = |m: &str| m.trim_end_matches("-->").trim_end().to_owned();
+        if trimmed.starts_with(&marker(end)) || trimmed.starts_with(&marker(begin)) {
             return Err(format!("line {}: malformed region marker", number + 1));
         }
         if open.is_none() {
@@ -339,7 +464,7 @@ pub fn strip_solutions(source: &str) -> Result<String, String> {
         }
     }
     if let Some((line, _)) = open {
-        return Err(format!("line {}: `{BEGIN}` is never closed", line + 1));
+        return Err(format!("line {}: `{begin}` is never closed", line + 1));
     }
     Ok(out)
 }
@@ -404,6 +529,30 @@ pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
                  those; mark tests `public` in a tests cell instead",
                 cell.index
             )));
+        }
+        if let (Some(CellKind::Manual), Some(tag)) = (kind, &cell.tag) {
+            // Names are unique and every manual cell was read by `from_notebook`.
+            let name = parse_manual_line(cell.source.lines().next().unwrap_or_default())
+                .and_then(Result::ok)
+                .map(|(name, _)| name);
+            let question = solution
+                .manual
+                .iter()
+                .find(|q| Some(&q.name) == name.as_ref())
+                .ok_or_else(|| {
+                    AssignmentError(format!(
+                        "cell {}: a manual cell without its `MANUAL` line",
+                        cell.index
+                    ))
+                })?;
+            raw["source"] = source_lines(&question.released);
+            if cell.is_code {
+                raw["outputs"] = json!([]);
+                raw["execution_count"] = Value::Null;
+            }
+            raw["metadata"]["grader"] = json!({"kind": CellKind::Manual.as_str(), "exercise": tag.exercise, "name": question.name});
+            cells.push(raw);
+            continue;
         }
         if let (Some(CellKind::Tests), Some(tag)) = (kind, &cell.tag) {
             let public: Vec<&HiddenTest> = parse_tests(&cell.source, &tag.exercise)
@@ -557,6 +706,82 @@ mod tests {
             crate::notebook::source_text(&cells[1]["source"]),
             "fn answer() -> i32 {\n    todo!()\n}"
         );
+    }
+
+    #[test]
+    fn manual_cells_are_questions_with_points_and_their_answers_emptied() {
+        let nb = Notebook::parse(
+            r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+              {"cell_type": "markdown", "id": "m1", "metadata": {"grader": {"kind": "manual", "exercise": "ex1"}},
+               "source": ["<!-- MANUAL why (2.5 points) -->\n", "Why?\n", "<!-- BEGIN SOLUTION -->\n", "Because.\n", "<!-- END SOLUTION -->\n", "Thanks."]},
+              {"cell_type": "code", "id": "c1", "metadata": {"grader": {"kind": "manual", "exercise": "ex2"}},
+               "source": ["// MANUAL how (1 point)\n", "// BEGIN SOLUTION => // write it here\n", "fn f() {}\n", "// END SOLUTION"], "outputs": [], "execution_count": null},
+              {"cell_type": "code", "metadata": {"grader": {"kind": "tests", "exercise": "ex1"}},
+               "source": ["// TEST t (1 point)\n", "{}"], "outputs": [], "execution_count": null}
+            ]}"#,
+        )
+        .unwrap();
+        let assignment = Assignment::from_notebook(nb).unwrap();
+        assert_eq!(
+            assignment.exercises,
+            ["ex1"],
+            "a manual cell makes no exercise column"
+        );
+        assert_eq!(
+            assignment.max_score(),
+            Points::whole(1),
+            "manual points are not autograded"
+        );
+        let [why, how] = &assignment.manual[..] else {
+            panic!("{:?}", assignment.manual)
+        };
+        assert_eq!(
+            (
+                why.name.as_str(),
+                why.points,
+                why.cell_id.as_deref(),
+                why.is_code
+            ),
+            ("why", Points::from_hundredths(250), Some("m1"), false)
+        );
+        assert_eq!(
+            why.released,
+            "<!-- MANUAL why (2.5 points) -->\nWhy?\nYOUR ANSWER HERE\nThanks."
+        );
+        assert_eq!(how.released, "// MANUAL how (1 point)\n// write it here");
+        assert_eq!(
+            ManualQuestion::answer_of("// MANUAL how (1 point)\n  my answer\n"),
+            "my answer"
+        );
+    }
+
+    #[test]
+    fn malformed_manual_cells_are_refused_naming_the_cell() {
+        let with = |source: &str| {
+            let text = serde_json::json!({"nbformat": 4, "metadata": {}, "cells": [
+                {"cell_type": "markdown", "metadata": {"grader": {"kind": "manual", "exercise": "ex1"}}, "source": source},
+                {"cell_type": "code", "metadata": {"grader": {"kind": "tests", "exercise": "ex1"}},
+                 "source": "// TEST t (1 point)\n{}", "outputs": [], "execution_count": null}
+            ]});
+            Assignment::from_notebook(Notebook::parse(&text.to_string()).unwrap())
+                .unwrap_err()
+                .0
+        };
+        let error = with("Why?");
+        assert!(
+            error.starts_with("manual cell 0 (ex1): its first line must be `<!-- MANUAL"),
+            "{error}"
+        );
+        let error = with("<!-- MANUAL why (two points) -->");
+        assert!(
+            error.contains("`two` is not a number of points")
+                && error.ends_with("in `MANUAL why (two points)`"),
+            "{error}"
+        );
+        let error = with("<!-- MANUAL why (1 point) public -->");
+        assert!(error.contains("takes no options"), "{error}");
+        let error = with("<!-- MANUAL why (1 point) -->\n<!-- BEGIN SOLUTION -->\nx");
+        assert!(error.contains("never closed"), "{error}");
     }
 
     #[test]

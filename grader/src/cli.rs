@@ -23,7 +23,7 @@ pub mod exit {
     pub const CANNOT_RUN: i32 = 5;
     /// `merge`: the partial gradebooks do not make one gradebook (missing, doubled or mixed).
     pub const CANNOT_MERGE: i32 = 6;
-    /// `report`, `export`, `similarity`: the input (gradebook, results, roster) is unreadable
+    /// `report`, `export`, `similarity`, `merge-manual`: the input (gradebook, results, roster) is unreadable
     /// or does not match (a learner missing from the roster).
     pub const BAD_INPUT: i32 = 7;
 }
@@ -36,7 +36,7 @@ pub mod exit {
     after_help = "Exit codes: 0 graded, 1 below --min-score (check: a public test failed), 2 usage, 3 unreadable submission, \
                   4 unreadable assignment or no tests, 5 evaluator or output failure, \
                   6 partial gradebooks that do not merge, 7 unreadable or mismatched input of \
-                  report, export or similarity."
+                  report, export, similarity or merge-manual."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -51,6 +51,9 @@ pub enum Command {
     Batch(BatchArgs),
     /// Join the partial gradebooks of a sharded batch into one gradebook
     Merge(MergeArgs),
+    /// Add the teacher's scores of manually graded answers (the review sheet `batch` writes)
+    /// to a gradebook
+    MergeManual(MergeManualArgs),
     /// Make the learner's notebook from the solution notebook
     Assign(AssignArgs),
     /// The teacher's class report (HTML with SVG charts) from a gradebook or a results folder
@@ -262,6 +265,10 @@ pub struct BatchArgs {
     /// Add one gradebook column per hidden test (`ex1: name`, the points earned)
     #[arg(long)]
     pub per_test: bool,
+    /// Where to write the review sheet of manually graded answers (manual.csv, manual.html),
+    /// when the assignment has manual questions (default: the gradebook's folder)
+    #[arg(long, value_name = "DIR")]
+    pub manual_sheet: Option<PathBuf>,
     /// Grade only the I-th of N slices (0-based) and write a partial gradebook
     /// (default DIR/gradebook.shard-I-of-N.csv) for `grader merge`
     #[arg(long, value_name = "I/N", conflicts_with = "shard_from_env")]
@@ -285,6 +292,22 @@ pub struct MergeArgs {
     /// The gradebook to write
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeManualArgs {
+    /// The review sheet with the teacher's scores (`manual.csv` from `grader batch`)
+    #[arg(value_name = "SHEET.csv")]
+    pub sheet: PathBuf,
+    /// The gradebook (`grader batch` or `grader merge`)
+    #[arg(value_name = "GRADEBOOK.csv")]
+    pub gradebook: PathBuf,
+    /// Where to write the gradebook with the manual scores (default: over GRADEBOOK.csv)
+    #[arg(short, long, value_name = "OUT.csv")]
+    pub output: Option<PathBuf>,
+    /// The solution notebook, for the manual questions and their points
+    #[command(flatten)]
+    pub assignment: AssignmentArg,
 }
 
 #[derive(Args, Debug)]

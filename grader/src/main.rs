@@ -24,6 +24,7 @@ fn main() {
             grader::scale::batch::run(args)
         }
         Command::Merge(args) => grader::scale::gradebook::merge_command(args),
+        Command::MergeManual(args) => grader::scale::manual::merge_command(args),
         Command::Assign(args) => assign(args),
         Command::Report(args) => grader::reports::class::run(args),
         Command::Export(args) => grader::scale::canvas::run(args),

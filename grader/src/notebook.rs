@@ -17,6 +17,11 @@ pub enum CellKind {
     /// The learner's self-check of an exercise's public tests, written by `grader assign`
     /// (`metadata.grader.tests` holds those tests, for `grader check`); not run at grading.
     Public,
+    /// A manually graded answer (nbgrader's "manually graded answer" cell): a code or markdown
+    /// cell whose first line is `// MANUAL <name> (<N> points)` (code) or
+    /// `<!-- MANUAL <name> (<N> points) -->` (markdown). Kept for the learner's answer, never
+    /// run at grading; `grader batch` collects the answers into a review sheet.
+    Manual,
 }
 
 impl CellKind {
@@ -26,6 +31,7 @@ impl CellKind {
             "check" => Some(CellKind::Check),
             "tests" => Some(CellKind::Tests),
             "public" => Some(CellKind::Public),
+            "manual" => Some(CellKind::Manual),
             _ => None,
         }
     }
@@ -36,6 +42,7 @@ impl CellKind {
             CellKind::Check => "check",
             CellKind::Tests => "tests",
             CellKind::Public => "public",
+            CellKind::Manual => "manual",
         }
     }
 }

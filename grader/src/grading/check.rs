@@ -44,6 +44,8 @@ pub fn public_assignment(notebook: Notebook) -> Result<Assignment, AssignmentErr
         notebook,
         exercises,
         tests,
+        // A learner's self-check scores no manual question.
+        manual: Vec::new(),
     })
 }
 

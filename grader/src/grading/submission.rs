@@ -42,6 +42,11 @@ pub fn cells_to_run(
         if kind == Some(CellKind::Public) {
             continue;
         }
+        // A manually graded answer is read by a teacher from the review sheet, never run: it
+        // may be prose or code that does not compile, and scores nothing automatically.
+        if kind == Some(CellKind::Manual) {
+            continue;
+        }
         let teacher = cell
             .id
             .as_ref()

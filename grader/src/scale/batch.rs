@@ -307,6 +307,32 @@ pub fn run(args: &BatchArgs) -> i32 {
         eprintln!("grader: cannot write {}: {error}", csv_path.display());
         return exit::CANNOT_RUN;
     }
+    if !assignment.manual.is_empty() {
+        let answers: Vec<crate::scale::manual::Answer> = submissions
+            .iter()
+            .flat_map(|path| crate::scale::manual::answers_of(&assignment, &stem(path), path))
+            .collect();
+        let dir = args.manual_sheet.clone().unwrap_or_else(|| {
+            csv_path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_owned)
+        });
+        let suffix = shard.map_or(String::new(), |s| {
+            format!(".shard-{}-of-{}", s.index, s.count)
+        });
+        match crate::scale::manual::write_sheet(&dir, &suffix, &assignment, &answers) {
+            Ok(path) => eprintln!(
+                "manual questions: {} answers to score in {}",
+                answers.len(),
+                path.display()
+            ),
+            Err(error) => {
+                eprintln!("grader: {error}");
+                return exit::CANNOT_RUN;
+            }
+        }
+    }
     let graded = rows.iter().filter(|r| r.status == "graded").count();
     let what = match shard {
         Some(shard) => format!("partial gradebook of shard {shard}"),

@@ -1,0 +1,390 @@
+//! Manually graded answers (nbgrader's "manually graded answer" cells): the review sheet
+//! `grader batch` writes (`manual.csv` for the scores, `manual.html` to read the answers) and
+//! `grader merge-manual`, which adds the teacher's scores to the gradebook.
+//!
+//! The sheet's CSV columns are `learner, question, max_points, score, comment, answer`, one row
+//! per learner and question; the teacher fills `score` (and `comment`, which the grader keeps
+//! out of the gradebook). Points are exact ([`Points`], hundredths).
+
+use crate::assignment::{Assignment, ManualQuestion};
+use crate::cli::{exit, MergeManualArgs};
+use crate::notebook::{CellKind, Notebook};
+use crate::points::Points;
+use crate::reports::html;
+use crate::scale::gradebook::{read_gradebook, write_csv, Columns, Row};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The review sheet's CSV columns, in order.
+pub const SHEET_COLUMNS: [&str; 6] = [
+    "learner",
+    "question",
+    "max_points",
+    "score",
+    "comment",
+    "answer",
+];
+
+/// The gradebook column of a manual question (`manual: <name>`, as a test's is `ex1: <name>`).
+pub fn column(question: &str) -> String {
+    format!("manual: {question}")
+}
+
+/// One learner's answer to one manual question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub learner: String,
+    pub question: String,
+    /// The cell's text without its `MANUAL` line; empty when there is none.
+    pub answer: String,
+    /// Why there is no answer (the notebook unreadable, the cell deleted).
+    pub missing: Option<String>,
+}
+
+/// The answers of `learner`'s notebook at `path`, one per manual question of `assignment`
+/// (in its order). The answer is the cell with the question's nbformat cell id, else the
+/// `manual` cell whose `metadata.grader.name` is the question's name.
+pub fn answers_of(assignment: &Assignment, learner: &str, path: &Path) -> Vec<Answer> {
+    let notebook = Notebook::read(path);
+    assignment
+        .manual
+        .iter()
+        .map(|question| {
+            let found = match &notebook {
+                Ok(notebook) => find_answer(notebook, question)
+                    .ok_or_else(|| "the question's cell is not in the notebook".to_owned()),
+                Err(error) => Err(format!("unreadable notebook: {error}")),
+            };
+            let (answer, missing) = match found {
+                Ok(answer) => (answer, None),
+                Err(why) => (String::new(), Some(why)),
+            };
+            Answer {
+                learner: learner.to_owned(),
+                question: question.name.clone(),
+                answer,
+                missing,
+            }
+        })
+        .collect()
+}
+
+fn find_answer(notebook: &Notebook, question: &ManualQuestion) -> Option<String> {
+    let by_id = question
+        .cell_id
+        .as_ref()
+        .and_then(|id| notebook.cells.iter().find(|c| c.id.as_ref() == Some(id)));
+    let by_name = || {
+        notebook.cells.iter().find(|c| {
+            c.tag.as_ref().is_some_and(|t| t.kind == CellKind::Manual)
+                && notebook.json["cells"][c.index]["metadata"]["grader"]["name"]
+                    == question.name.as_str()
+        })
+    };
+    by_id
+        .or_else(by_name)
+        .map(|cell| ManualQuestion::answer_of(&cell.source))
+}
+
+/// Writes the sheet's CSV: a row per answer, `score` and `comment` empty.
+///
+/// # Errors
+/// The writer's error.
+pub fn write_sheet_csv(
+    out: impl Write,
+    assignment: &Assignment,
+    answers: &[Answer],
+) -> csv::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(SHEET_COLUMNS)?;
+    for answer in answers {
+        let points = assignment
+            .manual
+            .iter()
+            .find(|q| q.name == answer.question)
+            .map_or(Points::ZERO, |q| q.points);
+        writer.write_record([
+            answer.learner.as_str(),
+            answer.question.as_str(),
+            &points.to_string(),
+            "",
+            "",
+            answer.answer.as_str(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// The sheet as a self-contained HTML page: a section per question (its released text and
+/// points), then each learner's answer. Everything from a notebook is escaped.
+pub fn sheet_html(assignment: &Assignment, answers: &[Answer]) -> String {
+    let mut body = String::from("<h1>Manually graded answers</h1>\n");
+    body.push_str(
+        "<p>Score each answer in <code>manual.csv</code> (its <code>score</code> column), then \
+         <code>grader merge-manual manual.csv gradebook.csv</code>.</p>\n",
+    );
+    for question in &assignment.manual {
+        body.push_str(&format!(
+            "<section class=\"question\" id=\"{}\">\n<h2>{} ({} of {} points)</h2>\n\
+             <div class=\"cell\"><div class=\"head\">the question as given</div>\
+             <pre class=\"markdown\">{}</pre></div>\n",
+            html::attribute(&question.name),
+            html::text(&question.name),
+            html::text(&question.exercise),
+            question.points,
+            html::text(&question.released),
+        ));
+        for answer in answers.iter().filter(|a| a.question == question.name) {
+            let text = match &answer.missing {
+                Some(why) => format!("<p class=\"note\">no answer: {}</p>", html::text(why)),
+                None if answer.answer.is_empty() => "<p class=\"note\">empty answer</p>".into(),
+                None => format!("<pre>{}</pre>", html::text(&answer.answer)),
+            };
+            body.push_str(&format!(
+                "<div class=\"cell answer\"><div class=\"head\">{}</div>{text}</div>\n",
+                html::text(&answer.learner)
+            ));
+        }
+        body.push_str("</section>\n");
+    }
+    html::page("Manually graded answers", &body)
+}
+
+/// Writes `manual<suffix>.csv` and `manual<suffix>.html` into `dir`; returns the CSV's path.
+///
+/// # Errors
+/// A message naming the file that could not be written.
+pub fn write_sheet(
+    dir: &Path,
+    suffix: &str,
+    assignment: &Assignment,
+    answers: &[Answer],
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    let csv_path = dir.join(format!("manual{suffix}.csv"));
+    let html_path = dir.join(format!("manual{suffix}.html"));
+    let mut csv_bytes = Vec::new();
+    write_sheet_csv(&mut csv_bytes, assignment, answers).map_err(|e| e.to_string())?;
+    std::fs::write(&csv_path, csv_bytes)
+        .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+    std::fs::write(&html_path, sheet_html(assignment, answers))
+        .map_err(|e| format!("cannot write {}: {e}", html_path.display()))?;
+    Ok(csv_path)
+}
+
+/// The teacher's scores read from a sheet: `(learner, question, score)`.
+///
+/// # Errors
+/// A message naming the sheet's line: a missing column, an unknown learner (not in
+/// `learners`) or question, a score that is empty (not graded yet), not a number, negative or
+/// above the question's points, a `max_points` that is not the question's, a row given twice.
+pub fn read_scores(
+    path: &Path,
+    assignment: &Assignment,
+    learners: &[String],
+) -> Result<Vec<(String, String, Points)>, String> {
+    let name = path.display().to_string();
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let header = reader
+        .headers()
+        .map_err(|e| format!("{name}: {e}"))?
+        .clone();
+    let position = |column: &str| {
+        header.iter().position(|c| c == column).ok_or_else(|| {
+            format!(
+                "{name}: no `{column}` column (a review sheet has {})",
+                SHEET_COLUMNS.join(", ")
+            )
+        })
+    };
+    let [learner_at, question_at, max_at, score_at] =
+        ["learner", "question", "max_points", "score"].map(position);
+    let (learner_at, question_at, max_at, score_at) =
+        (learner_at?, question_at?, max_at?, score_at?);
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut scores = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("{name}: {e}"))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let at = format!("{name}:{line}");
+        let field = |i: usize| record.get(i).unwrap_or_default().trim();
+        let (learner, question_name) = (field(learner_at), field(question_at));
+        if !learners.iter().any(|l| l == learner) {
+            return Err(format!("{at}: learner `{learner}` is not in the gradebook"));
+        }
+        let Some(question) = assignment.manual.iter().find(|q| q.name == question_name) else {
+            return Err(format!(
+                "{at}: question `{question_name}` is not a manual question of the assignment \
+                 (they are: {})",
+                assignment
+                    .manual
+                    .iter()
+                    .map(|q| q.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        if field(max_at).parse::<Points>().ok() != Some(question.points) {
+            return Err(format!(
+                "{at}: max_points `{}` is not the {} points the assignment gives `{}` (a sheet \
+                 of another version of the assignment?)",
+                field(max_at),
+                question.points,
+                question.name
+            ));
+        }
+        let text = field(score_at);
+        if text.is_empty() {
+            return Err(format!(
+                "{at}: {learner}'s answer to `{question_name}` is not graded yet (empty score)"
+            ));
+        }
+        let score: Points = text
+            .parse()
+            .map_err(|e| format!("{at}: score of {learner}, `{question_name}`: {e}"))?;
+        if score < Points::ZERO {
+            return Err(format!(
+                "{at}: score {score} of {learner}, `{question_name}` is negative"
+            ));
+        }
+        if score > question.points {
+            return Err(format!(
+                "{at}: score {score} of {learner}, `{question_name}` is above the question's {} \
+                 points",
+                question.points
+            ));
+        }
+        if !seen.insert((learner.to_owned(), question.name.clone())) {
+            return Err(format!(
+                "{at}: a second row for {learner}, `{question_name}`"
+            ));
+        }
+        scores.push((learner.to_owned(), question.name.clone(), score));
+    }
+    for learner in learners {
+        for question in &assignment.manual {
+            if !seen.contains(&(learner.clone(), question.name.clone())) {
+                return Err(format!(
+                    "{name}: no row for {learner}, `{}` (every learner of the gradebook needs a \
+                     score for every manual question)",
+                    question.name
+                ));
+            }
+        }
+    }
+    Ok(scores)
+}
+
+/// The gradebook with a `manual: <name>` column per question (after the exercises, before
+/// `total`) and the scores added to each total. Columns of an earlier merge are replaced: their
+/// points leave the total first.
+pub fn add_scores(
+    columns: &Columns,
+    rows: &[Row],
+    assignment: &Assignment,
+    scores: &[(String, String, Points)],
+) -> (Columns, Vec<Row>) {
+    let manual_columns: Vec<String> = assignment.manual.iter().map(|q| column(&q.name)).collect();
+    let kept: Vec<usize> = (0..columns.exercises.len())
+        .filter(|&i| !manual_columns.contains(&columns.exercises[i]))
+        .collect();
+    let mut exercises: Vec<String> = kept.iter().map(|&i| columns.exercises[i].clone()).collect();
+    exercises.extend(manual_columns.iter().cloned());
+    let new_columns = Columns {
+        exercises,
+        tests: columns.tests.clone(),
+    };
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let earlier: Points = (0..columns.exercises.len())
+                .filter(|i| !kept.contains(i))
+                .map(|i| row.scores[i])
+                .sum();
+            let mut scores_of_row: Vec<Points> = kept.iter().map(|&i| row.scores[i]).collect();
+            let manual: Vec<Points> = assignment
+                .manual
+                .iter()
+                .map(|q| {
+                    scores
+                        .iter()
+                        .find(|(l, n, _)| *l == row.learner && *n == q.name)
+                        .map_or(Points::ZERO, |(_, _, s)| *s)
+                })
+                .collect();
+            let added: Points = manual.iter().copied().sum();
+            scores_of_row.extend(manual);
+            Row {
+                learner: row.learner.clone(),
+                scores: scores_of_row,
+                total: Points::from_hundredths(
+                    row.total.hundredths() - earlier.hundredths() + added.hundredths(),
+                ),
+                status: row.status.clone(),
+                tests: row.tests.clone(),
+            }
+        })
+        .collect();
+    (new_columns, rows)
+}
+
+/// `grader merge-manual SHEET.csv GRADEBOOK.csv [-o OUT.csv]`. Nothing is written when the
+/// sheet is refused; the gradebook is written to a temporary file beside the output, then
+/// renamed over it.
+pub fn merge_command(args: &MergeManualArgs) -> i32 {
+    match merge(args) {
+        Ok((output, rows)) => {
+            eprintln!(
+                "added the manual scores of {rows} learners: {}",
+                output.display()
+            );
+            exit::GRADED
+        }
+        Err((code, message)) => {
+            eprintln!("grader merge-manual: {message}");
+            code
+        }
+    }
+}
+
+fn merge(args: &MergeManualArgs) -> Result<(PathBuf, usize), (i32, String)> {
+    let assignment = crate::read_assignment(&args.assignment.assignment)
+        .map_err(|e| (exit::BAD_ASSIGNMENT, e))?;
+    if assignment.manual.is_empty() {
+        return Err((
+            exit::BAD_ASSIGNMENT,
+            format!(
+                "{} has no manual questions (cells of kind \"manual\")",
+                args.assignment.assignment.display()
+            ),
+        ));
+    }
+    let gradebook = read_gradebook(&args.gradebook).map_err(|e| (exit::BAD_INPUT, e))?;
+    let learners: Vec<String> = gradebook.rows.iter().map(|r| r.learner.clone()).collect();
+    let scores =
+        read_scores(&args.sheet, &assignment, &learners).map_err(|e| (exit::BAD_INPUT, e))?;
+    let (columns, rows) = add_scores(&gradebook.columns, &gradebook.rows, &assignment, &scores);
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.gradebook.clone());
+    let cannot = |e: String| {
+        (
+            exit::CANNOT_RUN,
+            format!("cannot write {}: {e}", output.display()),
+        )
+    };
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(|e| cannot(e.to_string()))?;
+    write_csv(&mut temporary, &columns, &rows).map_err(|e| cannot(e.to_string()))?;
+    temporary
+        .persist(&output)
+        .map_err(|e| cannot(e.error.to_string()))?;
+    Ok((output, rows.len()))
+}
