@@ -307,11 +307,14 @@ fn batch_writes_the_review_sheet_and_merge_manual_adds_the_scores_exactly() {
     );
 }
 
+/// A review sheet's rows, header left out.
+type Sheet = Vec<Vec<String>>;
+
 fn row(cells: [&str; 6]) -> Vec<String> {
     cells.iter().map(|c| (*c).to_owned()).collect()
 }
 
-fn good_sheet() -> Vec<Vec<String>> {
+fn good_sheet() -> Sheet {
     vec![
         row(["alice", "why_vec", "2", "1", "", "a"]),
         row(["alice", "explain_code", "1.5", "1.5", "", "b"]),
@@ -327,53 +330,53 @@ fn merge_manual_refuses_a_bad_sheet_naming_the_line_and_writes_nothing() {
     let original = "learner,ex1,total,status\nalice,1,1,graded\nbob,0,0,graded\n";
     let sheet = setup.dir.path().join("manual.csv");
     let out = setup.dir.path().join("out.csv");
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<Vec<String>>)>, &str)> = vec![
+    let cases: Vec<(&str, fn(&mut Sheet), &str)> = vec![
         (
             "unknown learner",
-            Box::new(|rows| rows[2][0] = "carol".into()),
+            |rows| rows[2][0] = "carol".into(),
             "manual.csv:4: learner `carol` is not in the gradebook",
         ),
         (
             "unknown question",
-            Box::new(|rows| rows[1][1] = "essay".into()),
+            |rows| rows[1][1] = "essay".into(),
             "manual.csv:3: question `essay` is not a manual question of the assignment \
              (they are: why_vec, explain_code)",
         ),
         (
             "above the maximum",
-            Box::new(|rows| rows[3][3] = "1.75".into()),
+            |rows| rows[3][3] = "1.75".into(),
             "manual.csv:5: score 1.75 of bob, `explain_code` is above the question's 1.5 points",
         ),
         (
             "negative",
-            Box::new(|rows| rows[0][3] = "-1".into()),
+            |rows| rows[0][3] = "-1".into(),
             "manual.csv:2: score -1 of alice, `why_vec` is negative",
         ),
         (
             "not a number",
-            Box::new(|rows| rows[0][3] = "good".into()),
+            |rows| rows[0][3] = "good".into(),
             "manual.csv:2: score of alice, `why_vec`: `good` is not a number of points",
         ),
         (
             "duplicate row",
-            Box::new(|rows| rows[3] = rows[2].clone()),
+            |rows| rows[3] = rows[2].clone(),
             "manual.csv:5: a second row for bob, `why_vec`",
         ),
         (
             "not graded yet",
-            Box::new(|rows| rows[2][3] = String::new()),
+            |rows| rows[2][3] = String::new(),
             "manual.csv:4: bob's answer to `why_vec` is not graded yet (empty score)",
         ),
         (
             "a missing row",
-            Box::new(|rows| {
+            |rows| {
                 rows.pop();
-            }),
+            },
             "no row for bob, `explain_code`",
         ),
         (
             "max_points of another version",
-            Box::new(|rows| rows[0][2] = "3".into()),
+            |rows| rows[0][2] = "3".into(),
             "manual.csv:2: max_points `3` is not the 2 points the assignment gives `why_vec`",
         ),
     ];
