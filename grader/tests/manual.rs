@@ -310,6 +310,9 @@ fn batch_writes_the_review_sheet_and_merge_manual_adds_the_scores_exactly() {
 /// A review sheet's rows, header left out.
 type Sheet = Vec<Vec<String>>;
 
+/// A refusal case: what is wrong, how the good sheet is spoilt, the error expected.
+type Case = (&'static str, fn(&mut Sheet), &'static str);
+
 fn row(cells: [&str; 6]) -> Vec<String> {
     cells.iter().map(|c| (*c).to_owned()).collect()
 }
@@ -330,7 +333,7 @@ fn merge_manual_refuses_a_bad_sheet_naming_the_line_and_writes_nothing() {
     let original = "learner,ex1,total,status\nalice,1,1,graded\nbob,0,0,graded\n";
     let sheet = setup.dir.path().join("manual.csv");
     let out = setup.dir.path().join("out.csv");
-    let cases: Vec<(&str, fn(&mut Sheet), &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "unknown learner",
             |rows| rows[2][0] = "carol".into(),
