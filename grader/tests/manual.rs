@@ -305,6 +305,35 @@ fn batch_writes_the_review_sheet_and_merge_manual_adds_the_scores_exactly() {
         "learner,ex1,manual: why_vec,manual: explain_code,total,status\n\
          alice,1,2,1.25,4.25,graded\nbob,1,0.1,0.2,1.3,graded\n"
     );
+
+    // Canvas's points possible count the merged manual questions: 1 + 2 + 1.5.
+    let roster = setup.dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        "Student,ID,SIS User ID,SIS Login ID,Section\nAlice,1,S1,alice,A\nBob,2,S2,bob,A\n",
+    )
+    .unwrap();
+    let canvas = setup.dir.path().join("canvas.csv");
+    let output = run(&[
+        "export",
+        "--canvas",
+        s(&merged),
+        "--roster",
+        s(&roster),
+        "--assignment",
+        s(&setup.assignment),
+        "-o",
+        s(&canvas),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let exported = std::fs::read_to_string(&canvas).unwrap();
+    let last = |line: &str| line.rsplit(',').next().unwrap().to_owned();
+    let lines: Vec<&str> = exported.lines().collect();
+    assert_eq!(
+        lines[1..].iter().map(|l| last(l)).collect::<Vec<_>>(),
+        ["4.5", "4.25", "1.3"],
+        "{exported}"
+    );
 }
 
 /// A review sheet's rows, header left out.

@@ -153,8 +153,15 @@ fn read_gradebook_results(
     assignment: Option<&crate::assignment::Assignment>,
 ) -> Result<ClassResults, String> {
     let gradebook = read_gradebook(path)?;
-    let max_of_exercise =
-        |exercise: &str| assignment.map_or(0.0, |a| as_points(a.max_score_of(exercise)));
+    // A `manual: <name>` column (`grader merge-manual`) is out of the question's points.
+    let max_of_exercise = |exercise: &str| {
+        assignment.map_or(0.0, |a| {
+            as_points(
+                crate::scale::manual::question_of_column(a, exercise)
+                    .map_or_else(|| a.max_score_of(exercise), |q| q.points),
+            )
+        })
+    };
     let mut tests = Vec::new();
     for column in &gradebook.columns.tests {
         let max = assignment

@@ -284,7 +284,10 @@ pub fn run(args: &ExportArgs) -> i32 {
             &gradebook.rows,
             identities,
             &assignment_column(&args.assignment_name, args.assignment_id),
-            as_points(assignment.max_score()),
+            as_points(crate::scale::manual::points_possible(
+                &assignment,
+                &gradebook.columns,
+            )),
         )
     });
     let text = match made {

@@ -31,6 +31,27 @@ pub fn column(question: &str) -> String {
     format!("manual: {question}")
 }
 
+/// The manual question whose gradebook column is `column`, if it is one.
+pub fn question_of_column<'a>(
+    assignment: &'a Assignment,
+    column: &str,
+) -> Option<&'a ManualQuestion> {
+    let name = column.strip_prefix("manual: ")?;
+    assignment.manual.iter().find(|q| q.name == name)
+}
+
+/// The points a gradebook with `columns` is out of: the autograded maximum, plus the points of
+/// each manual question merged into it (`grader merge-manual`).
+pub fn points_possible(assignment: &Assignment, columns: &Columns) -> Points {
+    assignment.max_score()
+        + columns
+            .exercises
+            .iter()
+            .filter_map(|c| question_of_column(assignment, c))
+            .map(|q| q.points)
+            .sum::<Points>()
+}
+
 /// One learner's answer to one manual question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
