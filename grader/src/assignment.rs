@@ -103,7 +103,10 @@ impl std::str::FromStr for Visibility {
 /// scores to the gradebook. Its points are not in the autograded total ([`Assignment::max_score`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManualQuestion {
+    /// The name in the `MANUAL` line (letters, digits, `_`, `-`, `.`; unique among the manual
+    /// questions).
     pub name: String,
+    /// `metadata.grader.exercise` of the cell.
     pub exercise: String,
     /// Its points (exact, in hundredths).
     pub points: Points,

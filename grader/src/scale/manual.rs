@@ -55,7 +55,9 @@ pub fn points_possible(assignment: &Assignment, columns: &Columns) -> Points {
 /// One learner's answer to one manual question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
+    /// The submission's file stem, as in the gradebook's `learner` column.
     pub learner: String,
+    /// The question's name ([`ManualQuestion::name`]).
     pub question: String,
     /// The cell's text without its `MANUAL` line; empty when there is none.
     pub answer: String,
