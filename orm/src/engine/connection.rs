@@ -301,6 +301,7 @@ impl Batch<'_> {
 
     /// PostgreSQL: the parameter types of `sql` as the server resolves them, spelt for a cast
     /// (see `PgConnection::param_types`). SQLite: `None` (its values carry their own types).
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     pub(crate) fn param_types(
         &mut self,
         sql: &str,
