@@ -1,10 +1,12 @@
 """Prints an executed notebook the way a reader sees it: each code cell, then its outputs.
 
-With `--summary-seconds S`, ends with one line: `lesson: N cells run, F failures, S s`, and exits
-with status 1 when a cell failed (an error output) or did not run.
+With `--summary-seconds S`, ends with one line: `lesson: N cells run, F failures, S s` (the
+notebook's file name without `.ipynb` first), and exits with status 1 when a cell failed (an error
+output) or did not run.
 """
 import argparse
 import sys
+from pathlib import Path
 
 import nbformat
 
@@ -36,5 +38,5 @@ for cell in nb.cells:
 if args.summary_seconds is not None:
     not_run = code_cells - ran
     extra = f" ({not_run} of {code_cells} not run)" if not_run else ""
-    print(f"lesson: {ran} cells run, {failed} failures{extra}, {args.summary_seconds} s")
+    print(f"{Path(args.notebook).stem.removesuffix('.out')}: {ran} cells run, {failed} failures{extra}, {args.summary_seconds} s")
     sys.exit(1 if failed or not_run else 0)

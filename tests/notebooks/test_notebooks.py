@@ -1,7 +1,8 @@
 """The notebooks, run for real through the installed `rust-orm` kernel by nbclient.
 
 Key outputs of the lesson are checked against what SQLAlchemy 2.x gives for the same queries on the
-same data, and every notebook is checked as nbformat 4 without machine paths.
+same data; "beyond the lesson" (`notebooks/beyond.ipynb`) runs every cell and shows the outputs saved
+in it; every notebook is checked as nbformat 4 without machine paths.
 """
 import json
 import os
@@ -14,7 +15,8 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = [ROOT / "notebooks" / "lesson.ipynb", ROOT / "notebooks" / "exercises.ipynb",
+BEYOND = ROOT / "notebooks" / "beyond.ipynb"
+NOTEBOOKS = [ROOT / "notebooks" / "lesson.ipynb", BEYOND, ROOT / "notebooks" / "exercises.ipynb",
              ROOT / "grader" / "assignment" / "solution.ipynb"]
 CELL_TIMEOUT = int(os.environ.get("ORM_KERNEL_FIRST_CELL_TIMEOUT", "600"))
 
@@ -152,6 +154,74 @@ def test_lesson_runs_a_real_migration(lesson):
     assert "applied 1 revision(s): Add email column" in text
     assert "models and database differ: false" in text
     assert "| Alice |" in text
+
+
+def shown(cell):
+    """A code cell's outputs as a reader sees them, in order: each stream's text (consecutive
+    pieces of one stream joined, as frontends show them), the `text/plain` and `text/html` of each
+    result or display, and each error's name and message."""
+    seen = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            if seen and seen[-1][0] == out.name:
+                seen[-1] = (out.name, seen[-1][1] + out.text)
+            else:
+                seen.append((out.name, out.text))
+        elif out.output_type == "error":
+            seen.append(("error", out.ename, out.evalue))
+        else:
+            seen.append(("data", {m: out.data[m] for m in ("text/plain", "text/html") if m in out.data}))
+    return seen
+
+
+@pytest.fixture(scope="module")
+def beyond():
+    """`notebooks/beyond.ipynb` run through the kernel (nbclient fails on the first error)."""
+    return execute(BEYOND)
+
+
+def test_beyond_saved_outputs_are_a_whole_run_without_errors():
+    saved = nbformat.read(BEYOND, as_version=4)
+    code = [c for c in saved.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    assert [c.id for c in code if any(o.output_type == "error" for o in c.outputs)] == []
+    # Rows show as tables: every result whose text is a table also carries its HTML table.
+    for cell in code:
+        for kind, *rest in shown(cell):
+            if kind == "data" and rest[0].get("text/plain", "").startswith("| "):
+                assert rest[0].get("text/html", "").startswith("<table>"), cell.source
+
+
+def test_beyond_runs_every_cell_with_the_saved_outputs(beyond):
+    saved = nbformat.read(BEYOND, as_version=4)
+    assert [c.source for c in beyond.cells] == [c.source for c in saved.cells]
+    for ran, kept in zip(beyond.cells, saved.cells):
+        if kept.cell_type == "code":
+            assert shown(ran) == shown(kept), f"cell {kept.id} differs from its saved outputs:\n{kept.source}"
+
+
+def test_beyond_shows_each_feature_working(beyond):
+    upsert = tagged(beyond, "check-upsert")
+    assert 'ON CONFLICT ("path") DO UPDATE SET "hits" = "page_views"."hits" + "excluded"."hits"' in upsert
+    assert re.findall(r"\| /\s+\| 4 ", upsert) and re.findall(r"\| /about \| 2 ", upsert)
+    assert "Eve: Persistent, 1 SELECT\nFrank: Pending" in tagged(beyond, "check-merge")
+    cte = tagged(beyond, "check-recursive-cte")
+    assert cte.startswith("WITH RECURSIVE") and re.findall(r"music \| 0 .*\n.*jazz  \| 1 .*\n.*bebop \| 2 ", cte)
+    assert "ck_tickets_status_enum" in tagged(beyond, "check-enum-refused")
+    stale = tagged(beyond, "check-stale-data")
+    assert "UPDATE statement on table 'accounts' expected to update 1 row(s); 0 were matched." in stale
+    assert "SQL: ROLLBACK" in stale and re.findall(r"\| Ann +\| 70 +\| 2 ", stale)
+    # The counts section 14 asks a learner to predict: 1 + 4 users + 3 posts lazily, one per
+    # level by select-in, one joined.
+    nested = tagged(beyond, "check-nested-loading")
+    assert re.findall(r"^lazy +8 statements$", nested, re.M)
+    assert re.findall(r"^selectinload\.selectinload +3 statements$", nested, re.M)
+    assert re.findall(r"^joinedload\.joinedload +1 statement$", nested, re.M)
+    batched = tagged(beyond, "check-batched-writes")
+    assert "insert of 2500 users: 3 statements" in batched
+    assert "delete of 2503 users: 3 statements" in batched
+    empty_in = tagged(beyond, "check-empty-in")
+    assert "IN ()" not in empty_in and empty_in.strip().endswith("(0, 4)")
 
 
 def test_solution_notebook_runs_without_errors():
