@@ -224,6 +224,89 @@ def test_beyond_shows_each_feature_working(beyond):
     assert "IN ()" not in empty_in and empty_in.strip().endswith("(0, 4)")
 
 
+def table_rows(text):
+    """The rows of the first table printed in `text` (comfy-table's markdown preset), as strings."""
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    return [tuple(cell.strip() for cell in line.strip("|").split("|")) for line in lines[1:]]
+
+
+def beyond_sqlalchemy_reference():
+    """Sections 2 to 7 of beyond.ipynb through SQLAlchemy 2.x, on the notebook's data, as the
+    notebook prints them (rows of text, NULL for None; lists of names)."""
+    from sqlalchemy import (Column, ForeignKey, Integer, String, create_engine, func, literal,
+                            select, union, union_all)
+    from sqlalchemy.orm import Session, aliased, declarative_base
+
+    Base = declarative_base()
+
+    class User(Base):
+        __tablename__ = "users"
+        id = Column(Integer, primary_key=True)
+        name = Column(String, nullable=False)
+        age = Column(Integer)
+
+    class Post(Base):
+        __tablename__ = "posts"
+        id = Column(Integer, primary_key=True)
+        title = Column(String, nullable=False)
+        user_id = Column(Integer, ForeignKey("users.id"))
+
+    class Category(Base):
+        __tablename__ = "categories"
+        id = Column(Integer, primary_key=True)
+        name = Column(String, nullable=False)
+        parent_id = Column(Integer, ForeignKey("categories.id"))
+
+    engine = create_engine("sqlite:///:memory:")
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add_all(User(name=n, age=a) for n, a in [("Alice", 30), ("Bob", 17), ("Carol", 42), ("Dave", None)])
+        s.flush()
+        s.add_all(Post(title=t, user_id=u) for u, t in [(1, "Rust"), (1, "SQL"), (3, "Rust again")])
+        s.add_all(Category(id=i, name=n, parent_id=p) for i, n, p in
+                  [(1, "all", None), (2, "books", 1), (3, "music", 1), (4, "jazz", 3), (5, "bebop", 4),
+                   (6, "poetry", 2)])
+        s.commit()
+
+        def text_rows(stmt):
+            return [tuple("NULL" if v is None else str(v) for v in row) for row in s.execute(stmt)]
+
+        posts = select(func.count(Post.id)).where(Post.user_id == User.id).scalar_subquery()
+        older = aliased(User, name="older")
+        tree = (select(Category.id, Category.name, literal(0).label("depth"))
+                .where(Category.name == "music").cte("tree", recursive=True))
+        tree = tree.union_all(select(Category.id, Category.name, tree.c.depth + 1)
+                              .join(tree, Category.parent_id == tree.c.id))
+        young = select(User.name).where(User.age < 31)
+        authors = select(User.name).where(User.id.in_(select(Post.user_id)))
+        return {
+            "scalar-subquery": text_rows(select(User.name, posts.label("posts")).order_by(User.id)),
+            "self-join": text_rows(select(User.name, func.count(older.id))
+                                   .outerjoin(older, older.age > User.age)
+                                   .group_by(User.name).order_by(User.name)),
+            "recursive-cte": text_rows(select(tree.c.name, tree.c.depth).order_by(tree.c.depth)),
+            "window": text_rows(select(
+                Post.title, func.row_number().over(order_by=Post.id),
+                func.rank().over(partition_by=Post.user_id, order_by=Post.title),
+                func.count(Post.id).over(partition_by=Post.user_id)).order_by(Post.id)),
+            "union_all": list(s.scalars(union_all(young, authors).order_by("name"))),
+            "union": list(s.scalars(union(young, authors).order_by("name"))),
+        }
+
+
+def check_beyond_against_sqlalchemy(nb):
+    ref = beyond_sqlalchemy_reference()
+    for tag in ["scalar-subquery", "self-join", "recursive-cte", "window"]:
+        assert table_rows(tagged(nb, f"check-{tag}")) == ref[tag], tag
+    union_text = tagged(nb, "check-union")
+    assert f"union_all: {json.dumps(ref['union_all'])}" in union_text
+    assert f"union:     {json.dumps(ref['union'])}" in union_text
+
+
+def test_beyond_rows_match_sqlalchemy(beyond):
+    check_beyond_against_sqlalchemy(beyond)
+
+
 def test_solution_notebook_runs_without_errors():
     execute(ROOT / "grader" / "assignment" / "solution.ipynb")
 
