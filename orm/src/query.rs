@@ -45,6 +45,11 @@ pub trait Fetch: Clone + 'static {
     /// Model tables, for finding the foreign key of a `join`.
     fn model_tables(&self, _out: &mut Vec<Table>) {}
     /// Decodes one row (or the next columns of it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] for a value that does not fit its field; the driver's error when a
+    /// column cannot be read.
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Self::Output>;
     /// One whole model per row: joined rows are made unique, as SQLAlchemy's `Query` does.
     fn single_entity(&self) -> bool {
@@ -610,6 +615,13 @@ impl<F: Fetch> Query<F> {
     }
 
     /// Every row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the query is not bound to a session (run it with
+    /// [`Session::scalars`]) or was built with an error (an `options` path the models do not have, a
+    /// `join` with no foreign key between the tables…); the autoflush's error; the database's error for the `SELECT` (and the select-in
+    /// loads); [`Error::WrongType`] for a column value that does not fit its field.
     pub fn all(&self) -> Result<Vec<F::Output>> {
         let session = self.session()?;
         session.autoflush()?;
@@ -633,11 +645,20 @@ impl<F: Fetch> Query<F> {
     }
 
     /// The first row, or `None`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Query::all`].
     pub fn first(&self) -> Result<Option<F::Output>> {
         Ok(self.clone().limit(1).all()?.into_iter().next())
     }
 
     /// Exactly one row, or an error that says whether there were none or several.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoResultFound`] when there is no row, [`Error::MultipleResultsFound`] when there are
+    /// several (both carry the query's SQL); otherwise as [`Query::all`].
     pub fn one(&self) -> Result<F::Output> {
         self.one_or_none()?.ok_or_else(|| Error::NoResultFound {
             query: self.to_sql(),
@@ -645,6 +666,11 @@ impl<F: Fetch> Query<F> {
     }
 
     /// At most one row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MultipleResultsFound`] (with the count and the SQL) when there are several rows;
+    /// otherwise as [`Query::all`].
     pub fn one_or_none(&self) -> Result<Option<F::Output>> {
         let mut rows = self.all()?;
         if rows.len() > 1 {
@@ -658,6 +684,10 @@ impl<F: Fetch> Query<F> {
 
     /// The first column of the first row: `query_values(func::avg(User::age)).scalar()`.
     /// Aggregates always give a row; a query with no rows is an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoResultFound`] when the query gives no row; otherwise as [`Query::all`].
     pub fn scalar(&self) -> Result<F::Output> {
         self.first()?.ok_or_else(|| Error::NoResultFound {
             query: self.to_sql(),
@@ -665,6 +695,12 @@ impl<F: Fetch> Query<F> {
     }
 
     /// How many rows the query gives (`SELECT count(*) FROM (…)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the query is not bound to a session (run it with
+    /// [`Session::scalars`]) or was built with an error (an `options` path the models do not have, a
+    /// `join` with no foreign key between the tables…); the autoflush's error; the database's error for the `SELECT count(*)`.
     pub fn count(&self) -> Result<i64> {
         let session = self.session()?;
         session.autoflush()?;
@@ -692,6 +728,12 @@ impl<F: Fetch> Query<F> {
     }
 
     /// Whether the query gives at least one row (`SELECT EXISTS (…)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the query is not bound to a session (run it with
+    /// [`Session::scalars`]) or was built with an error (an `options` path the models do not have, a
+    /// `join` with no foreign key between the tables…); the autoflush's error; the database's error for the `SELECT EXISTS`.
     pub fn exists(&self) -> Result<bool> {
         let session = self.session()?;
         session.autoflush()?;

@@ -99,6 +99,13 @@ fn open_statement_log() -> Option<Mutex<std::fs::File>> {
 /// `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`, and with the `postgres` feature
 /// `postgresql://user:password@host:port/dbname` (also `postgres://`; options `sslmode`,
 /// `host=/socket/folder`, `connect_timeout`, `application_name`).
+///
+/// # Errors
+///
+/// [`Error::InvalidUrl`] for a URL of another scheme, a malformed `postgresql://` URL, or a
+/// PostgreSQL URL in a build without the `postgres` feature; [`Error::Database`] (or
+/// [`Error::Io`]) when the first connection cannot be opened: a SQLite file in a folder that does
+/// not exist, a PostgreSQL server that refuses the connection or the password.
 pub fn create_engine(url: &str) -> Result<Engine> {
     let parsed = DatabaseUrl::parse(url)?;
     // The first connection is opened now, so a wrong URL or a server that is down is reported by
@@ -149,6 +156,11 @@ fn open_backend(url: &DatabaseUrl) -> Result<Backend> {
 /// let engine = orm::create_engine_from_env("MY_APP_DATABASE_URL", "sqlite:///:memory:")?;
 /// # Ok::<(), orm::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// As [`create_engine`], for the variable's URL (trimmed) or, when it is unset or blank, for
+/// `default`.
 pub fn create_engine_from_env(variable: &str, default: &str) -> Result<Engine> {
     match std::env::var(variable) {
         Ok(url) if !url.trim().is_empty() => create_engine(url.trim()),

@@ -133,6 +133,11 @@ impl Session {
     /// assert_eq!(answer, orm::Value::Integer(42));
     /// # Ok::<(), orm::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The error `work` returns, or the commit's (everything is then rolled back); the rollback's
+    /// own error if that rollback fails too.
     pub fn scoped<R>(engine: &Engine, work: impl FnOnce(&Session) -> Result<R>) -> Result<R> {
         let session = Session::new(engine);
         let outcome = work(&session).and_then(|r| session.commit().map(|_| r));
@@ -245,6 +250,12 @@ impl Session {
     }
 
     /// The object with this primary key, from the identity map if already loaded, else one `SELECT`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the session is busy or the key does not fit the model's primary
+    /// key; the database's error for the `SELECT`; [`Error::MultipleResultsFound`] when the table has
+    /// several rows with that key (a key the database does not declare unique).
     pub fn get<T: Model>(&self, key: impl Into<Key>) -> Result<Option<Obj<T>>> {
         let key = key.into();
         if let Some(existing) = self.state()?.identity.get(T::TABLE_NAME, &key) {
@@ -360,6 +371,12 @@ impl Session {
     }
 
     /// Marks an object for deletion (DELETE at the next flush). A pending object is simply dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the object is transient or detached, belongs to another
+    /// session, or the session is busy; the database's error when a `cascade="all, delete"` must
+    /// load the children to delete them and that load fails.
     pub fn delete<T: Model>(&self, object: &Obj<T>) -> Result<()> {
         let mut state = self.state()?;
         match object.state() {
@@ -400,6 +417,16 @@ impl Session {
 
     /// Writes pending adds, changes and deletes inside the session's transaction.
     /// If a statement fails, the transaction is rolled back and the error names what failed.
+    ///
+    /// # Errors
+    ///
+    /// The first statement's error, classified ([`Error::UniqueViolation`],
+    /// [`Error::ForeignKeyViolation`], [`Error::NotNullViolation`], [`Error::ConstraintViolation`]…)
+    /// and naming the table; [`Error::StaleData`] when an `UPDATE` or `DELETE` matched another
+    /// number of rows than expected; [`Error::TransactionConflict`] on `sqlite:///:memory:` when
+    /// another session's transaction is open (then nothing was written and the session keeps its
+    /// work); [`Error::InvalidRequest`] when the session is busy. After any other error the
+    /// session's transaction has been rolled back, as [`Session::rollback`] does.
     pub fn flush(&self) -> Result<()> {
         self.cell.flush()
     }
@@ -473,6 +500,10 @@ impl Session {
     }
 
     /// Runs a 2.0-style query (`orm::select::<User>()`) in this session and returns every row.
+    ///
+    /// # Errors
+    ///
+    /// As [`Query::all`].
     pub fn scalars<F: Fetch>(&self, query: Query<F>) -> Result<Vec<F::Output>> {
         query.bind(self).all()
     }
