@@ -41,6 +41,15 @@ fn seeded(engine: Engine) -> (Engine, Session) {
     (engine, session)
 }
 
+/// How many users named `name` the session sees.
+fn named(session: &Session, name: &str) -> i64 {
+    session
+        .query::<User>()
+        .filter(User::name.eq(name))
+        .count()
+        .unwrap()
+}
+
 fn names(users: &[Obj<User>]) -> Vec<String> {
     users.iter().map(|u| u.borrow().name.clone()).collect()
 }
@@ -390,23 +399,9 @@ fn autoflush_makes_pending_adds_visible() {
     each_engine(|engine| {
         let (_engine, session) = seeded(engine);
         session.add(user("Zed", "zed@example.com", 50));
-        assert_eq!(
-            session
-                .query::<User>()
-                .filter(User::name.eq("Zed"))
-                .count()
-                .unwrap(),
-            1
-        );
+        assert_eq!(named(&session, "Zed"), 1);
         session.rollback().unwrap();
-        assert_eq!(
-            session
-                .query::<User>()
-                .filter(User::name.eq("Zed"))
-                .count()
-                .unwrap(),
-            0
-        );
+        assert_eq!(named(&session, "Zed"), 0);
     });
 }
 
@@ -493,22 +488,8 @@ fn scoped_session_commits_on_ok_and_rolls_back_on_err() {
             "{failed:?}"
         );
         let check = Session::new(&engine);
-        assert_eq!(
-            check
-                .query::<User>()
-                .filter(User::name.eq("Frank"))
-                .count()
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            check
-                .query::<User>()
-                .filter(User::name.eq("Grace"))
-                .count()
-                .unwrap(),
-            0
-        );
+        assert_eq!(named(&check, "Frank"), 1);
+        assert_eq!(named(&check, "Grace"), 0);
     });
 }
 

@@ -12,52 +12,56 @@ use orm::prelude::*;
 use orm::Value;
 use std::path::Path;
 
-/// Successive versions of the application's models, as a project's history would have them.
-mod v1 {
-    use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        pub age: Option<i64>,
-    }
-    pub fn metadata() -> MetaData {
-        MetaData::new().add::<User>()
-    }
+/// One version of the application's `users` model: `id`, `name` and the columns given, in a
+/// module of its own with the `metadata()` of that version (`users`, and `posts` when asked).
+macro_rules! users_version {
+    ($(#[$doc:meta])* $version:ident { $($columns:tt)* } $(with $post:ty)?) => {
+        $(#[$doc])*
+        mod $version {
+            use orm::prelude::*;
+            #[derive(Model, Debug, Clone, Default)]
+            #[orm(table = "users")]
+            pub struct User {
+                #[orm(primary_key)]
+                pub id: i64,
+                pub name: String,
+                $($columns)*
+            }
+            pub fn metadata() -> MetaData {
+                MetaData::new().add::<User>()$(.add::<$post>())?
+            }
+        }
+    };
 }
 
-/// The lesson's "Add email column".
-mod v2 {
-    use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        pub age: Option<i64>,
-        pub email: Option<String>,
-    }
-    pub fn metadata() -> MetaData {
-        MetaData::new().add::<User>()
-    }
-}
+// Successive versions of the application's models, as a project's history would have them.
+users_version!(v1 { pub age: Option<i64>, });
+users_version!(
+    /// The lesson's "Add email column".
+    v2 { pub age: Option<i64>, pub email: Option<String>, }
+);
+users_version!(
+    /// A new table with a foreign key, and an index on an existing column.
+    v3 { #[orm(index)] pub age: Option<i64>, pub email: Option<String>, } with super::posts::Post
+);
+users_version!(
+    /// Email becomes unique (a UNIQUE constraint, backed by a unique index).
+    v4 { #[orm(index)] pub age: Option<i64>, #[orm(unique)] pub email: Option<String>, }
+    with super::posts::Post
+);
+users_version!(
+    /// Email becomes required.
+    v5 { #[orm(index)] pub age: Option<i64>, #[orm(unique)] pub email: String, }
+    with super::posts::Post
+);
+users_version!(
+    /// Age is dropped (with its index).
+    v6 { #[orm(unique)] pub email: String, } with super::posts::Post
+);
 
-/// A new table with a foreign key, and an index on an existing column.
-mod v3 {
+/// The posts table from version 3 on.
+mod posts {
     use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        #[orm(index)]
-        pub age: Option<i64>,
-        pub email: Option<String>,
-    }
     #[derive(Model, Debug, Clone, Default)]
     #[orm(table = "posts")]
     pub struct Post {
@@ -66,64 +70,6 @@ mod v3 {
         pub title: String,
         #[orm(foreign_key = "users.id", on_delete = "cascade", index)]
         pub user_id: i64,
-    }
-    pub fn metadata() -> MetaData {
-        MetaData::new().add::<User>().add::<Post>()
-    }
-}
-
-/// Email becomes unique (a UNIQUE constraint, backed by a unique index).
-mod v4 {
-    use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        #[orm(index)]
-        pub age: Option<i64>,
-        #[orm(unique)]
-        pub email: Option<String>,
-    }
-    pub fn metadata() -> MetaData {
-        MetaData::new().add::<User>().add::<super::v3::Post>()
-    }
-}
-
-/// Email becomes required.
-mod v5 {
-    use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        #[orm(index)]
-        pub age: Option<i64>,
-        #[orm(unique)]
-        pub email: String,
-    }
-    pub fn metadata() -> MetaData {
-        MetaData::new().add::<User>().add::<super::v3::Post>()
-    }
-}
-
-/// Age is dropped (with its index).
-mod v6 {
-    use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        #[orm(unique)]
-        pub email: String,
-    }
-    pub fn metadata() -> MetaData {
-        MetaData::new().add::<User>().add::<super::v3::Post>()
     }
 }
 

@@ -9,7 +9,7 @@ use orm::{ObjectState, Value};
 use support::each_engine;
 use support::models::authors::{Article, Author};
 use support::models::blog::{Post, User};
-use support::models::school::{Course, Student};
+use support::models::school::{enrol, Course, Student};
 
 fn with_tables(engine: Engine) -> Engine {
     MetaData::new()
@@ -35,29 +35,9 @@ fn count(engine: &Engine, sql: &str) -> i64 {
 /// One student in two courses, committed.
 fn enrolled(engine: &Engine) -> (Session, Obj<Student>, Obj<Course>, Obj<Course>) {
     let session = Session::new(engine);
-    let student = session.add(Student {
-        name: "Ann".into(),
-        ..Default::default()
-    });
-    let math = student
-        .append(
-            Student::courses,
-            Course {
-                name: "Math".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    let art = student
-        .append(
-            Student::courses,
-            Course {
-                name: "Art".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (student, courses) = enrol(&session, "Ann", &["Math", "Art"]).unwrap();
     session.commit().unwrap();
+    let [math, art] = <[Obj<Course>; 2]>::try_from(courses).ok().unwrap();
     (session, student, math, art)
 }
 

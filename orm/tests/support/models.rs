@@ -74,6 +74,37 @@ pub mod school {
         pub id: i64,
         pub name: String,
     }
+
+    /// A new student named `student`, added to `session`, in a new course per name of `courses`
+    /// (appended through `Student::courses`, so the association rows are written at the next
+    /// flush); nothing is committed.
+    ///
+    /// # Errors
+    ///
+    /// The error of an `append` (a session that is busy).
+    pub fn enrol(
+        session: &Session,
+        student: &str,
+        courses: &[&str],
+    ) -> orm::Result<(Obj<Student>, Vec<Obj<Course>>)> {
+        let student = session.add(Student {
+            name: student.into(),
+            ..Default::default()
+        });
+        let courses = courses
+            .iter()
+            .map(|&name| {
+                student.append(
+                    Student::courses,
+                    Course {
+                        name: name.into(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect::<orm::Result<Vec<_>>>()?;
+        Ok((student, courses))
+    }
 }
 
 /// A parent whose children are deleted with it, and when they leave it (`delete-orphan`).
