@@ -4,6 +4,7 @@
 //! engine applied to the other; and every kind of bad input, which must leave the database and its
 //! rows as they were.
 
+#[macro_use]
 mod support;
 
 use orm::core::text;
@@ -12,49 +13,27 @@ use orm::prelude::*;
 use orm::Value;
 use std::path::Path;
 
-/// One version of the application's `users` model: `id`, `name` and the columns given, in a
-/// module of its own with the `metadata()` of that version (`users`, and `posts` when asked).
-macro_rules! users_version {
-    ($(#[$doc:meta])* $version:ident { $($columns:tt)* } $(with $post:ty)?) => {
-        $(#[$doc])*
-        mod $version {
-            use orm::prelude::*;
-            #[derive(Model, Debug, Clone, Default)]
-            #[orm(table = "users")]
-            pub struct User {
-                #[orm(primary_key)]
-                pub id: i64,
-                pub name: String,
-                $($columns)*
-            }
-            pub fn metadata() -> MetaData {
-                MetaData::new().add::<User>()$(.add::<$post>())?
-            }
-        }
-    };
-}
-
 // Successive versions of the application's models, as a project's history would have them.
-users_version!(v1 { pub age: Option<i64>, });
-users_version!(
+use support::models::people as v1;
+users_model!(
     /// The lesson's "Add email column".
     v2 { pub age: Option<i64>, pub email: Option<String>, }
 );
-users_version!(
+users_model!(
     /// A new table with a foreign key, and an index on an existing column.
     v3 { #[orm(index)] pub age: Option<i64>, pub email: Option<String>, } with super::posts::Post
 );
-users_version!(
+users_model!(
     /// Email becomes unique (a UNIQUE constraint, backed by a unique index).
     v4 { #[orm(index)] pub age: Option<i64>, #[orm(unique)] pub email: Option<String>, }
     with super::posts::Post
 );
-users_version!(
+users_model!(
     /// Email becomes required.
     v5 { #[orm(index)] pub age: Option<i64>, #[orm(unique)] pub email: String, }
     with super::posts::Post
 );
-users_version!(
+users_model!(
     /// Age is dropped (with its index).
     v6 { #[orm(unique)] pub email: String, } with super::posts::Post
 );

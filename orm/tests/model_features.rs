@@ -6,8 +6,8 @@ mod support;
 
 use orm::prelude::*;
 use orm::Value;
-use support::each_engine;
 use support::models::school::{enrol, Course, Student};
+use support::{each_engine, parent_names};
 
 /// A row per student and course: the pair is the key (SQLAlchemy's `primary_key=True` on two
 /// `mapped_column`s).
@@ -730,17 +730,7 @@ fn a_category_tree_loads_parent_and_children_lazily_and_by_select_in() {
             .all()
             .unwrap();
         let parents: Vec<String> = {
-            let mut p: Vec<String> = leaves
-                .iter()
-                .map(|l| {
-                    l.related(Category::parent)
-                        .unwrap()
-                        .unwrap()
-                        .borrow()
-                        .name
-                        .clone()
-                })
-                .collect();
+            let mut p = parent_names(&leaves, Category::parent, |c| c.name.clone());
             p.sort();
             p
         };

@@ -4,10 +4,10 @@
 mod support;
 
 use orm::prelude::*;
-use support::each_engine;
 use support::models::authors::{Article, Author};
 use support::models::blog::{Post, User};
 use support::models::school::{enrol, Course, Student};
+use support::{each_engine, parent_names};
 
 /// A relationship whose foreign key column does not exist: misuse, reported at first use.
 #[derive(Model, Debug, Clone, Default)]
@@ -273,17 +273,7 @@ fn author_names(engine: &Engine, option: orm::LoadOption) -> (Vec<String>, u64) 
     let session = Session::new(engine);
     engine.reset_statement_count();
     let posts = session.query::<Post>().options(option).all().unwrap();
-    let authors = posts
-        .iter()
-        .map(|p| {
-            p.related(Post::author)
-                .unwrap()
-                .unwrap()
-                .borrow()
-                .name
-                .clone()
-        })
-        .collect();
+    let authors = parent_names(&posts, Post::author, |u| u.name.clone());
     (authors, engine.statement_count())
 }
 
