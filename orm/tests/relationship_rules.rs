@@ -6,10 +6,10 @@ mod support;
 
 use orm::prelude::*;
 use orm::{ObjectState, Value};
-use support::each_engine;
 use support::models::authors::{Article, Author};
 use support::models::blog::{Post, User};
 use support::models::school::{enrol, Course, Student};
+use support::{append_all, each_engine};
 
 fn with_tables(engine: Engine) -> Engine {
     MetaData::new()
@@ -116,24 +116,14 @@ fn a_pending_child_removed_under_delete_orphan_is_never_inserted() {
             ..Default::default()
         });
         session.commit().unwrap();
-        let kept = author
-            .append(
-                Author::articles,
-                Article {
-                    title: "kept".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        let draft = author
-            .append(
-                Author::articles,
-                Article {
-                    title: "draft".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let [kept, draft] = append_all(
+            &author,
+            Author::articles,
+            ["kept", "draft"].map(|title| Article {
+                title: title.into(),
+                ..Default::default()
+            }),
+        );
         author.remove(Author::articles, &draft).unwrap();
         session.commit().unwrap();
         // SQLAlchemy: the draft is expunged (transient), only "kept" is written, with its parent.

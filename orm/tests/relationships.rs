@@ -7,7 +7,7 @@ use orm::prelude::*;
 use support::models::authors::{Article, Author};
 use support::models::blog::{Post, User};
 use support::models::school::{enrol, Course, Student};
-use support::{each_engine, parent_names};
+use support::{append_all, each_engine, parent_names};
 
 /// A relationship whose foreign key column does not exist: misuse, reported at first use.
 #[derive(Model, Debug, Clone, Default)]
@@ -48,24 +48,14 @@ fn one_to_many_navigates_both_ways() {
             name: "Alice".into(),
             ..Default::default()
         });
-        alice
-            .append(
-                User::posts,
-                Post {
-                    title: "Python tips".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        alice
-            .append(
-                User::posts,
-                Post {
-                    title: "Rust ownership".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        append_all(
+            &alice,
+            User::posts,
+            ["Python tips", "Rust ownership"].map(|title| Post {
+                title: title.into(),
+                ..Default::default()
+            }),
+        );
         session.commit().unwrap();
 
         let fresh = Session::new(&engine);
@@ -318,23 +308,14 @@ fn cascade_delete_removes_children_and_orphans() {
             name: "Ann".into(),
             ..Default::default()
         });
-        ann.append(
+        let [_, two] = append_all(
+            &ann,
             Author::articles,
-            Article {
-                title: "One".into(),
+            ["One", "Two"].map(|title| Article {
+                title: title.into(),
                 ..Default::default()
-            },
-        )
-        .unwrap();
-        let two = ann
-            .append(
-                Author::articles,
-                Article {
-                    title: "Two".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+            }),
+        );
         session.commit().unwrap();
         // delete-orphan: removing from the collection deletes the row.
         ann.remove(Author::articles, &two).unwrap();
@@ -404,24 +385,14 @@ fn joins_on_the_foreign_key_and_filters_on_the_joined_table() {
             name: "Alice".into(),
             ..Default::default()
         });
-        alice
-            .append(
-                User::posts,
-                Post {
-                    title: "Learning Python".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        alice
-            .append(
-                User::posts,
-                Post {
-                    title: "Python again".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        append_all(
+            &alice,
+            User::posts,
+            ["Learning Python", "Python again"].map(|title| Post {
+                title: title.into(),
+                ..Default::default()
+            }),
+        );
         let bob = session.add(User {
             name: "Bob".into(),
             ..Default::default()

@@ -39,6 +39,16 @@ pub fn parent_names<T: Model, P: Model>(
         .collect()
 }
 
+/// Appends `children` to `parent`'s collection `relationship`, in order: the objects, as
+/// `append` hands them back (new ones join the parent's session).
+pub fn append_all<P: Model, R: orm::Collection<P> + Copy, const N: usize>(
+    parent: &Obj<P>,
+    relationship: R,
+    children: [R::Target; N],
+) -> [Obj<R::Target>; N] {
+    children.map(|child| parent.append(relationship, child).unwrap())
+}
+
 /// Whether the variable `name` is set to `1`.
 pub fn opted_out(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1")
