@@ -64,6 +64,37 @@ pub use engine::{
 pub use error::{DriverError, Error, Result, RevisionRun};
 pub use metadata::MetaData;
 pub use model::{IntoObj, Key, Model, Obj, ObjectState};
+/// `#[derive(FromRow)]`: reads a struct from a Core result row by column name (the
+/// [`core::FromRow`] trait), as SQLAlchemy's `Row` is read by attribute. Each field comes from
+/// the column of its name; the only attribute is on a field:
+///
+/// | attribute | meaning | example |
+/// | --- | --- | --- |
+/// | `column` | the column the field is read from (default: the field's name) | `#[orm(column = "n")]` |
+///
+/// A field of type `Option<T>` admits `NULL`. A column no field asks for is ignored; a field
+/// whose column the row lacks is [`Error::NoSuchColumn`], a value that does not fit its field
+/// [`Error::WrongType`], both naming the column.
+///
+/// ```
+/// use orm::core::text;
+/// use orm::prelude::*;
+///
+/// #[derive(FromRow, Debug, PartialEq)]
+/// struct Count { name: String, #[orm(column = "n")] count: i64, note: Option<String> }
+///
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// let rows = engine.execute(text("SELECT 'Ann' AS name, 3 AS n, NULL AS note, 1 AS extra"))?;
+/// assert_eq!(rows.all::<Count>()?, [Count { name: "Ann".into(), count: 3, note: None }]);
+/// let short = engine.execute(text("SELECT 'Ann' AS name"))?;
+/// match short.all::<Count>() {
+///     Err(Error::NoSuchColumn { column, .. }) => {
+///         assert_eq!(column, "n (the result's columns are: name)");
+///     }
+///     other => panic!("expected a missing column, got {other:?}"),
+/// }
+/// # Ok::<(), orm::Error>(())
+/// ```
 pub use orm_macros::FromRow;
 
 /// `#[derive(DbEnum)]`: stores a fieldless enum as text, SQLAlchemy's `Enum(…,
@@ -116,31 +147,158 @@ pub use orm_macros::FromRow;
 pub use orm_macros::DbEnum;
 
 /// `#[derive(Model)]`: maps a struct with named fields to a table (SQLAlchemy's declarative
-/// mapping). The field types give the column types (`Option<T>` is nullable, anything else
-/// `NOT NULL`); `#[orm(…)]` attributes say the rest.
+/// mapping) and implements [`trait@Model`] for it. The field types give the column types
+/// (`Option<T>` is nullable, anything else `NOT NULL`; see [`SqlType`] for the types a field may
+/// have); `#[orm(…)]` attributes say the rest. Every attribute is listed below, as Diesel's
+/// derives list theirs; the examples after the tables run.
 ///
-/// **On the struct**
-/// - `table = "users"`: the table's name (default: the struct's name in snake case plus `s`).
-/// - `has_many(posts: Post, foreign_key = "user_id", back_populates = "author", cascade = "all,
-///   delete-orphan")`, `belongs_to(author: User, foreign_key = "user_id")`,
-///   `many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote =
-///   "course_id")`: relationships, one constant each (`User::posts`). The target may be the
-///   model itself (SQLAlchemy's adjacency list): `belongs_to(parent: Category, foreign_key =
-///   "parent_id", back_populates = "children")` and `has_many(children: Category, foreign_key =
-///   "parent_id", back_populates = "parent", cascade = "all, delete-orphan")` make a tree whose
-///   parents are written before their children and whose subtree goes with a deleted node.
-/// - `unique_constraint("team", "name")`: a table-level `UNIQUE (team, name)` (SQLAlchemy's
-///   `UniqueConstraint`), named `uq_<table>_<team>_<name>` or `name = "…"`.
-/// - `index("team", "age")`: an index over several columns (SQLAlchemy's `Index`), named
-///   `ix_<table>_<team>_<age>` or `name = "…"`; `unique = true` for a unique index.
-/// - `check_constraint(name = "age_positive", sql = "age >= 0")`: `CONSTRAINT
-///   ck_<table>_age_positive CHECK (age >= 0)` (SQLAlchemy's `CheckConstraint`).
+/// # Container attributes (`#[orm(…)]` on the struct)
 ///
-/// - `version_id_col = "version"`: an integer column counts the row's versions (SQLAlchemy's
-///   `__mapper_args__ = {"version_id_col": …}`): 1 at insert, and every `UPDATE` or `DELETE`
-///   of the unit of work says `WHERE id = ? AND version = ?` and moves it on by one. A row
-///   another session wrote since this one loaded it matches nothing: the commit fails with
-///   [`Error::StaleData`] and its flush is rolled back, nothing of it written.
+/// | attribute | meaning | example |
+/// | --- | --- | --- |
+/// | `table` | the table's name; default: the struct's name in snake case plus `s` (`OrderLine` → `order_lines`) | `#[orm(table = "users")]` |
+/// | `has_many` | one-to-many: rows of the target whose `foreign_key` holds this row's key; a constant `User::posts` to navigate, `append` and `remove` with | `#[orm(has_many(posts: Post, foreign_key = "user_id"))]` |
+/// | `belongs_to` | many-to-one: the row of the target this row's `foreign_key` points at (`Post::author`) | `#[orm(belongs_to(author: User, foreign_key = "user_id"))]` |
+/// | `many_to_many` | many-to-many through an association table (`secondary`, which `User::courses.secondary_table()` describes for `create_all`), whose `local` column refers to this model and `remote` column to the target | `#[orm(many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote = "course_id"))]` |
+/// | `unique_constraint` | a table-level `UNIQUE (team, name)` (SQLAlchemy's `UniqueConstraint`), named `uq_<table>_<team>_<name>` or `name = "…"` | `#[orm(unique_constraint("team", "name"))]` |
+/// | `index` | an index over several columns (SQLAlchemy's `Index`), named `ix_<table>_<team>_<age>` or `name = "…"`; `unique = true` for a unique index | `#[orm(index("team", "age", unique = true))]` |
+/// | `check_constraint` | `CONSTRAINT ck_<table>_<name> CHECK (sql)` (SQLAlchemy's `CheckConstraint`) | `#[orm(check_constraint(name = "age_positive", sql = "age >= 0"))]` |
+/// | `version_id_col` | an integer column that counts the row's versions, for optimistic concurrency (SQLAlchemy's `version_id_col`; below) | `#[orm(version_id_col = "version")]` |
+///
+/// The options of the three relationships:
+///
+/// | option | meaning | example |
+/// | --- | --- | --- |
+/// | `foreign_key` | the foreign key column: on the target for `has_many`, on this model for `belongs_to` | `foreign_key = "user_id"` |
+/// | `back_populates` | the relationship on the target that mirrors this one; both sides are kept in step in memory | `back_populates = "author"` |
+/// | `cascade` | `has_many`: SQLAlchemy's cascades, `save-update`, `merge`, `delete`, `delete-orphan`, `all` (children deleted with their parent, and when they leave it) | `cascade = "all, delete-orphan"` |
+/// | `secondary` | `many_to_many`: the association table | `secondary = "student_courses"` |
+/// | `local`, `remote` | `many_to_many`: the association table's columns referring to this model and to the target | `local = "student_id", remote = "course_id"` |
+///
+/// The target may be the model itself (SQLAlchemy's adjacency list): `belongs_to(parent:
+/// Category, foreign_key = "parent_id", back_populates = "children")` and `has_many(children:
+/// Category, foreign_key = "parent_id", back_populates = "parent", cascade = "all,
+/// delete-orphan")` make a tree whose parents are written before their children and whose
+/// subtree goes with a deleted node.
+///
+/// # Field attributes (`#[orm(…)]` on a field)
+///
+/// | attribute | meaning | example |
+/// | --- | --- | --- |
+/// | `primary_key` | the primary key; a field named `id` is the key when no field says `primary_key`. An `i64` key alone is assigned by the database when it is 0 at insert. On two or more fields, a composite key (below) | `#[orm(primary_key)]` |
+/// | `unique` | a `UNIQUE` constraint on the column | `#[orm(unique)]` |
+/// | `index` | an index `ix_<table>_<column>` | `#[orm(index)]` |
+/// | `column` | the column's name (default: the field's) | `#[orm(column = "full_name")]` |
+/// | `length` | a `String` column as `VARCHAR(n)` | `#[orm(length = 50)]` |
+/// | `text` | a `String` column as `TEXT` on every database | `#[orm(text)]` |
+/// | `default` | a literal default: in the DDL (`DEFAULT 0`), and filled into a `None` field at `add` | `#[orm(default = 0)]` |
+/// | `server_default` | a default the database computes, as SQL (`DEFAULT (CURRENT_TIMESTAMP)`, SQLAlchemy's `server_default=text(…)`): a `None` field is left out of the `INSERT` and the value the database chose is read back | `#[orm(server_default = "CURRENT_TIMESTAMP")]` |
+/// | `onupdate` | every `UPDATE` the unit of work writes for the row also sets the column to this SQL expression (unless the change sets it), and the new value is read back (SQLAlchemy's `onupdate=func.now()`) | `#[orm(onupdate = "CURRENT_TIMESTAMP")]` |
+/// | `foreign_key` | a `REFERENCES table (column)` constraint, written `"table.column"` | `#[orm(foreign_key = "users.id")]` |
+/// | `on_delete` | the foreign key's `ON DELETE`: `"cascade"`, `"set null"` or `"restrict"` | `#[orm(on_delete = "cascade")]` |
+///
+/// The default names follow the naming convention SQLAlchemy's and Alembic's documentation
+/// recommend (`ix_%(table_name)s_%(column_0_N_name)s`, `uq_%(table_name)s_%(column_0_N_name)s`,
+/// `ck_%(table_name)s_%(constraint_name)s`), so autogenerate and the database agree on them.
+///
+/// # Examples
+///
+/// Column attributes:
+///
+/// ```
+/// use orm::core::text;
+/// use orm::prelude::*;
+/// use orm::Value;
+///
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "people")]
+/// pub struct Person {
+///     #[orm(primary_key)] pub id: i64,
+///     #[orm(column = "full_name", length = 80)] pub name: String,
+///     #[orm(unique)] pub email: Option<String>,
+///     #[orm(index)] pub city: Option<String>,
+///     #[orm(text)] pub bio: Option<String>,
+///     #[orm(default = 1)] pub level: Option<i64>,
+/// }
+///
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "pets")]
+/// pub struct Pet {
+///     #[orm(primary_key)] pub id: i64,
+///     pub name: String,
+///     #[orm(foreign_key = "people.id", on_delete = "cascade")] pub owner_id: i64,
+/// }
+///
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<Person>().add::<Pet>().create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// let ann = session.add(Person { name: "Ann".into(), email: Some("ann@example.com".into()), ..Default::default() });
+/// assert_eq!(ann.borrow().level, Some(1));                  // `default`, filled in at `add`
+/// session.commit()?;
+/// session.add(Pet { name: "Rex".into(), owner_id: ann.borrow().id, ..Default::default() });
+/// session.commit()?;
+/// let names = engine.execute(text("SELECT full_name FROM people"))?;  // `column`
+/// assert_eq!(names.all::<(String,)>()?, [("Ann".to_string(),)]);
+/// session.add(Person { name: "Bob".into(), email: Some("ann@example.com".into()), ..Default::default() });
+/// match session.commit() {                                    // `unique`
+///     Err(Error::UniqueViolation { table, columns, .. }) => {
+///         assert_eq!((table.as_str(), columns), ("people", vec!["email".to_string()]));
+///     }
+///     other => panic!("expected a unique violation, got {other:?}"),
+/// }
+/// engine.execute(text("DELETE FROM people"))?;               // `on_delete = "cascade"`
+/// assert_eq!(engine.execute(text("SELECT count(*) FROM pets"))?.scalar(), Some(&Value::Integer(0)));
+/// # Ok::<(), orm::Error>(())
+/// ```
+///
+/// Relationships, both ways and many-to-many, with a cascade:
+///
+/// ```
+/// use orm::prelude::*;
+///
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id", back_populates = "author",
+///                                 cascade = "all, delete-orphan"))]
+/// pub struct User { #[orm(primary_key)] pub id: i64, pub name: String }
+///
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id", back_populates = "posts"),
+///       many_to_many(tags: Tag, secondary = "post_tags", local = "post_id", remote = "tag_id"))]
+/// pub struct Post {
+///     #[orm(primary_key)] pub id: i64,
+///     pub title: String,
+///     #[orm(foreign_key = "users.id")] pub user_id: Option<i64>,
+/// }
+///
+/// #[derive(Model, Debug, Clone, Default)]
+/// #[orm(table = "tags")]
+/// pub struct Tag { #[orm(primary_key)] pub id: i64, pub name: String }
+///
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new()
+///     .add::<User>()
+///     .add::<Post>()
+///     .add::<Tag>()
+///     .add_table(Post::tags.secondary_table())             // post_tags (post_id, tag_id)
+///     .create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// let ann = session.add(User { name: "Ann".into(), ..Default::default() });
+/// let post = ann.append(User::posts, Post { title: "Hello".into(), ..Default::default() })?;
+/// post.append(Post::tags, Tag { name: "rust".into(), ..Default::default() })?;
+/// session.commit()?;
+/// assert_eq!(post.related(Post::author)?.unwrap().borrow().name, "Ann");
+/// assert_eq!(post.related(Post::tags)?[0].borrow().name, "rust");
+/// session.delete(&ann)?;                                     // the cascade takes the post along
+/// session.commit()?;
+/// assert_eq!(session.query::<Post>().count()?, 0);
+/// # Ok::<(), orm::Error>(())
+/// ```
+///
+/// `version_id_col`: an integer column counts the row's versions (SQLAlchemy's
+/// `__mapper_args__ = {"version_id_col": …}`): 1 at insert, and every `UPDATE` or `DELETE` of the
+/// unit of work says `WHERE id = ? AND version = ?` and moves it on by one. A row another session
+/// wrote since this one loaded it matches nothing: the commit fails with [`Error::StaleData`]
+/// and its flush is rolled back, nothing of it written.
 ///
 /// ```
 /// use orm::prelude::*;
@@ -163,28 +321,10 @@ pub use orm_macros::DbEnum;
 /// # Ok::<(), orm::Error>(())
 /// ```
 ///
-/// The default names follow the naming convention SQLAlchemy's and Alembic's documentation
-/// recommend (`ix_%(table_name)s_%(column_0_N_name)s`, `uq_%(table_name)s_%(column_0_N_name)s`,
-/// `ck_%(table_name)s_%(constraint_name)s`), so autogenerate and the database agree on them.
-///
-/// **On a field**
-/// - `primary_key`: the primary key. An `i64` key alone is assigned by the database when it is 0
-///   at insert. On **two or more fields** it makes a **composite primary key** (the table
-///   constraint `PRIMARY KEY (a, b)`, SQLAlchemy's `primary_key=True` on several columns): its
-///   parts are always given, `session.get` takes a tuple in the order the fields are declared,
-///   and the unit of work updates and deletes by the full key. A field named `id` is the key
-///   when no field says `primary_key`.
-/// - `unique`, `index`: a `UNIQUE` constraint, an index `ix_<table>_<column>`.
-/// - `column = "name"`: the column's name (default: the field's).
-/// - `length = 50` (`VARCHAR(50)`), `text` (`TEXT`): the spelling of a `String` column.
-/// - `default = 0`: a literal default, in the DDL and filled into a `None` field at `add`.
-/// - `foreign_key = "users.id"`, `on_delete = "cascade" | "set null" | "restrict"`.
-/// - `server_default = "CURRENT_TIMESTAMP"`: a default the database computes, as SQL
-///   (`DEFAULT (CURRENT_TIMESTAMP)`; SQLAlchemy's `server_default=text(…)`). A `None` field is
-///   left out of the `INSERT` and the value the database chose is read back into the object.
-/// - `onupdate = "CURRENT_TIMESTAMP"`: every `UPDATE` the unit of work writes for the row also
-///   sets the column to this SQL expression (unless the change sets it), and the new value is
-///   read back (SQLAlchemy's `onupdate=func.now()`).
+/// `primary_key` on two or more fields makes a composite primary key (the table constraint
+/// `PRIMARY KEY (a, b)`, SQLAlchemy's `primary_key=True` on several columns): its parts are
+/// always given, `session.get` takes a tuple in the order the fields are declared, and the unit
+/// of work updates and deletes by the full key.
 ///
 /// ```
 /// use orm::prelude::*;
@@ -210,7 +350,8 @@ pub use orm_macros::DbEnum;
 /// # Ok::<(), orm::Error>(())
 /// ```
 ///
-/// Table arguments and values the database computes:
+/// Table arguments (`unique_constraint`, `index`, `check_constraint`) and values the database
+/// computes (`server_default`, `onupdate`):
 ///
 /// ```
 /// use orm::prelude::*;

@@ -95,11 +95,23 @@ impl MetaData {
     }
 
     /// Creates every table and index that does not exist yet, in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// The first `CREATE TABLE` or `CREATE INDEX` the database refuses (nothing is then created:
+    /// one transaction); [`Error::TransactionConflict`](crate::Error::TransactionConflict) on `sqlite:///:memory:` while a session's
+    /// transaction is open.
     pub fn create_all(&self, engine: &Engine) -> Result<()> {
         engine.run_all(&self.create_statements())
     }
 
     /// Drops every table (children first) that exists, in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// The first `DROP TABLE` the database refuses (nothing is then dropped: one transaction);
+    /// [`Error::TransactionConflict`](crate::Error::TransactionConflict) on `sqlite:///:memory:` while a session's transaction is
+    /// open.
     pub fn drop_all(&self, engine: &Engine) -> Result<()> {
         let stmts: Vec<Statement> = self
             .sorted_tables()

@@ -36,6 +36,11 @@ pub trait Model: Clone + 'static {
     /// Stores the rowid the database assigned to a new row.
     fn set_primary_key(&mut self, id: i64);
     /// Builds the struct from the row's next `COLUMN_COUNT` columns.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] naming the table and column when a value does not fit its field; the
+    /// driver's error when a column cannot be read.
     fn from_row(row: &mut RowReader<'_>) -> Result<Self>;
     /// Fills `None` fields that declare a default (the lesson's `default=value`).
     fn apply_defaults(&mut self) {}

@@ -45,6 +45,11 @@ pub trait Fetch: Clone + 'static {
     /// Model tables, for finding the foreign key of a `join`.
     fn model_tables(&self, _out: &mut Vec<Table>) {}
     /// Decodes one row (or the next columns of it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] for a value that does not fit its field; the driver's error when a
+    /// column cannot be read.
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Self::Output>;
     /// One whole model per row: joined rows are made unique, as SQLAlchemy's `Query` does.
     fn single_entity(&self) -> bool {
@@ -413,6 +418,35 @@ impl<F: Fetch> Query<F> {
     }
 
     /// `filter_by(name="Alice")`: a column of the last joined (or first) model, by name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id"))]
+    /// # pub struct Post { #[orm(primary_key)] pub id: i64, pub title: String,
+    /// #                   #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// # let session = Session::new(&engine);
+    /// # for (name, age) in [("Alice", 30), ("Bob", 17), ("Carol", 42), ("Dave", 30)] {
+    /// #     session.add(User { name: name.into(), age: Some(age), ..Default::default() });
+    /// # }
+    /// # session.commit()?;
+    /// # let names = |users: Vec<Obj<User>>| -> Vec<String> {
+    /// #     users.iter().map(|u| u.borrow().name.clone()).collect()
+    /// # };
+    /// // Keyword-style equality on a column by name, and the same with a typed column.
+    /// let bob = session.query::<User>().filter_by("name", "Bob").one()?;
+    /// assert_eq!(bob.borrow().age, Some(17));
+    /// let thirty = session.query::<User>().where_(User::age.eq(30)).order_by(User::name).all()?;
+    /// assert_eq!(names(thirty), ["Alice", "Dave"]);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn filter_by(mut self, column: &str, value: impl Into<Value>) -> Self {
         let mut tables = Vec::new();
         self.fetch.model_tables(&mut tables);
@@ -455,6 +489,41 @@ impl<F: Fetch> Query<F> {
     }
 
     /// Adds a sort key (`User::name`, `User::age.desc()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id"))]
+    /// # pub struct Post { #[orm(primary_key)] pub id: i64, pub title: String,
+    /// #                   #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// # let session = Session::new(&engine);
+    /// # for (name, age) in [("Alice", 30), ("Bob", 17), ("Carol", 42), ("Dave", 30)] {
+    /// #     session.add(User { name: name.into(), age: Some(age), ..Default::default() });
+    /// # }
+    /// # session.commit()?;
+    /// # let names = |users: Vec<Obj<User>>| -> Vec<String> {
+    /// #     users.iter().map(|u| u.borrow().name.clone()).collect()
+    /// # };
+    /// // Sort keys in order: age descending, then name; a page of two, after the first row.
+    /// let page = session
+    ///     .query::<User>()
+    ///     .order_by(User::age.desc())
+    ///     .order_by(User::name)
+    ///     .limit(2)
+    ///     .offset(1)
+    ///     .all()?;
+    /// assert_eq!(names(page), ["Alice", "Dave"]);
+    /// let ages = session.query_values(User::age).distinct().order_by(User::age).all()?;
+    /// assert_eq!(ages, [Some(17), Some(30), Some(42)]);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn order_by(mut self, key: impl IntoOrderBy) -> Self {
         self.select.order_by.push(key.into_order_by());
         self
@@ -475,6 +544,37 @@ impl<F: Fetch> Query<F> {
         self
     }
     /// Adds a `GROUP BY` expression.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id"))]
+    /// # pub struct Post { #[orm(primary_key)] pub id: i64, pub title: String,
+    /// #                   #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// # let session = Session::new(&engine);
+    /// # for (name, age) in [("Alice", 30), ("Bob", 17), ("Carol", 42), ("Dave", 30)] {
+    /// #     session.add(User { name: name.into(), age: Some(age), ..Default::default() });
+    /// # }
+    /// # session.commit()?;
+    /// # let names = |users: Vec<Obj<User>>| -> Vec<String> {
+    /// #     users.iter().map(|u| u.borrow().name.clone()).collect()
+    /// # };
+    /// // Ages shared by more than one user, with how many have them.
+    /// let shared = session
+    ///     .query_values((User::age, func::count_all()))
+    ///     .group_by(User::age)
+    ///     .having(func::count_all().gt(1))
+    ///     .all()?;
+    /// assert_eq!(shared, [(Some(30), 2)]);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn group_by(mut self, expr: impl SqlExpr) -> Self {
         self.select.group_by.push(expr.expr());
         self
@@ -486,6 +586,44 @@ impl<F: Fetch> Query<F> {
     }
 
     /// Joins the model `M` on the foreign key between it and a table already in the query.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id"))]
+    /// # pub struct Post { #[orm(primary_key)] pub id: i64, pub title: String,
+    /// #                   #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// # let session = Session::new(&engine);
+    /// # for (name, age) in [("Alice", 30), ("Bob", 17), ("Carol", 42), ("Dave", 30)] {
+    /// #     session.add(User { name: name.into(), age: Some(age), ..Default::default() });
+    /// # }
+    /// # session.commit()?;
+    /// # let names = |users: Vec<Obj<User>>| -> Vec<String> {
+    /// #     users.iter().map(|u| u.borrow().name.clone()).collect()
+    /// # };
+    /// let alice = session.query::<User>().filter(User::name.eq("Alice")).one()?;
+    /// let user_id = alice.borrow().id;
+    /// session.add(Post { title: "Hello".into(), user_id, ..Default::default() });
+    /// // `JOIN posts ON users.id = posts.user_id`, found from the foreign key.
+    /// let authors = session.query::<User>().join::<Post>().filter(Post::title.eq("Hello")).all()?;
+    /// assert_eq!(names(authors), ["Alice"]);
+    /// // Users without posts: the outer join keeps them, with NULL for the post's columns.
+    /// let idle = session
+    ///     .query::<User>()
+    ///     .outer_join::<Post>()
+    ///     .filter(Post::id.is_null())
+    ///     .order_by(User::name)
+    ///     .all()?;
+    /// assert_eq!(names(idle), ["Bob", "Carol", "Dave"]);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn join<M: Model>(self) -> Self {
         self.join_kind::<M>(JoinKind::Inner, None)
     }
@@ -545,6 +683,45 @@ impl<F: Fetch> Query<F> {
     /// loads each level in turn; see [`LoadOption`] for the statements it costs. A path whose
     /// relationship does not start where the one before it leads makes the query fail with
     /// [`Error::InvalidRequest`] when it runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id"))]
+    /// # pub struct Post { #[orm(primary_key)] pub id: i64, pub title: String,
+    /// #                   #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// # let session = Session::new(&engine);
+    /// # for (name, age) in [("Alice", 30), ("Bob", 17), ("Carol", 42), ("Dave", 30)] {
+    /// #     session.add(User { name: name.into(), age: Some(age), ..Default::default() });
+    /// # }
+    /// # session.commit()?;
+    /// # let names = |users: Vec<Obj<User>>| -> Vec<String> {
+    /// #     users.iter().map(|u| u.borrow().name.clone()).collect()
+    /// # };
+    /// let alice = session.query::<User>().filter(User::name.eq("Alice")).one()?;
+    /// let user_id = alice.borrow().id;
+    /// session.add_all([1, 2].map(|n| Post { title: format!("Post {n}"), user_id, ..Default::default() }));
+    /// session.commit()?;
+    /// // Every user's posts in two statements (the users, then the posts of all of them at once)…
+    /// engine.reset_statement_count();
+    /// let users = session.query::<User>().options(selectinload(User::posts)).all()?;
+    /// let counts: Vec<usize> = users.iter().map(|u| u.related(User::posts).map(|p| p.len())).collect::<Result<_, _>>()?;
+    /// assert_eq!((counts, engine.statement_count()), (vec![2, 0, 0, 0], 2));
+    /// // …and every post's author in one, joined.
+    /// session.expire_all();
+    /// engine.reset_statement_count();
+    /// let posts = session.query::<Post>().options(joinedload(Post::author)).all()?;
+    /// assert_eq!(posts[0].related(Post::author)?.unwrap().borrow().name, "Alice");
+    /// assert_eq!(engine.statement_count(), 1);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn options(mut self, option: LoadOption) -> Self {
         if let Some(problem) = option.path_error() {
             self.error.get_or_insert(Error::InvalidRequest(problem));
@@ -610,6 +787,13 @@ impl<F: Fetch> Query<F> {
     }
 
     /// Every row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the query is not bound to a session (run it with
+    /// [`Session::scalars`]) or was built with an error (an `options` path the models do not have, a
+    /// `join` with no foreign key between the tables…); the autoflush's error; the database's error for the `SELECT` (and the select-in
+    /// loads); [`Error::WrongType`] for a column value that does not fit its field.
     pub fn all(&self) -> Result<Vec<F::Output>> {
         let session = self.session()?;
         session.autoflush()?;
@@ -633,11 +817,54 @@ impl<F: Fetch> Query<F> {
     }
 
     /// The first row, or `None`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Query::all`].
     pub fn first(&self) -> Result<Option<F::Output>> {
         Ok(self.clone().limit(1).all()?.into_iter().next())
     }
 
     /// Exactly one row, or an error that says whether there were none or several.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoResultFound`] when there is no row, [`Error::MultipleResultsFound`] when there are
+    /// several (both carry the query's SQL); otherwise as [`Query::all`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id"))]
+    /// # pub struct Post { #[orm(primary_key)] pub id: i64, pub title: String,
+    /// #                   #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// # let session = Session::new(&engine);
+    /// # for (name, age) in [("Alice", 30), ("Bob", 17), ("Carol", 42), ("Dave", 30)] {
+    /// #     session.add(User { name: name.into(), age: Some(age), ..Default::default() });
+    /// # }
+    /// # session.commit()?;
+    /// # let names = |users: Vec<Obj<User>>| -> Vec<String> {
+    /// #     users.iter().map(|u| u.borrow().name.clone()).collect()
+    /// # };
+    /// assert_eq!(session.query::<User>().filter(User::age.gt(40)).one()?.borrow().name, "Carol");
+    /// assert!(session.query::<User>().filter(User::age.gt(99)).one_or_none()?.is_none());
+    /// assert_eq!(session.query::<User>().order_by(User::name).first()?.unwrap().borrow().name, "Alice");
+    /// // `one` refuses no row and several rows, each with its own error.
+    /// let none = session.query::<User>().filter(User::age.gt(99)).one();
+    /// assert!(matches!(none, Err(Error::NoResultFound { .. })));
+    /// match session.query::<User>().filter(User::age.eq(30)).one_or_none() {
+    ///     Err(Error::MultipleResultsFound { count, .. }) => assert_eq!(count, 2),
+    ///     other => panic!("expected two rows, got {other:?}"),
+    /// }
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn one(&self) -> Result<F::Output> {
         self.one_or_none()?.ok_or_else(|| Error::NoResultFound {
             query: self.to_sql(),
@@ -645,6 +872,11 @@ impl<F: Fetch> Query<F> {
     }
 
     /// At most one row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MultipleResultsFound`] (with the count and the SQL) when there are several rows;
+    /// otherwise as [`Query::all`].
     pub fn one_or_none(&self) -> Result<Option<F::Output>> {
         let mut rows = self.all()?;
         if rows.len() > 1 {
@@ -658,6 +890,10 @@ impl<F: Fetch> Query<F> {
 
     /// The first column of the first row: `query_values(func::avg(User::age)).scalar()`.
     /// Aggregates always give a row; a query with no rows is an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoResultFound`] when the query gives no row; otherwise as [`Query::all`].
     pub fn scalar(&self) -> Result<F::Output> {
         self.first()?.ok_or_else(|| Error::NoResultFound {
             query: self.to_sql(),
@@ -665,6 +901,39 @@ impl<F: Fetch> Query<F> {
     }
 
     /// How many rows the query gives (`SELECT count(*) FROM (…)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the query is not bound to a session (run it with
+    /// [`Session::scalars`]) or was built with an error (an `options` path the models do not have, a
+    /// `join` with no foreign key between the tables…); the autoflush's error; the database's error for the `SELECT count(*)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "posts", belongs_to(author: User, foreign_key = "user_id"))]
+    /// # pub struct Post { #[orm(primary_key)] pub id: i64, pub title: String,
+    /// #                   #[orm(foreign_key = "users.id")] pub user_id: i64 }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().add::<Post>().create_all(&engine)?;
+    /// # let session = Session::new(&engine);
+    /// # for (name, age) in [("Alice", 30), ("Bob", 17), ("Carol", 42), ("Dave", 30)] {
+    /// #     session.add(User { name: name.into(), age: Some(age), ..Default::default() });
+    /// # }
+    /// # session.commit()?;
+    /// # let names = |users: Vec<Obj<User>>| -> Vec<String> {
+    /// #     users.iter().map(|u| u.borrow().name.clone()).collect()
+    /// # };
+    /// assert_eq!(session.query::<User>().filter(User::age.ge(18)).count()?, 3);
+    /// assert!(session.query::<User>().filter(User::name.eq("Bob")).exists()?);
+    /// assert!(!session.query::<User>().filter(User::name.eq("Zed")).exists()?);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn count(&self) -> Result<i64> {
         let session = self.session()?;
         session.autoflush()?;
@@ -692,6 +961,12 @@ impl<F: Fetch> Query<F> {
     }
 
     /// Whether the query gives at least one row (`SELECT EXISTS (…)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the query is not bound to a session (run it with
+    /// [`Session::scalars`]) or was built with an error (an `options` path the models do not have, a
+    /// `join` with no foreign key between the tables…); the autoflush's error; the database's error for the `SELECT EXISTS`.
     pub fn exists(&self) -> Result<bool> {
         let session = self.session()?;
         session.autoflush()?;

@@ -645,15 +645,7 @@ mod constructs {
 
 mod orm_queries {
     use super::*;
-
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        pub age: Option<i64>,
-    }
+    use crate::support::models::people::User;
 
     /// The report: `filter(User::age.in_(Vec::<i64>::new()))` wrote `IN ()`, which
     /// PostgreSQL rejects.

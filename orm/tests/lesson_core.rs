@@ -41,6 +41,24 @@ fn seeded(engine: Engine) -> (Engine, Session) {
     (engine, session)
 }
 
+/// The first user named `name` the session sees, if any.
+fn by_name(session: &Session, name: &str) -> Option<Obj<User>> {
+    session
+        .query::<User>()
+        .filter(User::name.eq(name))
+        .first()
+        .unwrap()
+}
+
+/// How many users named `name` the session sees.
+fn named(session: &Session, name: &str) -> i64 {
+    session
+        .query::<User>()
+        .filter(User::name.eq(name))
+        .count()
+        .unwrap()
+}
+
 fn names(users: &[Obj<User>]) -> Vec<String> {
     users.iter().map(|u| u.borrow().name.clone()).collect()
 }
@@ -79,12 +97,7 @@ fn read_all_first_filter_and_get() {
     each_engine(|engine| {
         let (_engine, session) = seeded(engine);
         assert_eq!(session.query::<User>().all().unwrap().len(), 4);
-        let alice = session
-            .query::<User>()
-            .filter(User::name.eq("Alice"))
-            .first()
-            .unwrap()
-            .unwrap();
+        let alice = by_name(&session, "Alice").unwrap();
         assert_eq!(alice.borrow().age, Some(30));
         let adults = session
             .query::<User>()
@@ -103,12 +116,7 @@ fn read_all_first_filter_and_get() {
 fn update_writes_only_the_changed_column() {
     each_engine(|engine| {
         let (engine, session) = seeded(engine);
-        let alice = session
-            .query::<User>()
-            .filter(User::name.eq("Alice"))
-            .first()
-            .unwrap()
-            .unwrap();
+        let alice = by_name(&session, "Alice").unwrap();
         alice.borrow_mut().age = Some(31);
         engine.set_echo(false);
         let before = engine.statement_count();
@@ -134,21 +142,11 @@ fn update_writes_only_the_changed_column() {
 fn delete_removes_the_row() {
     each_engine(|engine| {
         let (_engine, session) = seeded(engine);
-        let alice = session
-            .query::<User>()
-            .filter(User::name.eq("Alice"))
-            .first()
-            .unwrap()
-            .unwrap();
+        let alice = by_name(&session, "Alice").unwrap();
         session.delete(&alice).unwrap();
         session.commit().unwrap();
         assert_eq!(session.query::<User>().count().unwrap(), 3);
-        assert!(session
-            .query::<User>()
-            .filter(User::name.eq("Alice"))
-            .first()
-            .unwrap()
-            .is_none());
+        assert!(by_name(&session, "Alice").is_none());
         assert_eq!(alice.state(), orm::ObjectState::Deleted);
     });
 }
@@ -390,23 +388,9 @@ fn autoflush_makes_pending_adds_visible() {
     each_engine(|engine| {
         let (_engine, session) = seeded(engine);
         session.add(user("Zed", "zed@example.com", 50));
-        assert_eq!(
-            session
-                .query::<User>()
-                .filter(User::name.eq("Zed"))
-                .count()
-                .unwrap(),
-            1
-        );
+        assert_eq!(named(&session, "Zed"), 1);
         session.rollback().unwrap();
-        assert_eq!(
-            session
-                .query::<User>()
-                .filter(User::name.eq("Zed"))
-                .count()
-                .unwrap(),
-            0
-        );
+        assert_eq!(named(&session, "Zed"), 0);
     });
 }
 
@@ -493,22 +477,8 @@ fn scoped_session_commits_on_ok_and_rolls_back_on_err() {
             "{failed:?}"
         );
         let check = Session::new(&engine);
-        assert_eq!(
-            check
-                .query::<User>()
-                .filter(User::name.eq("Frank"))
-                .count()
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            check
-                .query::<User>()
-                .filter(User::name.eq("Grace"))
-                .count()
-                .unwrap(),
-            0
-        );
+        assert_eq!(named(&check, "Frank"), 1);
+        assert_eq!(named(&check, "Grace"), 0);
     });
 }
 

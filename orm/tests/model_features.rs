@@ -6,7 +6,8 @@ mod support;
 
 use orm::prelude::*;
 use orm::Value;
-use support::each_engine;
+use support::models::school::{enrol, Course, Student};
+use support::{each_engine, parent_names};
 
 /// A row per student and course: the pair is the key (SQLAlchemy's `primary_key=True` on two
 /// `mapped_column`s).
@@ -18,22 +19,6 @@ pub struct Enrollment {
     #[orm(primary_key, length = 20)]
     pub course_code: String,
     pub grade: Option<String>,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "students", many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote = "course_id", back_populates = "students"))]
-pub struct Student {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "courses", many_to_many(students: Student, secondary = "student_courses", local = "course_id", remote = "student_id", back_populates = "courses"))]
-pub struct Course {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
 }
 
 fn rows(engine: &Engine, sql: &str) -> Vec<Vec<Value>> {
@@ -237,23 +222,12 @@ fn appending_a_course_already_in_a_loaded_collection_writes_nothing() {
     each_engine(|engine| {
         with_students(&engine);
         let session = Session::new(&engine);
-        let ann = session.add(Student {
-            name: "Ann".into(),
-            ..Default::default()
-        });
-        let math = ann
-            .append(
-                Student::courses,
-                Course {
-                    name: "Math".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let (ann, courses) = enrol(&session, "Ann", &["Math"]).unwrap();
+        let math = &courses[0];
         session.commit().unwrap();
         // Loaded from the database: the pair is there, so appending it again changes nothing.
         assert_eq!(ann.related(Student::courses).unwrap().len(), 1);
-        ann.append(Student::courses, &math).unwrap();
+        ann.append(Student::courses, math).unwrap();
         assert_eq!(ann.related(Student::courses).unwrap().len(), 1);
         session.commit().unwrap();
         assert_eq!(
@@ -756,17 +730,7 @@ fn a_category_tree_loads_parent_and_children_lazily_and_by_select_in() {
             .all()
             .unwrap();
         let parents: Vec<String> = {
-            let mut p: Vec<String> = leaves
-                .iter()
-                .map(|l| {
-                    l.related(Category::parent)
-                        .unwrap()
-                        .unwrap()
-                        .borrow()
-                        .name
-                        .clone()
-                })
-                .collect();
+            let mut p = parent_names(&leaves, Category::parent, |c| c.name.clone());
             p.sort();
             p
         };

@@ -6,10 +6,10 @@ mod support;
 
 use orm::prelude::*;
 use orm::{ObjectState, Value};
-use support::each_engine;
 use support::models::authors::{Article, Author};
 use support::models::blog::{Post, User};
-use support::models::school::{Course, Student};
+use support::models::school::{enrol, Course, Student};
+use support::{append_all, each_engine};
 
 fn with_tables(engine: Engine) -> Engine {
     MetaData::new()
@@ -35,29 +35,9 @@ fn count(engine: &Engine, sql: &str) -> i64 {
 /// One student in two courses, committed.
 fn enrolled(engine: &Engine) -> (Session, Obj<Student>, Obj<Course>, Obj<Course>) {
     let session = Session::new(engine);
-    let student = session.add(Student {
-        name: "Ann".into(),
-        ..Default::default()
-    });
-    let math = student
-        .append(
-            Student::courses,
-            Course {
-                name: "Math".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    let art = student
-        .append(
-            Student::courses,
-            Course {
-                name: "Art".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (student, courses) = enrol(&session, "Ann", &["Math", "Art"]).unwrap();
     session.commit().unwrap();
+    let [math, art] = <[Obj<Course>; 2]>::try_from(courses).ok().unwrap();
     (session, student, math, art)
 }
 
@@ -136,24 +116,14 @@ fn a_pending_child_removed_under_delete_orphan_is_never_inserted() {
             ..Default::default()
         });
         session.commit().unwrap();
-        let kept = author
-            .append(
-                Author::articles,
-                Article {
-                    title: "kept".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        let draft = author
-            .append(
-                Author::articles,
-                Article {
-                    title: "draft".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let [kept, draft] = append_all(
+            &author,
+            Author::articles,
+            ["kept", "draft"].map(|title| Article {
+                title: title.into(),
+                ..Default::default()
+            }),
+        );
         author.remove(Author::articles, &draft).unwrap();
         session.commit().unwrap();
         // SQLAlchemy: the draft is expunged (transient), only "kept" is written, with its parent.

@@ -4,28 +4,10 @@
 mod support;
 
 use orm::prelude::*;
-use support::each_engine;
+use support::models::authors::{Article, Author};
 use support::models::blog::{Post, User};
-use support::models::school::{Course, Student};
-
-/// Authors with a cascade: deleting one deletes their articles.
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "authors", has_many(articles: Article, foreign_key = "author_id", cascade = "all, delete-orphan"))]
-pub struct Author {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "articles")]
-pub struct Article {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub title: String,
-    #[orm(foreign_key = "authors.id")]
-    pub author_id: i64,
-}
+use support::models::school::{enrol, Course, Student};
+use support::{append_all, each_engine, parent_names};
 
 /// A relationship whose foreign key column does not exist: misuse, reported at first use.
 #[derive(Model, Debug, Clone, Default)]
@@ -66,24 +48,14 @@ fn one_to_many_navigates_both_ways() {
             name: "Alice".into(),
             ..Default::default()
         });
-        alice
-            .append(
-                User::posts,
-                Post {
-                    title: "Python tips".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        alice
-            .append(
-                User::posts,
-                Post {
-                    title: "Rust ownership".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        append_all(
+            &alice,
+            User::posts,
+            ["Python tips", "Rust ownership"].map(|title| Post {
+                title: title.into(),
+                ..Default::default()
+            }),
+        );
         session.commit().unwrap();
 
         let fresh = Session::new(&engine);
@@ -159,32 +131,13 @@ fn many_to_many_writes_and_deletes_association_rows() {
     each_engine(|engine| {
         let engine = with_tables(engine);
         let session = Session::new(&engine);
-        let ann = session.add(Student {
-            name: "Ann".into(),
-            ..Default::default()
-        });
-        let math = ann
-            .append(
-                Student::courses,
-                Course {
-                    name: "Math".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        ann.append(
-            Student::courses,
-            Course {
-                name: "Art".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let (_ann, courses) = enrol(&session, "Ann", &["Math", "Art"]).unwrap();
+        let math = &courses[0];
         let ben = session.add(Student {
             name: "Ben".into(),
             ..Default::default()
         });
-        ben.append(Student::courses, &math).unwrap();
+        ben.append(Student::courses, math).unwrap();
         session.commit().unwrap();
         let rows = engine
             .execute(orm::core::text("SELECT count(*) FROM student_courses"))
@@ -304,50 +257,26 @@ fn lazy_joined_and_selectin_loading_count_statements_for_a_thousand_users() {
     });
 }
 
+/// Every post's author's name, loading posts with `option` in a new session: the names and the
+/// number of statements that ran.
+fn author_names(engine: &Engine, option: orm::LoadOption) -> (Vec<String>, u64) {
+    let session = Session::new(engine);
+    engine.reset_statement_count();
+    let posts = session.query::<Post>().options(option).all().unwrap();
+    let authors = parent_names(&posts, Post::author, |u| u.name.clone());
+    (authors, engine.statement_count())
+}
+
 #[test]
 fn eager_loading_of_the_many_to_one_side() {
     each_engine(|engine| {
         let engine = with_tables(engine);
         seed_blog(&engine, 5, 2);
-        let session = Session::new(&engine);
-        engine.reset_statement_count();
-        let posts = session
-            .query::<Post>()
-            .options(selectinload(Post::author))
-            .all()
-            .unwrap();
-        let authors: Vec<String> = posts
-            .iter()
-            .map(|p| {
-                p.related(Post::author)
-                    .unwrap()
-                    .unwrap()
-                    .borrow()
-                    .name
-                    .clone()
-            })
-            .collect();
-        assert_eq!(engine.statement_count(), 2);
+        let (authors, statements) = author_names(&engine, selectinload(Post::author));
+        assert_eq!(statements, 2);
         assert_eq!(authors.len(), 10);
-        let s2 = Session::new(&engine);
-        engine.reset_statement_count();
-        let posts = s2
-            .query::<Post>()
-            .options(joinedload(Post::author))
-            .all()
-            .unwrap();
-        let authors2: Vec<String> = posts
-            .iter()
-            .map(|p| {
-                p.related(Post::author)
-                    .unwrap()
-                    .unwrap()
-                    .borrow()
-                    .name
-                    .clone()
-            })
-            .collect();
-        assert_eq!(engine.statement_count(), 1);
+        let (authors2, statements) = author_names(&engine, joinedload(Post::author));
+        assert_eq!(statements, 1);
         assert_eq!(authors, authors2);
     });
 }
@@ -379,23 +308,14 @@ fn cascade_delete_removes_children_and_orphans() {
             name: "Ann".into(),
             ..Default::default()
         });
-        ann.append(
+        let [_, two] = append_all(
+            &ann,
             Author::articles,
-            Article {
-                title: "One".into(),
+            ["One", "Two"].map(|title| Article {
+                title: title.into(),
                 ..Default::default()
-            },
-        )
-        .unwrap();
-        let two = ann
-            .append(
-                Author::articles,
-                Article {
-                    title: "Two".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+            }),
+        );
         session.commit().unwrap();
         // delete-orphan: removing from the collection deletes the row.
         ann.remove(Author::articles, &two).unwrap();
@@ -465,24 +385,14 @@ fn joins_on_the_foreign_key_and_filters_on_the_joined_table() {
             name: "Alice".into(),
             ..Default::default()
         });
-        alice
-            .append(
-                User::posts,
-                Post {
-                    title: "Learning Python".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        alice
-            .append(
-                User::posts,
-                Post {
-                    title: "Python again".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        append_all(
+            &alice,
+            User::posts,
+            ["Learning Python", "Python again"].map(|title| Post {
+                title: title.into(),
+                ..Default::default()
+            }),
+        );
         let bob = session.add(User {
             name: "Bob".into(),
             ..Default::default()

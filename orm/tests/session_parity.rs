@@ -9,7 +9,7 @@ use orm::{ObjectState, Value};
 use serde_json::{json, Value as Json};
 use support::models::authors::{Article, Author};
 use support::models::people::User;
-use support::models::school::{Course, Student};
+use support::models::school::{enrol, Course, Student};
 
 struct Scenarios {
     folder: tempfile::TempDir,
@@ -147,24 +147,8 @@ fn enrolled(
 ) -> orm::Result<(Engine, Session, Obj<Student>, Obj<Course>)> {
     let engine = s.fresh(name, &[]);
     let session = Session::new(&engine);
-    let ann = session.add(Student {
-        name: "Ann".into(),
-        ..Default::default()
-    });
-    let math = ann.append(
-        Student::courses,
-        Course {
-            name: "Math".into(),
-            ..Default::default()
-        },
-    )?;
-    ann.append(
-        Student::courses,
-        Course {
-            name: "Art".into(),
-            ..Default::default()
-        },
-    )?;
+    let (ann, courses) = enrol(&session, "Ann", &["Math", "Art"])?;
+    let math = courses[0].clone();
     session.commit()?;
     Ok((engine, session, ann, math))
 }

@@ -6,21 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput, Fields, LitStr};
 
-/// `OnHold` → `on_hold`: the stored string when no `#[orm(rename = "…")]` is given.
-fn snake_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, ch) in name.chars().enumerate() {
-        if ch.is_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.extend(ch.to_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
+use crate::snake_case;
 
 /// The `impl orm::SqlType` for an enum whose variants have no fields.
 ///

@@ -117,19 +117,7 @@ fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
 
 /// `users` from `User`: lower snake case plus `s`, used when no `table = "…"` is given.
 fn default_table_name(name: &str) -> String {
-    let mut out = String::new();
-    for (i, ch) in name.chars().enumerate() {
-        if ch.is_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.extend(ch.to_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out.push('s');
-    out
+    format!("{}s", crate::snake_case(name))
 }
 
 fn parse_string(meta: &syn::meta::ParseNestedMeta) -> syn::Result<String> {

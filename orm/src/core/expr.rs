@@ -144,6 +144,12 @@ pub enum Expr {
 ///     rank.to_string(),
 ///     r#"rank() OVER (PARTITION BY "emp"."dept" ORDER BY "emp"."pay" DESC)"#
 /// );
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add_table(emp.clone()).create_all(&engine)?;
+/// engine.execute(orm::core::text("INSERT INTO emp VALUES ('a', 10), ('a', 30), ('b', 20)"))?;
+/// let stmt = select([emp.c("pay")]).column(rank.label("rank")).from(&emp).order_by(emp.c("pay"));
+/// assert_eq!(engine.execute(stmt)?.all::<(i64, i64)>()?, [(10, 2), (20, 1), (30, 1)]);
+/// # Ok::<(), orm::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Window {
@@ -528,6 +534,39 @@ fn like_literal(s: &str) -> String {
 }
 
 /// Operators shared by columns and expressions: the lesson's `User.age > 21` is `User::age.gt(21)`.
+///
+/// # Examples
+///
+/// Where clauses with comparisons, patterns, lists, ranges and `NULL`, combined with `&`, `|`
+/// and `!` (or [`and_`], [`or_`], [`not_`]):
+///
+/// ```
+/// # use orm::prelude::*;
+/// # #[derive(Model, Debug, Clone, Default)]
+/// # #[orm(table = "users")]
+/// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+/// # let engine = create_engine("sqlite:///:memory:")?;
+/// # MetaData::new().add::<User>().create_all(&engine)?;
+/// # let session = Session::new(&engine);
+/// # for (name, age) in [("Alice", Some(30)), ("Bob", Some(17)), ("carol", None), ("Dave", Some(64))] {
+/// #     session.add(User { name: name.into(), age, ..Default::default() });
+/// # }
+/// let names = |condition: Condition| -> orm::Result<Vec<String>> {
+///     session.query_values(User::name).filter(condition).order_by(User::id).all()
+/// };
+/// assert_eq!(names(User::age.ge(18) & User::age.lt(60))?, ["Alice"]);
+/// assert_eq!(names(User::age.lt(18) | User::age.is_null())?, ["Bob", "carol"]);
+/// assert_eq!(names(User::name.startswith("D"))?, ["Dave"]);
+/// assert_eq!(names(User::name.ilike("C%"))?, ["carol"]);
+/// assert_eq!(names(User::name.in_(["Bob", "Dave"]))?, ["Bob", "Dave"]);
+/// assert_eq!(names(User::age.between(17, 30))?, ["Alice", "Bob"]);
+/// assert_eq!(names(!User::age.is_not_null())?, ["carol"]);
+/// assert_eq!(names(and_([User::age.ne(17), User::age.gt(20)]))?, ["Alice", "Dave"]);
+/// // Arithmetic and labels in the select list.
+/// let next = session.query_values(User::age.add(1)).filter(User::name.eq("Bob")).scalar()?;
+/// assert_eq!(next, Some(18));
+/// # Ok::<(), orm::Error>(())
+/// ```
 pub trait SqlExpr: Sized {
     /// The Rust type of this expression's values.
     type Ty: SqlType;
@@ -765,6 +804,32 @@ pub fn not_(condition: Condition) -> Condition {
 }
 
 /// SQL functions, as SQLAlchemy's `func`: aggregates return typed expressions.
+///
+/// # Examples
+///
+/// ```
+/// # use orm::prelude::*;
+/// # #[derive(Model, Debug, Clone, Default)]
+/// # #[orm(table = "users")]
+/// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+/// # let engine = create_engine("sqlite:///:memory:")?;
+/// # MetaData::new().add::<User>().create_all(&engine)?;
+/// # let session = Session::new(&engine);
+/// # for (name, age) in [("Alice", Some(30)), ("Bob", Some(17)), ("carol", None), ("Dave", Some(64))] {
+/// #     session.add(User { name: name.into(), age, ..Default::default() });
+/// # }
+/// let stats = session
+///     .query_values((func::count_all(), func::count(User::age), func::min(User::age), func::max(User::age)))
+///     .one()?;
+/// assert_eq!(stats, (4, 3, Some(17), Some(64)));
+/// assert_eq!(session.query_values(func::sum(User::age)).scalar()?, Some(111));
+/// assert_eq!(session.query_values(func::avg(User::age)).scalar()?, Some(37.0));
+/// let shouted = session.query_values(func::upper(User::name)).filter(User::id.eq(3)).scalar()?;
+/// assert_eq!(shouted, "CAROL");
+/// let ages = session.query_values(func::coalesce(User::age, 0)).order_by(User::id).all()?;
+/// assert_eq!(ages, [30, 17, 0, 64]);
+/// # Ok::<(), orm::Error>(())
+/// ```
 pub mod func {
     use super::*;
 

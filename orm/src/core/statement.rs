@@ -123,6 +123,14 @@ fn select_item(expr: Expr) -> SelectItem {
 ///     stmt.to_sql(),
 ///     r#"SELECT "users"."name", count(*) AS "n" FROM "users" GROUP BY "users"."name" HAVING count(*) > ? ORDER BY "users"."name" DESC LIMIT 5"#
 /// );
+/// # let engine = orm::create_engine("sqlite:///:memory:")?;
+/// # orm::MetaData::new().add_table(users.clone()).create_all(&engine)?;
+/// engine.execute(orm::core::text(
+///     "INSERT INTO users (name, age) VALUES ('Ann', 30), ('Ann', 31), ('Ben', 40), ('Cy', 20), ('Cy', 21)",
+/// ))?;
+/// let rows = engine.execute(stmt)?;
+/// assert_eq!(rows.all::<(String, i64)>()?, [("Cy".to_string(), 2), ("Ann".to_string(), 2)]);
+/// # Ok::<(), orm::Error>(())
 /// ```
 pub fn select<E: SqlExpr>(columns: impl IntoIterator<Item = E>) -> Select {
     Select {
@@ -158,6 +166,40 @@ impl Select {
         self.filter(condition)
     }
     /// `JOIN` a table, alias or CTE `ON` a condition.
+    ///
+    /// # Examples
+    /// ```
+    /// use orm::core::{select, text, ColumnDef, Table};
+    /// use orm::prelude::*;
+    /// use orm::ColumnType::{Integer, Text};
+    /// let users = Table::new("users")
+    ///     .column(ColumnDef::new("id", Integer).primary_key())
+    ///     .column(ColumnDef::new("name", Text));
+    /// let posts = Table::new("posts")
+    ///     .column(ColumnDef::new("id", Integer).primary_key())
+    ///     .column(ColumnDef::new("user_id", Integer))
+    ///     .column(ColumnDef::new("title", Text));
+    /// let engine = create_engine("sqlite:///:memory:")?;
+    /// MetaData::new().add_table(users.clone()).add_table(posts.clone()).create_all(&engine)?;
+    /// engine.execute(text("INSERT INTO users (name) VALUES ('Ann'), ('Ben')"))?;
+    /// engine.execute(text("INSERT INTO posts (user_id, title) VALUES (1, 'Hello')"))?;
+    /// let on = users.c("id").eq(posts.c("user_id"));
+    /// let inner = select([users.c("name"), posts.c("title")]).from(&users).join(&posts, on.clone());
+    /// assert_eq!(
+    ///     engine.execute(inner)?.all::<(String, String)>()?,
+    ///     [("Ann".to_string(), "Hello".to_string())]
+    /// );
+    /// // The outer join keeps Ben, with NULL for the post's title.
+    /// let outer = select([users.c("name"), posts.c("title")])
+    ///     .from(&users)
+    ///     .outer_join(&posts, on)
+    ///     .order_by(users.c("name"));
+    /// assert_eq!(
+    ///     engine.execute(outer)?.all::<(String, Option<String>)>()?,
+    ///     [("Ann".to_string(), Some("Hello".to_string())), ("Ben".to_string(), None)]
+    /// );
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn join<S: FromSource + ?Sized>(self, target: &S, on: Condition) -> Self {
         self.join_kind(JoinKind::Inner, target, on)
     }
@@ -265,15 +307,20 @@ pub struct Insert {
 ///     .column(ColumnDef::new("name", orm::ColumnType::Text))
 ///     .column(ColumnDef::new("age", orm::ColumnType::Integer));
 /// let one = insert(&users).value("name", "Ann").value("age", 30);
-/// assert_eq!(Statement::from(one).to_sql(), r#"INSERT INTO "users" ("name", "age") VALUES (?, ?)"#);
+/// assert_eq!(Statement::from(one.clone()).to_sql(), r#"INSERT INTO "users" ("name", "age") VALUES (?, ?)"#);
 /// let many = insert(&users)
 ///     .columns(["name", "age"])
 ///     .row([Value::from("Ann"), Value::from(30)])
 ///     .row([Value::from("Ben"), Value::Null]);
 /// assert_eq!(
-///     Statement::from(many).to_sql(),
+///     Statement::from(many.clone()).to_sql(),
 ///     r#"INSERT INTO "users" ("name", "age") VALUES (?, ?), (?, ?)"#
 /// );
+/// # let engine = orm::create_engine("sqlite:///:memory:")?;
+/// # orm::MetaData::new().add_table(users.clone()).create_all(&engine)?;
+/// assert_eq!(engine.execute(one)?.rows_affected, 1);
+/// assert_eq!(engine.execute(many)?.rows_affected, 2);
+/// # Ok::<(), orm::Error>(())
 /// ```
 pub fn insert(table: &Table) -> Insert {
     Insert {
@@ -321,6 +368,7 @@ impl Insert {
     /// # Examples
     /// ```
     /// use orm::core::{excluded, insert, ColumnDef, Table};
+    /// # use orm::prelude::*;
     /// let users = Table::new("users")
     ///     .column(ColumnDef::new("email", orm::ColumnType::Text).unique())
     ///     .column(ColumnDef::new("visits", orm::ColumnType::Integer));
@@ -330,9 +378,23 @@ impl Insert {
     ///     .on_conflict(["email"])
     ///     .do_update([("visits", excluded("visits"))]);
     /// assert_eq!(
-    ///     orm::core::Statement::from(upsert).to_sql(),
+    ///     orm::core::Statement::from(upsert.clone()).to_sql(),
     ///     r#"INSERT INTO "users" ("email", "visits") VALUES (?, ?) ON CONFLICT ("email") DO UPDATE SET "visits" = "excluded"."visits""#
     /// );
+    /// // Run twice: the second run updates the row the first one wrote.
+    /// # let engine = orm::create_engine("sqlite:///:memory:")?;
+    /// # orm::MetaData::new().add_table(users.clone()).create_all(&engine)?;
+    /// engine.execute(upsert)?;
+    /// engine.execute(
+    ///     insert(&users)
+    ///         .value("email", "ann@example.com")
+    ///         .value("visits", 2)
+    ///         .on_conflict(["email"])
+    ///         .do_update([("visits", users.c("visits").add(excluded("visits")))]),
+    /// )?;
+    /// let rows = engine.execute(orm::core::text("SELECT email, visits FROM users"))?;
+    /// assert_eq!(rows.all::<(String, i64)>()?, [("ann@example.com".to_string(), 3)]);
+    /// # Ok::<(), orm::Error>(())
     /// ```
     pub fn on_conflict<I: IntoIterator<Item = S>, S: Into<String>>(self, columns: I) -> OnConflict {
         OnConflict {
@@ -457,9 +519,14 @@ pub struct Update {
 /// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
 /// let stmt = update(&users).set("age", 31).filter(users.c("age").eq(30));
 /// assert_eq!(
-///     Statement::from(stmt).to_sql(),
+///     Statement::from(stmt.clone()).to_sql(),
 ///     r#"UPDATE "users" SET "age" = ? WHERE "users"."age" = ?"#
 /// );
+/// # let engine = orm::create_engine("sqlite:///:memory:")?;
+/// # orm::MetaData::new().add_table(users.clone()).create_all(&engine)?;
+/// engine.execute(orm::core::text("INSERT INTO users (age) VALUES (30), (30), (40)"))?;
+/// assert_eq!(engine.execute(stmt)?.rows_affected, 2);
+/// # Ok::<(), orm::Error>(())
 /// ```
 pub fn update(table: &Table) -> Update {
     Update {
@@ -516,7 +583,12 @@ pub struct Delete {
 /// use orm::prelude::*;
 /// let users = Table::new("users").column(ColumnDef::new("age", orm::ColumnType::Integer));
 /// let stmt = delete(&users).filter(users.c("age").lt(18));
-/// assert_eq!(Statement::from(stmt).to_sql(), r#"DELETE FROM "users" WHERE "users"."age" < ?"#);
+/// assert_eq!(Statement::from(stmt.clone()).to_sql(), r#"DELETE FROM "users" WHERE "users"."age" < ?"#);
+/// # let engine = orm::create_engine("sqlite:///:memory:")?;
+/// # orm::MetaData::new().add_table(users.clone()).create_all(&engine)?;
+/// engine.execute(orm::core::text("INSERT INTO users (age) VALUES (12), (17), (40)"))?;
+/// assert_eq!(engine.execute(stmt)?.rows_affected, 2);
+/// # Ok::<(), orm::Error>(())
 /// ```
 pub fn delete(table: &Table) -> Delete {
     Delete {

@@ -35,6 +35,12 @@ impl IntoSelect for Select {
 ///     stmt.to_sql(),
 ///     r#"SELECT "users"."id" FROM "users" WHERE EXISTS (SELECT "posts"."user_id" FROM "posts" WHERE "posts"."user_id" = "users"."id")"#
 /// );
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add_table(users.clone()).add_table(posts.clone()).create_all(&engine)?;
+/// engine.execute(orm::core::text("INSERT INTO users VALUES (1), (2)"))?;
+/// engine.execute(orm::core::text("INSERT INTO posts VALUES (2)"))?;
+/// assert_eq!(engine.execute(stmt)?.all::<(i64,)>()?, [(2,)]);
+/// # Ok::<(), orm::Error>(())
 /// ```
 pub fn exists(subquery: impl IntoSelect) -> Condition {
     TypedExpr::new(Expr::Exists(Box::new(subquery.into_select())))
@@ -214,6 +220,14 @@ impl Cte {
     ///     stmt.to_sql(),
     ///     r#"WITH RECURSIVE "tree" AS (SELECT "nodes"."id" FROM "nodes" WHERE "nodes"."id" = ? UNION ALL SELECT "nodes"."id" FROM "nodes" JOIN "tree" ON "nodes"."parent_id" = "tree"."id") SELECT "tree"."id" FROM "tree""#
     /// );
+    /// // Node 1's subtree: 1, its child 2 and grandchild 4, not 3 (another root).
+    /// let engine = create_engine("sqlite:///:memory:")?;
+    /// MetaData::new().add_table(nodes.clone()).create_all(&engine)?;
+    /// engine.execute(orm::core::text("INSERT INTO nodes VALUES (1, NULL), (2, 1), (3, NULL), (4, 2)"))?;
+    /// let mut ids = engine.execute(stmt)?.all::<(i64,)>()?;
+    /// ids.sort();
+    /// assert_eq!(ids, [(1,), (2,), (4,)]);
+    /// # Ok::<(), orm::Error>(())
     /// ```
     pub fn union_all(self, step: impl IntoSelect) -> Cte {
         self.combine(SetOp::UnionAll, step.into_select())
@@ -316,6 +330,11 @@ impl Select {
     ///     stmt.to_sql(),
     ///     r#"SELECT count("adults"."age") FROM (SELECT "users"."age" FROM "users" WHERE "users"."age" >= ?) AS "adults""#
     /// );
+    /// let engine = create_engine("sqlite:///:memory:")?;
+    /// MetaData::new().add_table(users.clone()).create_all(&engine)?;
+    /// engine.execute(orm::core::text("INSERT INTO users VALUES (12), (18), (40)"))?;
+    /// assert_eq!(engine.execute(stmt)?.scalar(), Some(&orm::Value::Integer(2)));
+    /// # Ok::<(), orm::Error>(())
     /// ```
     pub fn subquery(self, name: impl Into<String>) -> Subquery {
         Subquery {

@@ -99,6 +99,33 @@ fn open_statement_log() -> Option<Mutex<std::fs::File>> {
 /// `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`, and with the `postgres` feature
 /// `postgresql://user:password@host:port/dbname` (also `postgres://`; options `sslmode`,
 /// `host=/socket/folder`, `connect_timeout`, `application_name`).
+///
+/// # Errors
+///
+/// [`Error::InvalidUrl`] for a URL of another scheme, a malformed `postgresql://` URL, or a
+/// PostgreSQL URL in a build without the `postgres` feature; [`Error::Database`] (or
+/// [`Error::Io`]) when the first connection cannot be opened: a SQLite file in a folder that does
+/// not exist, a PostgreSQL server that refuses the connection or the password.
+///
+/// # Examples
+///
+/// ```
+/// use orm::prelude::*;
+/// let memory = create_engine("sqlite:///:memory:")?;
+/// assert_eq!(memory.dialect(), "sqlite");
+/// // A file database, created when missing (three slashes: a path relative to the current folder).
+/// let folder = tempfile::tempdir().expect("a temporary folder");
+/// let path = folder.path().join("app.db");
+/// let file = create_engine(&format!("sqlite:///{}", path.display()))?;
+/// file.execute(orm::core::text("CREATE TABLE t (x INTEGER)"))?;
+/// assert!(path.exists());
+/// // A URL of another scheme is refused, saying why.
+/// match create_engine("mysql://localhost/app") {
+///     Err(Error::InvalidUrl { url, .. }) => assert_eq!(url, "mysql://localhost/app"),
+///     other => panic!("expected an invalid URL, got {:?}", other.map(|e| e.url())),
+/// }
+/// # Ok::<(), orm::Error>(())
+/// ```
 pub fn create_engine(url: &str) -> Result<Engine> {
     let parsed = DatabaseUrl::parse(url)?;
     // The first connection is opened now, so a wrong URL or a server that is down is reported by
@@ -146,9 +173,16 @@ fn open_backend(url: &DatabaseUrl) -> Result<Backend> {
 /// The lesson's advice in one line: the URL comes from an environment variable, with a default.
 ///
 /// ```
+/// // MY_APP_DATABASE_URL is not set here: the default is used.
 /// let engine = orm::create_engine_from_env("MY_APP_DATABASE_URL", "sqlite:///:memory:")?;
+/// assert_eq!(engine.url(), "sqlite:///:memory:");
 /// # Ok::<(), orm::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// As [`create_engine`], for the variable's URL (trimmed) or, when it is unset or blank, for
+/// `default`.
 pub fn create_engine_from_env(variable: &str, default: &str) -> Result<Engine> {
     match std::env::var(variable) {
         Ok(url) if !url.trim().is_empty() => create_engine(url.trim()),
@@ -158,6 +192,17 @@ pub fn create_engine_from_env(variable: &str, default: &str) -> Result<Engine> {
 
 impl Engine {
     /// Turns echo on or off and returns the engine: `create_engine(url)?.echo(true)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let engine = orm::create_engine("sqlite:///:memory:")?.echo(true);
+    /// assert!(engine.echo_enabled());
+    /// engine.execute(orm::core::text("SELECT 1"))?;   // printed with its parameters first
+    /// engine.set_echo(false);
+    /// assert!(!engine.echo_enabled());
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn echo(self, on: bool) -> Engine {
         self.set_echo(on);
         self
@@ -237,6 +282,23 @@ impl Engine {
     ///
     /// The first statement's error (nothing is then written); [`Error::TransactionConflict`] on
     /// `sqlite:///:memory:` while a session's transaction is open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use orm::core::text;
+    /// use orm::Value;
+    /// let engine = orm::create_engine("sqlite:///:memory:")?;
+    /// engine.execute(text("CREATE TABLE t (x INTEGER NOT NULL)"))?;
+    /// // The second statement fails, so the first is not written either.
+    /// let failed = engine.run_all(&[
+    ///     text("INSERT INTO t (x) VALUES (1)").into(),
+    ///     text("INSERT INTO t (x) VALUES (NULL)").into(),
+    /// ]);
+    /// assert!(matches!(failed, Err(orm::Error::NotNullViolation { .. })));
+    /// assert_eq!(engine.execute(text("SELECT count(*) FROM t"))?.scalar(), Some(&Value::Integer(0)));
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn run_all(&self, statements: &[Statement]) -> Result<()> {
         let mut conn = self.connect()?;
         refuse_in_session_transaction(&mut conn)?;

@@ -33,6 +33,12 @@ impl<'r> RowReader<'r> {
     }
 
     /// Reads the next column as `T`; `table` and `column` name it in the error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] naming `table` and `column` when the value does not fit `T` (a `NULL`
+    /// read into a non-`Option`, text read into an integer…); the driver's error when it cannot
+    /// read the column (an index past the last column).
     pub fn read<T: SqlType>(&mut self, table: &str, column: &str) -> Result<T> {
         let value = match self.kept {
             Some((at, value)) if at == self.position => {
@@ -62,6 +68,10 @@ impl<'r> RowReader<'r> {
     }
 
     /// The value `offset` columns ahead, without moving.
+    ///
+    /// # Errors
+    ///
+    /// The driver's error when the row has no column at that position.
     pub fn peek(&self, offset: usize) -> Result<ValueRef<'_>> {
         self.row.value_ref(self.position + offset)
     }
@@ -81,6 +91,10 @@ impl<'r> RowReader<'r> {
     }
 
     /// Whether the next column is NULL (an outer join that found nothing).
+    ///
+    /// # Errors
+    ///
+    /// The driver's error when the row has no column at the reader's position.
     pub fn next_is_null(&self) -> Result<bool> {
         Ok(matches!(self.row.value_ref(self.position)?, ValueRef::Null))
     }

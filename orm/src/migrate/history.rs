@@ -29,6 +29,12 @@ fn describe(rev: &Revision) -> String {
 
 impl History {
     /// Reads and checks every `*.sql` file in `versions`: ids unique, parents present, no cycles.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] when `versions` cannot be read, two files have the same revision id, a
+    /// `down_revision` names a revision no file has, or the revisions form a cycle;
+    /// [`Error::MigrationScript`] (with the file and line) for a file that is not a revision.
     pub fn load(versions: &Path) -> Result<History> {
         let entries = std::fs::read_dir(versions).map_err(|e| {
             migration(format!(
@@ -139,6 +145,10 @@ impl History {
     }
 
     /// The one head, or `None` when there are no revisions; two heads are an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] naming both heads when two revisions build on the same parent.
     pub fn head(&self) -> Result<Option<&Revision>> {
         match self.heads().as_slice() {
             [] => Ok(None),
@@ -155,6 +165,10 @@ impl History {
     }
 
     /// The revision a database says it is at; a revision no file describes is an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] when `id` names a revision no file in `versions` describes.
     pub fn known<'h>(&'h self, id: Option<&str>, versions: &Path) -> Result<Option<&'h Revision>> {
         let Some(id) = id else { return Ok(None) };
         self.get(id).map(Some).ok_or_else(|| {
@@ -169,6 +183,12 @@ impl History {
 
     /// Resolves a target: `head`, `base`, an id or a unique prefix of one (4 characters at least),
     /// `+N` (up only) or `-N` (down only), relative to `current`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] for a target that names no revision, a prefix shorter than 4 characters
+    /// or shared by several revisions, `+N`/`-N` that is no number, goes the wrong way for
+    /// `direction` or past the first or last revision, and for `head` when there are two heads.
     pub fn resolve(
         &self,
         target: &str,

@@ -187,6 +187,11 @@ pub struct Migrations {
 impl Migrations {
     /// Makes a migrations folder (`alembic init DIR`): `DIR`, `DIR/versions` and a README. `DIR`
     /// may exist if it is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] when `dir` exists and is not an empty folder; [`Error::Io`] when a
+    /// folder or the README cannot be written.
     pub fn init(dir: impl AsRef<Path>) -> Result<Migrations> {
         let dir = dir.as_ref();
         if dir.exists() {
@@ -206,6 +211,10 @@ impl Migrations {
     }
 
     /// Opens a folder made by [`init`](Migrations::init).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] when `dir` has no `versions/` folder.
     pub fn open(dir: impl AsRef<Path>) -> Result<Migrations> {
         let dir = dir.as_ref();
         if !dir.join("versions").is_dir() {
@@ -244,6 +253,12 @@ impl Migrations {
     }
 
     /// Writes an empty revision on top of the head, for SQL written by hand (`alembic revision -m`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision), or have two heads; [`Error::Io`] when the file cannot be written.
     pub fn revision(&self, message: &str) -> Result<Revision> {
         let history = self.load()?;
         let parent = history.head()?.map(|r| r.id().to_string());
@@ -263,6 +278,14 @@ impl Migrations {
     /// --autogenerate -m`). The database must be at the head revision, so that the comparison
     /// sees the schema the existing revisions make. Read the file before applying it: see the
     /// [module docs](self) for what autogenerate cannot detect.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision); [`Error::Migration`] when the database is not at the head revision (or is at a
+    /// revision no file describes); the database's error while reading its catalog; [`Error::Io`]
+    /// when the file cannot be written.
     pub fn autogenerate(
         &self,
         engine: &Engine,
@@ -370,6 +393,15 @@ impl Migrations {
     /// Applies revisions up to `target` (`alembic upgrade`): `head`, a revision id (or a unique
     /// prefix of 4+ characters), or `+N`. Each revision runs in its own transaction; returns the
     /// revisions applied, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision); [`Error::Migration`] for a target that names no revision or is not above the
+    /// current one; [`Error::MigrationFailed`] when a revision's statement fails (that revision is
+    /// rolled back, those before it stay applied); [`Error::MigrationRefused`] for a step the engine
+    /// cannot run.
     pub fn upgrade(&self, engine: &Engine, target: &str) -> Result<Vec<Revision>> {
         let history = self.load()?;
         let current = self.current_in(&history, engine)?.map(Revision::id);
@@ -395,6 +427,15 @@ impl Migrations {
 
     /// Undoes revisions down to `target` (`alembic downgrade`): `base`, a revision id (or prefix),
     /// or `-N`. Returns the revisions undone, newest first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision); [`Error::Migration`] for a target that names no revision or is not below the
+    /// current one; [`Error::MigrationFailed`] when a revision's downgrade fails (that revision is
+    /// rolled back, those undone before it stay undone); [`Error::MigrationRefused`] for a step the
+    /// engine cannot run.
     pub fn downgrade(&self, engine: &Engine, target: &str) -> Result<Vec<Revision>> {
         let history = self.load()?;
         let current = self.current_in(&history, engine)?.map(Revision::id);
@@ -417,18 +458,37 @@ impl Migrations {
     }
 
     /// The revision the database is at (`alembic current`); `None` at base.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision); [`Error::Migration`] when the database records a revision no file describes; the
+    /// database's error while reading the version table.
     pub fn current(&self, engine: &Engine) -> Result<Option<Revision>> {
         let history = self.load()?;
         Ok(self.current_in(&history, engine)?.cloned())
     }
 
     /// Every revision, newest first (`alembic history`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision).
     pub fn history(&self) -> Result<Vec<Revision>> {
         Ok(self.load()?.revisions().iter().rev().cloned().collect())
     }
 
     /// The revisions nothing builds on (`alembic heads`): one, unless two revisions were made
     /// from the same parent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision).
     pub fn heads(&self) -> Result<Vec<Revision>> {
         Ok(self.load()?.heads().into_iter().cloned().collect())
     }
@@ -436,6 +496,13 @@ impl Migrations {
     /// Records `target` as the database's revision without running anything (`alembic stamp`):
     /// for a database made by `create_all`, or to recover a database stamped with a revision
     /// whose file is gone. `base` removes the record.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision); [`Error::Migration`] for a target that names no revision; the database's error
+    /// while reading or writing the version table.
     pub fn stamp(&self, engine: &Engine, target: &str) -> Result<Option<Revision>> {
         let history = self.load()?;
         let recorded = apply::read_version(&mut engine.connect()?, Dialect::of(engine))?;
@@ -447,6 +514,13 @@ impl Migrations {
 
     /// What an autogenerated revision would contain now (`alembic check`): empty when the models
     /// and the database agree. The database must be at the head revision.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migration`] or [`Error::MigrationScript`] when the revision files cannot be read
+    /// as a history (two files with one id, a parent no file has, a cycle, a file that is no
+    /// revision); [`Error::Migration`] when the database is not at the head revision; the database's
+    /// error while reading its catalog.
     pub fn check(&self, engine: &Engine, metadata: &MetaData) -> Result<Vec<Change>> {
         let history = self.load()?;
         self.require_head(&history, engine, "check")?;
@@ -455,6 +529,10 @@ impl Migrations {
 }
 
 /// The differences between the models and the database, without a migrations folder.
+///
+/// # Errors
+///
+/// The database's error while reading its catalog (tables, columns, indexes, constraints).
 pub fn compare(engine: &Engine, metadata: &MetaData) -> Result<Vec<Change>> {
     Ok(plan(engine, metadata)?
         .into_iter()

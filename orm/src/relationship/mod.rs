@@ -188,6 +188,11 @@ pub trait Relationship<P: Model>: Copy + 'static {
         None
     }
     /// Loads the related objects of one parent (a lazy load: one statement).
+    ///
+    /// # Errors
+    ///
+    /// The database's error for the `SELECT`; [`Error::WrongType`] for a row that does not fit the
+    /// target model.
     fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<Self::Target>>>;
     /// The loaded objects as the relationship yields them (a collection, or at most one parent).
     fn output(items: Vec<Obj<Self::Target>>) -> Self::Output;
@@ -457,6 +462,12 @@ fn update_cached(
 impl<T: Model> Obj<T> {
     /// Navigates a relationship: `user.related(User::posts)?`, `post.related(Post::author)?`.
     /// Loaded once (lazily, or eagerly by the query's `options`), then served from the object.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the object is in no session (transient, detached, or its
+    /// session was dropped); the autoflush's or the lazy load's database error when the relationship is not
+    /// loaded yet.
     pub fn related<R: Relationship<T>>(&self, relationship: R) -> Result<R::Output> {
         if let Some(items) = self.0.relations.borrow().get(relationship.name()) {
             let typed = items
@@ -482,6 +493,12 @@ impl<T: Model> Obj<T> {
 
     /// Adds an object to a collection (`user.posts.append(post)`): its foreign key, or the
     /// association row, is written at the next flush. A new object joins the session.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the object is in no session (transient, detached, or its
+    /// session was dropped); [`Error::InvalidRequest`] when the session is busy (called from inside one of its
+    /// own operations).
     pub fn append<R: Collection<T>>(
         &self,
         relationship: R,
@@ -495,12 +512,24 @@ impl<T: Model> Obj<T> {
 
     /// Removes an object from a collection: clears its foreign key (or deletes it with a
     /// `delete-orphan` cascade), or deletes the association row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the object is in no session (transient, detached, or its
+    /// session was dropped); [`Error::InvalidRequest`] when the session is busy, or the collection's
+    /// `cascade` must load children and that load fails.
     pub fn remove<R: Collection<T>>(&self, relationship: R, item: &Obj<R::Target>) -> Result<()> {
         let session = session_of(self, "remove from", relationship.name())?;
         relationship.link(&session, self, item, false)
     }
 
     /// Sets or clears a parent (`post.author = user`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the object is in no session (transient, detached, or its
+    /// session was dropped); [`Error::NoSuchColumn`] when the relationship's `foreign_key` is no column of the
+    /// model; [`Error::InvalidRequest`] when the session is busy.
     pub fn set_related<P: Model>(
         &self,
         relationship: BelongsTo<T, P>,

@@ -133,6 +133,11 @@ impl Session {
     /// assert_eq!(answer, orm::Value::Integer(42));
     /// # Ok::<(), orm::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The error `work` returns, or the commit's (everything is then rolled back); the rollback's
+    /// own error if that rollback fails too.
     pub fn scoped<R>(engine: &Engine, work: impl FnOnce(&Session) -> Result<R>) -> Result<R> {
         let session = Session::new(engine);
         let outcome = work(&session).and_then(|r| session.commit().map(|_| r));
@@ -196,6 +201,35 @@ impl Session {
     ///
     /// [`Error::InvalidRequest`] if the object is not persistent in this session or its row is
     /// gone; the database's error if the `SELECT` fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users")]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().create_all(&engine)?;
+    /// use orm::core::text;
+    /// let session = Session::new(&engine).expire_on_commit(false);
+    /// let alice = session.add(User { name: "Alice".into(), age: Some(30), ..Default::default() });
+    /// session.commit()?;
+    /// // Another writer changes the row; the session's object still shows what it loaded.
+    /// engine.execute(text("UPDATE users SET age = 40"))?;
+    /// assert_eq!(alice.borrow().age, Some(30));
+    /// session.refresh(&alice)?;                            // one SELECT, now
+    /// assert_eq!(alice.borrow().age, Some(40));
+    /// // `expire` gives up an unflushed change; `expire_all` does it for every object.
+    /// alice.borrow_mut().age = Some(99);
+    /// session.expire(&alice);
+    /// assert_eq!(alice.borrow().age, Some(40));
+    /// alice.borrow_mut().age = Some(98);
+    /// session.expire_all();
+    /// assert!(!session.is_dirty());
+    /// assert_eq!(session.get::<User>(1)?.unwrap().borrow().age, Some(40));
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn refresh<T: Model>(&self, object: &Obj<T>) -> Result<()> {
         let key = match (object.state(), object.session()) {
             (ObjectState::Persistent, Some(cell)) if Rc::ptr_eq(&cell, &self.cell) => object.key(),
@@ -237,6 +271,37 @@ impl Session {
     }
 
     /// Adds several objects at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users")]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().create_all(&engine)?;
+    /// use orm::ObjectState;
+    /// let session = Session::new(&engine);
+    /// let alice = session.add(User { name: "Alice".into(), ..Default::default() });
+    /// let others = session.add_all([
+    ///     User { name: "Bob".into(), ..Default::default() },
+    ///     User { name: "Carol".into(), ..Default::default() },
+    /// ]);
+    /// assert_eq!((alice.state(), alice.borrow().id), (ObjectState::Pending, 0));
+    /// assert!(session.is_dirty());
+    /// session.flush()?;                                   // INSERTs now, in the open transaction
+    /// assert_eq!((alice.state(), alice.borrow().id), (ObjectState::Persistent, 1));
+    /// assert_eq!(others[1].borrow().id, 3);
+    /// // `get` by primary key: the identity map hands back the same object, with no SELECT.
+    /// engine.reset_statement_count();
+    /// let again = session.get::<User>(1)?.expect("Alice's row");
+    /// assert!(again.ptr_eq(&alice));
+    /// assert_eq!(engine.statement_count(), 0);
+    /// session.commit()?;
+    /// assert!(session.get::<User>(99)?.is_none());
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn add_all<T: Model, I: IntoIterator>(&self, objects: I) -> Vec<Obj<T>>
     where
         I::Item: IntoObj<T>,
@@ -245,6 +310,12 @@ impl Session {
     }
 
     /// The object with this primary key, from the identity map if already loaded, else one `SELECT`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the session is busy or the key does not fit the model's primary
+    /// key; the database's error for the `SELECT`; [`Error::MultipleResultsFound`] when the table has
+    /// several rows with that key (a key the database does not declare unique).
     pub fn get<T: Model>(&self, key: impl Into<Key>) -> Result<Option<Obj<T>>> {
         let key = key.into();
         if let Some(existing) = self.state()?.identity.get(T::TABLE_NAME, &key) {
@@ -360,6 +431,35 @@ impl Session {
     }
 
     /// Marks an object for deletion (DELETE at the next flush). A pending object is simply dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the object is transient or detached, belongs to another
+    /// session, or the session is busy; the database's error when a `cascade="all, delete"` must
+    /// load the children to delete them and that load fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users")]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().create_all(&engine)?;
+    /// let session = Session::new(&engine);
+    /// let bob = session.add(User { name: "Bob".into(), ..Default::default() });
+    /// session.commit()?;
+    /// session.delete(&bob)?;                               // DELETE at the next flush
+    /// session.commit()?;
+    /// assert_eq!(session.query::<User>().count()?, 0);
+    /// // A pending object is simply not inserted.
+    /// let draft = session.add(User { name: "Draft".into(), ..Default::default() });
+    /// session.delete(&draft)?;
+    /// session.commit()?;
+    /// assert_eq!(session.query::<User>().count()?, 0);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn delete<T: Model>(&self, object: &Obj<T>) -> Result<()> {
         let mut state = self.state()?;
         match object.state() {
@@ -400,6 +500,16 @@ impl Session {
 
     /// Writes pending adds, changes and deletes inside the session's transaction.
     /// If a statement fails, the transaction is rolled back and the error names what failed.
+    ///
+    /// # Errors
+    ///
+    /// The first statement's error, classified ([`Error::UniqueViolation`],
+    /// [`Error::ForeignKeyViolation`], [`Error::NotNullViolation`], [`Error::ConstraintViolation`]…)
+    /// and naming the table; [`Error::StaleData`] when an `UPDATE` or `DELETE` matched another
+    /// number of rows than expected; [`Error::TransactionConflict`] on `sqlite:///:memory:` when
+    /// another session's transaction is open (then nothing was written and the session keeps its
+    /// work); [`Error::InvalidRequest`] when the session is busy. After any other error the
+    /// session's transaction has been rolled back, as [`Session::rollback`] does.
     pub fn flush(&self) -> Result<()> {
         self.cell.flush()
     }
@@ -447,6 +557,29 @@ impl Session {
     ///
     /// [`Error::TransactionConflict`] on `sqlite:///:memory:` when the open transaction is
     /// another session's; the database's error if `ROLLBACK` fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users")]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().create_all(&engine)?;
+    /// use orm::ObjectState;
+    /// let session = Session::new(&engine);
+    /// let alice = session.add(User { name: "Alice".into(), age: Some(30), ..Default::default() });
+    /// session.commit()?;
+    /// alice.borrow_mut().age = Some(31);
+    /// let bob = session.add(User { name: "Bob".into(), ..Default::default() });
+    /// session.flush()?;
+    /// session.rollback()?;
+    /// assert_eq!(alice.borrow().age, Some(30));            // the value from before the transaction
+    /// assert_eq!(bob.state(), ObjectState::Transient);     // inserted in it: out of the session
+    /// assert_eq!(session.query::<User>().count()?, 1);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn rollback(&self) -> Result<()> {
         self.cell.rollback()
     }
@@ -473,6 +606,28 @@ impl Session {
     }
 
     /// Runs a 2.0-style query (`orm::select::<User>()`) in this session and returns every row.
+    ///
+    /// # Errors
+    ///
+    /// As [`Query::all`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users")]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().create_all(&engine)?;
+    /// let session = Session::new(&engine);
+    /// session.add(User { name: "Alice".into(), age: Some(30), ..Default::default() });
+    /// let adults = session.scalars(orm::select::<User>().filter(User::age.ge(18)))?;
+    /// assert_eq!(adults[0].borrow().name, "Alice");
+    /// let names = session.scalars(orm::select_values(User::name))?;
+    /// assert_eq!(names, ["Alice"]);
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn scalars<F: Fetch>(&self, query: Query<F>) -> Result<Vec<F::Output>> {
         query.bind(self).all()
     }
@@ -484,6 +639,27 @@ impl Session {
     ///
     /// The database's error for the statement; [`Error::TransactionConflict`] on
     /// `sqlite:///:memory:` while another session's transaction is open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm::prelude::*;
+    /// # #[derive(Model, Debug, Clone, Default)]
+    /// # #[orm(table = "users")]
+    /// # pub struct User { #[orm(primary_key)] pub id: i64, pub name: String, pub age: Option<i64> }
+    /// # let engine = create_engine("sqlite:///:memory:")?;
+    /// # MetaData::new().add::<User>().create_all(&engine)?;
+    /// use orm::core::text;
+    /// let session = Session::new(&engine);
+    /// session.add(User { name: "Alice".into(), age: Some(30), ..Default::default() });
+    /// // The pending add is flushed first; the UPDATE is part of the session's transaction…
+    /// let done = session.execute(text("UPDATE users SET age = age + 1"))?;
+    /// assert_eq!(done.rows_affected, 1);
+    /// session.rollback()?;                                 // …and is undone with it.
+    /// let count = engine.execute(text("SELECT count(*) FROM users"))?;
+    /// assert_eq!(count.scalar(), Some(&orm::Value::Integer(0)));
+    /// # Ok::<(), orm::Error>(())
+    /// ```
     pub fn execute(&self, stmt: impl Into<Statement>) -> Result<ResultSet> {
         self.autoflush()?;
         let mut state = self.state()?;

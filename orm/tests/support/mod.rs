@@ -8,6 +8,7 @@
 //! what was skipped, and `tests/run.sh` repeats it in its summary).
 #![allow(dead_code)]
 
+#[macro_use]
 pub mod models;
 
 use orm::prelude::*;
@@ -20,6 +21,33 @@ pub const POSTGRES_URL_VARIABLE: &str = "ORM_TEST_POSTGRES_URL";
 pub const SKIP_POSTGRES_VARIABLE: &str = "ORM_TEST_SKIP_POSTGRES";
 /// Set to `1` to skip the comparisons with SQLAlchemy when no reference is installed.
 pub const SKIP_PARITY_VARIABLE: &str = "ORM_TEST_SKIP_PARITY";
+
+/// For each of `objects`, the `name` of the parent its `relationship` leads to (loaded lazily
+/// unless a query's `options` loaded it); panics when one has no parent.
+pub fn parent_names<T: Model, P: Model>(
+    objects: &[Obj<T>],
+    relationship: orm::BelongsTo<T, P>,
+    name: impl Fn(&P) -> String,
+) -> Vec<String> {
+    objects
+        .iter()
+        .map(|o| {
+            let parent = o.related(relationship).unwrap().expect("a parent");
+            let parent = parent.borrow();
+            name(&parent)
+        })
+        .collect()
+}
+
+/// Appends `children` to `parent`'s collection `relationship`, in order: the objects, as
+/// `append` hands them back (new ones join the parent's session).
+pub fn append_all<P: Model, R: orm::Collection<P> + Copy, const N: usize>(
+    parent: &Obj<P>,
+    relationship: R,
+    children: [R::Target; N],
+) -> [Obj<R::Target>; N] {
+    children.map(|child| parent.append(relationship, child).unwrap())
+}
 
 /// Whether the variable `name` is set to `1`.
 pub fn opted_out(name: &str) -> bool {

@@ -2,35 +2,38 @@
 //! tests use it (`use support::models::school::{Course, Student};`); a file whose model differs
 //! (another column, another relationship) keeps its own.
 
-/// Users with a name and an age: the session and Core tests.
-pub mod people {
-    use orm::prelude::*;
-
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        pub age: Option<i64>,
-    }
+/// A `users` model in a module of its own: `id`, `name` and the columns given (the shape every
+/// version of the lesson's `User` shares), with a `metadata()` of it and of the models named
+/// after `with`. The migration tests declare their successive versions with it.
+#[allow(unused_macros)]
+macro_rules! users_model {
+    ($(#[$doc:meta])* $module:ident { $($columns:tt)* } $(with $($other:ty),+)?) => {
+        $(#[$doc])*
+        pub mod $module {
+            use orm::prelude::*;
+            #[derive(Model, Debug, Clone, Default)]
+            #[orm(table = "users")]
+            pub struct User {
+                #[orm(primary_key)]
+                pub id: i64,
+                pub name: String,
+                $($columns)*
+            }
+            pub fn metadata() -> MetaData {
+                MetaData::new().add::<User>()$($(.add::<$other>())+)?
+            }
+        }
+    };
 }
 
-/// Users with a unique e-mail address: bad input and the SQLAlchemy comparison.
-pub mod contacts {
-    use orm::prelude::*;
-
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "users")]
-    pub struct User {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        #[orm(unique)]
-        pub email: Option<String>,
-        pub age: Option<i64>,
-    }
-}
+users_model!(
+    /// Users with a name and an age: the session and Core tests.
+    people { pub age: Option<i64>, }
+);
+users_model!(
+    /// Users with a unique e-mail address: bad input and the SQLAlchemy comparison.
+    contacts { #[orm(unique)] pub email: Option<String>, pub age: Option<i64>, }
+);
 
 /// One-to-many both ways: a user's posts and a post's author (`back_populates`).
 pub mod blog {
@@ -73,6 +76,37 @@ pub mod school {
         #[orm(primary_key)]
         pub id: i64,
         pub name: String,
+    }
+
+    /// A new student named `student`, added to `session`, in a new course per name of `courses`
+    /// (appended through `Student::courses`, so the association rows are written at the next
+    /// flush); nothing is committed.
+    ///
+    /// # Errors
+    ///
+    /// The error of an `append` (a session that is busy).
+    pub fn enrol(
+        session: &Session,
+        student: &str,
+        courses: &[&str],
+    ) -> orm::Result<(Obj<Student>, Vec<Obj<Course>>)> {
+        let student = session.add(Student {
+            name: student.into(),
+            ..Default::default()
+        });
+        let courses = courses
+            .iter()
+            .map(|&name| {
+                student.append(
+                    Student::courses,
+                    Course {
+                        name: name.into(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect::<orm::Result<Vec<_>>>()?;
+        Ok((student, courses))
     }
 }
 
