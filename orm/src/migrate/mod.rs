@@ -465,8 +465,21 @@ pub fn compare(engine: &Engine, metadata: &MetaData) -> Result<Vec<Change>> {
 /// Reads the engine's catalog and plans the steps to the models, in the engine's SQL.
 fn plan(engine: &Engine, metadata: &MetaData) -> Result<Vec<autogen::Op>> {
     let dialect = Dialect::of(engine);
-    let database = inspect::reflect(&mut engine.connect()?, dialect)?;
-    Ok(autogen::plan(&database, metadata, engine.writer(), dialect))
+    let mut conn = engine.connect()?;
+    let database = inspect::reflect(&mut conn, dialect)?;
+    let known: Vec<&crate::core::Table> = metadata
+        .sorted_tables()
+        .into_iter()
+        .filter(|t| database.iter().any(|d| d.name == t.name))
+        .collect();
+    let spelling = inspect::spelling(&mut conn, dialect, &known, engine.writer());
+    Ok(autogen::plan(
+        &database,
+        metadata,
+        engine.writer(),
+        dialect,
+        &spelling,
+    ))
 }
 
 /// The database kind a revision runs on, or was generated for (`-- dialect:` in its header).
