@@ -960,7 +960,7 @@ fn column_changes(
     let spelled = model
         .default
         .as_deref()
-        .map(|d| spelling.default(&model.name).unwrap_or(d));
+        .map(|d| spelling.default_of(&model.name).unwrap_or(d));
     if db.default.as_deref().map(normalize_sql) != spelled.map(normalize_sql) {
         out.push(Change::ChangeDefault {
             table: table.to_string(),

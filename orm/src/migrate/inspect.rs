@@ -204,7 +204,7 @@ impl Spelling {
     }
 
     /// The database's spelling of the default of `column`, if it gave one.
-    pub(crate) fn default(&self, column: &str) -> Option<&str> {
+    pub(crate) fn default_of(&self, column: &str) -> Option<&str> {
         self.defaults
             .iter()
             .find(|(n, _)| n == column)
