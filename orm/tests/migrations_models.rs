@@ -604,7 +604,12 @@ fn a_changed_check_condition_and_a_changed_server_default_are_found_and_migrated
     each_project(|project| {
         // Upgraded to v1, `check` finds nothing: no difference is seen in the database's own
         // spelling of the same check, defaults and enum (round_trip asserts it).
-        round_trip(&project, None, &rules_v1::metadata(), &["added table rules"]);
+        round_trip(
+            &project,
+            None,
+            &rules_v1::metadata(),
+            &["added table rules"],
+        );
         // The reflected condition, as each database gives it back.
         let from = match project.engine.dialect() {
             "postgresql" => "(age >= 0) AND (age < 200)",

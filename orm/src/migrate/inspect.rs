@@ -546,9 +546,9 @@ mod postgres {
         int, normalize_type, quote, text, unwrap_parens, CheckShape, ColumnShape, ForeignKeyShape,
         IndexShape, Spelling,
     };
+    use super::{TableShape, VERSION_TABLE};
     use crate::core::writer::Out;
     use crate::core::{SqlWriter, Table};
-    use super::{TableShape, VERSION_TABLE};
     use crate::engine::Conn;
     use crate::error::Result;
     use crate::migrate::quote_list;
