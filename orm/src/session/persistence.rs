@@ -26,7 +26,22 @@
 //!   every notebook cell), and one set-based statement also spares the server a parse and plan
 //!   per row. SQLite: one prepared statement run per row (`executemany`; an embedded database
 //!   has no round trip to save).
-//! - **DELETE:** `DELETE … WHERE key IN (…)` per page, on both engines, row count checked.
+//! - **DELETE:** `DELETE … WHERE key IN (…)` per page, on both engines, row count checked. A
+//!   composite key, or a key and a version counter, is matched as a list of row values:
+//!   `(a, b) IN (VALUES (…), …)` on SQLite (which reads `(a, b) IN ((…), …)` as matching
+//!   nothing), `(a, b) IN ((…), …)` on PostgreSQL (where the parameters of a `VALUES` list
+//!   would be typed `text` and the comparison refused). A page that matches fewer rows than it
+//!   names is `StaleData`, and the flush rolls back.
+//!
+//! What stays one row a statement, and why:
+//! - **INSERT of a model with columns the database computes** (`server_default`, `onupdate`):
+//!   each row is read back by its key after its INSERT (SQLAlchemy's `eager_defaults`), and a
+//!   paged `RETURNING` of those columns would need pairing rows with objects beyond the sorted
+//!   generated keys that pair them today. Composite keys and version counters go in pages.
+//! - **UPDATE of a model with a composite key, a version counter or computed columns:** the
+//!   paged PostgreSQL UPDATE joins on one key column and sets the same new values from its
+//!   `VALUES` list; these need every key column, the version in the `WHERE` with a new value per
+//!   row, or a read back. On SQLite every UPDATE is one prepared statement per row anyway.
 
 use super::sql_cache::{SqlCache, SqlKind};
 use crate::core::{Expr, Insert, SqlWriter, Statement, Table, Update};
@@ -141,16 +156,29 @@ fn busy<T: Model>() -> Error {
     ))
 }
 
-/// Whether rows of `T` are written one a statement: a composite key, a version counter or
-/// columns the database computes (server defaults, `onupdate`) need per-row SQL and a read back,
-/// which the paged statements below do not do (yet).
-fn one_row_only<T: Model>() -> bool {
-    T::PRIMARY_KEYS.len() > 1
-        || T::VERSION_ID.is_some()
-        || T::TABLE
-            .columns
-            .iter()
-            .any(|c| c.server_default.is_some() || c.onupdate.is_some())
+/// Whether new rows of `T` are inserted one a statement: columns the database computes (server
+/// defaults, `onupdate`) are read back row by row after the write.
+fn computes_columns<T: Model>() -> bool {
+    T::TABLE
+        .columns
+        .iter()
+        .any(|c| c.server_default.is_some() || c.onupdate.is_some())
+}
+
+/// Whether changed rows of `T` are updated one a statement: besides computed columns, the
+/// paged UPDATE matches one key column and sets no version counter.
+fn updates_one_row<T: Model>() -> bool {
+    computes_columns::<T>() || T::PRIMARY_KEYS.len() > 1 || T::VERSION_ID.is_some()
+}
+
+/// The columns a DELETE of the unit of work matches a row by: every key column, and the version
+/// counter of a versioned model (SQLAlchemy's `version_id_col` in the `WHERE`).
+fn delete_match<T: Model>() -> Vec<usize> {
+    T::PRIMARY_KEYS
+        .iter()
+        .copied()
+        .chain(T::VERSION_ID)
+        .collect()
 }
 
 /// The typed object behind a type-erased one of a run the unit of work grouped by table.
@@ -346,19 +374,37 @@ fn update_rows_sql(
     sql
 }
 
-/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys.
-fn delete_rows_sql(writer: &dyn SqlWriter, table: &Table, key: usize, rows: usize) -> String {
+/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys; with several `columns` (a composite
+/// key, a version counter) a list of row values: `(a, b) IN (VALUES (p, p), …)` on SQLite,
+/// `(a, b) IN ((p, p), …)` on PostgreSQL (see `SqlWriter::row_values_in_values_list`).
+fn delete_rows_sql(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    columns: &[usize],
+    rows: usize,
+) -> String {
     let mut sql = String::from("DELETE FROM ");
     writer.quote(&table.name, &mut sql);
     sql.push_str(" WHERE ");
-    writer.quote(&table.columns[key].name, &mut sql);
-    sql.push_str(" IN (");
-    for n in 1..=rows {
-        if n > 1 {
-            sql.push_str(", ");
+    if let [key] = columns {
+        writer.quote(&table.columns[*key].name, &mut sql);
+        sql.push_str(" IN (");
+        for n in 1..=rows {
+            if n > 1 {
+                sql.push_str(", ");
+            }
+            writer.placeholder(n, &mut sql);
         }
-        writer.placeholder(n, &mut sql);
+        sql.push(')');
+        return sql;
     }
+    sql.push('(');
+    write_column_list(writer, table, columns, &mut sql);
+    sql.push_str(") IN (");
+    if writer.row_values_in_values_list() {
+        sql.push_str("VALUES ");
+    }
+    write_value_rows(writer, rows, columns.len(), None, false, &mut sql);
     sql.push(')');
     sql
 }
@@ -411,11 +457,9 @@ impl FlushContext<'_> {
         )
     }
 
-    /// Inserts one object in a statement of its own: a new row's version counter starts at 1,
-    /// and what the database computed is read back.
-    fn insert_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+    /// A new row's version counter starts at 1 (SQLAlchemy's first version id), unless given.
+    fn start_version<T: Model>(obj: &Tracked<T>) -> Result<()> {
         if let Some(version) = T::VERSION_ID {
-            // A new row starts at version 1 (SQLAlchemy's first version id).
             let unset = matches!(
                 read(obj)?.column_value(version),
                 ValueRef::Integer(0) | ValueRef::Null
@@ -425,6 +469,13 @@ impl FlushContext<'_> {
                 crate::model::set_field::<T>(&mut value, version, ValueRef::Integer(1))?;
             }
         }
+        Ok(())
+    }
+
+    /// Inserts one object in a statement of its own: a new row's version counter starts at 1,
+    /// and what the database computed is read back.
+    fn insert_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+        Self::start_version(obj)?;
         let value = read(obj)?;
         let assign_key = assigns_key::<T>(&value);
         // A column with a server default left unset (NULL) is left out, so that the database
@@ -511,7 +562,7 @@ impl FlushContext<'_> {
     /// statement; generated keys are set on the objects.
     pub(crate) fn insert_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
         let objs = run.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
-        if one_row_only::<T>() {
+        if computes_columns::<T>() {
             for obj in objs {
                 self.insert_one(obj)?;
             }
@@ -519,6 +570,7 @@ impl FlushContext<'_> {
         }
         let mut assign = Vec::with_capacity(objs.len());
         for obj in &objs {
+            Self::start_version(obj)?;
             assign.push(assigns_key::<T>(&*read(obj)?));
         }
         let mut start = 0;
@@ -602,7 +654,7 @@ impl FlushContext<'_> {
         if casts.is_none() && !consecutive {
             // SQLite gave keys out of order (random rowids): pairing them with the objects
             // would be a guess, so the rows go again, one a statement.
-            let undo = delete_rows_sql(self.writer, &table, T::PRIMARY_KEY, rows);
+            let undo = delete_rows_sql(self.writer, &table, &[T::PRIMARY_KEY], rows);
             let undo: Rc<str> = undo.into();
             let params: Vec<ValueRef<'_>> = keys.iter().map(|k| ValueRef::Integer(*k)).collect();
             self.batch.execute(&undo, &params, Some(T::TABLE_NAME))?;
@@ -651,7 +703,7 @@ impl FlushContext<'_> {
         mask: u128,
     ) -> Result<Vec<Box<dyn Any>>> {
         let objs = group.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
-        if one_row_only::<T>() {
+        if updates_one_row::<T>() {
             return self.update_each(&objs);
         }
         let mut befores: Vec<Box<T>> = Vec::with_capacity(objs.len());
@@ -818,37 +870,6 @@ impl FlushContext<'_> {
             .collect())
     }
 
-    /// Deletes one row, matched by its full key (and its version, for a versioned model).
-    fn delete_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
-        let value = read(obj)?;
-        let snapshot = obj.snapshot.borrow();
-        // Delete the row as it is in the database, even if its key was changed in memory.
-        let row = snapshot.as_deref().unwrap_or(&*value);
-        let mut key = Params::new();
-        for &i in T::PRIMARY_KEYS {
-            key.push(row.column_value(i));
-        }
-        if let Some(v) = T::VERSION_ID {
-            key.push(row.column_value(v));
-        }
-        let table = T::TABLE;
-        let sql = self.cache.get(
-            T::TABLE_NAME,
-            SqlKind::Delete,
-            || {
-                Statement::Delete(crate::core::Delete {
-                    table: table.name.clone(),
-                    filter: Some(versioned_where::<T>()),
-                })
-            },
-            self.writer,
-        );
-        let matched = self
-            .batch
-            .execute(&sql, key.as_slice(), Some(T::TABLE_NAME))?;
-        expect_rows::<T>("DELETE", 1, matched)
-    }
-
     fn write_updates<T: Model>(
         &mut self,
         objs: &[&Tracked<T>],
@@ -899,31 +920,24 @@ impl FlushContext<'_> {
     }
 
     /// Deletes the rows of `run` (all of model `T`), a page of keys a statement, each row as
-    /// the database holds it (by its key from before any change in memory).
+    /// the database holds it (by its key, and version, from before any change in memory). A
+    /// page that matches fewer rows than it names is `StaleData` (a row deleted, or its version
+    /// moved on, by another session), and the flush rolls back.
     pub(crate) fn delete_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
-        if one_row_only::<T>() {
-            for obj in run {
-                self.delete_one(typed::<T>(obj)?)?;
-            }
-            return Ok(());
-        }
-        let mut keys: Vec<Value> = Vec::with_capacity(run.len());
+        let matched_by = delete_match::<T>();
+        let width = matched_by.len();
+        let mut keys: Vec<Value> = Vec::with_capacity(run.len() * width);
         for obj in run {
             let obj = typed::<T>(obj)?;
             let value = read(obj)?;
             let snapshot = obj.snapshot.borrow();
-            keys.push(
-                snapshot
-                    .as_deref()
-                    .unwrap_or(&*value)
-                    .column_value(T::PRIMARY_KEY)
-                    .to_owned(),
-            );
+            let row = snapshot.as_deref().unwrap_or(&*value);
+            keys.extend(matched_by.iter().map(|&i| row.column_value(i).to_owned()));
         }
-        let page = page_rows(1, self.batch.max_params());
+        let page = page_rows(width, self.batch.max_params());
         let table = T::TABLE;
-        for chunk in keys.chunks(page) {
-            let rows = chunk.len();
+        for chunk in keys.chunks(page * width) {
+            let rows = chunk.len() / width;
             let sql = if rows == 1 {
                 self.cache.get(
                     T::TABLE_NAME,
@@ -931,7 +945,7 @@ impl FlushContext<'_> {
                     || {
                         Statement::Delete(crate::core::Delete {
                             table: table.name.clone(),
-                            filter: Some(key_where::<T>()),
+                            filter: Some(versioned_where::<T>()),
                         })
                     },
                     self.writer,
@@ -941,7 +955,7 @@ impl FlushContext<'_> {
                     T::TABLE_NAME,
                     SqlKind::DeleteRows(rows),
                     rows == page,
-                    |w| delete_rows_sql(w, &table, T::PRIMARY_KEY, rows),
+                    |w| delete_rows_sql(w, &table, &matched_by, rows),
                 )
             };
             let params: Vec<ValueRef<'_>> = chunk.iter().map(Value::as_ref).collect();
