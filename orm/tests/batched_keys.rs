@@ -1,8 +1,9 @@
 //! Batched writes for the models that were written one row a statement (issue 19): a composite
 //! primary key and a version counter (`version_id_col`). New rows go out in pages of multi-row
-//! `INSERT`s, deletes in pages matched by a list of row values (every key column, and the
-//! version), on SQLite and PostgreSQL from one body; a page that matches fewer rows than it
-//! names is `StaleData` and the flush writes nothing.
+//! `INSERT`s, updates in pages of `UPDATE … FROM (VALUES …)` on PostgreSQL (joined on every key
+//! column and the version loaded), deletes in pages matched by a list of row values (every key
+//! column, and the version), on SQLite and PostgreSQL from one body; a page that matches fewer
+//! rows than it names is `StaleData` and the flush writes nothing.
 
 mod support;
 
@@ -221,6 +222,109 @@ fn a_delete_page_with_a_row_at_another_version_is_stale_data_and_deletes_nothing
                 &format!("SELECT version FROM accounts WHERE id = {key}")
             ),
             [[Value::Integer(2)]]
+        );
+    });
+}
+
+#[test]
+fn versioned_updates_go_a_page_at_a_time_on_postgresql_and_each_row_moves_one_version() {
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let dialect = engine.dialect();
+        let session = Session::new(&engine).expire_on_commit(false);
+        let accounts = session.add_all((0..1200).map(account));
+        session.commit().unwrap();
+        for a in &accounts {
+            a.borrow_mut().balance += 1;
+        }
+        engine.reset_statement_count();
+        session.commit().unwrap();
+        // PostgreSQL: pages of 1,000 rows; SQLite: one prepared UPDATE a row.
+        let want = if dialect == "postgresql" { 2 } else { 1200 };
+        assert_eq!(engine.statement_count(), want, "{dialect}");
+        assert!(accounts.iter().all(|a| a.borrow().version == 2));
+        assert_eq!(
+            rows(
+                &engine,
+                "SELECT count(*) FROM accounts WHERE version = 2 AND balance = \
+                 CAST(substr(owner, 7) AS INTEGER) * 10 + 1"
+            ),
+            [[Value::Integer(1200)]]
+        );
+    });
+}
+
+#[test]
+fn a_versioned_update_page_with_a_row_moved_on_is_stale_data_and_writes_nothing() {
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let dialect = engine.dialect();
+        let session = Session::new(&engine).expire_on_commit(false);
+        let accounts = session.add_all((0..20).map(account));
+        session.commit().unwrap();
+        for a in &accounts {
+            a.borrow_mut().balance = 777;
+        }
+        let key = accounts[5].borrow().id;
+        rows(
+            &engine,
+            &format!("UPDATE accounts SET version = 2 WHERE id = {key}"),
+        );
+        // PostgreSQL: one UPDATE of the 20 rows, 19 matched; SQLite: one a row, the sixth
+        // matched none.
+        let want = if dialect == "postgresql" {
+            (20, 19)
+        } else {
+            (1, 0)
+        };
+        match session.commit() {
+            Err(Error::StaleData {
+                statement,
+                table,
+                expected,
+                matched,
+            }) => assert_eq!(
+                (statement, table.as_str(), (expected, matched)),
+                ("UPDATE", "accounts", want)
+            ),
+            other => panic!("{dialect}: expected StaleData, got {other:?}"),
+        }
+        assert_eq!(
+            rows(&engine, "SELECT count(*) FROM accounts WHERE balance = 777"),
+            [[Value::Integer(0)]],
+            "{dialect}: rolled back"
+        );
+    });
+}
+
+#[test]
+fn composite_key_updates_match_every_key_column() {
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let dialect = engine.dialect();
+        let session = Session::new(&engine);
+        session.add_all((0..1500).map(enrollment));
+        session.commit().unwrap();
+        // Course c1 of every student: 500 rows, each sharing its student_id with two others.
+        for e in session
+            .query::<Enrollment>()
+            .filter(Enrollment::course_code.eq("c1"))
+            .all()
+            .unwrap()
+        {
+            e.borrow_mut().grade = Some("updated".into());
+        }
+        engine.reset_statement_count();
+        session.commit().unwrap();
+        let want = if dialect == "postgresql" { 1 } else { 500 };
+        assert_eq!(engine.statement_count(), want, "{dialect}");
+        assert_eq!(
+            rows(
+                &engine,
+                "SELECT course_code, count(*) FROM enrollments WHERE grade = 'updated' \
+                 GROUP BY course_code"
+            ),
+            [[Value::Text("c1".into()), Value::Integer(500)]]
         );
     });
 }
