@@ -10,28 +10,8 @@ mod support;
 use orm::prelude::*;
 use orm::Value;
 use support::each_engine;
-
-/// A row per student and course: the pair is the key.
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "enrollments")]
-pub struct Enrollment {
-    #[orm(primary_key)]
-    pub student_id: i64,
-    #[orm(primary_key, length = 20)]
-    pub course_code: String,
-    pub grade: Option<String>,
-}
-
-/// An account whose writes are matched against the version it was loaded at.
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "accounts", version_id_col = "version")]
-pub struct Account {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub owner: String,
-    pub balance: i64,
-    pub version: i64,
-}
+use support::models::keys::Enrollment;
+use support::models::versions::Account;
 
 fn with_tables(engine: Engine) -> Engine {
     MetaData::new()
@@ -69,6 +49,19 @@ fn count(engine: &Engine, table: &str) -> i64 {
     match rows(engine, &format!("SELECT count(*) FROM {table}"))[0][0] {
         Value::Integer(n) => n,
         ref other => panic!("a count, not {other:?}"),
+    }
+}
+
+/// `(statement, table, expected, matched)` of the `StaleData` a commit must fail with.
+fn stale(result: orm::Result<()>) -> (&'static str, String, usize, usize) {
+    match result {
+        Err(Error::StaleData {
+            statement,
+            table,
+            expected,
+            matched,
+        }) => (statement, table, expected, matched),
+        other => panic!("expected StaleData, got {other:?}"),
     }
 }
 
@@ -134,18 +127,10 @@ fn a_composite_key_delete_page_that_misses_a_row_is_stale_data_and_deletes_nothi
             &engine,
             "DELETE FROM enrollments WHERE student_id = 4 AND course_code = 'c1'",
         );
-        match session.commit() {
-            Err(Error::StaleData {
-                statement,
-                table,
-                expected,
-                matched,
-            }) => assert_eq!(
-                (statement, table.as_str(), expected, matched),
-                ("DELETE", "enrollments", 30, 29)
-            ),
-            other => panic!("expected StaleData, got {other:?}"),
-        }
+        assert_eq!(
+            stale(session.commit()),
+            ("DELETE", "enrollments".into(), 30, 29)
+        );
         assert_eq!(count(&engine, "enrollments"), 29, "rolled back");
     });
 }
@@ -203,18 +188,10 @@ fn a_delete_page_with_a_row_at_another_version_is_stale_data_and_deletes_nothing
             &engine,
             &format!("UPDATE accounts SET balance = 0, version = 2 WHERE id = {key}"),
         );
-        match session.commit() {
-            Err(Error::StaleData {
-                statement,
-                table,
-                expected,
-                matched,
-            }) => assert_eq!(
-                (statement, table.as_str(), expected, matched),
-                ("DELETE", "accounts", 20, 19)
-            ),
-            other => panic!("expected StaleData, got {other:?}"),
-        }
+        assert_eq!(
+            stale(session.commit()),
+            ("DELETE", "accounts".into(), 20, 19)
+        );
         assert_eq!(count(&engine, "accounts"), 20, "rolled back");
         assert_eq!(
             rows(
@@ -277,18 +254,11 @@ fn a_versioned_update_page_with_a_row_moved_on_is_stale_data_and_writes_nothing(
         } else {
             (1, 0)
         };
-        match session.commit() {
-            Err(Error::StaleData {
-                statement,
-                table,
-                expected,
-                matched,
-            }) => assert_eq!(
-                (statement, table.as_str(), (expected, matched)),
-                ("UPDATE", "accounts", want)
-            ),
-            other => panic!("{dialect}: expected StaleData, got {other:?}"),
-        }
+        assert_eq!(
+            stale(session.commit()),
+            ("UPDATE", "accounts".into(), want.0, want.1),
+            "{dialect}"
+        );
         assert_eq!(
             rows(&engine, "SELECT count(*) FROM accounts WHERE balance = 777"),
             [[Value::Integer(0)]],

@@ -549,55 +549,37 @@ fn a_value_that_is_no_date_stops_the_type_change_on_sqlite() {
     );
 }
 
-/// A check with two conditions, defaults of three kinds (a number, a string, a function) and an
-/// enum's check: the forms PostgreSQL reflects in its own spelling (`((age >= 0) AND …)`,
+/// A rules table with the check condition `$check` and the status default `$status`: a check
+/// with two conditions, defaults of three kinds (a number, a string, a function) and an enum's
+/// check, the forms PostgreSQL reflects in its own spelling (`((age >= 0) AND …)`,
 /// `'draft'::character varying`, `= ANY (ARRAY[…])`).
-mod rules_v1 {
-    use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(
-        table = "rules",
-        check_constraint(name = "age_range", sql = "age >= 0 AND age < 200")
-    )]
-    pub struct Rule {
-        #[orm(primary_key)]
-        pub id: i64,
-        #[orm(server_default = "0")]
-        pub age: i64,
-        #[orm(length = 20, server_default = "'draft'")]
-        pub status: String,
-        pub state: Option<super::Status>,
-        #[orm(server_default = "CURRENT_TIMESTAMP")]
-        pub created_at: Option<NaiveDateTime>,
-    }
-    pub fn metadata() -> MetaData {
-        MetaData::new().add::<Rule>()
-    }
+macro_rules! rules {
+    ($module:ident, $check:tt, $status:tt) => {
+        mod $module {
+            use orm::prelude::*;
+            #[derive(Model, Debug, Clone, Default)]
+            #[orm(table = "rules", check_constraint(name = "age_range", sql = $check))]
+            pub struct Rule {
+                #[orm(primary_key)]
+                pub id: i64,
+                #[orm(server_default = "0")]
+                pub age: i64,
+                #[orm(length = 20, server_default = $status)]
+                pub status: String,
+                pub state: Option<super::Status>,
+                #[orm(server_default = "CURRENT_TIMESTAMP")]
+                pub created_at: Option<NaiveDateTime>,
+            }
+            pub fn metadata() -> MetaData {
+                MetaData::new().add::<Rule>()
+            }
+        }
+    };
 }
 
-/// The same names, other contents: the check's lower bound and the status's default change.
-mod rules_v2 {
-    use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(
-        table = "rules",
-        check_constraint(name = "age_range", sql = "age >= 18 AND age < 200")
-    )]
-    pub struct Rule {
-        #[orm(primary_key)]
-        pub id: i64,
-        #[orm(server_default = "0")]
-        pub age: i64,
-        #[orm(length = 20, server_default = "'open'")]
-        pub status: String,
-        pub state: Option<super::Status>,
-        #[orm(server_default = "CURRENT_TIMESTAMP")]
-        pub created_at: Option<NaiveDateTime>,
-    }
-    pub fn metadata() -> MetaData {
-        MetaData::new().add::<Rule>()
-    }
-}
+rules!(rules_v1, "age >= 0 AND age < 200", "'draft'");
+// The same names, other contents: the check's lower bound and the status's default change.
+rules!(rules_v2, "age >= 18 AND age < 200", "'open'");
 
 #[test]
 fn a_changed_check_condition_and_a_changed_server_default_are_found_and_migrated() {
@@ -650,21 +632,8 @@ fn a_changed_check_condition_and_a_changed_server_default_are_found_and_migrated
 
 /// Students, courses, and the association table `secondary_table()` makes, keyed by its pair.
 mod links {
+    use crate::support::models::school::{Course, Student};
     use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "students", many_to_many(courses: Course, secondary = "student_courses", local = "student_id", remote = "course_id", back_populates = "students"))]
-    pub struct Student {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-    }
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "courses", many_to_many(students: Student, secondary = "student_courses", local = "course_id", remote = "student_id", back_populates = "courses"))]
-    pub struct Course {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-    }
     /// As `secondary_table()` makes it, with `keyed`; without, the same columns and no key
     /// (the association table before issue 17).
     pub fn metadata(keyed: bool) -> MetaData {

@@ -10,6 +10,9 @@ use orm::prelude::*;
 use orm::Value;
 use serde_json::{json, Value as Json};
 use support::each_engine;
+use support::models::keys::Enrollment;
+use support::models::tree::Category;
+use support::models::versions::Account;
 
 #[derive(DbEnum, Debug, Clone, Copy, PartialEq, Default)]
 pub enum Status {
@@ -28,26 +31,6 @@ pub struct Ticket {
 }
 
 #[derive(Model, Debug, Clone, Default)]
-#[orm(table = "enrollments")]
-pub struct Enrollment {
-    #[orm(primary_key)]
-    pub student_id: i64,
-    #[orm(primary_key, length = 20)]
-    pub course_code: String,
-    pub grade: Option<String>,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "accounts", version_id_col = "version")]
-pub struct Account {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub owner: String,
-    pub balance: i64,
-    pub version: i64,
-}
-
-#[derive(Model, Debug, Clone, Default)]
 #[orm(table = "drafts")]
 pub struct Draft {
     #[orm(primary_key)]
@@ -57,20 +40,6 @@ pub struct Draft {
     pub status: Option<String>,
     #[orm(server_default = "0")]
     pub words: Option<i64>,
-}
-
-#[derive(Model, Debug, Clone, Default)]
-#[orm(
-    table = "categories",
-    belongs_to(parent: Category, foreign_key = "parent_id", back_populates = "children"),
-    has_many(children: Category, foreign_key = "parent_id", back_populates = "parent", cascade = "all, delete-orphan")
-)]
-pub struct Category {
-    #[orm(primary_key)]
-    pub id: i64,
-    pub name: String,
-    #[orm(foreign_key = "categories.id")]
-    pub parent_id: Option<i64>,
 }
 
 #[derive(Model, Debug, Clone, Default)]
