@@ -548,3 +548,148 @@ fn a_value_that_is_no_date_stops_the_type_change_on_sqlite() {
         ]
     );
 }
+
+/// A rules table with the check condition `$check` and the status default `$status`: a check
+/// with two conditions, defaults of three kinds (a number, a string, a function) and an enum's
+/// check, the forms PostgreSQL reflects in its own spelling (`((age >= 0) AND …)`,
+/// `'draft'::character varying`, `= ANY (ARRAY[…])`).
+macro_rules! rules {
+    ($module:ident, $check:tt, $status:tt) => {
+        mod $module {
+            use orm::prelude::*;
+            #[derive(Model, Debug, Clone, Default)]
+            #[orm(table = "rules", check_constraint(name = "age_range", sql = $check))]
+            pub struct Rule {
+                #[orm(primary_key)]
+                pub id: i64,
+                #[orm(server_default = "0")]
+                pub age: i64,
+                #[orm(length = 20, server_default = $status)]
+                pub status: String,
+                pub state: Option<super::Status>,
+                #[orm(server_default = "CURRENT_TIMESTAMP")]
+                pub created_at: Option<NaiveDateTime>,
+            }
+            pub fn metadata() -> MetaData {
+                MetaData::new().add::<Rule>()
+            }
+        }
+    };
+}
+
+rules!(rules_v1, "age >= 0 AND age < 200", "'draft'");
+// The same names, other contents: the check's lower bound and the status's default change.
+rules!(rules_v2, "age >= 18 AND age < 200", "'open'");
+
+#[test]
+fn a_changed_check_condition_and_a_changed_server_default_are_found_and_migrated() {
+    each_project(|project| {
+        // Upgraded to v1, `check` finds nothing: no difference is seen in the database's own
+        // spelling of the same check, defaults and enum (round_trip asserts it).
+        round_trip(
+            &project,
+            None,
+            &rules_v1::metadata(),
+            &["added table rules"],
+        );
+        // The reflected condition, as each database gives it back.
+        let from = match project.engine.dialect() {
+            "postgresql" => "(age >= 0) AND (age < 200)",
+            _ => "age >= 0 AND age < 200",
+        };
+        let changed = format!(
+            "check constraint ck_rules_age_range on rules changed from ({from}) to \
+             (age >= 18 AND age < 200)"
+        );
+        round_trip(
+            &project,
+            Some(&rules_v1::metadata()),
+            &rules_v2::metadata(),
+            &[changed.as_str(), "rules.status now defaults to ('open')"],
+        );
+        let engine = &project.engine;
+        // The new condition holds in the database, under the same name.
+        match engine.execute(orm::core::text("INSERT INTO rules (age) VALUES (10)")) {
+            Err(orm::Error::ConstraintViolation { message, .. }) => {
+                assert!(message.contains("ck_rules_age_range"), "{message}")
+            }
+            other => panic!("expected the changed check to refuse age 10, got {other:?}"),
+        }
+        // The new default fills a row given no status.
+        engine
+            .execute(orm::core::text("INSERT INTO rules (age) VALUES (20)"))
+            .unwrap();
+        let rows = engine
+            .execute(orm::core::text("SELECT age, status FROM rules"))
+            .unwrap()
+            .rows;
+        assert_eq!(
+            rows,
+            [[orm::Value::Integer(20), orm::Value::Text("open".into())]]
+        );
+    });
+}
+
+/// Students, courses, and the association table `secondary_table()` makes, keyed by its pair.
+mod links {
+    use crate::support::models::school::{Course, Student};
+    use orm::prelude::*;
+    /// As `secondary_table()` makes it, with `keyed`; without, the same columns and no key
+    /// (the association table before issue 17).
+    pub fn metadata(keyed: bool) -> MetaData {
+        let mut table = Student::courses.secondary_table();
+        if !keyed {
+            for column in table.columns.to_mut() {
+                column.primary_key = false;
+            }
+        }
+        MetaData::new()
+            .add::<Student>()
+            .add::<Course>()
+            .add_table(table)
+    }
+}
+
+#[test]
+fn the_association_tables_key_on_its_pair_round_trips_and_refuses_a_duplicate() {
+    each_project(|project| {
+        round_trip(
+            &project,
+            None,
+            &links::metadata(false),
+            &[
+                "added table courses",
+                "added table student_courses",
+                "added table students",
+            ],
+        );
+        let engine = &project.engine;
+        let run = |sql: &str| {
+            engine
+                .execute(orm::core::text(sql))
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        };
+        run("INSERT INTO students (id, name) VALUES (1, 'Ann')");
+        run("INSERT INTO courses (id, name) VALUES (7, 'Math')");
+        run("INSERT INTO student_courses (student_id, course_id) VALUES (1, 7)");
+        round_trip(
+            &project,
+            Some(&links::metadata(false)),
+            &links::metadata(true),
+            &["primary key of student_courses changed from () to (student_id, course_id)"],
+        );
+        // The pair came through the rebuild; a second row for it is refused now.
+        assert_eq!(
+            run("SELECT student_id, course_id FROM student_courses").rows,
+            [[orm::Value::Integer(1), orm::Value::Integer(7)]]
+        );
+        match engine.execute(orm::core::text(
+            "INSERT INTO student_courses (student_id, course_id) VALUES (1, 7)",
+        )) {
+            Err(orm::Error::UniqueViolation { table, .. }) => {
+                assert_eq!(table, "student_courses")
+            }
+            other => panic!("expected the pair's key to refuse a duplicate, got {other:?}"),
+        }
+    });
+}

@@ -3,8 +3,8 @@
 //! (plain `ALTER` where SQLite can, a batch rebuild where not) or PostgreSQL's (an `ALTER TABLE`
 //! per change), written with the engine's writer so the types are the engine's.
 
-use super::inspect::TableShape;
-use super::inspect::{foreign_key_clause, model_shape, ColumnShape, ForeignKeyShape, IndexShape};
+use super::inspect::{foreign_key_clause, model_shape, normalize_sql, ColumnShape};
+use super::inspect::{CheckShape, ForeignKeyShape, IndexShape, Spelling, TableShape};
 use super::{quote, quote_list, Dialect};
 use crate::core::writer::Out;
 use crate::core::{ColumnDef, SqlWriter, Table};
@@ -133,8 +133,23 @@ pub enum Change {
         /// The constraint's name.
         name: String,
     },
-    /// The column gains a default (`server_default`, or a literal `default`) or loses it.
-    /// Only whether there is one is compared: each database spells an expression its own way.
+    /// A `CHECK` constraint of the same name whose condition changed: `from` as the database
+    /// spells it, `to` as the model writes it. Compared in the database's own spelling, so
+    /// PostgreSQL's added casts and parentheses (`((age >= 0))`) are no change.
+    ChangeCheck {
+        /// The table.
+        table: String,
+        /// The constraint's name.
+        name: String,
+        /// The condition in the database.
+        from: String,
+        /// The condition the model declares.
+        to: String,
+    },
+    /// The column gains a default (`server_default`, or a literal `default`), loses it, or
+    /// its default's value changes. Compared in the database's own spelling (PostgreSQL's
+    /// `'draft'::character varying` for the model's `'draft'`), so a default spelled two ways
+    /// is no change.
     ChangeDefault {
         /// The table.
         table: String,
@@ -173,6 +188,7 @@ impl Change {
             | Change::RemoveForeignKey { table, .. }
             | Change::AddCheck { table, .. }
             | Change::RemoveCheck { table, .. }
+            | Change::ChangeCheck { table, .. }
             | Change::ChangeDefault { table, .. }
             | Change::ChangePrimaryKey { table, .. } => table,
         }
@@ -271,6 +287,15 @@ impl fmt::Display for Change {
             Change::RemoveCheck { table, name } => {
                 write!(f, "removed check constraint {name} on {table}")
             }
+            Change::ChangeCheck {
+                table,
+                name,
+                from,
+                to,
+            } => write!(
+                f,
+                "check constraint {name} on {table} changed from ({from}) to ({to})"
+            ),
             Change::ChangeDefault {
                 table,
                 column,
@@ -314,11 +339,15 @@ pub(crate) struct Op {
 
 /// Compares the models with the database's tables and plans the steps, in an order that reads
 /// well: new tables (parents first), changed tables, removed tables.
+///
+/// `spelling` has, by table name, the database's own spelling of the models' checks and
+/// defaults (`inspect::spelling`); a table without one is compared as the model writes it.
 pub(crate) fn plan(
     database: &[TableShape],
     metadata: &MetaData,
     writer: &dyn SqlWriter,
     dialect: Dialect,
+    spelling: &[(String, Spelling)],
 ) -> Vec<Op> {
     let mut ops = Vec::new();
     for table in metadata.sorted_tables() {
@@ -343,7 +372,12 @@ pub(crate) fn plan(
     }
     for table in metadata.sorted_tables() {
         if let Some(db) = database.iter().find(|t| t.name == table.name) {
-            ops.extend(diff_table(db, table, writer, dialect));
+            let spelled = spelling
+                .iter()
+                .find(|(name, _)| *name == table.name)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default();
+            ops.extend(diff_table(db, table, writer, dialect, &spelled));
         }
     }
     for db in database {
@@ -374,9 +408,15 @@ fn can_add_column(column: &ColumnDef) -> bool {
         && (column.nullable || column.default.is_some())
 }
 
-fn diff_table(db: &TableShape, table: &Table, writer: &dyn SqlWriter, dialect: Dialect) -> Vec<Op> {
+fn diff_table(
+    db: &TableShape,
+    table: &Table,
+    writer: &dyn SqlWriter,
+    dialect: Dialect,
+    spelling: &Spelling,
+) -> Vec<Op> {
     let model = model_shape(table, writer);
-    let changes = compare_table(db, &model);
+    let changes = compare_table(db, &model, spelling);
     let tables = Tables {
         db,
         table,
@@ -397,26 +437,33 @@ struct Tables<'a> {
     writer: &'a dyn SqlWriter,
 }
 
+/// The items of `ours` that `theirs` has no `same` item for, in `ours`' order.
+fn missing<'a, T>(
+    ours: &'a [T],
+    theirs: &'a [T],
+    same: impl Fn(&T, &T) -> bool + 'a,
+) -> impl Iterator<Item = &'a T> + 'a {
+    ours.iter()
+        .filter(move |o| !theirs.iter().any(|t| same(o, t)))
+}
+
 /// Every difference between a table of the database and its model, in the order a revision
 /// lists them: column by column in the model's order, then removed columns, unique constraints,
-/// foreign keys, removed and added indexes.
-fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
+/// foreign keys, checks, removed and added indexes. Checks and defaults are compared in the
+/// database's `spelling` where it gave one.
+fn compare_table(db: &TableShape, model: &TableShape, spelling: &Spelling) -> Vec<Change> {
     let name = &model.name;
     let mut out: Vec<Change> = Vec::new();
     for column in &model.columns {
         match db.columns.iter().find(|c| c.name == column.name) {
-            Some(found) => column_changes(name, found, column, &mut out),
+            Some(found) => column_changes(name, found, column, spelling, &mut out),
             None => out.push(Change::AddColumn {
                 table: name.clone(),
                 column: column.name.clone(),
             }),
         }
     }
-    for column in db
-        .columns
-        .iter()
-        .filter(|c| !model.columns.iter().any(|m| m.name == c.name))
-    {
+    for column in missing(&db.columns, &model.columns, |a, b| a.name == b.name) {
         out.push(Change::RemoveColumn {
             table: name.clone(),
             column: column.name.clone(),
@@ -443,13 +490,13 @@ fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
             to,
         });
     }
-    for columns in model.uniques.iter().filter(|u| !db.uniques.contains(u)) {
+    for columns in missing(&model.uniques, &db.uniques, PartialEq::eq) {
         out.push(Change::AddUnique {
             table: name.clone(),
             columns: columns.clone(),
         });
     }
-    for columns in db.uniques.iter().filter(|u| !model.uniques.contains(u)) {
+    for columns in missing(&db.uniques, &model.uniques, PartialEq::eq) {
         out.push(Change::RemoveUnique {
             table: name.clone(),
             columns: columns.clone(),
@@ -478,39 +525,38 @@ fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
             }
         }
     };
-    for fk in model
-        .foreign_keys
-        .iter()
-        .filter(|f| !db.foreign_keys.contains(f))
-    {
+    for fk in missing(&model.foreign_keys, &db.foreign_keys, PartialEq::eq) {
         out.push(fk_change(fk, true));
     }
-    for fk in db
-        .foreign_keys
-        .iter()
-        .filter(|f| !model.foreign_keys.contains(f))
-    {
+    for fk in missing(&db.foreign_keys, &model.foreign_keys, PartialEq::eq) {
         out.push(fk_change(fk, false));
     }
-    for check in model
-        .checks
-        .iter()
-        .filter(|c| !db.checks.iter().any(|d| d.name == c.name))
-    {
+    let same_name = |a: &CheckShape, b: &CheckShape| a.name == b.name;
+    for check in missing(&model.checks, &db.checks, same_name) {
         out.push(Change::AddCheck {
             table: name.clone(),
             name: check.name.clone(),
         });
     }
-    for check in db
-        .checks
-        .iter()
-        .filter(|c| !model.checks.iter().any(|m| m.name == c.name))
-    {
+    for check in missing(&db.checks, &model.checks, same_name) {
         out.push(Change::RemoveCheck {
             table: name.clone(),
             name: check.name.clone(),
         });
+    }
+    for check in &model.checks {
+        let Some(found) = db.checks.iter().find(|d| d.name == check.name) else {
+            continue;
+        };
+        let spelled = spelling.check(&check.name).unwrap_or(&check.sqltext);
+        if normalize_sql(spelled) != normalize_sql(&found.sqltext) {
+            out.push(Change::ChangeCheck {
+                table: name.clone(),
+                name: check.name.clone(),
+                from: found.sqltext.clone(),
+                to: check.sqltext.clone(),
+            });
+        }
     }
     let same_index = |a: &IndexShape, b: &IndexShape| {
         a.name == b.name && a.columns == b.columns && a.unique == b.unique
@@ -534,18 +580,10 @@ fn compare_table(db: &TableShape, model: &TableShape) -> Vec<Change> {
             }
         }
     };
-    for index in db
-        .indexes
-        .iter()
-        .filter(|i| !model.indexes.iter().any(|m| same_index(i, m)))
-    {
+    for index in missing(&db.indexes, &model.indexes, same_index) {
         out.push(index_change(index, false));
     }
-    for index in model
-        .indexes
-        .iter()
-        .filter(|m| !db.indexes.iter().any(|i| same_index(i, m)))
-    {
+    for index in missing(&model.indexes, &db.indexes, same_index) {
         out.push(index_change(index, true));
     }
     out
@@ -820,6 +858,21 @@ fn postgres_steps(tables: &Tables<'_>, changes: Vec<Change>) -> Vec<Op> {
                 format!("DROP INDEX {}", quote(index)),
                 index_sql(db, index),
             ),
+            Change::ChangeCheck {
+                name: check,
+                from,
+                to,
+                ..
+            } => {
+                let replace = |sqltext: &str| {
+                    format!(
+                        "{};\n{}",
+                        alter(format!("DROP CONSTRAINT {}", quote(check))),
+                        alter(format!("ADD CONSTRAINT {} CHECK ({sqltext})", quote(check)))
+                    )
+                };
+                (5, replace(to), replace(from))
+            }
             Change::AddCheck { name: check, .. } | Change::RemoveCheck { name: check, .. } => {
                 let add = matches!(change, Change::AddCheck { .. });
                 let shape = if add { model } else { db };
@@ -889,7 +942,13 @@ fn postgres_steps(tables: &Tables<'_>, changes: Vec<Change>) -> Vec<Op> {
     ops.into_iter().map(|(_, op)| op).collect()
 }
 
-fn column_changes(table: &str, db: &ColumnShape, model: &ColumnShape, out: &mut Vec<Change>) {
+fn column_changes(
+    table: &str,
+    db: &ColumnShape,
+    model: &ColumnShape,
+    spelling: &Spelling,
+    out: &mut Vec<Change>,
+) {
     if db.ty != model.ty {
         out.push(Change::ChangeType {
             table: table.to_string(),
@@ -898,7 +957,11 @@ fn column_changes(table: &str, db: &ColumnShape, model: &ColumnShape, out: &mut 
             to: model.ty.clone(),
         });
     }
-    if db.default.is_some() != model.default.is_some() {
+    let spelled = model
+        .default
+        .as_deref()
+        .map(|d| spelling.default_of(&model.name).unwrap_or(d));
+    if db.default.as_deref().map(normalize_sql) != spelled.map(normalize_sql) {
         out.push(Change::ChangeDefault {
             table: table.to_string(),
             column: model.name.clone(),

@@ -28,9 +28,10 @@ pub(crate) struct TableShape {
     pub checks: Vec<CheckShape>,
 }
 
-/// A named `CHECK` constraint. Compared by name only: each database keeps the condition in its
-/// own spelling (PostgreSQL adds parentheses and casts), so a changed condition under the same
-/// name is not detected, as in Alembic, whose autogenerate does not compare them at all.
+/// A named `CHECK` constraint. Compared by name and by condition: each database keeps the
+/// condition in its own spelling (PostgreSQL adds parentheses and casts, `((age >= 0))`), so the
+/// model's condition is compared in the database's spelling ([`Spelling`]), both through
+/// [`normalize_sql`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct CheckShape {
     pub name: String,
@@ -74,7 +75,8 @@ pub(crate) struct ColumnShape {
     pub ty: String,
     pub nullable: bool,
     pub primary_key: bool,
-    /// The default as SQL (`DEFAULT …`), not compared: used to add a dropped column back.
+    /// The default as SQL (`DEFAULT …`): compared (in the database's spelling, see
+    /// [`Spelling`]), and used to add a dropped column back.
     pub default: Option<String>,
 }
 
@@ -106,6 +108,134 @@ pub(crate) fn normalize_type(ty: &str) -> String {
         .replace(" )", ")")
         .replace(" ,", ",")
         .replace(", ", ",")
+}
+
+/// SQL text in a form two spellings of one expression share: whitespace, letter case outside
+/// string literals and double quotes around identifiers do not count, nor parentheses around the
+/// whole (SQLite's `pragma table_info` gives `DEFAULT (0)` back as `0`; PostgreSQL's
+/// `pg_get_constraintdef` wraps a condition in two pairs). Casts and inner parentheses are left to
+/// [`Spelling`], which has PostgreSQL spell the model's text itself.
+pub(crate) fn normalize_sql(sql: &str) -> String {
+    let mut out = String::new();
+    let mut chars = sql.chars().peekable();
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut pending_space = false;
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        // One space only where two words would otherwise run together.
+        if pending_space && out.chars().last().is_some_and(word) && word(c) {
+            out.push(' ');
+        }
+        pending_space = false;
+        match c {
+            '\'' => {
+                // A string literal, kept as written ('' is a quote inside it).
+                out.push(c);
+                while let Some(d) = chars.next() {
+                    out.push(d);
+                    if d == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            out.push(chars.next().unwrap_or('\''));
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '"' => {}
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    unwrap_parens(&out).to_string()
+}
+
+/// `sql` without the parentheses around the whole of it, however many pairs (`((a >= 0))` is
+/// `a >= 0`; `(a) OR (b)` keeps its own).
+fn unwrap_parens(sql: &str) -> &str {
+    let mut sql = sql.trim();
+    while let Some(inner) = sql.strip_prefix('(').and_then(|s| s.strip_suffix(')')) {
+        if !balanced(inner) {
+            break;
+        }
+        sql = inner.trim();
+    }
+    sql
+}
+
+/// Whether every `)` of `sql` closes a `(` before it (string literals aside), and all are closed.
+fn balanced(sql: &str) -> bool {
+    let mut depth = 0i32;
+    let mut in_literal = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => in_literal = !in_literal,
+            '(' if !in_literal => depth += 1,
+            ')' if !in_literal => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// A model table's `CHECK` conditions (by constraint name) and column defaults (by column name)
+/// as the database itself spells them, for comparing with what it reflects. Empty on SQLite,
+/// which keeps the text as written; on PostgreSQL made by [`spelling`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Spelling {
+    pub checks: Vec<(String, String)>,
+    pub defaults: Vec<(String, String)>,
+}
+
+impl Spelling {
+    /// The database's spelling of the check `name`, if it gave one.
+    pub(crate) fn check(&self, name: &str) -> Option<&str> {
+        self.checks
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.as_str())
+    }
+
+    /// The database's spelling of the default of `column`, if it gave one.
+    pub(crate) fn default_of(&self, column: &str) -> Option<&str> {
+        self.defaults
+            .iter()
+            .find(|(n, _)| n == column)
+            .map(|(_, s)| s.as_str())
+    }
+}
+
+/// The [`Spelling`] of each model table that the database has, by table name: on PostgreSQL each
+/// table's columns, defaults and checks are created once more as a temporary table (in a
+/// transaction, dropped before it ends) and read back with the functions `reflect` uses
+/// (`pg_get_constraintdef`, `pg_get_expr`), so both sides of the comparison are in PostgreSQL's
+/// own words, as migra compares two schemas by their catalogs. A table PostgreSQL refuses to
+/// create this way (a condition naming a column the model lacks, say) gets no spelling: its
+/// model text is compared as written, so a difference is reported, never hidden, and the
+/// upgrade then shows PostgreSQL's own error.
+pub(crate) fn spelling(
+    conn: &mut Conn<'_>,
+    dialect: Dialect,
+    tables: &[&Table],
+    writer: &dyn SqlWriter,
+) -> Vec<(String, Spelling)> {
+    match dialect {
+        Dialect::Sqlite => Vec::new(),
+        Dialect::Postgres => tables
+            .iter()
+            .map(|t| {
+                let spelled = conn.atomically(|conn| postgres::spelling(conn, t, writer));
+                (t.name.to_string(), spelled.unwrap_or_default())
+            })
+            .collect(),
+    }
 }
 
 fn text(v: &Value) -> String {
@@ -413,9 +543,12 @@ pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
 /// `CREATE TABLE` text, so the one a dropped table comes back with is written from the catalog.
 mod postgres {
     use super::{
-        int, normalize_type, quote, text, CheckShape, ColumnShape, ForeignKeyShape, IndexShape,
+        int, normalize_type, quote, text, unwrap_parens, CheckShape, ColumnShape, ForeignKeyShape,
+        IndexShape, Spelling,
     };
     use super::{TableShape, VERSION_TABLE};
+    use crate::core::writer::Out;
+    use crate::core::{SqlWriter, Table};
     use crate::engine::Conn;
     use crate::error::Result;
     use crate::migrate::quote_list;
@@ -579,20 +712,9 @@ mod postgres {
             &oid,
         )?
         .iter()
-        .map(|r| {
-            // `CHECK ((age >= 0))`: the condition inside the outer parentheses.
-            let def = text(&r[1]);
-            let inner = def
-                .trim_start_matches("CHECK")
-                .trim()
-                .strip_prefix('(')
-                .and_then(|d| d.strip_suffix(')'))
-                .unwrap_or(&def)
-                .to_string();
-            CheckShape {
-                name: text(&r[0]),
-                sqltext: inner,
-            }
+        .map(|r| CheckShape {
+            name: text(&r[0]),
+            sqltext: check_condition(&text(&r[1])),
         })
         .collect();
         checks.sort();
@@ -610,6 +732,74 @@ mod postgres {
         };
         shape.create_sql = create_table(&shape, &identities);
         Ok(shape)
+    }
+
+    /// `CHECK ((age >= 0))`, as `pg_get_constraintdef` gives it: the condition without the
+    /// parentheses around it, `age >= 0`.
+    fn check_condition(def: &str) -> String {
+        unwrap_parens(def.trim_start_matches("CHECK")).to_string()
+    }
+
+    /// The temporary table [`spelling`] creates and drops.
+    const PROBE: &str = "_orm_spelling";
+
+    /// A model table's checks and defaults as PostgreSQL spells them: its columns (types and
+    /// defaults only: no key, `UNIQUE` or reference, which a temporary table could not keep)
+    /// and its named checks, created as a temporary table, read back and dropped. Run inside a
+    /// transaction, so that a refused statement leaves nothing behind.
+    pub(super) fn spelling(
+        conn: &mut Conn<'_>,
+        table: &Table,
+        writer: &dyn SqlWriter,
+    ) -> Result<Spelling> {
+        let mut out = Out {
+            sql: format!("CREATE TEMPORARY TABLE {} (", quote(PROBE)),
+            params: Vec::new(),
+            placeholders: 0,
+        };
+        for (i, column) in table.columns.iter().enumerate() {
+            let mut def = column.clone();
+            def.primary_key = false;
+            def.autoincrement = false;
+            def.unique = false;
+            def.foreign_key = None;
+            if i > 0 {
+                out.sql.push_str(", ");
+            }
+            writer.write_column_def(&def, &mut out);
+        }
+        for check in table.all_checks() {
+            out.sql.push_str(&format!(
+                ", CONSTRAINT {} CHECK ({})",
+                quote(&check.name_in(&table.name)),
+                check.sqltext
+            ));
+        }
+        out.sql.push(')');
+        conn.execute(&out.sql, &[], None)?;
+        let probe = [ValueRef::Text("pg_temp._orm_spelling")];
+        let checks = query(
+            conn,
+            "SELECT con.conname::text, pg_get_constraintdef(con.oid) \
+             FROM pg_catalog.pg_constraint con \
+             WHERE con.conrelid = $1::text::regclass AND con.contype = 'c'",
+            &probe,
+        )?
+        .iter()
+        .map(|r| (text(&r[0]), check_condition(&text(&r[1]))))
+        .collect();
+        let defaults = query(
+            conn,
+            "SELECT a.attname::text, pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
+             WHERE d.adrelid = $1::text::regclass",
+            &probe,
+        )?
+        .iter()
+        .map(|r| (text(&r[0]), text(&r[1])))
+        .collect();
+        conn.execute(&format!("DROP TABLE pg_temp.{}", quote(PROBE)), &[], None)?;
+        Ok(Spelling { checks, defaults })
     }
 
     /// A `CREATE TABLE` that makes the table the catalog describes (PostgreSQL keeps none), with
@@ -692,6 +882,18 @@ pub(crate) use postgres::foreign_key_clause;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_compares_without_spacing_case_quotes_or_outer_parentheses() {
+        assert_eq!(normalize_sql("((age >= 0))"), "age>=0");
+        assert_eq!(normalize_sql("\"Age\"  >=\n 0"), "age>=0");
+        assert_eq!(normalize_sql("(a) OR (b)"), "(a)or(b)");
+        assert_eq!(normalize_sql("x IS NOT NULL"), "x is not null");
+        // Literals keep their case and spaces; a quote inside one does not end it.
+        assert_eq!(normalize_sql("s = 'It''s  A'"), "s='It''s  A'");
+        assert_ne!(normalize_sql("age >= 0"), normalize_sql("age >= 18"));
+        assert_ne!(normalize_sql("'Draft'"), normalize_sql("'draft'"));
+    }
 
     #[test]
     fn types_compare_without_case_or_spacing() {

@@ -117,8 +117,17 @@
 //! [`Migrations::autogenerate`] compares [`MetaData`] with the database's catalog and writes steps
 //! for: added and removed tables; added and removed columns; changes of declared type and of
 //! nullability; added and removed `UNIQUE` constraints and indexes; added and removed foreign
-//! keys. Both catalogs are read into one shape, so the comparison is the same code on both
-//! databases and only the steps differ:
+//! keys; changes of the primary key's columns; named `CHECK` constraints added, removed, or
+//! with a changed condition; column defaults (`server_default`) added, removed or changed.
+//! Both catalogs are read into one shape, so the comparison is the same code on both
+//! databases and only the steps differ. Conditions and defaults are compared by content in
+//! the database's own spelling: SQLite keeps the text as written (`sqlite_master`,
+//! `PRAGMA table_info`), and PostgreSQL rewrites it (`pg_get_constraintdef` gives
+//! `CHECK ((age >= 0))`, `pg_get_expr` gives `'draft'::character varying`), so on PostgreSQL the
+//! models' conditions and defaults are first created in a temporary table and read back the
+//! same way; both sides then differ in spacing, case and outer parentheses only, which the
+//! comparison ignores. A changed condition is a batch rebuild on SQLite, `DROP CONSTRAINT` and
+//! `ADD CONSTRAINT` on PostgreSQL; a changed default a rebuild, or `ALTER COLUMN … SET DEFAULT`.
 //!
 //! - **SQLite**: `sqlite_master`, `PRAGMA table_info`, `index_list`, `index_info`,
 //!   `foreign_key_list`. A nullable (or defaulted), non-unique, non-key column is added with
@@ -138,8 +147,7 @@
 //! Like Alembic's, autogenerate is a first draft to read before you apply it. It cannot see:
 //! - **renames**: a renamed table or column comes out as a drop and an add, which loses the data.
 //!   Edit the revision: `ALTER TABLE … RENAME TO …` / `RENAME COLUMN … TO …` (both work on SQLite);
-//! - **defaults** (`DEFAULT …`, Alembic's server defaults), **`CHECK` constraints**, collations,
-//!   and changes of **primary key** (which columns, `AUTOINCREMENT`);
+//! - **collations**, unnamed `CHECK` constraints, and `AUTOINCREMENT` on a key;
 //! - **type synonyms**: types are compared as declared, so `VARCHAR(50)` to `VARCHAR(80)` is a
 //!   change, and so is `INT` to `INTEGER` though SQLite treats them alike (on PostgreSQL,
 //!   `integer` is not `BIGINT`): on a schema made by hand, read the type changes before applying
@@ -147,7 +155,7 @@
 //!   edit for conversions PostgreSQL cannot make by a cast;
 //! - **views and triggers**: not compared, nor the `WHERE` of a partial index or the expressions
 //!   of an expression index (indexes are compared by name, columns and uniqueness). A batch rebuilds
-//!   the table from the models, so anything the models do not say about it (a `CHECK`, a trigger)
+//!   the table from the models, so anything the models do not say about it (a trigger)
 //!   is not carried over: add it to the revision by hand;
 //! - **data**: moving values between columns or tables is SQL you write into the revision.
 //!
@@ -543,8 +551,21 @@ pub fn compare(engine: &Engine, metadata: &MetaData) -> Result<Vec<Change>> {
 /// Reads the engine's catalog and plans the steps to the models, in the engine's SQL.
 fn plan(engine: &Engine, metadata: &MetaData) -> Result<Vec<autogen::Op>> {
     let dialect = Dialect::of(engine);
-    let database = inspect::reflect(&mut engine.connect()?, dialect)?;
-    Ok(autogen::plan(&database, metadata, engine.writer(), dialect))
+    let mut conn = engine.connect()?;
+    let database = inspect::reflect(&mut conn, dialect)?;
+    let known: Vec<&crate::core::Table> = metadata
+        .sorted_tables()
+        .into_iter()
+        .filter(|t| database.iter().any(|d| d.name == t.name))
+        .collect();
+    let spelling = inspect::spelling(&mut conn, dialect, &known, engine.writer());
+    Ok(autogen::plan(
+        &database,
+        metadata,
+        engine.writer(),
+        dialect,
+        &spelling,
+    ))
 }
 
 /// The database kind a revision runs on, or was generated for (`-- dialect:` in its header).

@@ -26,7 +26,20 @@
 //!   every notebook cell), and one set-based statement also spares the server a parse and plan
 //!   per row. SQLite: one prepared statement run per row (`executemany`; an embedded database
 //!   has no round trip to save).
-//! - **DELETE:** `DELETE … WHERE key IN (…)` per page, on both engines, row count checked.
+//!   Composite keys and version counters go in pages too: the UPDATE joins on every key column
+//!   and on the version loaded, and sets each row's next version from its `VALUES` row.
+//! - **DELETE:** `DELETE … WHERE key IN (…)` per page, on both engines, row count checked. A
+//!   composite key, or a key and a version counter, is matched as a list of row values:
+//!   `(a, b) IN (VALUES (…), …)` on SQLite (which reads `(a, b) IN ((…), …)` as matching
+//!   nothing), `(a, b) IN ((…), …)` on PostgreSQL (where the parameters of a `VALUES` list
+//!   would be typed `text` and the comparison refused). A page that matches fewer rows than it
+//!   names is `StaleData`, and the flush rolls back.
+//!
+//! What stays one row a statement, and why: **the INSERT and UPDATE of a model with columns
+//! the database computes** (`server_default`, `onupdate`). Each such row is read back by its
+//! key after its write (SQLAlchemy's `eager_defaults`); a paged `RETURNING` of those columns
+//! would have to pair returned rows with objects beyond the sorted generated keys that pair
+//! them today (and SQLite's `UPDATE … RETURNING` of several rows gives no order at all).
 
 use super::sql_cache::{SqlCache, SqlKind};
 use crate::core::{Expr, Insert, SqlWriter, Statement, Table, Update};
@@ -141,16 +154,52 @@ fn busy<T: Model>() -> Error {
     ))
 }
 
-/// Whether rows of `T` are written one a statement: a composite key, a version counter or
-/// columns the database computes (server defaults, `onupdate`) need per-row SQL and a read back,
-/// which the paged statements below do not do (yet).
-fn one_row_only<T: Model>() -> bool {
-    T::PRIMARY_KEYS.len() > 1
-        || T::VERSION_ID.is_some()
-        || T::TABLE
-            .columns
-            .iter()
-            .any(|c| c.server_default.is_some() || c.onupdate.is_some())
+/// Whether new rows of `T` are inserted one a statement: columns the database computes (server
+/// defaults, `onupdate`) are read back row by row after the write.
+fn computes_columns<T: Model>() -> bool {
+    T::TABLE
+        .columns
+        .iter()
+        .any(|c| c.server_default.is_some() || c.onupdate.is_some())
+}
+
+/// The columns an UPDATE of the `mask` columns sets, in its parameters' order: the changed
+/// columns, then the version counter of a versioned model.
+fn update_set<T: Model>(mask: u128) -> Vec<usize> {
+    (0..T::COLUMN_COUNT.min(128))
+        .filter(|i| bit(mask, *i) && Some(*i) != T::VERSION_ID)
+        .chain(T::VERSION_ID)
+        .collect()
+}
+
+/// The version a row was loaded at (its snapshot's counter), for a versioned model.
+///
+/// # Errors
+/// `InvalidRequest` when the counter holds something other than a number.
+fn loaded_version<T: Model>(before: &T) -> Result<Option<i64>> {
+    let Some(v) = T::VERSION_ID else {
+        return Ok(None);
+    };
+    match before.column_value(v) {
+        ValueRef::Integer(old) => Ok(Some(old)),
+        other => Err(Error::InvalidRequest(format!(
+            "the version counter {}.{} holds {}, not a number: it is set at insert and counted \
+             by every update",
+            T::TABLE_NAME,
+            T::TABLE.columns[v].name,
+            other.describe()
+        ))),
+    }
+}
+
+/// The columns a DELETE of the unit of work matches a row by: every key column, and the version
+/// counter of a versioned model (SQLAlchemy's `version_id_col` in the `WHERE`).
+fn delete_match<T: Model>() -> Vec<usize> {
+    T::PRIMARY_KEYS
+        .iter()
+        .copied()
+        .chain(T::VERSION_ID)
+        .collect()
 }
 
 /// The typed object behind a type-erased one of a run the unit of work grouped by table.
@@ -298,67 +347,87 @@ fn insert_rows_sql(
 }
 
 /// PostgreSQL: `UPDATE t SET a = v.p0, … FROM (VALUES (…), …) AS v(p0, …, pN) WHERE t.key =
-/// v.pN`, the changed columns first and the row's key (as the database holds it) last, each
-/// value cast as the one-row UPDATE's parameters are typed.
+/// v.pN`: the `set` columns first (the changed ones, then a version counter's new value), and
+/// the `matched` columns last (the row's key as the database holds it, every column of a
+/// composite one, then the version it was loaded at), each value cast as the one-row UPDATE's
+/// parameters are typed.
 fn update_rows_sql(
     writer: &dyn SqlWriter,
     table: &Table,
-    key: usize,
-    columns: &[usize],
+    set: &[usize],
+    matched: &[usize],
     rows: usize,
     casts: &[String],
 ) -> String {
     let alias = "orm_values";
+    let value = |i: usize, sql: &mut String| {
+        writer.quote(alias, sql);
+        sql.push('.');
+        writer.quote(&format!("p{i}"), sql);
+    };
     let mut sql = String::from("UPDATE ");
     writer.quote(&table.name, &mut sql);
     sql.push_str(" SET ");
-    for (i, c) in columns.iter().enumerate() {
+    for (i, c) in set.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
         writer.quote(&table.columns[*c].name, &mut sql);
         sql.push_str(" = ");
-        writer.quote(alias, &mut sql);
-        sql.push('.');
-        writer.quote(&format!("p{i}"), &mut sql);
+        value(i, &mut sql);
     }
+    let width = set.len() + matched.len();
     sql.push_str(" FROM (VALUES ");
-    write_value_rows(
-        writer,
-        rows,
-        columns.len() + 1,
-        Some(casts),
-        false,
-        &mut sql,
-    );
+    write_value_rows(writer, rows, width, Some(casts), false, &mut sql);
     sql.push_str(") AS ");
     writer.quote(alias, &mut sql);
     sql.push('(');
-    write_positional_names(writer, columns.len() + 1, &mut sql);
+    write_positional_names(writer, width, &mut sql);
     sql.push_str(") WHERE ");
-    writer.quote(&table.name, &mut sql);
-    sql.push('.');
-    writer.quote(&table.columns[key].name, &mut sql);
-    sql.push_str(" = ");
-    writer.quote(alias, &mut sql);
-    sql.push('.');
-    writer.quote(&format!("p{}", columns.len()), &mut sql);
+    for (j, c) in matched.iter().enumerate() {
+        if j > 0 {
+            sql.push_str(" AND ");
+        }
+        writer.quote(&table.name, &mut sql);
+        sql.push('.');
+        writer.quote(&table.columns[*c].name, &mut sql);
+        sql.push_str(" = ");
+        value(set.len() + j, &mut sql);
+    }
     sql
 }
 
-/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys.
-fn delete_rows_sql(writer: &dyn SqlWriter, table: &Table, key: usize, rows: usize) -> String {
+/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys; with several `columns` (a composite
+/// key, a version counter) a list of row values: `(a, b) IN (VALUES (p, p), …)` on SQLite,
+/// `(a, b) IN ((p, p), …)` on PostgreSQL (see `SqlWriter::row_values_in_values_list`).
+fn delete_rows_sql(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    columns: &[usize],
+    rows: usize,
+) -> String {
     let mut sql = String::from("DELETE FROM ");
     writer.quote(&table.name, &mut sql);
     sql.push_str(" WHERE ");
-    writer.quote(&table.columns[key].name, &mut sql);
-    sql.push_str(" IN (");
-    for n in 1..=rows {
-        if n > 1 {
-            sql.push_str(", ");
+    if let [key] = columns {
+        writer.quote(&table.columns[*key].name, &mut sql);
+        sql.push_str(" IN (");
+        for n in 1..=rows {
+            if n > 1 {
+                sql.push_str(", ");
+            }
+            writer.placeholder(n, &mut sql);
         }
-        writer.placeholder(n, &mut sql);
+        sql.push(')');
+        return sql;
     }
+    sql.push('(');
+    write_column_list(writer, table, columns, &mut sql);
+    sql.push_str(") IN (");
+    if writer.row_values_in_values_list() {
+        sql.push_str("VALUES ");
+    }
+    write_value_rows(writer, rows, columns.len(), None, false, &mut sql);
     sql.push(')');
     sql
 }
@@ -411,11 +480,9 @@ impl FlushContext<'_> {
         )
     }
 
-    /// Inserts one object in a statement of its own: a new row's version counter starts at 1,
-    /// and what the database computed is read back.
-    fn insert_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+    /// A new row's version counter starts at 1 (SQLAlchemy's first version id), unless given.
+    fn start_version<T: Model>(obj: &Tracked<T>) -> Result<()> {
         if let Some(version) = T::VERSION_ID {
-            // A new row starts at version 1 (SQLAlchemy's first version id).
             let unset = matches!(
                 read(obj)?.column_value(version),
                 ValueRef::Integer(0) | ValueRef::Null
@@ -425,6 +492,13 @@ impl FlushContext<'_> {
                 crate::model::set_field::<T>(&mut value, version, ValueRef::Integer(1))?;
             }
         }
+        Ok(())
+    }
+
+    /// Inserts one object in a statement of its own: a new row's version counter starts at 1,
+    /// and what the database computed is read back.
+    fn insert_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
+        Self::start_version(obj)?;
         let value = read(obj)?;
         let assign_key = assigns_key::<T>(&value);
         // A column with a server default left unset (NULL) is left out, so that the database
@@ -511,7 +585,7 @@ impl FlushContext<'_> {
     /// statement; generated keys are set on the objects.
     pub(crate) fn insert_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
         let objs = run.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
-        if one_row_only::<T>() {
+        if computes_columns::<T>() {
             for obj in objs {
                 self.insert_one(obj)?;
             }
@@ -519,6 +593,7 @@ impl FlushContext<'_> {
         }
         let mut assign = Vec::with_capacity(objs.len());
         for obj in &objs {
+            Self::start_version(obj)?;
             assign.push(assigns_key::<T>(&*read(obj)?));
         }
         let mut start = 0;
@@ -602,7 +677,7 @@ impl FlushContext<'_> {
         if casts.is_none() && !consecutive {
             // SQLite gave keys out of order (random rowids): pairing them with the objects
             // would be a guess, so the rows go again, one a statement.
-            let undo = delete_rows_sql(self.writer, &table, T::PRIMARY_KEY, rows);
+            let undo = delete_rows_sql(self.writer, &table, &[T::PRIMARY_KEY], rows);
             let undo: Rc<str> = undo.into();
             let params: Vec<ValueRef<'_>> = keys.iter().map(|k| ValueRef::Integer(*k)).collect();
             self.batch.execute(&undo, &params, Some(T::TABLE_NAME))?;
@@ -618,24 +693,23 @@ impl FlushContext<'_> {
         Ok(())
     }
 
-    /// The one-row UPDATE of the `mask` columns, by key.
+    /// The one-row UPDATE of the `mask` columns (and the version counter's next value), by key
+    /// (and the version loaded): the statement `update_one` writes for a model without
+    /// `onupdate` columns, under the same cache entry.
     fn update_one_sql<T: Model>(&mut self, mask: u128) -> Rc<str> {
         let table = T::TABLE;
         self.cache.get(
             T::TABLE_NAME,
             SqlKind::Update(mask),
             || {
-                let set = table
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| mask & (1 << i) != 0)
-                    .map(|(_, c)| (c.name.clone(), Expr::Placeholder))
+                let set = update_set::<T>(mask)
+                    .into_iter()
+                    .map(|i| (table.columns[i].name.clone(), Expr::Placeholder))
                     .collect();
                 Statement::Update(Update {
                     table: table.name.clone(),
                     set,
-                    filter: Some(key_where::<T>()),
+                    filter: Some(versioned_where::<T>()),
                 })
             },
             self.writer,
@@ -651,7 +725,7 @@ impl FlushContext<'_> {
         mask: u128,
     ) -> Result<Vec<Box<dyn Any>>> {
         let objs = group.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
-        if one_row_only::<T>() {
+        if computes_columns::<T>() {
             return self.update_each(&objs);
         }
         let mut befores: Vec<Box<T>> = Vec::with_capacity(objs.len());
@@ -709,25 +783,13 @@ impl FlushContext<'_> {
             return Ok(None);
         }
         // The version counter: set to the next one, and matched as it was loaded.
-        let versions = match T::VERSION_ID {
-            Some(v) => match snapshot.column_value(v) {
-                ValueRef::Integer(old) => Ok(Some((v, old))),
-                other => Err((v, other.describe())),
-            },
-            None => Ok(None),
-        };
-        let versions = match versions {
-            Ok(versions) => versions,
-            Err((v, found)) => {
+        let versions = match loaded_version::<T>(&snapshot) {
+            Ok(old) => T::VERSION_ID.zip(old),
+            Err(e) => {
                 drop(params);
                 drop(value);
                 *obj.snapshot.borrow_mut() = Some(snapshot);
-                return Err(Error::InvalidRequest(format!(
-                    "the version counter {}.{} holds {found}, not a number: it is set at insert \
-                     and counted by every update",
-                    T::TABLE_NAME,
-                    T::TABLE.columns[v].name,
-                )));
+                return Err(e);
             }
         };
         if let Some((_, old)) = versions {
@@ -818,54 +880,30 @@ impl FlushContext<'_> {
             .collect())
     }
 
-    /// Deletes one row, matched by its full key (and its version, for a versioned model).
-    fn delete_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
-        let value = read(obj)?;
-        let snapshot = obj.snapshot.borrow();
-        // Delete the row as it is in the database, even if its key was changed in memory.
-        let row = snapshot.as_deref().unwrap_or(&*value);
-        let mut key = Params::new();
-        for &i in T::PRIMARY_KEYS {
-            key.push(row.column_value(i));
-        }
-        if let Some(v) = T::VERSION_ID {
-            key.push(row.column_value(v));
-        }
-        let table = T::TABLE;
-        let sql = self.cache.get(
-            T::TABLE_NAME,
-            SqlKind::Delete,
-            || {
-                Statement::Delete(crate::core::Delete {
-                    table: table.name.clone(),
-                    filter: Some(versioned_where::<T>()),
-                })
-            },
-            self.writer,
-        );
-        let matched = self
-            .batch
-            .execute(&sql, key.as_slice(), Some(T::TABLE_NAME))?;
-        expect_rows::<T>("DELETE", 1, matched)
-    }
-
+    /// Updates the `mask` columns of `objs` (each with its snapshot in `befores`), a page of
+    /// rows a statement on PostgreSQL, one prepared statement a row on SQLite; a versioned
+    /// model's rows are matched at the version loaded and set to the next, which the objects
+    /// get once their page matched every row.
     fn write_updates<T: Model>(
         &mut self,
         objs: &[&Tracked<T>],
         befores: &[Box<T>],
         mask: u128,
     ) -> Result<()> {
+        let mut versions: Vec<Option<i64>> = Vec::with_capacity(befores.len());
+        for before in befores {
+            versions.push(loaded_version::<T>(before)?);
+        }
         let values = objs.iter().map(|o| read(o)).collect::<Result<Vec<_>>>()?;
-        let columns: Vec<usize> = (0..T::COLUMN_COUNT.min(128))
-            .filter(|i| mask & (1 << i) != 0)
-            .collect();
+        let set = update_set::<T>(mask);
+        let matched_by = delete_match::<T>();
         let one_row = self.update_one_sql::<T>(mask);
         let casts = if objs.len() > 1 {
             self.batch.param_types(&one_row, Some(T::TABLE_NAME))?
         } else {
             None
         };
-        let width = columns.len() + 1;
+        let width = set.len() + matched_by.len();
         let page = match casts {
             Some(_) => page_rows(width, self.batch.max_params()),
             None => 1,
@@ -874,9 +912,15 @@ impl FlushContext<'_> {
         let mut params: Vec<ValueRef<'_>> = Vec::with_capacity(page * width);
         for (start, chunk) in (0..objs.len()).step_by(page).zip(values.chunks(page)) {
             params.clear();
-            for (value, before) in chunk.iter().zip(&befores[start..]) {
-                params.extend(columns.iter().map(|c| value.column_value(*c)));
-                params.push(before.column_value(T::PRIMARY_KEY));
+            for (i, value) in chunk.iter().enumerate() {
+                let (before, version) = (&befores[start + i], versions[start + i]);
+                for &c in &set {
+                    params.push(match version {
+                        Some(old) if Some(c) == T::VERSION_ID => ValueRef::Integer(old + 1),
+                        _ => value.column_value(c),
+                    });
+                }
+                params.extend(matched_by.iter().map(|&c| before.column_value(c)));
             }
             let sql = match &casts {
                 Some(casts) if chunk.len() > 1 => {
@@ -885,9 +929,7 @@ impl FlushContext<'_> {
                         T::TABLE_NAME,
                         SqlKind::UpdateRows { mask, rows },
                         rows == page,
-                        |writer| {
-                            update_rows_sql(writer, &table, T::PRIMARY_KEY, &columns, rows, casts)
-                        },
+                        |writer| update_rows_sql(writer, &table, &set, &matched_by, rows, casts),
                     )
                 }
                 _ => one_row.clone(),
@@ -895,35 +937,37 @@ impl FlushContext<'_> {
             let matched = self.batch.execute(&sql, &params, Some(T::TABLE_NAME))?;
             expect_rows::<T>("UPDATE", chunk.len(), matched)?;
         }
+        drop(params);
+        drop(values);
+        if let Some(v) = T::VERSION_ID {
+            for (obj, old) in objs.iter().zip(versions) {
+                let next = ValueRef::Integer(old.unwrap_or(0) + 1);
+                let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
+                crate::model::set_field::<T>(&mut value, v, next)?;
+            }
+        }
         Ok(())
     }
 
     /// Deletes the rows of `run` (all of model `T`), a page of keys a statement, each row as
-    /// the database holds it (by its key from before any change in memory).
+    /// the database holds it (by its key, and version, from before any change in memory). A
+    /// page that matches fewer rows than it names is `StaleData` (a row deleted, or its version
+    /// moved on, by another session), and the flush rolls back.
     pub(crate) fn delete_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
-        if one_row_only::<T>() {
-            for obj in run {
-                self.delete_one(typed::<T>(obj)?)?;
-            }
-            return Ok(());
-        }
-        let mut keys: Vec<Value> = Vec::with_capacity(run.len());
+        let matched_by = delete_match::<T>();
+        let width = matched_by.len();
+        let mut keys: Vec<Value> = Vec::with_capacity(run.len() * width);
         for obj in run {
             let obj = typed::<T>(obj)?;
             let value = read(obj)?;
             let snapshot = obj.snapshot.borrow();
-            keys.push(
-                snapshot
-                    .as_deref()
-                    .unwrap_or(&*value)
-                    .column_value(T::PRIMARY_KEY)
-                    .to_owned(),
-            );
+            let row = snapshot.as_deref().unwrap_or(&*value);
+            keys.extend(matched_by.iter().map(|&i| row.column_value(i).to_owned()));
         }
-        let page = page_rows(1, self.batch.max_params());
+        let page = page_rows(width, self.batch.max_params());
         let table = T::TABLE;
-        for chunk in keys.chunks(page) {
-            let rows = chunk.len();
+        for chunk in keys.chunks(page * width) {
+            let rows = chunk.len() / width;
             let sql = if rows == 1 {
                 self.cache.get(
                     T::TABLE_NAME,
@@ -931,7 +975,7 @@ impl FlushContext<'_> {
                     || {
                         Statement::Delete(crate::core::Delete {
                             table: table.name.clone(),
-                            filter: Some(key_where::<T>()),
+                            filter: Some(versioned_where::<T>()),
                         })
                     },
                     self.writer,
@@ -941,7 +985,7 @@ impl FlushContext<'_> {
                     T::TABLE_NAME,
                     SqlKind::DeleteRows(rows),
                     rows == page,
-                    |w| delete_rows_sql(w, &table, T::PRIMARY_KEY, rows),
+                    |w| delete_rows_sql(w, &table, &matched_by, rows),
                 )
             };
             let params: Vec<ValueRef<'_>> = chunk.iter().map(Value::as_ref).collect();

@@ -132,3 +132,54 @@ pub mod authors {
         pub author_id: Option<i64>,
     }
 }
+
+/// A composite primary key: a row per student and course, the pair is the key (SQLAlchemy's
+/// `primary_key=True` on two `mapped_column`s).
+pub mod keys {
+    use orm::prelude::*;
+
+    #[derive(Model, Debug, Clone, Default, PartialEq)]
+    #[orm(table = "enrollments")]
+    pub struct Enrollment {
+        #[orm(primary_key)]
+        pub student_id: i64,
+        #[orm(primary_key, length = 20)]
+        pub course_code: String,
+        pub grade: Option<String>,
+    }
+}
+
+/// An account whose writes are checked against the version it was loaded at (SQLAlchemy's
+/// `version_id_col`).
+pub mod versions {
+    use orm::prelude::*;
+
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "accounts", version_id_col = "version")]
+    pub struct Account {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub owner: String,
+        pub balance: i64,
+        pub version: i64,
+    }
+}
+
+/// A category tree: `parent` and `children` on the same model (SQLAlchemy's adjacency list).
+pub mod tree {
+    use orm::prelude::*;
+
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(
+        table = "categories",
+        belongs_to(parent: Category, foreign_key = "parent_id", back_populates = "children"),
+        has_many(children: Category, foreign_key = "parent_id", back_populates = "parent", cascade = "all, delete-orphan")
+    )]
+    pub struct Category {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        #[orm(foreign_key = "categories.id")]
+        pub parent_id: Option<i64>,
+    }
+}

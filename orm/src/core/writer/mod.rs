@@ -73,6 +73,14 @@ pub trait SqlWriter {
         true
     }
 
+    /// Whether a list of row values is matched as `(a, b) IN (VALUES (?, ?), …)` (SQLite, whose
+    /// `(a, b) IN ((?, ?), …)` matches nothing) rather than `(a, b) IN (($1, $2), …)`
+    /// (PostgreSQL, where a `VALUES` list of parameters would be typed `text` and the
+    /// comparison refused).
+    fn row_values_in_values_list(&self) -> bool {
+        true
+    }
+
     /// A default value written into DDL.
     fn literal(&self, value: &Literal) -> String {
         match value {

@@ -18,6 +18,10 @@ impl SqlWriter for PostgresWriter {
         out.push_str(&n.to_string());
     }
 
+    fn row_values_in_values_list(&self) -> bool {
+        false
+    }
+
     fn column_type(&self, ty: ColumnType) -> String {
         match ty {
             ColumnType::Integer => "BIGINT".into(),
