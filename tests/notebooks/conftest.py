@@ -46,3 +46,11 @@ def lesson(tmp_path_factory):
     nb = execute(ROOT / "notebooks" / "lesson.ipynb", env)
     nb.left_in_temp = sorted(p.name for p in temp.iterdir())
     return nb
+
+
+@pytest.fixture(scope="session")
+def solution(tmp_path_factory):
+    """The exercises' solution notebook (grader/assignment) run on SQLite: the executed notebook."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ORM_FEATURES")}
+    env["TMPDIR"] = str(tmp_path_factory.mktemp("solution-tmpdir"))
+    return execute(ROOT / "grader" / "assignment" / "solution.ipynb", env)
