@@ -76,7 +76,7 @@ def run_on_postgres(path, database_url, tmp_path):
 
 def without_sql(text):
     """A cell's text without the SQL it shows: echoed statements (`SQL: …` with their parameter and
-    continuation lines) and the statements printed by `to_sql()` (a line starting with SELECT)."""
+    continuation lines) and statements printed on lines of their own (`to_sql()`, the N+1 note)."""
     kept, in_echo = [], False
     for line in text.splitlines():
         if line.startswith("SQL: "):
@@ -85,7 +85,7 @@ def without_sql(text):
         if in_echo and (line.startswith((" ", "\t")) or line == ")"):
             continue
         in_echo = False
-        if re.match(r"(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP) ", line):
+        if re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP) ", line):
             continue
         kept.append(line)
     return kept
