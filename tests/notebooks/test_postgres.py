@@ -53,9 +53,9 @@ def postgres_server():
     pytest.fail(f"{URL_VARIABLE} is not set: {how}, or skip on purpose with {SKIP_VARIABLE}=1")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def database_url():
-    """A database of this module's own on the test server (dropped afterwards): its URL."""
+    """A database of this test session's own on the test server (dropped afterwards): its URL."""
     server = postgres_server()
     name = f"orm_notebooks_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server, autocommit=True) as admin:
@@ -113,7 +113,9 @@ def compare_with_sqlite(sqlite_nb, postgres_nb, dialect_cells, unordered_cells):
     return compared
 
 
-def test_lesson_runs_on_postgres_with_sqlites_results(lesson, database_url, tmp_path):
+# `database_url` comes first in each test's fixtures: without a server, the test stops before it
+# runs the SQLite notebook it would compare with.
+def test_lesson_runs_on_postgres_with_sqlites_results(database_url, lesson, tmp_path):
     postgres = run_on_postgres(ROOT / "notebooks" / "lesson.ipynb", database_url, tmp_path)
     # Every engine of the lesson's sections but the SQLite-only ones (files, migrations) is on the server.
     url_cell = next(c for c in postgres.cells if c.id == "cell-084")
@@ -130,7 +132,7 @@ def test_lesson_runs_on_postgres_with_sqlites_results(lesson, database_url, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
-def test_exercises_solution_runs_on_postgres_with_sqlites_results(solution, database_url, tmp_path):
+def test_exercises_solution_runs_on_postgres_with_sqlites_results(database_url, solution, tmp_path):
     postgres = run_on_postgres(ROOT / "grader" / "assignment" / "solution.ipynb", database_url, tmp_path)
     compared = compare_with_sqlite(solution, postgres, SOLUTION_DIALECT_CELLS, set())
     # The library table and the eight checks with a result.
