@@ -8,9 +8,14 @@ export JUPYTER_DATA_DIR="$CARGO_TARGET_DIR/jupyter"
 kernel="$CARGO_TARGET_DIR/release/orm-kernel"
 "$kernel" install --user
 "$kernel" prepare
+# tests/notebooks/test_postgres.py runs the notebooks with ORM_FEATURES=postgres: orm with its driver
+# has a prepared folder of its own, built here once (minutes the first time) rather than in a cell.
+if [ -n "${ORM_TEST_POSTGRES_URL:-}" ]; then
+  ORM_FEATURES=postgres "$kernel" prepare
+fi
 echo "== kernel protocol and behaviour (jupyter_kernel_test, jupyter_client)"
 (cd tests/kernel && python -m pytest -q)
-echo "== notebooks through nbclient"
+echo "== notebooks through nbclient (on SQLite, and on the PostgreSQL server)"
 python -m pytest -q tests/notebooks
 echo "== the grader's pages in headless Chromium (screenshots in \$CARGO_TARGET_DIR/browser-artifacts)"
 bash tests/browser/run.sh

@@ -209,7 +209,7 @@ def test_other_commands_are_still_refused(kernel):
 
 def test_lazy_loading_cell_of_the_lesson_gets_the_n_plus_1_note_and_eager_ones_do_not(kernel):
     assert kernel.execute(lesson_cell("has_many(posts: Post"))[0]["status"] == "ok"
-    reply, outputs = kernel.execute(lesson_cell("lazy_session"), timeout=120)
+    reply, outputs = kernel.execute(lesson_cell("let lazy_session"), timeout=120)
     assert reply["status"] == "ok"
     note = stderr_of(outputs)
     assert "ran 1000 SELECT statements of the same shape" in note, note
@@ -217,7 +217,7 @@ def test_lazy_loading_cell_of_the_lesson_gets_the_n_plus_1_note_and_eager_ones_d
     shown = [(t, c) for t, c in outputs if t != "status"]
     assert shown[-1][0] == "stream" and shown[-1][1]["name"] == "stderr", "the note comes last"
     assert "N+1" in shown[-1][1]["text"]
-    reply, outputs = kernel.execute(lesson_cell("selectin_session"), timeout=120)
+    reply, outputs = kernel.execute(lesson_cell("let selectin_session"), timeout=120)
     assert reply["status"] == "ok"
     assert "N+1" not in stderr_of(outputs)
     assert "selectinload: 3000 posts, 3 statements" in stdout_of(outputs)
