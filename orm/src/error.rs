@@ -296,6 +296,30 @@ fn at_line(file: &std::path::Path, line: &Option<usize>) -> String {
 pub(crate) const SQL_SHOWN: usize = 500;
 
 /// The statement as an error shows it: cut after [`SQL_SHOWN`] characters, saying how much more.
+/// The table an `INSERT`, `UPDATE` or `DELETE` writes, read from the statement's head
+/// (`INSERT [OR …] INTO t`, `UPDATE [OR …] t`, `DELETE FROM t`, with or without quotes), for
+/// errors of hand-written SQL; `None` for anything else.
+fn written_table(sql: &str) -> Option<String> {
+    let mut words = sql.split_whitespace();
+    let first = words.next()?.to_ascii_uppercase();
+    let mut next = words.next()?;
+    if next.eq_ignore_ascii_case("OR") {
+        words.next()?; // OR REPLACE / ABORT / IGNORE …
+        next = words.next()?;
+    }
+    let name = match first.as_str() {
+        "INSERT" | "REPLACE" if next.eq_ignore_ascii_case("INTO") => words.next()?,
+        "DELETE" if next.eq_ignore_ascii_case("FROM") => words.next()?,
+        "UPDATE" => next,
+        _ => return None,
+    };
+    let name = name
+        .split('(')
+        .next()?
+        .trim_matches(|c| c == '"' || c == '`');
+    (!name.is_empty()).then(|| name.to_string())
+}
+
 pub(crate) fn shown_sql(sql: &str) -> String {
     match sql.char_indices().nth(SQL_SHOWN) {
         None => sql.to_string(),
@@ -332,7 +356,13 @@ impl Error {
             rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
             other => other.to_string(),
         };
-        let table_or = |t: Option<&str>| t.unwrap_or("?").to_string();
+        // Raw `text()` SQL carries no table: the statement's own target names it.
+        let statement_table = written_table(sql);
+        let table_or = |t: Option<&str>| {
+            t.or(statement_table.as_deref())
+                .unwrap_or("(the statement's table)")
+                .to_string()
+        };
         let extended_code = match &err {
             rusqlite::Error::SqliteFailure(e, _) => Some(e.extended_code),
             _ => None,
