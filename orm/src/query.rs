@@ -145,17 +145,25 @@ pub(crate) fn decode_model<T: Model>(
     Ok(obj)
 }
 
+/// The parts of [`Fetch`] that [`Models`] and [`OptionalModels`] share (both select every column
+/// of one model `T`): a macro, as a trait's default methods cannot name the impl's `T`.
+macro_rules! model_fetch_tables {
+    () => {
+        fn columns(&self, out: &mut Vec<SelectItem>) {
+            model_columns::<T>(out)
+        }
+        fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
+            out.push(Cow::Borrowed(T::TABLE_NAME));
+        }
+        fn model_tables(&self, out: &mut Vec<Table>) {
+            out.push(T::TABLE);
+        }
+    };
+}
+
 impl<T: Model> Fetch for Models<T> {
     type Output = Obj<T>;
-    fn columns(&self, out: &mut Vec<SelectItem>) {
-        model_columns::<T>(out)
-    }
-    fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
-        out.push(Cow::Borrowed(T::TABLE_NAME));
-    }
-    fn model_tables(&self, out: &mut Vec<Table>) {
-        out.push(T::TABLE);
-    }
+    model_fetch_tables!();
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Obj<T>> {
         decode_model::<T>(ctx, row)
     }
@@ -195,15 +203,7 @@ impl<T> Clone for OptionalModels<T> {
 
 impl<T: Model> Fetch for OptionalModels<T> {
     type Output = Option<Obj<T>>;
-    fn columns(&self, out: &mut Vec<SelectItem>) {
-        model_columns::<T>(out)
-    }
-    fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
-        out.push(Cow::Borrowed(T::TABLE_NAME));
-    }
-    fn model_tables(&self, out: &mut Vec<Table>) {
-        out.push(T::TABLE);
-    }
+    model_fetch_tables!();
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Option<Obj<T>>> {
         if matches!(row.peek_kept(T::PRIMARY_KEY)?, ValueRef::Null) {
             row.skip(T::COLUMN_COUNT);

@@ -26,7 +26,9 @@
 //!   every notebook cell), and one set-based statement also spares the server a parse and plan
 //!   per row. SQLite: one prepared statement run per row (`executemany`; an embedded database
 //!   has no round trip to save).
-//! - **DELETE:** `DELETE … WHERE key IN (…)` per page, on both engines, row count checked.
+//! - **DELETE:** row count checked. PostgreSQL: `DELETE … WHERE key = ANY($1)`, the keys in one
+//!   array parameter, so one prepared statement serves every page size (as a hand-written
+//!   psycopg program would write it). SQLite: `DELETE … WHERE key IN (…)` per page.
 
 use super::sql_cache::{SqlCache, SqlKind};
 use crate::core::{Expr, Insert, SqlWriter, Statement, Table, Update};
@@ -41,6 +43,11 @@ use std::rc::Rc;
 
 /// At most this many rows a statement: SQLAlchemy's default `insertmanyvalues_page_size`.
 pub(crate) const PAGE_ROWS: usize = 1000;
+
+/// Keys a statement when they go in one array parameter (PostgreSQL's `= ANY($1)`): no
+/// parameter limit applies, and one round trip per 10,000 rows costs little beside the server's
+/// work on them; the page only bounds the size of one message.
+const ARRAY_PAGE_ROWS: usize = 10_000;
 
 /// Rows of `params_per_row` parameters each that fit in one statement.
 fn page_rows(params_per_row: usize, max_params: usize) -> usize {
@@ -343,6 +350,18 @@ fn update_rows_sql(
     writer.quote(alias, &mut sql);
     sql.push('.');
     writer.quote(&format!("p{}", columns.len()), &mut sql);
+    sql
+}
+
+/// `DELETE FROM t WHERE key = ANY($1)`: the keys in one array parameter (PostgreSQL).
+fn delete_any_sql(writer: &dyn SqlWriter, table: &Table, key: usize) -> String {
+    let mut sql = String::from("DELETE FROM ");
+    writer.quote(&table.name, &mut sql);
+    sql.push_str(" WHERE ");
+    writer.quote(&table.columns[key].name, &mut sql);
+    sql.push_str(" = ANY(");
+    writer.placeholder(1, &mut sql);
+    sql.push(')');
     sql
 }
 
@@ -920,8 +939,21 @@ impl FlushContext<'_> {
                     .to_owned(),
             );
         }
-        let page = page_rows(1, self.batch.max_params());
         let table = T::TABLE;
+        if self.batch.binds_arrays() {
+            let sql = self.cache.get_text(T::TABLE_NAME, SqlKind::DeleteAny, || {
+                delete_any_sql(self.writer, &table, T::PRIMARY_KEY)
+            });
+            for chunk in keys.chunks(ARRAY_PAGE_ROWS) {
+                let params: Vec<ValueRef<'_>> = chunk.iter().map(Value::as_ref).collect();
+                let matched = self
+                    .batch
+                    .execute_array(&sql, &params, Some(T::TABLE_NAME))?;
+                expect_rows::<T>("DELETE", chunk.len(), matched)?;
+            }
+            return Ok(());
+        }
+        let page = page_rows(1, self.batch.max_params());
         for chunk in keys.chunks(page) {
             let rows = chunk.len();
             let sql = if rows == 1 {
