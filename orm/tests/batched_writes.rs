@@ -10,6 +10,8 @@ use orm::prelude::*;
 use orm::{ObjectState, Value};
 use std::collections::HashMap;
 use support::each_engine;
+// A model whose key is text: the identity map, `get` and deletes take text keys too.
+use support::models::tags::Tag;
 
 #[derive(Model, Debug, Clone, Default)]
 #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
@@ -265,13 +267,6 @@ fn deletes_by_key_go_a_page_at_a_time() {
     });
 }
 
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "tags")]
-pub struct Tag {
-    #[orm(primary_key)]
-    pub code: String,
-    pub label: String,
-}
 
 /// Deletes by key of a text key: on PostgreSQL the keys go as one `text[]` array parameter
 /// (`= ANY($1)`), so the element type follows the key column, and large runs go in pages of
