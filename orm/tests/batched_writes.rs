@@ -267,7 +267,6 @@ fn deletes_by_key_go_a_page_at_a_time() {
     });
 }
 
-
 /// Deletes by key of a text key: on PostgreSQL the keys go as one `text[]` array parameter
 /// (`= ANY($1)`), so the element type follows the key column, and large runs go in pages of
 /// 10,000 keys; SQLite pages them in `IN (…)` lists of 1,000.

@@ -29,7 +29,6 @@ pub struct Post {
     pub user_id: Option<i64>,
 }
 
-
 /// This file's tables, created on an empty database.
 fn with_tables(engine: Engine) -> Engine {
     MetaData::new()
