@@ -64,8 +64,8 @@ everything else share them).
 - Writes go out in pages on both sides: SQLAlchemy 2.x's "insertmanyvalues" (up to 1,000 rows an
   `INSERT … RETURNING`) and psycopg's pipelined `executemany` for updates and deletes; `orm`'s
   unit of work writes the same pages of 1,000 rows (`INSERT … SELECT … ORDER BY sen_counter
-  RETURNING id`, `UPDATE … FROM (VALUES …)`, `DELETE … WHERE id IN (…)`,
-  `orm/src/session/persistence.rs`).
+  RETURNING id`, `UPDATE … FROM (VALUES …)`), and deletes by key with one array parameter,
+  `DELETE … WHERE id = ANY($1)`, up to 10,000 keys a statement (`orm/src/session/persistence.rs`).
 - Aggregates spend their time in the server, the same for both: the ratio there is mostly noise.
 """
 sys.path.insert(0, "tests")

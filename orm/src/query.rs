@@ -31,6 +31,9 @@ pub struct LoadContext<'s> {
     /// The collection the previous row added to: joined rows of one parent usually come one
     /// after another, and then the set above need not be asked again.
     pub(crate) last_initialized: Option<(usize, &'static str)>,
+    /// The key and object of the row's first model in the previous row: joined rows repeat
+    /// their parent row after row, and a repeat is then found without hashing its key.
+    pub(crate) previous_first: Option<(Key, std::rc::Rc<dyn crate::model::AnyTracked>)>,
 }
 
 /// Something a query can fetch: a model (as `Obj<T>`), a column or expression (as its Rust
@@ -122,6 +125,22 @@ pub(crate) fn decode_model<T: Model>(
     } else {
         crate::model::key_from::<T>(|i| row.peek(i).map(Key::from_value_ref))?
     };
+    let first_of_row = ctx.last_decoded.is_none();
+    if let (Some(key), Some((previous, obj))) = (&key, &ctx.previous_first) {
+        // The same row's object as the previous row's (joined loading): known, and loaded
+        // from this very query, so not expired; the identity map need not be asked.
+        if key == previous && std::ptr::eq(obj.table_name(), T::TABLE_NAME) && !obj.is_expired() {
+            let obj = downcast::<T>(obj.clone())?;
+            row.skip(T::COLUMN_COUNT);
+            ctx.last_decoded = Some(obj.0.clone());
+            return Ok(obj);
+        }
+    }
+    // Integer keys only: remembering a text key would copy it on every row.
+    let remembered = match &key {
+        Some(Key::Int(i)) if first_of_row => Some(Key::Int(*i)),
+        _ => None,
+    };
     let obj = match key {
         Some(key) => match state.identity.entry(T::TABLE_NAME, key) {
             Entry::Occupied(existing) => {
@@ -146,21 +165,32 @@ pub(crate) fn decode_model<T: Model>(
         },
         None => Obj::persistent(T::from_row(row)?, ctx.session.clone()),
     };
+    if let Some(key) = remembered {
+        ctx.previous_first = Some((key, obj.0.clone()));
+    }
     ctx.last_decoded = Some(obj.0.clone());
     Ok(obj)
 }
 
+/// The parts of [`Fetch`] that [`Models`] and [`OptionalModels`] share (both select every column
+/// of one model `T`): a macro, as a trait's default methods cannot name the impl's `T`.
+macro_rules! model_fetch_tables {
+    () => {
+        fn columns(&self, out: &mut Vec<SelectItem>) {
+            model_columns::<T>(out)
+        }
+        fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
+            out.push(Cow::Borrowed(T::TABLE_NAME));
+        }
+        fn model_tables(&self, out: &mut Vec<Table>) {
+            out.push(T::TABLE);
+        }
+    };
+}
+
 impl<T: Model> Fetch for Models<T> {
     type Output = Obj<T>;
-    fn columns(&self, out: &mut Vec<SelectItem>) {
-        model_columns::<T>(out)
-    }
-    fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
-        out.push(Cow::Borrowed(T::TABLE_NAME));
-    }
-    fn model_tables(&self, out: &mut Vec<Table>) {
-        out.push(T::TABLE);
-    }
+    model_fetch_tables!();
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Obj<T>> {
         decode_model::<T>(ctx, row)
     }
@@ -200,15 +230,7 @@ impl<T> Clone for OptionalModels<T> {
 
 impl<T: Model> Fetch for OptionalModels<T> {
     type Output = Option<Obj<T>>;
-    fn columns(&self, out: &mut Vec<SelectItem>) {
-        model_columns::<T>(out)
-    }
-    fn tables(&self, out: &mut Vec<Cow<'static, str>>) {
-        out.push(Cow::Borrowed(T::TABLE_NAME));
-    }
-    fn model_tables(&self, out: &mut Vec<Table>) {
-        out.push(T::TABLE);
-    }
+    model_fetch_tables!();
     fn decode(&self, ctx: &mut LoadContext<'_>, row: &mut RowReader<'_>) -> Result<Option<Obj<T>>> {
         if matches!(row.peek_kept(T::PRIMARY_KEY)?, ValueRef::Null) {
             row.skip(T::COLUMN_COUNT);
@@ -1099,6 +1121,7 @@ fn run_sql<R>(
         last_decoded: None,
         initialized: Default::default(),
         last_initialized: None,
+        previous_first: None,
     };
     let mut out = Vec::new();
     // The session's own connection: its reads see its transaction's writes.

@@ -6,6 +6,8 @@ mod support;
 
 use orm::prelude::*;
 use support::each_engine;
+// A model whose key is text: the identity map, `get` and deletes take text keys too.
+use support::models::tags::Tag;
 
 #[derive(Model, Debug, Clone, Default)]
 #[orm(table = "users", has_many(posts: Post, foreign_key = "user_id"))]
@@ -25,15 +27,6 @@ pub struct Post {
     pub title: String,
     #[orm(foreign_key = "users.id")]
     pub user_id: Option<i64>,
-}
-
-/// A model whose key is text: the identity map and `get` take text keys too.
-#[derive(Model, Debug, Clone, Default)]
-#[orm(table = "tags")]
-pub struct Tag {
-    #[orm(primary_key)]
-    pub code: String,
-    pub label: String,
 }
 
 /// This file's tables, created on an empty database.

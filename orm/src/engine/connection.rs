@@ -243,6 +243,40 @@ impl Batch<'_> {
         }
     }
 
+    /// Whether the engine binds an array as one parameter (PostgreSQL: `= ANY($1)`), so a
+    /// statement over many keys has one shape whatever their number.
+    pub(crate) fn binds_arrays(&self) -> bool {
+        match self {
+            Batch::Sqlite(_) => false,
+            #[cfg(feature = "postgres")]
+            Batch::Postgres(..) => true,
+        }
+    }
+
+    /// Runs a statement of one array parameter (see [`Batch::binds_arrays`]) holding `items`;
+    /// the number of rows changed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] on SQLite, which has no array parameters; the database's
+    /// error if the statement fails.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+    pub(crate) fn execute_array(
+        &mut self,
+        sql: &Rc<str>,
+        items: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<usize> {
+        match self {
+            Batch::Sqlite(_) => Err(crate::error::Error::InvalidRequest(format!(
+                "SQLite has no array parameters: {}",
+                crate::error::shown_sql(sql)
+            ))),
+            #[cfg(feature = "postgres")]
+            Batch::Postgres(conn, engine) => conn.execute_array(engine, sql, items, table),
+        }
+    }
+
     /// Runs a query and hands each row to `each`: the unit of work reading back what the
     /// database computed for a row it just wrote (server defaults, `onupdate` values).
     pub(crate) fn query(
@@ -252,7 +286,7 @@ impl Batch<'_> {
         each: impl FnMut(&mut crate::engine::RowReader<'_>) -> Result<()>,
     ) -> Result<()> {
         match self {
-            Batch::Sqlite(batch) => batch.query(sql, params, each),
+            Batch::Sqlite(batch) => sqlite::query(batch.conn, batch.engine, sql, params, each),
             #[cfg(feature = "postgres")]
             Batch::Postgres(conn, engine) => conn.query(engine, sql, params, each),
         }

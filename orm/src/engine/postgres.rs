@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
+use postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 use postgres::{Client, NoTls, Row};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -155,12 +155,22 @@ impl PgConnection {
         sql: &str,
         params: &[ValueRef<'_>],
         table: Option<&str>,
+        each: impl FnMut(&Row) -> Result<()>,
+    ) -> Result<u64> {
+        let params = params.iter().map(|p| p as &(dyn ToSql + Sync));
+        self.run_dyn(shape, sql, params, table, each)
+    }
+
+    /// [`Self::run`] of parameters of any type the driver can send (an array of keys).
+    fn run_dyn<'p>(
+        &mut self,
+        shape: &Shape,
+        sql: &str,
+        params: impl Iterator<Item = &'p (dyn ToSql + Sync)>,
+        table: Option<&str>,
         mut each: impl FnMut(&Row) -> Result<()>,
     ) -> Result<u64> {
-        let typed = params
-            .iter()
-            .zip(&shape.params)
-            .map(|(p, ty)| (p as &(dyn ToSql + Sync), ty.clone()));
+        let typed = params.zip(&shape.params).map(|(p, ty)| (p, ty.clone()));
         let outcome = (|| {
             let mut rows = self.client.query_typed_raw(sql, typed)?;
             let mut failed = None;
@@ -210,6 +220,30 @@ impl PgConnection {
     ) -> Result<usize> {
         let shape = self.prepare(engine, sql, params, table)?;
         let changed = self.run(&shape, sql, params, table, |_| Ok(()))?;
+        Ok(changed as usize)
+    }
+
+    /// Runs a statement of one parameter, an array (`DELETE … WHERE "id" = ANY($1)`), bound to
+    /// `items` as the array type the server asked for (`int8[]`: each item converted as a
+    /// single value of the element type would be); the number of rows changed.
+    pub(crate) fn execute_array(
+        &mut self,
+        engine: &EngineInner,
+        sql: &str,
+        items: &[ValueRef<'_>],
+        table: Option<&str>,
+    ) -> Result<usize> {
+        engine.log(sql, items);
+        engine.count_statement();
+        let shape = self.statement(engine, sql, table)?;
+        if shape.params.len() != 1 || !matches!(shape.params[0].kind(), Kind::Array(_)) {
+            return Err(Error::InvalidRequest(format!(
+                "the statement does not take one array parameter: {}",
+                crate::error::shown_sql(sql)
+            )));
+        }
+        let array: &(dyn ToSql + Sync) = &items;
+        let changed = self.run_dyn(&shape, sql, std::iter::once(array), table, |_| Ok(()))?;
         Ok(changed as usize)
     }
 

@@ -116,8 +116,8 @@ fn bind(
 /// going back to the connection's statement cache and out again for every row (two hashes of
 /// the SQL text and a reset of the bindings each time). Echo and counting see every row.
 pub(crate) struct SqliteBatch<'c> {
-    conn: &'c rusqlite::Connection,
-    engine: &'c EngineInner,
+    pub(super) conn: &'c rusqlite::Connection,
+    pub(super) engine: &'c EngineInner,
     held: Option<(Rc<str>, rusqlite::CachedStatement<'c>)>,
 }
 
@@ -191,16 +191,6 @@ impl<'c> SqliteBatch<'c> {
     ) -> Result<i64> {
         self.execute(sql, params, table)?;
         Ok(self.conn.last_insert_rowid())
-    }
-
-    /// Runs a query on the batch's connection and hands each row to `each`.
-    pub(crate) fn query(
-        &mut self,
-        sql: &str,
-        params: &[ValueRef<'_>],
-        each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
-    ) -> Result<()> {
-        query(self.conn, self.engine, sql, params, each)
     }
 }
 

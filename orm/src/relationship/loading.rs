@@ -81,6 +81,30 @@ fn decode_related<M: Model>(
     Ok(Some(decode_model::<M>(ctx, row)?.0 as Rc<dyn AnyTracked>))
 }
 
+/// Joined loading of a relationship to `M`: a `LEFT OUTER JOIN` of `M`'s table `on` the
+/// relationship's condition, and `M`'s columns after those already selected.
+fn join_model<M: Model>(stmt: &mut Select, on: Expr) {
+    stmt.joins.push(Join {
+        kind: JoinKind::LeftOuter,
+        table: Cow::Borrowed(M::TABLE_NAME),
+        on,
+    });
+    model_columns::<M>(&mut stmt.columns);
+}
+
+/// Reads the `M` of a joined row (see [`join_model`]) into `owner`'s loaded relationship
+/// `name`, and returns it (`None` where the outer join found nothing).
+fn decode_joined_into<M: Model>(
+    ctx: &mut LoadContext<'_>,
+    owner: &Rc<dyn AnyTracked>,
+    name: &'static str,
+    row: &mut RowReader<'_>,
+) -> Result<Option<Rc<dyn AnyTracked>>> {
+    let related = decode_related::<M>(ctx, row)?;
+    push_cache(ctx, owner, name, related.clone());
+    Ok(related)
+}
+
 fn set_cache(parent: &Rc<dyn AnyTracked>, name: &'static str, items: Vec<Rc<dyn AnyTracked>>) {
     parent.relations().borrow_mut().insert(name, items);
 }
@@ -175,15 +199,11 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
         Ok(())
     }
     fn add_join(&self, stmt: &mut Select) {
-        stmt.joins.push(Join {
-            kind: JoinKind::LeftOuter,
-            table: Cow::Borrowed(C::TABLE_NAME),
-            on: eq(
-                Expr::column(C::TABLE_NAME, self.foreign_key),
-                pk_expr::<P>(),
-            ),
-        });
-        model_columns::<C>(&mut stmt.columns);
+        let on = eq(
+            Expr::column(C::TABLE_NAME, self.foreign_key),
+            pk_expr::<P>(),
+        );
+        join_model::<C>(stmt, on);
     }
     fn decode_joined(
         &self,
@@ -191,9 +211,7 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
         parent: &Rc<dyn AnyTracked>,
         row: &mut RowReader<'_>,
     ) -> Result<Option<Rc<dyn AnyTracked>>> {
-        let child = decode_related::<C>(ctx, row)?;
-        push_cache(ctx, parent, self.name, child.clone());
-        Ok(child)
+        decode_joined_into::<C>(ctx, parent, self.name, row)
     }
     fn children(
         &self,
@@ -252,15 +270,11 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
         Ok(())
     }
     fn add_join(&self, stmt: &mut Select) {
-        stmt.joins.push(Join {
-            kind: JoinKind::LeftOuter,
-            table: Cow::Borrowed(P::TABLE_NAME),
-            on: eq(
-                pk_expr::<P>(),
-                Expr::column(C::TABLE_NAME, self.foreign_key),
-            ),
-        });
-        model_columns::<P>(&mut stmt.columns);
+        let on = eq(
+            pk_expr::<P>(),
+            Expr::column(C::TABLE_NAME, self.foreign_key),
+        );
+        join_model::<P>(stmt, on);
     }
     fn decode_joined(
         &self,
@@ -268,9 +282,7 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
         child: &Rc<dyn AnyTracked>,
         row: &mut RowReader<'_>,
     ) -> Result<Option<Rc<dyn AnyTracked>>> {
-        let parent = decode_related::<P>(ctx, row)?;
-        push_cache(ctx, child, self.name, parent.clone());
-        Ok(parent)
+        decode_joined_into::<P>(ctx, child, self.name, row)
     }
     fn children(
         &self,

@@ -357,18 +357,9 @@ impl<P: Model, C: Model> Collection<P> for HasMany<P, C> {
         let fk = require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
         let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
         let child_rc: Rc<dyn AnyTracked> = child.0.clone();
-        session.cell.relations_loaded.set(true);
-        // A loaded collection that already says so (the item is in it, or not): nothing
-        // changes, and no association row is written twice or deleted when absent.
-        let already = parent_rc
-            .relations()
-            .borrow()
-            .get(self.name)
-            .map(|items| items.iter().any(|i| Rc::ptr_eq(i, &child_rc)) == add);
-        if already == Some(true) {
+        if !begin_link(session, &parent_rc, self.name, &child_rc, add) {
             return Ok(());
         }
-        update_cached(&parent_rc, self.name, &child_rc, add);
         if let Some(back) = self.back_populates {
             let old = child.0.relations.borrow_mut().insert(
                 back,
@@ -416,18 +407,9 @@ impl<A: Model, B: Model> Collection<A> for ManyToMany<A, B> {
     fn link(&self, session: &Session, parent: &Obj<A>, child: &Obj<B>, add: bool) -> Result<()> {
         let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
         let child_rc: Rc<dyn AnyTracked> = child.0.clone();
-        session.cell.relations_loaded.set(true);
-        // A loaded collection that already says so (the item is in it, or not): nothing
-        // changes, and no association row is written twice or deleted when absent.
-        let already = parent_rc
-            .relations()
-            .borrow()
-            .get(self.name)
-            .map(|items| items.iter().any(|i| Rc::ptr_eq(i, &child_rc)) == add);
-        if already == Some(true) {
+        if !begin_link(session, &parent_rc, self.name, &child_rc, add) {
             return Ok(());
         }
-        update_cached(&parent_rc, self.name, &child_rc, add);
         if let Some(back) = self.back_populates {
             update_cached(&child_rc, back, &parent_rc, add);
         }
@@ -441,6 +423,30 @@ impl<A: Model, B: Model> Collection<A> for ManyToMany<A, B> {
         });
         Ok(())
     }
+}
+
+/// The common start of a `link` of `item` into (`add`) or out of `owner`'s collection `name`:
+/// returns `false` when a loaded collection already says so (the item is in it, or not), so
+/// nothing changes and no link or association row is written twice or deleted when absent;
+/// otherwise updates the loaded collection (if any) and returns `true`.
+fn begin_link(
+    session: &Session,
+    owner: &Rc<dyn AnyTracked>,
+    name: &'static str,
+    item: &Rc<dyn AnyTracked>,
+    add: bool,
+) -> bool {
+    session.cell.relations_loaded.set(true);
+    let already = owner
+        .relations()
+        .borrow()
+        .get(name)
+        .map(|items| items.iter().any(|i| Rc::ptr_eq(i, item)) == add);
+    if already == Some(true) {
+        return false;
+    }
+    update_cached(owner, name, item, add);
+    true
 }
 
 /// Adds to or removes from a collection, if it was loaded; an unloaded one loads fresh later.

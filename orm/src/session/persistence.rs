@@ -28,12 +28,14 @@
 //!   has no round trip to save).
 //!   Composite keys and version counters go in pages too: the UPDATE joins on every key column
 //!   and on the version loaded, and sets each row's next version from its `VALUES` row.
-//! - **DELETE:** `DELETE … WHERE key IN (…)` per page, on both engines, row count checked. A
-//!   composite key, or a key and a version counter, is matched as a list of row values:
-//!   `(a, b) IN (VALUES (…), …)` on SQLite (which reads `(a, b) IN ((…), …)` as matching
+//! - **DELETE:** row count checked, a page that matches fewer rows than it names is
+//!   `StaleData` and the flush rolls back. A single key on PostgreSQL: `DELETE … WHERE key =
+//!   ANY($1)`, the keys in one array parameter, so one prepared statement serves every page size
+//!   (as a hand-written psycopg program would write it). Otherwise `DELETE … WHERE key IN (…)`
+//!   per page; a composite key, or a key and a version counter, is matched as a list of row
+//!   values: `(a, b) IN (VALUES (…), …)` on SQLite (which reads `(a, b) IN ((…), …)` as matching
 //!   nothing), `(a, b) IN ((…), …)` on PostgreSQL (where the parameters of a `VALUES` list
-//!   would be typed `text` and the comparison refused). A page that matches fewer rows than it
-//!   names is `StaleData`, and the flush rolls back.
+//!   would be typed `text` and the comparison refused).
 //!
 //! What stays one row a statement, and why: **the INSERT and UPDATE of a model with columns
 //! the database computes** (`server_default`, `onupdate`). Each such row is read back by its
@@ -54,6 +56,11 @@ use std::rc::Rc;
 
 /// At most this many rows a statement: SQLAlchemy's default `insertmanyvalues_page_size`.
 pub(crate) const PAGE_ROWS: usize = 1000;
+
+/// Keys a statement when they go in one array parameter (PostgreSQL's `= ANY($1)`): no
+/// parameter limit applies, and one round trip per 10,000 rows costs little beside the server's
+/// work on them; the page only bounds the size of one message.
+const ARRAY_PAGE_ROWS: usize = 10_000;
 
 /// Rows of `params_per_row` parameters each that fit in one statement.
 fn page_rows(params_per_row: usize, max_params: usize) -> usize {
@@ -394,6 +401,18 @@ fn update_rows_sql(
         sql.push_str(" = ");
         value(set.len() + j, &mut sql);
     }
+    sql
+}
+
+/// `DELETE FROM t WHERE key = ANY($1)`: the keys in one array parameter (PostgreSQL).
+fn delete_any_sql(writer: &dyn SqlWriter, table: &Table, key: usize) -> String {
+    let mut sql = String::from("DELETE FROM ");
+    writer.quote(&table.name, &mut sql);
+    sql.push_str(" WHERE ");
+    writer.quote(&table.columns[key].name, &mut sql);
+    sql.push_str(" = ANY(");
+    writer.placeholder(1, &mut sql);
+    sql.push(')');
     sql
 }
 
@@ -964,8 +983,21 @@ impl FlushContext<'_> {
             let row = snapshot.as_deref().unwrap_or(&*value);
             keys.extend(matched_by.iter().map(|&i| row.column_value(i).to_owned()));
         }
-        let page = page_rows(width, self.batch.max_params());
         let table = T::TABLE;
+        if width == 1 && self.batch.binds_arrays() {
+            let sql = self.cache.get_text(T::TABLE_NAME, SqlKind::DeleteAny, || {
+                delete_any_sql(self.writer, &table, matched_by[0])
+            });
+            for chunk in keys.chunks(ARRAY_PAGE_ROWS) {
+                let params: Vec<ValueRef<'_>> = chunk.iter().map(Value::as_ref).collect();
+                let matched = self
+                    .batch
+                    .execute_array(&sql, &params, Some(T::TABLE_NAME))?;
+                expect_rows::<T>("DELETE", chunk.len(), matched)?;
+            }
+            return Ok(());
+        }
+        let page = page_rows(width, self.batch.max_params());
         for chunk in keys.chunks(page * width) {
             let rows = chunk.len() / width;
             let sql = if rows == 1 {

@@ -31,6 +31,9 @@ pub(crate) enum SqlKind {
     },
     /// A DELETE of this many keys.
     DeleteRows(usize),
+    /// A DELETE of the keys in one array parameter (PostgreSQL's `= ANY($1)`), whatever their
+    /// number.
+    DeleteAny,
     /// `SELECT` every column `WHERE` the primary key `= ?` (`Session::get`).
     SelectByKey,
     /// `SELECT` every column `WHERE` this column `= ?` (lazy loading of a collection).

@@ -183,3 +183,17 @@ pub mod tree {
         pub parent_id: Option<i64>,
     }
 }
+
+/// Tags with a text primary key: the identity map, `get` and deletes by text key.
+pub mod tags {
+    use orm::prelude::*;
+
+    /// A model whose key is text.
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "tags")]
+    pub struct Tag {
+        #[orm(primary_key)]
+        pub code: String,
+        pub label: String,
+    }
+}
