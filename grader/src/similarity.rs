@@ -589,9 +589,11 @@ pub fn similarity_html(learners: &[Answers], pairs: &[Pair], top: usize, base: &
 
 /// The learners of a folder (`*.ipynb`, as `batch` lists them); notebooks that cannot be read
 /// are named in the second list.
-pub fn read_folder(dir: &Path) -> Result<(Vec<Answers>, Vec<String>), String> {
-    let paths = crate::scale::batch::list_submissions(dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+///
+/// # Errors
+/// [`FileError`](crate::FileError) when the folder cannot be listed.
+pub fn read_folder(dir: &Path) -> Result<(Vec<Answers>, Vec<String>), crate::FileError> {
+    let paths = crate::scale::batch::list_submissions(dir).map_err(crate::FileError::read(dir))?;
     let mut learners = Vec::new();
     let mut unreadable = Vec::new();
     for path in paths {
@@ -609,11 +611,11 @@ pub fn read_folder(dir: &Path) -> Result<(Vec<Answers>, Vec<String>), String> {
 
 /// `grader similarity`.
 pub fn run(args: &SimilarityArgs) -> i32 {
-    let base = match crate::read_assignment(&args.assignment.assignment)
-        .and_then(|a| crate::assignment::assign(&a).map_err(|e| e.to_string()))
-        .and_then(|json| Notebook::parse(&json.to_string()).map_err(|e| e.to_string()))
-    {
-        Ok(notebook) => Answers::of("(given code)", &notebook),
+    let base = match crate::learner_notebook(&args.assignment.assignment) {
+        Ok(json) => Answers::of(
+            "(given code)",
+            &Notebook::parse(&json.to_string()).expect("`assign` writes an nbformat 4 notebook"),
+        ),
         Err(message) => {
             eprintln!("grader similarity: {message}");
             return exit::BAD_ASSIGNMENT;
@@ -661,14 +663,13 @@ pub fn run(args: &SimilarityArgs) -> i32 {
                 format!("{:.4}", p.b_in_a),
             ]
         }));
-        let written = rows
-            .iter()
-            .try_for_each(|r| writer.write_record(r))
-            .map_err(|e| e.to_string())
-            .and_then(|()| writer.into_inner().map_err(|e| e.to_string()))
-            .and_then(|bytes| {
-                crate::reports::feedback::write_file(path, &String::from_utf8_lossy(&bytes))
-            });
+        // Records of strings written to memory: the csv writer cannot fail on them.
+        for row in &rows {
+            writer.write_record(row).expect("a CSV written to memory");
+        }
+        let bytes = writer.into_inner().expect("a CSV written to memory");
+        let written =
+            crate::reports::feedback::write_file(path, &String::from_utf8_lossy(&bytes));
         if let Err(message) = written {
             eprintln!("grader similarity: {message}");
             return exit::CANNOT_RUN;

@@ -91,27 +91,41 @@ impl Default for GradeOptions {
 }
 
 /// Why a submission could not be graded at all.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum GradeError {
     /// The submission is not a readable notebook.
-    Submission(String),
-    /// The evaluator could not start (no toolchain, `orm` does not build, …).
+    #[error("the submission cannot be read: {0}")]
+    Submission(#[source] crate::notebook::NotebookError),
+    /// An upload folder without one notebook to grade.
+    #[error("the submission cannot be read: {0}")]
+    Upload(#[source] crate::grading::submission::DiscoveryError),
+    /// The program engine's libraries could not be built.
+    #[error("the evaluator could not start: the program engine: {0}")]
+    Prepare(#[source] crate::grading::program::prepare::PrepareError),
+    /// The graded program could not be started.
+    #[error("the evaluator could not start: {0}")]
+    Run(#[source] crate::grading::program::run::RunError),
+    /// The evcxr evaluator could not start (no toolchain, `orm` does not build, …); the
+    /// evaluator's message (orm-eval's error, kept as its text).
+    #[error("the evaluator could not start: {0}")]
     Evaluator(String),
-    /// The working folder could not be made.
-    Io(String),
+    /// A working folder or file could not be made.
+    #[error("{what}: {source}")]
+    Io {
+        /// What failed (`cannot make FOLDER`).
+        what: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
 }
 
-impl std::fmt::Display for GradeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            GradeError::Submission(m) => write!(f, "the submission cannot be read: {m}"),
-            GradeError::Evaluator(m) => write!(f, "the evaluator could not start: {m}"),
-            GradeError::Io(m) => f.write_str(m),
-        }
+impl GradeError {
+    /// `GradeError::Io { what, source }` as a `map_err` argument.
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> GradeError {
+        let what = what.into();
+        move |source| GradeError::Io { what, source }
     }
 }
-
-impl std::error::Error for GradeError {}
 
 /// Grades the notebook at `submission` against `assignment`.
 pub fn grade(
@@ -120,7 +134,7 @@ pub fn grade(
     submission: &Path,
     options: &GradeOptions,
 ) -> Result<GradeReport, GradeError> {
-    let notebook = Notebook::read(submission).map_err(|e| GradeError::Submission(e.0))?;
+    let notebook = Notebook::read(submission).map_err(GradeError::Submission)?;
     grade_notebook(assignment, assignment_path, submission, &notebook, options)
 }
 
@@ -151,7 +165,7 @@ pub fn grade_notebook(
             .tempdir_in(root),
         None => tempfile::Builder::new().prefix("orm-grader-").tempdir(),
     }
-    .map_err(|e| GradeError::Io(format!("cannot make a working folder: {e}")))?;
+    .map_err(GradeError::io("cannot make a working folder"))?;
     let mut engine = options.engine;
     let mut fallback_note = None;
     let mut run = None;
@@ -160,7 +174,7 @@ pub fn grade_notebook(
         let run_dir = work.path().join("run");
         for dir in [&build, &run_dir] {
             std::fs::create_dir_all(dir)
-                .map_err(|e| GradeError::Io(format!("cannot make {}: {e}", dir.display())))?;
+                .map_err(GradeError::io(format!("cannot make {}", dir.display())))?;
         }
         let config = sandbox_config(options, &run_dir);
         match crate::grading::program::grade(

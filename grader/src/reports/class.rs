@@ -15,7 +15,7 @@ use crate::reports::html::{self, text};
 use crate::scale::gradebook::{read_gradebook, Columns};
 use plotters::prelude::*;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One learner's results as the report uses them.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,16 +47,71 @@ pub struct ClassResults {
     pub learners: Vec<LearnerResult>,
 }
 
+/// Why the class report could not be made: its input does not read, or a chart does not draw.
+#[derive(Debug, thiserror::Error)]
+pub enum ClassError {
+    /// A file or the folder cannot be read.
+    #[error(transparent)]
+    File(#[from] crate::FileError),
+    /// A `*.json` of the folder is not JSON.
+    #[error("{} is not JSON: {source}", path.display())]
+    NotJson {
+        /// The file.
+        path: PathBuf,
+        /// The JSON reader's error.
+        source: serde_json::Error,
+    },
+    /// A report graded against other exercises or tests than the ones before it.
+    #[error(
+        "{} was graded against other exercises or tests than the reports before it (mixed \
+         assignments in {})",
+        path.display(), dir.display()
+    )]
+    MixedAssignments {
+        /// The report.
+        path: PathBuf,
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A folder without a grader report.
+    #[error(
+        "{} holds no grader reports (*.json with schema orm-grader/…); write them with \
+         `grader batch --results-dir`",
+        dir.display()
+    )]
+    NoReports {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// The gradebook does not read.
+    #[error(transparent)]
+    Gradebook(#[from] crate::scale::gradebook::GradebookError),
+    /// A gradebook's per-test column that is not a hidden test of the assignment.
+    #[error(
+        "{}: the column `{column}` is not a hidden test of the assignment",
+        path.display()
+    )]
+    UnknownTestColumn {
+        /// The gradebook.
+        path: PathBuf,
+        /// The column.
+        column: String,
+    },
+    /// plotters could not draw a chart.
+    #[error("a chart could not be drawn: {0}")]
+    Chart(#[from] DrawingAreaErrorKind<std::io::Error>),
+}
+
 /// Reads a folder of JSON reports or a gradebook CSV (`assignment` gives the tests' maxima for
 /// a gradebook's per-test columns).
 ///
 /// # Errors
-/// An unreadable input, a folder without reports, reports of different assignments, or
-/// per-test columns the assignment does not have.
+/// [`ClassError`]: an unreadable input, a folder without reports, reports of different
+/// assignments, or per-test columns the assignment does not have.
 pub fn read_results(
     input: &Path,
     assignment: Option<&crate::assignment::Assignment>,
-) -> Result<ClassResults, String> {
+) -> Result<ClassResults, ClassError> {
     if input.is_dir() {
         read_results_dir(input)
     } else {
@@ -64,9 +119,9 @@ pub fn read_results(
     }
 }
 
-fn read_results_dir(dir: &Path) -> Result<ClassResults, String> {
+fn read_results_dir(dir: &Path) -> Result<ClassResults, ClassError> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .map_err(crate::FileError::read(dir))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -74,10 +129,11 @@ fn read_results_dir(dir: &Path) -> Result<ClassResults, String> {
     paths.sort();
     let mut class: Option<ClassResults> = None;
     for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let report: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(crate::FileError::read(&path))?;
+        let report: Value = match serde_json::from_str(&text) {
+            Ok(report) => report,
+            Err(source) => return Err(ClassError::NotJson { path, source }),
+        };
         if !report["schema"]
             .as_str()
             .is_some_and(|s| s.starts_with("orm-grader/"))
@@ -110,12 +166,10 @@ fn read_results_dir(dir: &Path) -> Result<ClassResults, String> {
             learners: Vec::new(),
         });
         if class.exercises != exercises || class.tests != tests {
-            return Err(format!(
-                "{} was graded against other exercises or tests than the reports before it \
-                 (mixed assignments in {})",
-                path.display(),
-                dir.display()
-            ));
+            return Err(ClassError::MixedAssignments {
+                path,
+                dir: dir.to_owned(),
+            });
         }
         let error = report["error"].as_str();
         class.learners.push(LearnerResult {
@@ -131,12 +185,8 @@ fn read_results_dir(dir: &Path) -> Result<ClassResults, String> {
             seconds: report["timings"]["total_seconds"].as_f64(),
         });
     }
-    class.ok_or_else(|| {
-        format!(
-            "{} holds no grader reports (*.json with schema orm-grader/…); \
-             write them with `grader batch --results-dir`",
-            dir.display()
-        )
+    class.ok_or_else(|| ClassError::NoReports {
+        dir: dir.to_owned(),
     })
 }
 
@@ -151,7 +201,7 @@ fn number(value: &Value) -> f64 {
 fn read_gradebook_results(
     path: &Path,
     assignment: Option<&crate::assignment::Assignment>,
-) -> Result<ClassResults, String> {
+) -> Result<ClassResults, ClassError> {
     let gradebook = read_gradebook(path)?;
     // A `manual: <name>` column (`grader merge-manual`) is out of the question's points.
     let max_of_exercise = |exercise: &str| {
@@ -171,11 +221,9 @@ fn read_gradebook_results(
                     .find(|t| Columns::test_column(&t.exercise, &t.name) == *column)
             })
             .map(|t| as_points(t.points))
-            .ok_or_else(|| {
-                format!(
-                    "{}: the column `{column}` is not a hidden test of the assignment",
-                    path.display()
-                )
+            .ok_or_else(|| ClassError::UnknownTestColumn {
+                path: path.to_owned(),
+                column: column.clone(),
             })?;
         tests.push((column.clone(), max));
     }
@@ -333,8 +381,8 @@ impl ClassResults {
 /// a twentieth of the maximum), graded learners only.
 ///
 /// # Errors
-/// plotters could not draw (a message).
-pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
+/// [`ClassError::Chart`]: plotters could not draw.
+pub fn histogram_svg(class: &ClassResults) -> Result<String, ClassError> {
     let width = if class.max_score <= 20.0 {
         1.0
     } else {
@@ -350,14 +398,14 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 320)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption("Scores", ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(44)
             .build_cartesian_2d((0..bins - 1).into_segmented(), 0..top)
-            .map_err(|e| e.to_string())?;
+            ?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -372,7 +420,7 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
                 _ => String::new(),
             })
             .draw()
-            .map_err(|e| e.to_string())?;
+            ?;
         chart
             .draw_series(
                 Histogram::vertical(&chart)
@@ -380,8 +428,8 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
                     .margin(4)
                     .data(counts.iter().enumerate().map(|(bin, &c)| (bin as u32, c))),
             )
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+            ?;
+        root.present()?;
     }
     Ok(svg)
 }
@@ -389,8 +437,8 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
 /// Horizontal bars in percent, one per `(label, percent)`, top to bottom in the given order.
 ///
 /// # Errors
-/// plotters could not draw (a message).
-pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String, String> {
+/// [`ClassError::Chart`]: plotters could not draw.
+pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String, ClassError> {
     let n = bars.len().max(1) as u32;
     let label_width = bars
         .iter()
@@ -401,14 +449,14 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (820, 70 + 26 * n)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(30)
             .y_label_area_size(12 + 7 * label_width)
             .build_cartesian_2d(0.0..100.0f64, (0..n - 1).into_segmented())
-            .map_err(|e| e.to_string())?;
+            ?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -424,7 +472,7 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
                 _ => String::new(),
             })
             .draw()
-            .map_err(|e| e.to_string())?;
+            ?;
         chart
             .draw_series(
                 Histogram::horizontal(&chart)
@@ -436,8 +484,8 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
                             .map(|(k, (_, percent))| (n - 1 - k as u32, *percent)),
                     ),
             )
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+            ?;
+        root.present()?;
     }
     Ok(svg)
 }
@@ -445,12 +493,12 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
 /// The report page.
 ///
 /// # Errors
-/// A chart could not be drawn.
+/// [`ClassError::Chart`]: a chart could not be drawn.
 pub fn report_html(
     class: &ClassResults,
     pass_percent: f64,
     slowest: usize,
-) -> Result<String, String> {
+) -> Result<String, ClassError> {
     let graded: Vec<f64> = class.graded().map(|l| l.score).collect();
     let mut body = format!(
         "<h1>Class report</h1>\n<p>From {}. Statistics are over the {} graded submission(s) of {}; \

@@ -47,7 +47,31 @@ pub enum Compiled {
     /// rustc's errors.
     Errors(Vec<CompileError>),
     /// rustc could not run, ran out of time or memory, or failed without a readable error.
-    Failed(String),
+    Failed(CompileFailure),
+}
+
+/// Why rustc gave no binary and no error about the code.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileFailure {
+    /// rustc (or `grader confine` around it) could not start.
+    #[error("cannot start rustc: {0}")]
+    Start(#[source] std::io::Error),
+    /// rustc ran longer than the limit and was killed.
+    #[error("compiling took longer than {seconds} s and was stopped")]
+    Timeout {
+        /// The limit, in seconds.
+        seconds: u64,
+    },
+    /// Waiting for rustc failed.
+    #[error("waiting for rustc: {0}")]
+    Wait(#[source] std::io::Error),
+    /// rustc failed with no JSON error (killed for memory, an internal error); its last
+    /// 20 lines of stderr.
+    #[error("rustc failed without an error about the code: {stderr_tail}")]
+    NoDiagnostic {
+        /// The last lines rustc wrote.
+        stderr_tail: String,
+    },
 }
 
 /// Limits and confinement of the compiler.
@@ -116,11 +140,11 @@ pub fn compile(prepared: &Prepared, dir: &Path, limits: &CompileLimits) -> Compi
         .stderr(Stdio::piped());
     let child = match command.spawn() {
         Ok(child) => child,
-        Err(error) => return Compiled::Failed(format!("cannot start rustc: {error}")),
+        Err(error) => return Compiled::Failed(CompileFailure::Start(error)),
     };
     let output = match wait_output(child, limits.timeout) {
         Ok(output) => output,
-        Err(message) => return Compiled::Failed(message),
+        Err(failure) => return Compiled::Failed(failure),
     };
     let errors = parse_diagnostics(&output.1);
     if output.0 && binary.is_file() {
@@ -128,16 +152,18 @@ pub fn compile(prepared: &Prepared, dir: &Path, limits: &CompileLimits) -> Compi
     }
     if errors.is_empty() {
         let text: Vec<&str> = output.1.lines().rev().take(20).collect();
-        return Compiled::Failed(format!(
-            "rustc failed without an error about the code: {}",
-            text.into_iter().rev().collect::<Vec<_>>().join("\n")
-        ));
+        return Compiled::Failed(CompileFailure::NoDiagnostic {
+            stderr_tail: text.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
     }
     Compiled::Errors(errors)
 }
 
 /// Waits for the compiler with a time limit; returns whether it succeeded and its stderr.
-fn wait_output(mut child: std::process::Child, limit: Duration) -> Result<(bool, String), String> {
+fn wait_output(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> Result<(bool, String), CompileFailure> {
     use std::io::Read;
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let reader = std::thread::spawn(move || {
@@ -155,13 +181,12 @@ fn wait_output(mut child: std::process::Child, limit: Duration) -> Result<(bool,
             Ok(None) if started.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "compiling took longer than {} s and was stopped",
-                    limit.as_secs()
-                ));
+                return Err(CompileFailure::Timeout {
+                    seconds: limit.as_secs(),
+                });
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(error) => return Err(format!("waiting for rustc: {error}")),
+            Err(error) => return Err(CompileFailure::Wait(error)),
         }
     }
 }

@@ -99,18 +99,18 @@ impl ParsedCell {
             free: BTreeSet::new(),
             unusable: None,
         };
-        if let Some(refusal) = scan::command_line(source) {
-            cell.unusable = Some(Unusable {
-                kind: "CommandRejected",
-                line: refusal.line,
-                column: refusal.column,
-                message: refusal.message,
+        // An evcxr command line first, then what the program refuses to compile.
+        let refused = scan::command_line(source)
+            .map(|r| ("CommandRejected", r))
+            .or_else(|| {
+                scan::refusals(source)
+                    .into_iter()
+                    .next()
+                    .map(|r| ("CompileError", r))
             });
-            return cell;
-        }
-        if let Some(refusal) = scan::refusals(source).into_iter().next() {
+        if let Some((kind, refusal)) = refused {
             cell.unusable = Some(Unusable {
-                kind: "CompileError",
+                kind,
                 line: refusal.line,
                 column: refusal.column,
                 message: refusal.message,
