@@ -451,14 +451,13 @@ impl Assignment {
         for cell in &notebook.cells {
             let Some(tag) = &cell.tag else { continue };
             if tag.kind == CellKind::Manual {
-                let question =
-                    manual_question(cell, &tag.exercise).map_err(|source| {
-                        AssignmentError::Manual {
-                            cell: cell.index,
-                            exercise: tag.exercise.clone(),
-                            source,
-                        }
-                    })?;
+                let question = manual_question(cell, &tag.exercise).map_err(|source| {
+                    AssignmentError::Manual {
+                        cell: cell.index,
+                        exercise: tag.exercise.clone(),
+                        source,
+                    }
+                })?;
                 if manual.iter().any(|q| q.name == question.name) {
                     return Err(AssignmentError::DuplicateManual {
                         name: question.name,
@@ -473,12 +472,13 @@ impl Assignment {
             if tag.kind != CellKind::Tests {
                 continue;
             }
-            let found =
-                parse_tests(&cell.source, &tag.exercise).map_err(|source| AssignmentError::Tests {
+            let found = parse_tests(&cell.source, &tag.exercise).map_err(|source| {
+                AssignmentError::Tests {
                     cell: cell.index,
                     exercise: tag.exercise.clone(),
                     source,
-                })?;
+                }
+            })?;
             for test in found {
                 if tests.iter().any(|t| t.name == test.name) {
                     return Err(AssignmentError::DuplicateTest { name: test.name });
@@ -1137,7 +1137,9 @@ mod tests {
             })
         );
         assert!(
-            error.to_string().contains("`two` is not a number of points")
+            error
+                .to_string()
+                .contains("`two` is not a number of points")
                 && error.to_string().ends_with("in `MANUAL why (two points)`"),
             "{error}"
         );

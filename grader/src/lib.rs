@@ -97,10 +97,8 @@ pub fn read_assignment(path: &Path) -> Result<assignment::Assignment, ReadAssign
 /// # Errors
 /// [`ReadAssignmentError`]: the file is not a notebook, or the notebook is not an assignment.
 pub fn learner_notebook(path: &Path) -> Result<serde_json::Value, ReadAssignmentError> {
-    assignment::assign(&read_assignment(path)?).map_err(|source| {
-        ReadAssignmentError::Assignment {
-            path: path.to_owned(),
-            source,
-        }
+    assignment::assign(&read_assignment(path)?).map_err(|source| ReadAssignmentError::Assignment {
+        path: path.to_owned(),
+        source,
     })
 }

@@ -5,9 +5,9 @@ use grader::cli::{exit, AssignArgs, Cli, Command, Format, RunArgs};
 use grader::containment::sandbox::SandboxReport;
 use grader::containment::{process, sandbox};
 use grader::grading::autograde::{self, GradeError};
+use grader::notebook;
 use grader::reports::formats;
 use grader::reports::report::GradeReport;
-use grader::notebook;
 use std::path::Path;
 
 fn main() {

@@ -141,8 +141,7 @@ impl Notebook {
     }
 
     pub fn parse(text: &str) -> Result<Notebook, NotebookError> {
-        let json: Value = serde_json::from_str(text)
-            .map_err(NotebookError::NotJson)?;
+        let json: Value = serde_json::from_str(text).map_err(NotebookError::NotJson)?;
         let nbformat = json["nbformat"].as_u64();
         if nbformat != Some(4) {
             return Err(NotebookError::NotNbformat4 { found: nbformat });
@@ -300,7 +299,10 @@ mod tests {
         match &error {
             NotebookError::InFile { path, source } => {
                 assert_eq!(path, &bad);
-                assert!(matches!(**source, NotebookError::NotNbformat4 { found: Some(3) }));
+                assert!(matches!(
+                    **source,
+                    NotebookError::NotNbformat4 { found: Some(3) }
+                ));
             }
             other => panic!("{other:?}"),
         }

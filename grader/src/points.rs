@@ -98,9 +98,7 @@ pub enum PointsError {
         text: String,
     },
     /// A partial credit's fraction outside 0 to 1 ([`Points::part`]).
-    #[error(
-        "partial credit must be a fraction from 0 to 1 of the test's points, not {fraction}"
-    )]
+    #[error("partial credit must be a fraction from 0 to 1 of the test's points, not {fraction}")]
     FractionOutOfRange {
         /// The fraction as given (may be NaN).
         fraction: f64,

@@ -668,8 +668,7 @@ pub fn run(args: &SimilarityArgs) -> i32 {
             writer.write_record(row).expect("a CSV written to memory");
         }
         let bytes = writer.into_inner().expect("a CSV written to memory");
-        let written =
-            crate::reports::feedback::write_file(path, &String::from_utf8_lossy(&bytes));
+        let written = crate::reports::feedback::write_file(path, &String::from_utf8_lossy(&bytes));
         if let Err(message) = written {
             eprintln!("grader similarity: {message}");
             return exit::CANNOT_RUN;

@@ -404,8 +404,7 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, ClassError> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(44)
-            .build_cartesian_2d((0..bins - 1).into_segmented(), 0..top)
-            ?;
+            .build_cartesian_2d((0..bins - 1).into_segmented(), 0..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -419,16 +418,13 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, ClassError> {
                 SegmentValue::CenterOf(bin) => html::points(f64::from(*bin) * width),
                 _ => String::new(),
             })
-            .draw()
-            ?;
-        chart
-            .draw_series(
-                Histogram::vertical(&chart)
-                    .style(RGBColor(0x3b, 0x6e, 0xa8).filled())
-                    .margin(4)
-                    .data(counts.iter().enumerate().map(|(bin, &c)| (bin as u32, c))),
-            )
-            ?;
+            .draw()?;
+        chart.draw_series(
+            Histogram::vertical(&chart)
+                .style(RGBColor(0x3b, 0x6e, 0xa8).filled())
+                .margin(4)
+                .data(counts.iter().enumerate().map(|(bin, &c)| (bin as u32, c))),
+        )?;
         root.present()?;
     }
     Ok(svg)
@@ -455,8 +451,7 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
             .margin(12)
             .x_label_area_size(30)
             .y_label_area_size(12 + 7 * label_width)
-            .build_cartesian_2d(0.0..100.0f64, (0..n - 1).into_segmented())
-            ?;
+            .build_cartesian_2d(0.0..100.0f64, (0..n - 1).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -471,20 +466,17 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
                     .unwrap_or_default(),
                 _ => String::new(),
             })
-            .draw()
-            ?;
-        chart
-            .draw_series(
-                Histogram::horizontal(&chart)
-                    .style(RGBColor(0xc0, 0x5a, 0x2b).filled())
-                    .margin(3)
-                    .data(
-                        bars.iter()
-                            .enumerate()
-                            .map(|(k, (_, percent))| (n - 1 - k as u32, *percent)),
-                    ),
-            )
-            ?;
+            .draw()?;
+        chart.draw_series(
+            Histogram::horizontal(&chart)
+                .style(RGBColor(0xc0, 0x5a, 0x2b).filled())
+                .margin(3)
+                .data(
+                    bars.iter()
+                        .enumerate()
+                        .map(|(k, (_, percent))| (n - 1 - k as u32, *percent)),
+                ),
+        )?;
         root.present()?;
     }
     Ok(svg)

@@ -12,9 +12,9 @@ use crate::notebook::{source_lines, Notebook};
 use crate::points::Points;
 use crate::reports::html::{self, text};
 use crate::reports::report::{CellResult, CellStatus, GradeReport, Status, TestResult};
+use crate::FileError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use crate::FileError;
 use std::path::Path;
 
 /// Points of a test as a number for charts and pages: the one conversion from the report's

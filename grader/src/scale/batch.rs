@@ -6,7 +6,6 @@
 //! started from the prepared `orm` build (orm-eval's cache), so nothing a learner's code did
 //! can reach the next learner; `orm` is never rebuilt.
 
-use crate::assignment::Assignment;
 use crate::cli::{exit, BatchArgs, WorkerArgs};
 use crate::containment::sandbox::SandboxReport;
 use crate::grading::autograde;
@@ -308,7 +307,7 @@ pub fn run(args: &BatchArgs) -> i32 {
         let learner = &learners[job.id];
         let row = match outcome.and_then(|()| read_result(&job.result)) {
             Ok(report) => Row::from_report(learner, &columns, &report),
-            Err(why) => Row::failed(learner, &columns, &why),
+            Err(why) => Row::failed(learner, &columns, &why.to_string()),
         };
         if row.status != "graded" {
             progress.println(format!("{learner}: {}", row.status));

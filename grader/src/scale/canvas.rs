@@ -320,7 +320,7 @@ pub fn canvas_csv(
         writer.write_record(&record).expect(IN_MEMORY);
     }
     let bytes = writer.into_inner().expect(IN_MEMORY);
-    String::from_utf8(bytes).expect("CSV of UTF-8 strings")
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings"))
 }
 
 /// The assignment column's name: `Name (id)` for an existing Canvas assignment, else `Name`.
@@ -358,17 +358,19 @@ pub fn run(args: &ExportArgs) -> i32 {
             return exit::USAGE;
         }
     };
-    let made = read_gradebook(&args.canvas).map_err(CanvasError::from).and_then(|gradebook| {
-        canvas_csv(
-            &gradebook.rows,
-            identities,
-            &assignment_column(&args.assignment_name, args.assignment_id),
-            as_points(crate::scale::manual::points_possible(
-                &assignment,
-                &gradebook.columns,
-            )),
-        )
-    });
+    let made = read_gradebook(&args.canvas)
+        .map_err(CanvasError::from)
+        .and_then(|gradebook| {
+            canvas_csv(
+                &gradebook.rows,
+                identities,
+                &assignment_column(&args.assignment_name, args.assignment_id),
+                as_points(crate::scale::manual::points_possible(
+                    &assignment,
+                    &gradebook.columns,
+                )),
+            )
+        });
     let text = match made {
         Ok(text) => text,
         Err(message) => {

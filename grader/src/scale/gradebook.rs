@@ -468,12 +468,13 @@ pub fn read_partial(path: &Path) -> Result<Part, GradebookError> {
         path: path.to_owned(),
         source,
     })?;
-    let batch_size = field("batch-size")?
-        .parse::<usize>()
-        .map_err(|source| GradebookError::BatchSize {
-            path: path.to_owned(),
-            source,
-        })?;
+    let batch_size =
+        field("batch-size")?
+            .parse::<usize>()
+            .map_err(|source| GradebookError::BatchSize {
+                path: path.to_owned(),
+                source,
+            })?;
     let header = PartHeader {
         assignment_sha256: field("assignment-sha256")?,
         shard,

@@ -80,8 +80,7 @@ pub fn grade(
         })
         .collect();
     let prepare_started = Instant::now();
-    let (prepared, built) = prepare::prepare(options.verbose)
-        .map_err(GradeError::Prepare)?;
+    let (prepared, built) = prepare::prepare(options.verbose).map_err(GradeError::Prepare)?;
     // The words orm-eval uses for its own cache, so reports read alike.
     timings.evaluator_cache = if built {
         "cold, orm and its dependencies built"

@@ -74,11 +74,10 @@ pub fn run(settings: &RunSettings) -> Result<RunOutcome, RunError> {
     let token = crate::grading::testcode::nonce();
     let (token_read, token_write) = pipe()?;
     let (events_read, events_write) = pipe()?;
-    std::fs::create_dir_all(&settings.output_dir)
-        .map_err(failed(format!(
-            "cannot make {}",
-            settings.output_dir.display()
-        )))?;
+    std::fs::create_dir_all(&settings.output_dir).map_err(failed(format!(
+        "cannot make {}",
+        settings.output_dir.display()
+    )))?;
     let main_output = std::fs::File::create(settings.output_dir.join("program.txt"))
         .map_err(failed("cannot make the program's output file"))?;
     let skip: Vec<String> = settings.skip.iter().map(usize::to_string).collect();
