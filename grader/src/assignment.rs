@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 /// One test: `// TEST <name> (<N> points) [public] [visibility=<value>]` and the block after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HiddenTest {
+    /// The test's name (letters, digits, `_`, `-`, `.`; unique in the assignment).
     pub name: String,
+    /// `metadata.grader.exercise` of its tests cell.
     pub exercise: String,
     /// Its points (fractional points are kept exactly, in hundredths).
     pub points: Points,
@@ -329,9 +331,11 @@ fn manual_question(
 /// What the grader needs from the solution notebook.
 #[derive(Debug, Clone)]
 pub struct Assignment {
+    /// The solution notebook as read.
     pub notebook: Notebook,
     /// Exercise ids in the order they first appear.
     pub exercises: Vec<String>,
+    /// The hidden tests, in notebook order.
     pub tests: Vec<HiddenTest>,
     /// The manually graded answers, in notebook order (not in the exercises' scores).
     pub manual: Vec<ManualQuestion>,

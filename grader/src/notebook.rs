@@ -35,6 +35,7 @@ impl CellKind {
         }
     }
 
+    /// The spelling in `metadata.grader.kind`.
     pub fn as_str(self) -> &'static str {
         match self {
             CellKind::Solution => "solution",
@@ -49,7 +50,9 @@ impl CellKind {
 /// `metadata.grader` of a cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraderTag {
+    /// What the cell is for.
     pub kind: CellKind,
+    /// Which exercise it belongs to.
     pub exercise: String,
 }
 
@@ -60,8 +63,11 @@ pub struct Cell {
     pub index: usize,
     /// nbformat 4.5's cell id, which Jupyter keeps while the cell is edited (`None` before 4.5).
     pub id: Option<String>,
+    /// A code cell (else markdown or raw).
     pub is_code: bool,
+    /// Its source, joined into one text.
     pub source: String,
+    /// Its `metadata.grader`, when that names a known kind and an exercise.
     pub tag: Option<GraderTag>,
 }
 
@@ -111,7 +117,9 @@ pub enum NotebookError {
 /// A notebook: its JSON (kept whole, so that writing it back loses nothing) and its cells.
 #[derive(Debug, Clone)]
 pub struct Notebook {
+    /// The notebook's JSON, whole.
     pub json: Value,
+    /// Its cells, in order.
     pub cells: Vec<Cell>,
 }
 
@@ -119,6 +127,11 @@ pub struct Notebook {
 const MAX_NOTEBOOK_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Notebook {
+    /// Reads the notebook at `path` (at most 64 MiB).
+    ///
+    /// # Errors
+    /// [`NotebookError`]: the file cannot be read, is too large, or is not an nbformat 4
+    /// notebook (then [`NotebookError::InFile`] names the path).
     pub fn read(path: &Path) -> Result<Notebook, NotebookError> {
         let unreadable = |source| NotebookError::Read {
             path: path.to_owned(),
@@ -140,6 +153,10 @@ impl Notebook {
         })
     }
 
+    /// Parses a notebook's text.
+    ///
+    /// # Errors
+    /// [`NotebookError`]: not JSON, not nbformat 4, no `cells` list.
     pub fn parse(text: &str) -> Result<Notebook, NotebookError> {
         let json: Value = serde_json::from_str(text).map_err(NotebookError::NotJson)?;
         let nbformat = json["nbformat"].as_u64();

@@ -36,14 +36,18 @@ pub const W: usize = 4;
 /// One token of a cell: its normalised text and where it is in the cell's source (bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
+    /// Its normalised text (identifiers and literals by kind).
     pub norm: String,
+    /// Its first byte.
     pub start: usize,
+    /// The byte after it.
     pub end: usize,
 }
 
 /// A learner's answer code: the answer cells (exercise and source) and their tokens.
 #[derive(Debug, Clone)]
 pub struct Answers {
+    /// The learner (the submission's file stem).
     pub learner: String,
     /// (exercise, source, tokens), in notebook order.
     pub cells: Vec<(String, String, Vec<Token>)>,
@@ -257,8 +261,11 @@ pub fn declared_names(source: &str) -> BTreeSet<String> {
 /// What [`lex`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lexeme {
+    /// An identifier.
     Ident,
+    /// A literal.
     Literal,
+    /// Punctuation.
     Punct,
 }
 
@@ -392,13 +399,17 @@ fn fingerprints(answers: &Answers, base: &HashSet<u64>) -> BTreeSet<u64> {
 /// Two learners compared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pair {
+    /// One learner's index.
     pub a: usize,
+    /// The other's.
     pub b: usize,
     /// Jaccard index of the fingerprint sets (0 to 1).
     pub similarity: f64,
     /// Share of a's fingerprints also in b's, and of b's in a's.
     pub a_in_b: f64,
+    /// Share of b's fingerprints also in a's.
     pub b_in_a: f64,
+    /// How many fingerprints they share.
     pub shared: usize,
 }
 

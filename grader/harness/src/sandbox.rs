@@ -33,9 +33,13 @@ pub const EVCXR_DIR_ENV: &str = "ORM_GRADER_EVCXR_DIR";
 pub struct SandboxConfig {
     /// The submission's working folder: current folder, `TMPDIR`, the only writable place.
     pub work_dir: PathBuf,
+    /// Address-space limit of the process, in bytes (`RLIMIT_AS`).
     pub memory_bytes: u64,
+    /// CPU-time limit, in seconds (`RLIMIT_CPU`; a backstop behind the grader's timeouts).
     pub cpu_seconds: u64,
+    /// Largest file the process may write, in bytes (`RLIMIT_FSIZE`).
     pub file_bytes: u64,
+    /// Most files the process may hold open (`RLIMIT_NOFILE`).
     pub open_files: u64,
     /// Bytes of output one evaluation process may send before its text is dropped.
     pub output_bytes: u64,
@@ -56,6 +60,7 @@ impl SandboxConfig {
         std::env::set_var(EVCXR_DIR_ENV, dir);
     }
 
+    /// Removes the configuration from this process's environment, so that processes it starts do not inherit it.
     pub fn clear_env() {
         std::env::remove_var(SANDBOX_ENV);
         std::env::remove_var(EVCXR_DIR_ENV);
@@ -69,14 +74,20 @@ pub struct SandboxReport {
     pub landlock_abi: i64,
     /// Whether Landlock rules were requested and the kernel can enforce them.
     pub landlock_enforced: bool,
+    /// Address-space limit, in bytes.
     pub memory_bytes: u64,
+    /// CPU-time limit, in seconds.
     pub cpu_seconds: u64,
+    /// Largest file written, in bytes.
     pub file_bytes: u64,
+    /// Most open files.
     pub open_files: u64,
+    /// Output kept per cell or test, in bytes.
     pub output_bytes: u64,
 }
 
 impl SandboxReport {
+    /// The limits of `config`, as reported.
     pub fn new(config: &SandboxConfig) -> SandboxReport {
         let abi = landlock_abi();
         SandboxReport {

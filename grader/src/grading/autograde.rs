@@ -42,24 +42,34 @@ impl EngineKind {
 /// How to grade.
 #[derive(Debug, Clone)]
 pub struct GradeOptions {
+    /// Which engine grades.
     pub engine: EngineKind,
     /// The grader binary, through which the program engine starts the compiler confined
     /// (`grader confine`); `None` compiles with resource limits only.
     pub confine_with: Option<PathBuf>,
+    /// Longest a cell may run.
     pub cell_timeout: Duration,
+    /// Longest a hidden test may run.
     pub test_timeout: Duration,
     /// For the whole submission; what is left when it runs out is not run.
     pub total_timeout: Duration,
+    /// Address-space limit of the learner's code, in bytes.
     pub memory_bytes: u64,
+    /// CPU-time limit of the learner's code, in seconds.
     pub cpu_seconds: u64,
+    /// Largest file the learner's code may write, in bytes.
     pub file_bytes: u64,
+    /// Most files the learner's code may hold open.
     pub open_files: u64,
     /// Output one evaluation process may send (see the sandbox).
     pub process_output_bytes: u64,
     /// Output kept per cell or test in the report.
     pub kept_output_bytes: usize,
+    /// Whether Landlock rules confine the learner's code (when the kernel has Landlock).
     pub landlock: bool,
+    /// Which cells the evcxr engine runs again after a crash.
     pub replay: Replay,
+    /// The evcxr evaluator's options.
     pub evaluator: EvaluatorOptions,
     /// Where submissions' working folders are made (default: the system's temp folder).
     pub work_root: Option<PathBuf>,
@@ -151,6 +161,11 @@ pub fn sandbox_config(options: &GradeOptions, work_dir: &Path) -> SandboxConfig 
     }
 }
 
+/// Grades an already read `notebook` (at `submission`) against `assignment`.
+///
+/// # Errors
+/// [`GradeError`] when the submission cannot be graded at all (no working folder, an
+/// evaluator that cannot start).
 pub fn grade_notebook(
     assignment: &Assignment,
     assignment_path: &Path,

@@ -24,7 +24,9 @@ pub struct LearnerResult {
     pub learner: String,
     /// False when the submission could not be graded (`status` says why).
     pub graded: bool,
+    /// `graded` or `not graded: why`.
     pub status: String,
+    /// The total score.
     pub score: f64,
     /// Points per exercise, in [`ClassResults::exercises`] order.
     pub exercises: Vec<f64>,
@@ -43,7 +45,9 @@ pub struct ClassResults {
     pub exercises: Vec<(String, f64)>,
     /// Test column (`ex1: name`) and maximum points; empty when not known.
     pub tests: Vec<(String, f64)>,
+    /// The assignment's maximum score.
     pub max_score: f64,
+    /// Every learner, in the input's order.
     pub learners: Vec<LearnerResult>,
 }
 
@@ -279,8 +283,11 @@ pub fn mean(values: &[f64]) -> f64 {
 /// A test's pass rate over the graded learners: the share who earned all its points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PassRate {
+    /// The test column (`ex1: name`).
     pub test: String,
+    /// How many graded learners passed it.
     pub passed: usize,
+    /// How many learners were graded.
     pub graded: usize,
 }
 

@@ -27,7 +27,9 @@ pub fn as_points(points: Points) -> f64 {
 /// error has no place, such as a time limit) and its text as the learner reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlacedError {
+    /// The line of the cell it is about, when known.
     pub line: Option<usize>,
+    /// What the learner reads.
     pub text: String,
 }
 

@@ -28,10 +28,15 @@ pub const IDENTITY_COLUMNS: [&str; 5] = ["Student", "ID", "SIS User ID", "SIS Lo
 /// One person as Canvas knows them (the five identity columns).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CanvasStudent {
+    /// Canvas's `Student` (the learner's name).
     pub student: String,
+    /// Canvas's `ID`.
     pub id: String,
+    /// Canvas's `SIS User ID`.
     pub sis_user_id: String,
+    /// Canvas's `SIS Login ID`.
     pub sis_login_id: String,
+    /// Canvas's `Section`.
     pub section: String,
     /// The learner name (submission file stem) it is for, when the roster says so.
     pub learner: String,
@@ -243,6 +248,7 @@ fn metadata_path(dir: &Path, learner: &str) -> Option<std::path::PathBuf> {
 
 /// Who each gradebook row is in Canvas.
 pub enum Identities<'a> {
+    /// A roster CSV's rows.
     Roster(&'a [CanvasStudent]),
     /// A folder of `submission_metadata.json` files.
     Gradescope(&'a Path),

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 /// (named `ex1: test_name`, as Gradescope names a test), after `total` and `status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Columns {
+    /// The exercise columns, in order.
     pub exercises: Vec<String>,
+    /// The per-test columns (`ex1: name`), in order; empty without `--per-test`.
     pub tests: Vec<String>,
 }
 
@@ -36,9 +38,11 @@ impl Columns {
 /// One gradebook row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// The learner (the submission's file stem).
     pub learner: String,
     /// Score per exercise, in the assignment's order.
     pub scores: Vec<Points>,
+    /// The total score.
     pub total: Points,
     /// `graded`, or why not.
     pub status: String,
@@ -47,6 +51,7 @@ pub struct Row {
 }
 
 impl Row {
+    /// The row of a learner not graded: zero points, status `not graded: why`.
     pub fn failed(learner: &str, columns: &Columns, why: &str) -> Row {
         Row {
             learner: learner.to_owned(),
@@ -282,7 +287,9 @@ pub enum MergeError {
 /// A gradebook read back: its columns and rows.
 #[derive(Debug, Clone)]
 pub struct Gradebook {
+    /// Its columns.
     pub columns: Columns,
+    /// Its rows, in order.
     pub rows: Vec<Row>,
 }
 
@@ -372,6 +379,7 @@ const PART_MARK: &str = "# orm-grader partial gradebook (join the parts with `gr
 pub struct PartHeader {
     /// SHA-256 of the assignment notebook's bytes.
     pub assignment_sha256: String,
+    /// Which shard of the batch the part is.
     pub shard: Shard,
     /// How many submissions the whole batch has.
     pub batch_size: usize,
@@ -381,6 +389,7 @@ pub struct PartHeader {
 }
 
 impl PartHeader {
+    /// The header of `shard` of a batch of `sorted_names`, graded against the notebook of `assignment_bytes`.
     pub fn new(assignment_bytes: &[u8], shard: Shard, sorted_names: &[String]) -> PartHeader {
         let mut names = Sha256::new();
         for name in sorted_names {
@@ -424,9 +433,13 @@ pub fn write_partial(
 /// A partial gradebook read back.
 #[derive(Debug, Clone)]
 pub struct Part {
+    /// The file read.
     pub path: PathBuf,
+    /// What it says about itself.
     pub header: PartHeader,
+    /// Its columns.
     pub columns: Columns,
+    /// Its rows.
     pub rows: Vec<Row>,
 }
 

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
+/// Gradescope's `setup.sh` of the bundle (installs Rust and builds the grader).
 pub const SETUP_SH: &str = include_str!("../../templates/gradescope/setup.sh");
+/// Gradescope's `run_autograder` of the bundle (grades `/autograder/submission`).
 pub const RUN_AUTOGRADER: &str = include_str!("../../templates/gradescope/run_autograder");
 
 /// Folders of a project never shipped: build output, virtual environments, caches.
@@ -23,14 +25,22 @@ pub enum GraderSource {
     /// The project's sources, shipped in the zip under `project/`.
     Shipped(PathBuf),
     /// `cargo install --git URL [--rev REV] grader`.
-    Git { url: String, rev: Option<String> },
+    Git {
+        /// The repository's URL.
+        url: String,
+        /// The revision (`--rev`), else the default branch.
+        rev: Option<String>,
+    },
 }
 
 /// What goes into `grader.conf`.
 #[derive(Debug, Clone)]
 pub struct BundleConfig {
+    /// Where the grader is built from.
     pub source: GraderSource,
+    /// The notebook's expected name in the upload.
     pub notebook_name: String,
+    /// The limits passed to `grader run`.
     pub limits: Vec<String>,
 }
 

@@ -91,7 +91,9 @@ pub enum ShardError {
 /// The `index`-th of `count` slices (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard's position, from 0.
     pub index: usize,
+    /// How many shards the batch has.
     pub count: usize,
 }
 
@@ -105,6 +107,10 @@ impl Shard {
     /// The whole batch as one shard.
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
+    /// Shard `index` of `count`.
+    ///
+    /// # Errors
+    /// [`ShardError`] when `count` is 0 or `index` is not below it.
     pub fn new(index: usize, count: usize) -> Result<Shard, ShardError> {
         if count == 0 {
             return Err(ShardError::NoShards);

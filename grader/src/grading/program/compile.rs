@@ -10,22 +10,31 @@ use std::time::Duration;
 /// One place of a diagnostic in the program's source (1-based lines and columns).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
+    /// First line.
     pub line_start: usize,
+    /// Last line.
     pub line_end: usize,
+    /// First column.
     pub column_start: usize,
+    /// Column after the last.
     pub column_end: usize,
+    /// The place the error is about (else a secondary place).
     pub is_primary: bool,
+    /// rustc's label at this place (may be empty).
     pub label: String,
 }
 
 /// One error rustc reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompileError {
+    /// rustc's message.
     pub message: String,
+    /// rustc's error code (`E0425`), when it has one.
     pub code: Option<String>,
     /// Places in the program's `main.rs` (places in other files are followed back through
     /// their macro expansion to the call in `main.rs`).
     pub places: Vec<Place>,
+    /// rustc's `help:` notes.
     pub help: Vec<String>,
 }
 
@@ -77,11 +86,14 @@ pub enum CompileFailure {
 /// Limits and confinement of the compiler.
 #[derive(Debug, Clone)]
 pub struct CompileLimits {
+    /// Longest the compiler may run.
     pub timeout: Duration,
+    /// Address-space limit of the compiler, in bytes.
     pub memory_bytes: u64,
     /// The grader binary, to start rustc through `grader confine` (Landlock and limits
     /// applied in a process of its own before rustc starts); `None` runs rustc with limits only.
     pub confine_with: Option<PathBuf>,
+    /// Whether Landlock rules confine the compiler.
     pub landlock: bool,
 }
 

@@ -36,10 +36,15 @@ const MAX_RUNS: usize = 6;
 
 /// What the program engine found, for the report.
 pub struct Graded {
+    /// Each learner cell's result.
     pub cells: Vec<CellResult>,
+    /// Each hidden test's result.
     pub tests: Vec<TestResult>,
+    /// Notes for the report (cells left out, restarts).
     pub notes: Vec<String>,
+    /// How many times the program was started again after a crash.
     pub restarts: u32,
+    /// Where the time went.
     pub timings: Timings,
 }
 

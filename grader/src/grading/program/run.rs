@@ -15,13 +15,17 @@ use std::time::{Duration, Instant};
 /// How to run the program once.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
+    /// The program compiled from the submission.
     pub binary: PathBuf,
+    /// Limits and rules applied before learner code runs.
     pub sandbox: SandboxConfig,
     /// Where cells' and tests' output files go (inside the sandbox's working folder).
     pub output_dir: PathBuf,
     /// Cells (by notebook index) not to run: they hung or ended the program before.
     pub skip: BTreeSet<usize>,
+    /// Longest a cell may run.
     pub cell_timeout: Duration,
+    /// Longest a hidden test may run.
     pub test_timeout: Duration,
     /// When the whole submission's time is up.
     pub deadline: Instant,
@@ -33,12 +37,17 @@ pub enum Stop {
     /// Every cell and test ran (`Done` was seen).
     Finished,
     /// A cell ran past its limit and the program was killed.
-    CellTimeout { cell: usize },
+    CellTimeout {
+        /// The cell's index in the notebook.
+        cell: usize,
+    },
     /// The submission's time ran out and the program was killed.
     OutOfTime,
     /// The program ended before `Done`; `status` says how, `during_cell` which cell was running.
     Died {
+        /// The exit status or signal, as text.
         status: String,
+        /// The cell that was running, if one was.
         during_cell: Option<usize>,
     },
 }
@@ -46,7 +55,9 @@ pub enum Stop {
 /// What one run gave: the authenticated events in order and how it stopped.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
+    /// What the program reported, in order.
     pub events: Vec<Event>,
+    /// How the run ended.
     pub stop: Stop,
 }
 
