@@ -1,5 +1,9 @@
 //! The command line: flag definitions only; the work is in the library modules.
 
+// The doc comments of the arguments are clap's help text, read in a terminal, where `<stem>`
+// is a placeholder and not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use crate::grading::autograde::{EngineKind, GradeOptions, Replay};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

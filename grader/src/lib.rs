@@ -72,9 +72,19 @@ pub enum ReadAssignmentError {
     Assignment {
         /// The solution notebook's path.
         path: PathBuf,
-        /// What is wrong in it.
-        source: assignment::AssignmentError,
+        /// What is wrong in it (boxed: a large error behind a small `Result`).
+        source: Box<assignment::AssignmentError>,
     },
+}
+
+impl ReadAssignmentError {
+    /// `ReadAssignmentError::Assignment` of the notebook at `path`, as a `map_err` argument.
+    fn in_file(path: &Path) -> impl FnOnce(assignment::AssignmentError) -> Self + '_ {
+        move |source| ReadAssignmentError::Assignment {
+            path: path.to_owned(),
+            source: Box::new(source),
+        }
+    }
 }
 
 /// Reads and checks the solution notebook.
@@ -83,12 +93,7 @@ pub enum ReadAssignmentError {
 /// [`ReadAssignmentError`]: the file is not a notebook, or the notebook is not an assignment.
 pub fn read_assignment(path: &Path) -> Result<assignment::Assignment, ReadAssignmentError> {
     let notebook = notebook::Notebook::read(path)?;
-    assignment::Assignment::from_notebook(notebook).map_err(|source| {
-        ReadAssignmentError::Assignment {
-            path: path.to_owned(),
-            source,
-        }
-    })
+    assignment::Assignment::from_notebook(notebook).map_err(ReadAssignmentError::in_file(path))
 }
 
 /// The learner's notebook made from the solution notebook at `path` ([`assignment::assign`]),
@@ -97,8 +102,5 @@ pub fn read_assignment(path: &Path) -> Result<assignment::Assignment, ReadAssign
 /// # Errors
 /// [`ReadAssignmentError`]: the file is not a notebook, or the notebook is not an assignment.
 pub fn learner_notebook(path: &Path) -> Result<serde_json::Value, ReadAssignmentError> {
-    assignment::assign(&read_assignment(path)?).map_err(|source| ReadAssignmentError::Assignment {
-        path: path.to_owned(),
-        source,
-    })
+    assignment::assign(&read_assignment(path)?).map_err(ReadAssignmentError::in_file(path))
 }
