@@ -61,6 +61,37 @@ impl FileError {
     }
 }
 
+/// A CSV file whose text does not read as CSV: `PATH: why` (the csv crate's error names the
+/// line).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct CsvError {
+    /// The file.
+    pub path: PathBuf,
+    /// The CSV reader's error.
+    pub source: csv::Error,
+}
+
+impl CsvError {
+    /// `PATH: why`, as a `map_err` argument.
+    pub fn at(path: &Path) -> impl FnOnce(csv::Error) -> CsvError + '_ {
+        move |source| CsvError {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// A file that is not JSON: `PATH is not JSON: why`.
+#[derive(Debug, thiserror::Error)]
+#[error("{} is not JSON: {source}", path.display())]
+pub struct JsonError {
+    /// The file.
+    pub path: PathBuf,
+    /// The JSON reader's error.
+    pub source: serde_json::Error,
+}
+
 /// Why the solution notebook could not be read as an assignment ([`read_assignment`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadAssignmentError {

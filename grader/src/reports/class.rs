@@ -58,13 +58,8 @@ pub enum ClassError {
     #[error(transparent)]
     File(#[from] crate::FileError),
     /// A `*.json` of the folder is not JSON.
-    #[error("{} is not JSON: {source}", path.display())]
-    NotJson {
-        /// The file.
-        path: PathBuf,
-        /// The JSON reader's error.
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    NotJson(#[from] crate::JsonError),
     /// A report graded against other exercises or tests than the ones before it.
     #[error(
         "{} was graded against other exercises or tests than the reports before it (mixed \
@@ -136,7 +131,7 @@ fn read_results_dir(dir: &Path) -> Result<ClassResults, ClassError> {
         let text = std::fs::read_to_string(&path).map_err(crate::FileError::read(&path))?;
         let report: Value = match serde_json::from_str(&text) {
             Ok(report) => report,
-            Err(source) => return Err(ClassError::NotJson { path, source }),
+            Err(source) => return Err(crate::JsonError { path, source }.into()),
         };
         if !report["schema"]
             .as_str()

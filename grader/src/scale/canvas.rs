@@ -78,13 +78,8 @@ pub enum CanvasError {
         source: csv::Error,
     },
     /// The roster's CSV does not read.
-    #[error("{}: {source}", path.display())]
-    Csv {
-        /// The roster.
-        path: PathBuf,
-        /// The CSV reader's error.
-        source: csv::Error,
-    },
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
     /// A roster without a column that identifies a learner.
     #[error(
         "{}: the roster has none of the columns learner, ID, SIS User ID, SIS Login ID (its \
@@ -101,13 +96,8 @@ pub enum CanvasError {
     #[error(transparent)]
     File(#[from] crate::FileError),
     /// A `submission_metadata.json` that is not JSON.
-    #[error("{} is not JSON: {source}", path.display())]
-    NotJson {
-        /// The file.
-        path: PathBuf,
-        /// The JSON reader's error.
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    NotJson(#[from] crate::JsonError),
     /// A `submission_metadata.json` without a `users` list.
     #[error("{}: no `users` list", path.display())]
     NoUsers {
@@ -151,13 +141,9 @@ pub fn read_roster(path: &Path) -> Result<Vec<CanvasStudent>, CanvasError> {
             path: path.to_owned(),
             source,
         })?;
-    let csv_error = |source| CanvasError::Csv {
-        path: path.to_owned(),
-        source,
-    };
     let header: Vec<String> = reader
         .headers()
-        .map_err(csv_error)?
+        .map_err(crate::CsvError::at(path))?
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
         .collect();
@@ -171,7 +157,7 @@ pub fn read_roster(path: &Path) -> Result<Vec<CanvasStudent>, CanvasError> {
     }
     let mut students = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(csv_error)?;
+        let record = record.map_err(crate::CsvError::at(path))?;
         let get = |wanted: &str| {
             column(wanted)
                 .and_then(|i| record.get(i))
@@ -205,7 +191,7 @@ pub fn read_submission_metadata(
     learner: &str,
 ) -> Result<Vec<CanvasStudent>, CanvasError> {
     let text = std::fs::read_to_string(path).map_err(crate::FileError::read(path))?;
-    let value: Value = serde_json::from_str(&text).map_err(|source| CanvasError::NotJson {
+    let value: Value = serde_json::from_str(&text).map_err(|source| crate::JsonError {
         path: path.to_owned(),
         source,
     })?;

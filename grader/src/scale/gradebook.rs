@@ -135,13 +135,8 @@ pub enum GradebookError {
         source: std::num::ParseIntError,
     },
     /// The CSV does not read.
-    #[error("{}: {source}", path.display())]
-    Csv {
-        /// The file.
-        path: PathBuf,
-        /// The CSV reader's error.
-        source: csv::Error,
-    },
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
     /// A header that is not a gradebook's.
     #[error(
         "{}: the columns are not learner, the exercises, total, status (then the tests): \
@@ -312,14 +307,10 @@ pub fn read_gradebook(path: &Path) -> Result<Gradebook, GradebookError> {
 /// Parses the CSV part of a gradebook; `skipped_lines` is how many lines came before it in the
 /// file (for line numbers in errors).
 fn parse_rows(path: &Path, text: &str, skipped_lines: usize) -> Result<Gradebook, GradebookError> {
-    let csv_error = |source| GradebookError::Csv {
-        path: path.to_owned(),
-        source,
-    };
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
-        .map_err(csv_error)?
+        .map_err(crate::CsvError::at(path))?
         .iter()
         .map(str::to_owned)
         .collect();
@@ -338,7 +329,7 @@ fn parse_rows(path: &Path, text: &str, skipped_lines: usize) -> Result<Gradebook
     };
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(csv_error)?;
+        let record = record.map_err(crate::CsvError::at(path))?;
         let line = record.position().map_or(0, |p| p.line()) as usize + skipped_lines;
         if record.len() != header.len() {
             return Err(GradebookError::FieldCount {

@@ -214,13 +214,8 @@ pub enum SheetError {
         source: csv::Error,
     },
     /// The sheet's CSV does not read.
-    #[error("{}: {source}", path.display())]
-    Csv {
-        /// The sheet.
-        path: PathBuf,
-        /// The CSV reader's error.
-        source: csv::Error,
-    },
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
     /// A column of the review sheet is missing.
     #[error(
         "{}: no `{column}` column (a review sheet has {})",
@@ -383,11 +378,10 @@ pub fn read_scores(
         path: path.clone(),
         source,
     })?;
-    let csv_error = |source| SheetError::Csv {
-        path: path.clone(),
-        source,
-    };
-    let header = reader.headers().map_err(csv_error)?.clone();
+    let header = reader
+        .headers()
+        .map_err(crate::CsvError::at(&path))?
+        .clone();
     let position = |column: &'static str| {
         header
             .iter()
@@ -404,7 +398,7 @@ pub fn read_scores(
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut scores = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(csv_error)?;
+        let record = record.map_err(crate::CsvError::at(&path))?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(i).unwrap_or_default().trim();
         let (learner, question_name) = (field(learner_at), field(question_at));
