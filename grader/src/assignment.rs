@@ -5,12 +5,13 @@ use crate::notebook::{source_lines, CellKind, Notebook};
 use crate::points::Points;
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::fmt;
 
 /// One test: `// TEST <name> (<N> points) [public] [visibility=<value>]` and the block after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HiddenTest {
+    /// The test's name (letters, digits, `_`, `-`, `.`; unique in the assignment).
     pub name: String,
+    /// `metadata.grader.exercise` of its tests cell.
     pub exercise: String,
     /// Its points (fractional points are kept exactly, in hundredths).
     pub points: Points,
@@ -80,19 +81,162 @@ impl Visibility {
 }
 
 impl std::str::FromStr for Visibility {
-    type Err = String;
+    type Err = HeaderError;
 
-    fn from_str(text: &str) -> Result<Visibility, String> {
+    /// Reads Gradescope's spelling (`after_due_date`).
+    ///
+    /// # Errors
+    /// [`HeaderError::UnknownVisibility`] for any other text.
+    fn from_str(text: &str) -> Result<Visibility, HeaderError> {
         Visibility::ALL
             .into_iter()
             .find(|v| v.as_str() == text)
-            .ok_or_else(|| {
-                format!(
-                    "`visibility={text}`: the values are visible, hidden, after_due_date and \
-                     after_published (Gradescope's)"
-                )
+            .ok_or_else(|| HeaderError::UnknownVisibility {
+                value: text.to_owned(),
             })
     }
+}
+
+/// What is wrong with a `// TEST` or `MANUAL` header line (its name, points and options).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HeaderError {
+    /// Not `<keyword> <name> (<N> points) …` at all.
+    #[error(
+        "expected `{keyword} <name> (<N> points){}`, found `{keyword} {header}`",
+        if *keyword == TEST_KEYWORD { " [public] [visibility=<value>]" } else { "" }
+    )]
+    Malformed {
+        /// `// TEST` or `MANUAL`.
+        keyword: &'static str,
+        /// The header after its keyword.
+        header: String,
+    },
+    /// The points are not a number of points.
+    #[error("{source} in `{keyword} {header}`")]
+    Points {
+        /// `// TEST` or `MANUAL`.
+        keyword: &'static str,
+        /// The header after its keyword.
+        header: String,
+        /// Why the points do not read.
+        source: crate::points::PointsError,
+    },
+    /// Negative points.
+    #[error("test `{name}`: points cannot be negative")]
+    NegativePoints {
+        /// The test's name.
+        name: String,
+    },
+    /// `visibility=` with a value that is not Gradescope's.
+    #[error(
+        "`visibility={value}`: the values are visible, hidden, after_due_date and \
+         after_published (Gradescope's)"
+    )]
+    UnknownVisibility {
+        /// The value as written.
+        value: String,
+    },
+    /// An option after the points that is not `public` or `visibility=…`, or one given twice.
+    #[error(
+        "`{option}` in `{keyword} {header}`: the options after the points are `public` and \
+         `visibility=<value>`, each at most once"
+    )]
+    UnknownOption {
+        /// The option as written.
+        option: String,
+        /// `// TEST` or `MANUAL`.
+        keyword: &'static str,
+        /// The header after its keyword.
+        header: String,
+    },
+    /// A name with characters other than letters, digits, `_`, `-` and `.`.
+    #[error("test name `{name}`: use letters, digits and `_`")]
+    BadName {
+        /// The name as written.
+        name: String,
+    },
+    /// A `MANUAL` header with options after its points.
+    #[error("`{line}`: a manual question takes no options after its points")]
+    ManualOptions {
+        /// The header line.
+        line: String,
+    },
+}
+
+/// What is wrong inside one cell of the solution notebook: its test headers, its tests, its
+/// solution regions or its `MANUAL` line. Lines count from 1.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CellError {
+    /// A `// TEST` header that does not read.
+    #[error("line {line}: {source}")]
+    Header {
+        /// The header's line.
+        line: usize,
+        /// What is wrong with it.
+        source: HeaderError,
+    },
+    /// A manual cell's `MANUAL` header (its first line) that does not read.
+    #[error(transparent)]
+    ManualHeader(HeaderError),
+    /// A manual cell whose first line is not a `MANUAL` header.
+    #[error("its first line must be {expected}, found `{found}`")]
+    ManualFirstLine {
+        /// The header expected (code or markdown form).
+        expected: &'static str,
+        /// The first line found.
+        found: String,
+    },
+    /// Code that is not blank or a comment before the first test header.
+    #[error("line {line}: code before the first `// TEST <name> (<N> points)` line")]
+    CodeBeforeFirstTest {
+        /// The line of that code.
+        line: usize,
+    },
+    /// A test whose code is not one `{ … }` block.
+    #[error("test `{test}`: its code must be one `{{ … }}` block")]
+    NotABlock {
+        /// The test's name.
+        test: String,
+    },
+    /// A tests cell without a test header.
+    #[error("no `// TEST <name> (<N> points)` line")]
+    NoTests,
+    /// A solution region opened inside another.
+    #[error("line {line}: a solution region inside another")]
+    NestedRegion {
+        /// The inner BEGIN line.
+        line: usize,
+    },
+    /// A BEGIN marker followed by something other than `=> <text>`.
+    #[error("line {line}: expected `{begin} => <text>`")]
+    MalformedBegin {
+        /// The BEGIN line.
+        line: usize,
+        /// The BEGIN marker of the cell's kind.
+        begin: &'static str,
+    },
+    /// An END marker with no region open.
+    #[error("line {line}: `{end}` without a BEGIN")]
+    EndWithoutBegin {
+        /// The END line.
+        line: usize,
+        /// The END marker of the cell's kind.
+        end: &'static str,
+    },
+    /// A line that starts like a marker and is not one.
+    #[error("line {line}: malformed region marker")]
+    MalformedMarker {
+        /// The line.
+        line: usize,
+    },
+    /// A region never closed.
+    #[error("line {line}: `{begin}` is never closed")]
+    NeverClosed {
+        /// The BEGIN line.
+        line: usize,
+        /// The BEGIN marker of the cell's kind.
+        begin: &'static str,
+    },
 }
 
 /// A manually graded answer (nbgrader's "manually graded answer" cell, `nbgrader.grade` and
@@ -135,17 +279,17 @@ impl ManualQuestion {
 /// The header of a manual cell, `// MANUAL name (N points)` or `<!-- MANUAL name (N points) -->`,
 /// as its name and points; `None` when `line` is not one, `Some(Err)` when it is one badly
 /// written.
-fn parse_manual_line(line: &str) -> Option<Result<(String, Points), String>> {
+fn parse_manual_line(line: &str) -> Option<Result<(String, Points), HeaderError>> {
     let line = line.trim();
     let header = line.strip_prefix("// MANUAL ").or_else(|| {
         line.strip_prefix("<!-- MANUAL ")
             .and_then(|rest| rest.strip_suffix("-->"))
     })?;
-    Some(parse_header(header, "MANUAL").and_then(|h| {
+    Some(parse_header(header, MANUAL_KEYWORD).and_then(|h| {
         if h.public || h.visibility != Visibility::Visible {
-            Err(format!(
-                "`{line}`: a manual question takes no options after its points"
-            ))
+            Err(HeaderError::ManualOptions {
+                line: line.to_owned(),
+            })
         } else {
             Ok((h.name, h.points))
         }
@@ -153,7 +297,10 @@ fn parse_manual_line(line: &str) -> Option<Result<(String, Points), String>> {
 }
 
 /// A manual cell read from the solution notebook.
-fn manual_question(cell: &crate::notebook::Cell, exercise: &str) -> Result<ManualQuestion, String> {
+fn manual_question(
+    cell: &crate::notebook::Cell,
+    exercise: &str,
+) -> Result<ManualQuestion, CellError> {
     let first = cell.source.lines().next().unwrap_or_default();
     let expected = if cell.is_code {
         "`// MANUAL <name> (<N> points)`"
@@ -161,7 +308,11 @@ fn manual_question(cell: &crate::notebook::Cell, exercise: &str) -> Result<Manua
         "`<!-- MANUAL <name> (<N> points) -->`"
     };
     let (name, points) = parse_manual_line(first)
-        .ok_or_else(|| format!("its first line must be {expected}, found `{first}`"))??;
+        .ok_or_else(|| CellError::ManualFirstLine {
+            expected,
+            found: first.to_owned(),
+        })?
+        .map_err(CellError::ManualHeader)?;
     let released = if cell.is_code {
         strip_regions(&cell.source, BEGIN, END, "// YOUR ANSWER HERE")
     } else {
@@ -180,26 +331,123 @@ fn manual_question(cell: &crate::notebook::Cell, exercise: &str) -> Result<Manua
 /// What the grader needs from the solution notebook.
 #[derive(Debug, Clone)]
 pub struct Assignment {
+    /// The solution notebook as read.
     pub notebook: Notebook,
     /// Exercise ids in the order they first appear.
     pub exercises: Vec<String>,
+    /// The hidden tests, in notebook order.
     pub tests: Vec<HiddenTest>,
     /// The manually graded answers, in notebook order (not in the exercises' scores).
     pub manual: Vec<ManualQuestion>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AssignmentError(pub String);
-
-impl fmt::Display for AssignmentError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why a notebook is not an assignment ([`Assignment::from_notebook`], [`assign`],
+/// [`crate::grading::check::public_assignment`]); cells are numbered from 0, counting every
+/// cell.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AssignmentError {
+    /// A manual cell that does not read.
+    #[error("manual cell {cell} ({exercise}): {source}")]
+    Manual {
+        /// The cell's index.
+        cell: usize,
+        /// Its `metadata.grader.exercise`.
+        exercise: String,
+        /// What is wrong in it.
+        source: CellError,
+    },
+    /// A tests cell that does not read.
+    #[error("tests cell {cell} ({exercise}): {source}")]
+    Tests {
+        /// The cell's index.
+        cell: usize,
+        /// Its `metadata.grader.exercise`.
+        exercise: String,
+        /// What is wrong in it.
+        source: CellError,
+    },
+    /// A learner's check cell whose public tests (`metadata.grader.tests`) do not read.
+    #[error("check cell {cell} ({exercise}): its public tests: {source}")]
+    Check {
+        /// The cell's index.
+        cell: usize,
+        /// Its `metadata.grader.exercise`.
+        exercise: String,
+        /// What is wrong in them.
+        source: CellError,
+    },
+    /// A solution cell whose regions do not read.
+    #[error("cell {cell}: {source}")]
+    Solution {
+        /// The cell's index.
+        cell: usize,
+        /// What is wrong in it.
+        source: CellError,
+    },
+    /// Two manual questions with one name.
+    #[error("two manual questions are named `{name}`")]
+    DuplicateManual {
+        /// The name.
+        name: String,
+    },
+    /// Two hidden tests with one name.
+    #[error("two hidden tests are named `{name}`")]
+    DuplicateTest {
+        /// The name.
+        name: String,
+    },
+    /// No tests cell with a test (the solution notebook).
+    #[error("the assignment has no hidden tests (cells with metadata.grader.kind \"tests\")")]
+    NoTests,
+    /// No check cell with a public test (a learner's notebook, `grader check`).
+    #[error(
+        "the notebook has no public tests (check cells with metadata.grader.kind \"public\", \
+         written by `grader assign`)"
+    )]
+    NoPublicTests,
+    /// A learner's check cell in the solution notebook.
+    #[error(
+        "cell {cell} is a learner's check cell (kind \"public\"): `grader assign` writes \
+         those; mark tests `public` in a tests cell instead"
+    )]
+    CheckCellInSolution {
+        /// The cell's index.
+        cell: usize,
+    },
+    /// A manual cell whose `MANUAL` line was not read.
+    #[error("cell {cell}: a manual cell without its `MANUAL` line")]
+    ManualWithoutHeader {
+        /// The cell's index.
+        cell: usize,
+    },
+    /// A public test calling `partial!`.
+    #[error(
+        "cell {cell}: test `{test}` is public and calls partial!: a public test passes or \
+         fails (partial credit is for hidden tests)"
+    )]
+    PublicPartial {
+        /// The tests cell's index.
+        cell: usize,
+        /// The test's name.
+        test: String,
+    },
+    /// Solution markers in a cell that is not a solution cell.
+    #[error(
+        "cell {cell} has solution markers but is not tagged as a solution cell; its answer \
+         would be given away"
+    )]
+    MarkersOutsideSolution {
+        /// The cell's index.
+        cell: usize,
+    },
 }
 
-impl std::error::Error for AssignmentError {}
-
 impl Assignment {
+    /// Reads the solution notebook's exercises, hidden tests and manual questions.
+    ///
+    /// # Errors
+    /// [`AssignmentError`] naming the cell: a tests or manual cell that does not read, two
+    /// tests or manual questions with one name, no hidden test at all.
     pub fn from_notebook(notebook: Notebook) -> Result<Assignment, AssignmentError> {
         let mut exercises: Vec<String> = Vec::new();
         let mut tests: Vec<HiddenTest> = Vec::new();
@@ -207,17 +455,17 @@ impl Assignment {
         for cell in &notebook.cells {
             let Some(tag) = &cell.tag else { continue };
             if tag.kind == CellKind::Manual {
-                let question = manual_question(cell, &tag.exercise).map_err(|e| {
-                    AssignmentError(format!(
-                        "manual cell {} ({}): {e}",
-                        cell.index, tag.exercise
-                    ))
+                let question = manual_question(cell, &tag.exercise).map_err(|source| {
+                    AssignmentError::Manual {
+                        cell: cell.index,
+                        exercise: tag.exercise.clone(),
+                        source,
+                    }
                 })?;
                 if manual.iter().any(|q| q.name == question.name) {
-                    return Err(AssignmentError(format!(
-                        "two manual questions are named `{}`",
-                        question.name
-                    )));
+                    return Err(AssignmentError::DuplicateManual {
+                        name: question.name,
+                    });
                 }
                 manual.push(question);
                 continue;
@@ -228,24 +476,22 @@ impl Assignment {
             if tag.kind != CellKind::Tests {
                 continue;
             }
-            let found = parse_tests(&cell.source, &tag.exercise).map_err(|e| {
-                AssignmentError(format!("tests cell {} ({}): {e}", cell.index, tag.exercise))
+            let found = parse_tests(&cell.source, &tag.exercise).map_err(|source| {
+                AssignmentError::Tests {
+                    cell: cell.index,
+                    exercise: tag.exercise.clone(),
+                    source,
+                }
             })?;
             for test in found {
                 if tests.iter().any(|t| t.name == test.name) {
-                    return Err(AssignmentError(format!(
-                        "two hidden tests are named `{}`",
-                        test.name
-                    )));
+                    return Err(AssignmentError::DuplicateTest { name: test.name });
                 }
                 tests.push(test);
             }
         }
         if tests.is_empty() {
-            return Err(AssignmentError(
-                "the assignment has no hidden tests (cells with metadata.grader.kind \"tests\")"
-                    .into(),
-            ));
+            return Err(AssignmentError::NoTests);
         }
         Ok(Assignment {
             notebook,
@@ -278,7 +524,11 @@ impl Assignment {
 }
 
 /// Splits a tests cell into its tests. Text before the first header must be blank or comments.
-pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, String> {
+///
+/// # Errors
+/// [`CellError`] naming the line: a header that does not read, code before the first header,
+/// a test that is not one block, no test at all.
+pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, CellError> {
     let mut tests = Vec::new();
     let mut current: Option<(Header, String)> = None;
     for (number, line) in source.lines().enumerate() {
@@ -287,7 +537,10 @@ pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, Stri
                 tests.push(finish_test(test, exercise)?);
             }
             let header =
-                parse_header(header, "// TEST").map_err(|e| format!("line {}: {e}", number + 1))?;
+                parse_header(header, TEST_KEYWORD).map_err(|source| CellError::Header {
+                    line: number + 1,
+                    source,
+                })?;
             current = Some((header, String::new()));
             continue;
         }
@@ -299,10 +552,7 @@ pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, Stri
             None => {
                 let trimmed = line.trim();
                 if !trimmed.is_empty() && !trimmed.starts_with("//") {
-                    return Err(format!(
-                        "line {}: code before the first `// TEST <name> (<N> points)` line",
-                        number + 1
-                    ));
+                    return Err(CellError::CodeBeforeFirstTest { line: number + 1 });
                 }
             }
         }
@@ -311,18 +561,15 @@ pub fn parse_tests(source: &str, exercise: &str) -> Result<Vec<HiddenTest>, Stri
         tests.push(finish_test(test, exercise)?);
     }
     if tests.is_empty() {
-        return Err("no `// TEST <name> (<N> points)` line".into());
+        return Err(CellError::NoTests);
     }
     Ok(tests)
 }
 
-fn finish_test((header, code): (Header, String), exercise: &str) -> Result<HiddenTest, String> {
+fn finish_test((header, code): (Header, String), exercise: &str) -> Result<HiddenTest, CellError> {
     let code = code.trim().to_owned();
     if !(code.starts_with('{') && code.ends_with('}')) {
-        return Err(format!(
-            "test `{}`: its code must be one `{{ … }}` block",
-            header.name
-        ));
+        return Err(CellError::NotABlock { test: header.name });
     }
     Ok(HiddenTest {
         name: header.name,
@@ -344,16 +591,12 @@ struct Header {
 
 /// `name (1.5 points) public visibility=after_due_date` → its [`Header`]. After the points
 /// come options separated by spaces, each at most once: `public`, `visibility=<value>`.
-/// `keyword` is the header's (`// TEST`, `MANUAL`), for the messages.
-fn parse_header(header: &str, keyword: &str) -> Result<Header, String> {
+/// `keyword` is the header's ([`TEST_KEYWORD`], [`MANUAL_KEYWORD`]), for the messages.
+fn parse_header(header: &str, keyword: &'static str) -> Result<Header, HeaderError> {
     let header = header.trim();
-    let bad = || {
-        let options = if keyword == "// TEST" {
-            " [public] [visibility=<value>]"
-        } else {
-            ""
-        };
-        format!("expected `{keyword} <name> (<N> points){options}`, found `{keyword} {header}`")
+    let bad = || HeaderError::Malformed {
+        keyword,
+        header: header.to_owned(),
     };
     let (name, rest) = header.trim().split_once('(').ok_or_else(bad)?;
     let name = name.trim();
@@ -365,9 +608,15 @@ fn parse_header(header: &str, keyword: &str) -> Result<Header, String> {
     let points: Points = number
         .trim()
         .parse()
-        .map_err(|e| format!("{e} in `{keyword} {header}`"))?;
+        .map_err(|source| HeaderError::Points {
+            keyword,
+            header: header.to_owned(),
+            source,
+        })?;
     if points < Points::ZERO {
-        return Err(format!("test `{name}`: points cannot be negative"));
+        return Err(HeaderError::NegativePoints {
+            name: name.to_owned(),
+        });
     }
     let mut public = false;
     let mut visibility = None;
@@ -378,10 +627,11 @@ fn parse_header(header: &str, keyword: &str) -> Result<Header, String> {
                 visibility = Some(value.parse::<Visibility>()?)
             }
             _ => {
-                return Err(format!(
-                    "`{option}` in `{keyword} {header}`: the options after the points are \
-                     `public` and `visibility=<value>`, each at most once"
-                ))
+                return Err(HeaderError::UnknownOption {
+                    option: option.to_owned(),
+                    keyword,
+                    header: header.to_owned(),
+                })
             }
         }
     }
@@ -390,7 +640,9 @@ fn parse_header(header: &str, keyword: &str) -> Result<Header, String> {
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
     if !valid_name {
-        return Err(format!("test name `{name}`: use letters, digits and `_`"));
+        return Err(HeaderError::BadName {
+            name: name.to_owned(),
+        });
     }
     Ok(Header {
         name: name.to_owned(),
@@ -400,6 +652,10 @@ fn parse_header(header: &str, keyword: &str) -> Result<Header, String> {
     })
 }
 
+/// The keyword of a test's header line.
+const TEST_KEYWORD: &str = "// TEST";
+/// The keyword of a manual question's header line.
+const MANUAL_KEYWORD: &str = "MANUAL";
 const BEGIN: &str = "// BEGIN SOLUTION";
 const END: &str = "// END SOLUTION";
 /// The solution markers of a markdown manual cell (nbgrader's markdown cells use
@@ -411,13 +667,18 @@ const MD_END: &str = "<!-- END SOLUTION -->";
 /// at the region's indentation, or with the text after `=>` on the BEGIN line.
 ///
 /// # Errors
-/// A message naming the line: a region never closed, nested, or a malformed marker.
-pub fn strip_solutions(source: &str) -> Result<String, String> {
+/// [`CellError`] naming the line: a region never closed, nested, or a malformed marker.
+pub fn strip_solutions(source: &str) -> Result<String, CellError> {
     strip_regions(source, BEGIN, END, "todo!()")
 }
 
 /// [`strip_solutions`] with other markers and another default replacement.
-fn strip_regions(source: &str, begin: &str, end: &str, default: &str) -> Result<String, String> {
+fn strip_regions(
+    source: &str,
+    begin: &'static str,
+    end: &'static str,
+    default: &str,
+) -> Result<String, CellError> {
     // `<!-- BEGIN SOLUTION => text -->`: the `=>` text sits before a closing `-->`.
     let closing = begin.strip_prefix("<!--").map(|_| "-->");
     let mut out = String::with_capacity(source.len());
@@ -432,16 +693,18 @@ fn strip_regions(source: &str, begin: &str, end: &str, default: &str) -> Result<
         };
         if let Some(rest) = begin_rest {
             if open.is_some() {
-                return Err(format!(
-                    "line {}: a solution region inside another",
-                    number + 1
-                ));
+                return Err(CellError::NestedRegion { line: number + 1 });
             }
             let rest = rest.trim();
             let replacement = match rest.strip_prefix("=>") {
                 Some(text) => text.trim().to_owned(),
                 None if rest.is_empty() => default.to_owned(),
-                None => return Err(format!("line {}: expected `{begin} => <text>`", number + 1)),
+                None => {
+                    return Err(CellError::MalformedBegin {
+                        line: number + 1,
+                        begin,
+                    })
+                }
             };
             let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
             let indent = indent.trim_end_matches(['\n', '\r']).to_owned();
@@ -450,7 +713,10 @@ fn strip_regions(source: &str, begin: &str, end: &str, default: &str) -> Result<
         }
         if trimmed == end {
             let Some((_, replacement)) = open.take() else {
-                return Err(format!("line {}: `{end}` without a BEGIN", number + 1));
+                return Err(CellError::EndWithoutBegin {
+                    line: number + 1,
+                    end,
+                });
             };
             out.push_str(&replacement);
             if line.ends_with('\n') {
@@ -460,14 +726,17 @@ fn strip_regions(source: &str, begin: &str, end: &str, default: &str) -> Result<
         }
         let marker = |m: &str| m.trim_end_matches("-->").trim_end().to_owned();
         if trimmed.starts_with(&marker(end)) || trimmed.starts_with(&marker(begin)) {
-            return Err(format!("line {}: malformed region marker", number + 1));
+            return Err(CellError::MalformedMarker { line: number + 1 });
         }
         if open.is_none() {
             out.push_str(line);
         }
     }
     if let Some((line, _)) = open {
-        return Err(format!("line {}: `{begin}` is never closed", line + 1));
+        return Err(CellError::NeverClosed {
+            line: line + 1,
+            begin,
+        });
     }
     Ok(out)
 }
@@ -477,6 +746,7 @@ fn strip_regions(source: &str, begin: &str, end: &str, default: &str) -> Result<
 /// tests in the teacher's format in `metadata.grader.tests`, for `grader check`.
 fn public_check_cell(
     mut raw: Value,
+    cell: usize,
     exercise: &str,
     tests: &[&HiddenTest],
 ) -> Result<Value, AssignmentError> {
@@ -488,11 +758,10 @@ fn public_check_cell(
     let mut text = String::new();
     for test in tests {
         if test.code.contains("partial!") {
-            return Err(AssignmentError(format!(
-                "test `{}` is public and calls partial!: a public test passes or fails \
-                 (partial credit is for hidden tests)",
-                test.name
-            )));
+            return Err(AssignmentError::PublicPartial {
+                cell,
+                test: test.name.clone(),
+            });
         }
         // The block's first line after `let _ = `, the others indented into the closure.
         let body = test.code.replace('\n', "\n        ");
@@ -527,11 +796,7 @@ pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
         let mut raw = raw;
         let kind = cell.tag.as_ref().map(|t| t.kind);
         if kind == Some(CellKind::Public) {
-            return Err(AssignmentError(format!(
-                "cell {} is a learner's check cell (kind \"public\"): `grader assign` writes \
-                 those; mark tests `public` in a tests cell instead",
-                cell.index
-            )));
+            return Err(AssignmentError::CheckCellInSolution { cell: cell.index });
         }
         if let (Some(CellKind::Manual), Some(tag)) = (kind, &cell.tag) {
             // Names are unique and every manual cell was read by `from_notebook`.
@@ -542,12 +807,7 @@ pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
                 .manual
                 .iter()
                 .find(|q| Some(&q.name) == name.as_ref())
-                .ok_or_else(|| {
-                    AssignmentError(format!(
-                        "cell {}: a manual cell without its `MANUAL` line",
-                        cell.index
-                    ))
-                })?;
+                .ok_or(AssignmentError::ManualWithoutHeader { cell: cell.index })?;
             raw["source"] = source_lines(&question.released);
             if cell.is_code {
                 raw["outputs"] = json!([]);
@@ -564,25 +824,21 @@ pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
                 .filter_map(|t| solution.tests.iter().find(|s| s.name == t.name && t.public))
                 .collect();
             if !public.is_empty() {
-                cells.push(
-                    public_check_cell(raw, &tag.exercise, &public)
-                        .map_err(|e| AssignmentError(format!("cell {}: {e}", cell.index)))?,
-                );
+                cells.push(public_check_cell(raw, cell.index, &tag.exercise, &public)?);
             }
             continue;
         }
         let has_markers = cell.source.contains(BEGIN) || cell.source.contains(END);
         if cell.is_code {
             if kind == Some(CellKind::Solution) {
-                let stripped = strip_solutions(&cell.source)
-                    .map_err(|e| AssignmentError(format!("cell {}: {e}", cell.index)))?;
+                let stripped =
+                    strip_solutions(&cell.source).map_err(|source| AssignmentError::Solution {
+                        cell: cell.index,
+                        source,
+                    })?;
                 raw["source"] = source_lines(&stripped);
             } else if has_markers {
-                return Err(AssignmentError(format!(
-                    "cell {} has solution markers but is not tagged as a solution cell; \
-                     its answer would be given away",
-                    cell.index
-                )));
+                return Err(AssignmentError::MarkersOutsideSolution { cell: cell.index });
             }
             raw["outputs"] = json!([]);
             raw["execution_count"] = Value::Null;
@@ -609,6 +865,7 @@ pub fn assign(solution: &Assignment) -> Result<Value, AssignmentError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::points::PointsError;
 
     #[test]
     fn tests_cells_split_into_named_tests() {
@@ -634,26 +891,90 @@ mod tests {
         assert_eq!(tests[1].visibility, Visibility::Visible);
         assert_eq!(tests[2].visibility, Visibility::Hidden);
         let error = parse_tests("// TEST a (1 point) visibility=later\n{}", "e").unwrap_err();
-        assert!(
-            error.contains("`visibility=later`") && error.contains("after_published"),
-            "{error}"
+        assert_eq!(
+            error,
+            CellError::Header {
+                line: 1,
+                source: HeaderError::UnknownVisibility {
+                    value: "later".into()
+                }
+            }
         );
-        let error = parse_tests("// TEST a (1 point) secret\n{}", "e").unwrap_err();
-        assert!(error.contains("`secret`"), "{error}");
-        let error = parse_tests("// TEST a (1 point) public public\n{}", "e").unwrap_err();
-        assert!(error.contains("each at most once"), "{error}");
-        let error = parse_tests("// TEST a (1.234 points)\n{}", "e").unwrap_err();
-        assert!(error.contains("at most two places"), "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("`visibility=later`") && text.contains("after_published"),
+            "{text}"
+        );
+        let header_error = |source: &str| match parse_tests(source, "e").unwrap_err() {
+            CellError::Header { line: 1, source } => source,
+            other => panic!("{other:?}"),
+        };
+        let error = header_error("// TEST a (1 point) secret\n{}");
+        assert!(
+            matches!(&error, HeaderError::UnknownOption { option, keyword: "// TEST", .. } if option == "secret"),
+            "{error:?}"
+        );
+        let error = header_error("// TEST a (1 point) public public\n{}");
+        assert!(
+            matches!(&error, HeaderError::UnknownOption { option, .. } if option == "public"),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("each at most once"), "{error}");
+        let error = header_error("// TEST a (1.234 points)\n{}");
+        assert!(
+            matches!(&error, HeaderError::Points { source: PointsError::NotANumber { text }, .. } if text == "1.234"),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("at most two places"), "{error}");
     }
 
     #[test]
     fn malformed_test_headers_are_refused() {
-        assert!(parse_tests("// TEST x (two points)\n{}", "e").is_err());
-        assert!(parse_tests("// TEST x 2 points\n{}", "e").is_err());
-        assert!(parse_tests("// TEST (2 points)\n{}", "e").is_err());
-        assert!(parse_tests("// TEST x (2 points)\nassert!(true);", "e").is_err());
-        assert!(parse_tests("let a = 1;\n// TEST x (2 points)\n{}", "e").is_err());
-        assert!(parse_tests("// nothing here", "e").is_err());
+        let error = |source: &str| parse_tests(source, "e").unwrap_err();
+        assert!(matches!(
+            error("// TEST x (two points)\n{}"),
+            CellError::Header {
+                line: 1,
+                source: HeaderError::Points { .. }
+            }
+        ));
+        assert_eq!(
+            error("{}\n// TEST x 2 points\n{}"),
+            CellError::CodeBeforeFirstTest { line: 1 }
+        );
+        assert_eq!(
+            error("// a comment\n// TEST x 2 points\n{}"),
+            CellError::Header {
+                line: 2,
+                source: HeaderError::Malformed {
+                    keyword: "// TEST",
+                    header: "x 2 points".into()
+                }
+            }
+        );
+        assert_eq!(
+            error("// TEST (2 points)\n{}"),
+            CellError::Header {
+                line: 1,
+                source: HeaderError::BadName { name: "".into() }
+            }
+        );
+        assert_eq!(
+            error("// TEST x (-2 points)\n{}"),
+            CellError::Header {
+                line: 1,
+                source: HeaderError::NegativePoints { name: "x".into() }
+            }
+        );
+        assert_eq!(
+            error("// TEST x (2 points)\nassert!(true);"),
+            CellError::NotABlock { test: "x".into() }
+        );
+        assert_eq!(
+            error("let a = 1;\n// TEST x (2 points)\n{}"),
+            CellError::CodeBeforeFirstTest { line: 1 }
+        );
+        assert_eq!(error("// nothing here"), CellError::NoTests);
     }
 
     #[test]
@@ -667,10 +988,37 @@ mod tests {
 
     #[test]
     fn unbalanced_regions_are_errors() {
-        assert!(strip_solutions("// BEGIN SOLUTION\nx").is_err());
-        assert!(strip_solutions("x\n// END SOLUTION\n").is_err());
-        assert!(strip_solutions("// BEGIN SOLUTION\n// BEGIN SOLUTION\n// END SOLUTION").is_err());
-        assert!(strip_solutions("// BEGIN SOLUTION oops\n// END SOLUTION").is_err());
+        let error = |source: &str| strip_solutions(source).unwrap_err();
+        assert_eq!(
+            error("// BEGIN SOLUTION\nx"),
+            CellError::NeverClosed {
+                line: 1,
+                begin: BEGIN
+            }
+        );
+        assert_eq!(
+            error("x\n// END SOLUTION\n"),
+            CellError::EndWithoutBegin { line: 2, end: END }
+        );
+        assert_eq!(
+            error("// BEGIN SOLUTION\n// BEGIN SOLUTION\n// END SOLUTION"),
+            CellError::NestedRegion { line: 2 }
+        );
+        assert_eq!(
+            error("// BEGIN SOLUTION oops\n// END SOLUTION"),
+            CellError::MalformedBegin {
+                line: 1,
+                begin: BEGIN
+            }
+        );
+        assert_eq!(
+            error("x\n// END SOLUTION here"),
+            CellError::MalformedMarker { line: 2 }
+        );
+        assert_eq!(
+            error("// BEGIN SOLUTION\nx").to_string(),
+            "line 1: `// BEGIN SOLUTION` is never closed"
+        );
     }
 
     fn tiny_solution() -> Assignment {
@@ -766,30 +1114,62 @@ mod tests {
                 {"cell_type": "code", "metadata": {"grader": {"kind": "tests", "exercise": "ex1"}},
                  "source": "// TEST t (1 point)\n{}", "outputs": [], "execution_count": null}
             ]});
-            Assignment::from_notebook(Notebook::parse(&text.to_string()).unwrap())
-                .unwrap_err()
-                .0
+            match Assignment::from_notebook(Notebook::parse(&text.to_string()).unwrap()) {
+                Err(AssignmentError::Manual {
+                    cell: 0,
+                    exercise,
+                    source,
+                }) if exercise == "ex1" => source,
+                other => panic!("{other:?}"),
+            }
         };
         let error = with("Why?");
-        assert!(
-            error.starts_with("manual cell 0 (ex1): its first line must be `<!-- MANUAL"),
-            "{error}"
+        assert_eq!(
+            error,
+            CellError::ManualFirstLine {
+                expected: "`<!-- MANUAL <name> (<N> points) -->`",
+                found: "Why?".into()
+            }
         );
         let error = with("<!-- MANUAL why (two points) -->");
+        assert_eq!(
+            error,
+            CellError::ManualHeader(HeaderError::Points {
+                keyword: "MANUAL",
+                header: "why (two points)".into(),
+                source: PointsError::NotANumber { text: "two".into() }
+            })
+        );
         assert!(
-            error.contains("`two` is not a number of points")
-                && error.ends_with("in `MANUAL why (two points)`"),
+            error
+                .to_string()
+                .contains("`two` is not a number of points")
+                && error.to_string().ends_with("in `MANUAL why (two points)`"),
             "{error}"
         );
         let error = with("<!-- MANUAL why (1 point) public -->");
-        assert!(error.contains("takes no options"), "{error}");
+        assert_eq!(
+            error,
+            CellError::ManualHeader(HeaderError::ManualOptions {
+                line: "<!-- MANUAL why (1 point) public -->".into()
+            })
+        );
         let error = with("<!-- MANUAL why (1 point) -->\n<!-- BEGIN SOLUTION -->\nx");
-        assert!(error.contains("never closed"), "{error}");
+        assert_eq!(
+            error,
+            CellError::NeverClosed {
+                line: 2,
+                begin: MD_BEGIN
+            }
+        );
     }
 
     #[test]
     fn an_assignment_without_tests_is_refused() {
         let nb = Notebook::parse(r#"{"nbformat": 4, "metadata": {}, "cells": []}"#).unwrap();
-        assert!(Assignment::from_notebook(nb).is_err());
+        assert_eq!(
+            Assignment::from_notebook(nb).unwrap_err(),
+            AssignmentError::NoTests
+        );
     }
 }

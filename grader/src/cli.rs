@@ -1,5 +1,9 @@
 //! The command line: flag definitions only; the work is in the library modules.
 
+// The doc comments of the arguments are clap's help text, read in a terminal, where `<stem>`
+// is a placeholder and not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use crate::grading::autograde::{EngineKind, GradeOptions, Replay};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -38,11 +42,14 @@ pub mod exit {
                   6 partial gradebooks that do not merge, 7 unreadable or mismatched input of \
                   report, export, similarity or merge-manual."
 )]
+/// The command line: one subcommand.
 pub struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Grade one submission and report the result
@@ -77,6 +84,7 @@ pub enum Command {
     Worker(WorkerArgs),
 }
 
+/// `--assignment PATH`: the solution notebook.
 #[derive(Args, Debug, Clone)]
 pub struct AssignmentArg {
     /// The solution notebook with hidden tests
@@ -94,6 +102,7 @@ fn default_assignment() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assignment/solution.ipynb")
 }
 
+/// The limits on grading one submission (time, memory, files) and the engine.
 #[derive(Args, Debug, Clone)]
 pub struct LimitArgs {
     /// `program`: the submission and the hidden tests compiled as one program (seconds);
@@ -130,6 +139,7 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
+    /// The grading options these flags give.
     pub fn options(&self) -> GradeOptions {
         GradeOptions {
             engine: match self.engine {
@@ -180,18 +190,28 @@ impl LimitArgs {
     }
 }
 
+/// `--engine`: which engine grades: `program` (the submission compiled as one program, the
+/// default) or `evcxr` (cell by cell, as in Jupyter).
+// The variants carry no doc comment: clap would make it each value's help and switch every
+// command's `--help` to the long layout; the flag's help already says what each value does.
+#[allow(missing_docs)]
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineArg {
     Program,
     Evcxr,
 }
 
+/// `--replay`: which cells the evcxr engine runs again after a crash: `needed` (only the cells
+/// the rest needs) or `all` (every cell before the crash).
+// No doc comments on the variants, as for `EngineArg`.
+#[allow(missing_docs)]
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplayArg {
     Needed,
     All,
 }
 
+/// `--format`: what `grader run` prints on stdout.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A table on the terminal
@@ -200,6 +220,7 @@ pub enum Format {
     Json,
 }
 
+/// `grader run`'s arguments.
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The learner's notebook, or an upload folder holding it (Gradescope's `submission/`)
@@ -208,6 +229,7 @@ pub struct RunArgs {
     /// zip debris and checkpoints left out)
     #[arg(long, value_name = "NAME")]
     pub notebook_name: Option<String>,
+    /// The solution notebook.
     #[command(flatten)]
     pub assignment: AssignmentArg,
     /// What to print on stdout
@@ -239,14 +261,17 @@ pub struct RunArgs {
     /// or output, in every report written
     #[arg(long)]
     pub hide_hidden_messages: bool,
+    /// Limits and engine.
     #[command(flatten)]
     pub limits: LimitArgs,
 }
 
+/// `grader batch`'s arguments.
 #[derive(Args, Debug)]
 pub struct BatchArgs {
     /// The folder of submissions (*.ipynb, not recursive)
     pub dir: PathBuf,
+    /// The solution notebook.
     #[command(flatten)]
     pub assignment: AssignmentArg,
     /// Worker processes grading at once
@@ -280,10 +305,12 @@ pub struct BatchArgs {
     /// The number of shards, with --shard-from-env (a Kubernetes Job's `completions`)
     #[arg(long, value_name = "N", requires = "shard_from_env")]
     pub shards: Option<usize>,
+    /// Limits and engine.
     #[command(flatten)]
     pub limits: LimitArgs,
 }
 
+/// `grader merge`'s arguments.
 #[derive(Args, Debug)]
 pub struct MergeArgs {
     /// The partial gradebooks, one per shard, in any order
@@ -294,6 +321,7 @@ pub struct MergeArgs {
     pub output: PathBuf,
 }
 
+/// `grader merge-manual`'s arguments.
 #[derive(Args, Debug)]
 pub struct MergeManualArgs {
     /// The review sheet with the teacher's scores (`manual.csv` from `grader batch`)
@@ -310,6 +338,7 @@ pub struct MergeManualArgs {
     pub assignment: AssignmentArg,
 }
 
+/// `grader gradescope-bundle`'s arguments.
 #[derive(Args, Debug)]
 pub struct GradescopeBundleArgs {
     /// The solution notebook with the hidden tests, or a folder holding `solution.ipynb`
@@ -336,6 +365,7 @@ pub struct GradescopeBundleArgs {
     pub limits: LimitArgs,
 }
 
+/// `grader report`'s arguments.
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     /// A gradebook CSV (`grader batch`, with `--per-test` for the tests' pass rates) or a
@@ -350,10 +380,12 @@ pub struct ReportArgs {
     /// How many of the slowest submissions to list
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub slowest: usize,
+    /// The solution notebook.
     #[command(flatten)]
     pub assignment: AssignmentArg,
 }
 
+/// `grader export`'s arguments.
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// The gradebook to export (`grader batch` or `grader merge`)
@@ -385,6 +417,7 @@ pub struct ExportArgs {
     pub assignment: AssignmentArg,
 }
 
+/// `grader similarity`'s arguments.
 #[derive(Args, Debug)]
 pub struct SimilarityArgs {
     /// The folder of submissions (*.ipynb)
@@ -403,10 +436,12 @@ pub struct SimilarityArgs {
     /// Also write the ranked pairs as CSV
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
+    /// The solution notebook.
     #[command(flatten)]
     pub assignment: AssignmentArg,
 }
 
+/// `grader assign`'s arguments.
 #[derive(Args, Debug)]
 pub struct AssignArgs {
     /// The solution notebook
@@ -416,14 +451,17 @@ pub struct AssignArgs {
     pub output: PathBuf,
 }
 
+/// `grader check`'s arguments.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// The learner's notebook (made by `grader assign`, with its check cells)
     pub notebook: PathBuf,
+    /// Limits and engine.
     #[command(flatten)]
     pub limits: LimitArgs,
 }
 
+/// `grader confine`'s arguments (internal).
 #[derive(Args, Debug)]
 pub struct ConfineArgs {
     /// Address-space limit, in MiB
@@ -446,10 +484,13 @@ pub struct ConfineArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
+/// `grader worker`'s arguments (internal).
 #[derive(Args, Debug)]
 pub struct WorkerArgs {
+    /// The solution notebook.
     #[command(flatten)]
     pub assignment: AssignmentArg,
+    /// Limits and engine.
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -5,9 +5,9 @@ use grader::cli::{exit, AssignArgs, Cli, Command, Format, RunArgs};
 use grader::containment::sandbox::SandboxReport;
 use grader::containment::{process, sandbox};
 use grader::grading::autograde::{self, GradeError};
+use grader::notebook;
 use grader::reports::formats;
 use grader::reports::report::GradeReport;
-use grader::{assignment, notebook};
 use std::path::Path;
 
 fn main() {
@@ -65,15 +65,18 @@ fn run(args: &RunArgs) -> i32 {
         (args.submission.clone(), Ok(()))
     };
     let graded = found
-        .map_err(|e| GradeError::Submission(e.to_string()))
+        .map_err(GradeError::Upload)
         .and_then(|()| autograde::grade(&assignment, assignment_path, &submission, &options));
     let (mut report, mut code) = match graded {
         Ok(report) => (report, exit::GRADED),
         Err(error) => {
             eprintln!("grader: {error}");
             let code = match error {
-                GradeError::Submission(_) => exit::BAD_SUBMISSION,
-                GradeError::Evaluator(_) | GradeError::Io(_) => exit::CANNOT_RUN,
+                GradeError::Submission(_) | GradeError::Upload(_) => exit::BAD_SUBMISSION,
+                GradeError::Prepare(_)
+                | GradeError::Run(_)
+                | GradeError::Evaluator(_)
+                | GradeError::Io { .. } => exit::CANNOT_RUN,
             };
             let report = GradeReport::not_graded(
                 &assignment,
@@ -141,14 +144,10 @@ fn run(args: &RunArgs) -> i32 {
 }
 
 fn assign(args: &AssignArgs) -> i32 {
-    let made = notebook::Notebook::read(&args.solution)
-        .map_err(|e| e.to_string())
-        .and_then(|nb| assignment::Assignment::from_notebook(nb).map_err(|e| e.to_string()))
-        .and_then(|a| assignment::assign(&a).map_err(|e| e.to_string()));
-    let student = match made {
+    let student = match grader::learner_notebook(&args.solution) {
         Ok(student) => student,
-        Err(message) => {
-            eprintln!("grader: {}: {message}", args.solution.display());
+        Err(error) => {
+            eprintln!("grader: {error}");
             return exit::BAD_ASSIGNMENT;
         }
     };

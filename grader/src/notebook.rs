@@ -1,8 +1,7 @@
 //! Reading nbformat 4 notebooks and the grader's cell metadata (`metadata.grader`).
 
 use serde_json::Value;
-use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What a cell is for, from `metadata.grader.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -36,6 +35,7 @@ impl CellKind {
         }
     }
 
+    /// The spelling in `metadata.grader.kind`.
     pub fn as_str(self) -> &'static str {
         match self {
             CellKind::Solution => "solution",
@@ -50,7 +50,9 @@ impl CellKind {
 /// `metadata.grader` of a cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraderTag {
+    /// What the cell is for.
     pub kind: CellKind,
+    /// Which exercise it belongs to.
     pub exercise: String,
 }
 
@@ -61,27 +63,63 @@ pub struct Cell {
     pub index: usize,
     /// nbformat 4.5's cell id, which Jupyter keeps while the cell is edited (`None` before 4.5).
     pub id: Option<String>,
+    /// A code cell (else markdown or raw).
     pub is_code: bool,
+    /// Its source, joined into one text.
     pub source: String,
+    /// Its `metadata.grader`, when that names a known kind and an exercise.
     pub tag: Option<GraderTag>,
 }
 
 /// Why a notebook could not be read.
-#[derive(Debug)]
-pub struct NotebookError(pub String);
-
-impl fmt::Display for NotebookError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum NotebookError {
+    /// The file could not be read (missing, unreadable).
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The notebook's path.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file is larger than a notebook may be (a submission is untrusted input).
+    #[error("{} is {size} bytes, more than a notebook may be ({max})", path.display())]
+    TooLarge {
+        /// The notebook's path.
+        path: PathBuf,
+        /// Its size, in bytes.
+        size: u64,
+        /// The largest size read, in bytes.
+        max: u64,
+    },
+    /// The text is not JSON.
+    #[error("not a JSON notebook: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// The JSON has no `nbformat: 4` (nbformat 3 and other JSON are refused).
+    #[error("not an nbformat 4 notebook")]
+    NotNbformat4 {
+        /// The `nbformat` the JSON has, if any.
+        found: Option<u64>,
+    },
+    /// The JSON has no `cells` list.
+    #[error("the notebook has no list of cells")]
+    NoCells,
+    /// The file's text is not a notebook ([`Notebook::read`]: the path, then why).
+    #[error("{}: {source}", path.display())]
+    InFile {
+        /// The notebook's path.
+        path: PathBuf,
+        /// Why its text is not a notebook.
+        source: Box<NotebookError>,
+    },
 }
-
-impl std::error::Error for NotebookError {}
 
 /// A notebook: its JSON (kept whole, so that writing it back loses nothing) and its cells.
 #[derive(Debug, Clone)]
 pub struct Notebook {
+    /// The notebook's JSON, whole.
     pub json: Value,
+    /// Its cells, in order.
     pub cells: Vec<Cell>,
 }
 
@@ -89,30 +127,44 @@ pub struct Notebook {
 const MAX_NOTEBOOK_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Notebook {
+    /// Reads the notebook at `path` (at most 64 MiB).
+    ///
+    /// # Errors
+    /// [`NotebookError`]: the file cannot be read, is too large, or is not an nbformat 4
+    /// notebook (then [`NotebookError::InFile`] names the path).
     pub fn read(path: &Path) -> Result<Notebook, NotebookError> {
-        let size = std::fs::metadata(path)
-            .map_err(|e| NotebookError(format!("cannot read {}: {e}", path.display())))?
-            .len();
+        let unreadable = |source| NotebookError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(unreadable)?.len();
         if size > MAX_NOTEBOOK_BYTES {
-            return Err(NotebookError(format!(
-                "{} is {size} bytes, more than a notebook may be ({MAX_NOTEBOOK_BYTES})",
-                path.display()
-            )));
+            return Err(NotebookError::TooLarge {
+                path: path.to_owned(),
+                size,
+                max: MAX_NOTEBOOK_BYTES,
+            });
         }
-        let text = std::fs::read(path)
-            .map_err(|e| NotebookError(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read(path).map_err(unreadable)?;
         let text = String::from_utf8_lossy(&text);
-        Notebook::parse(&text).map_err(|e| NotebookError(format!("{}: {e}", path.display())))
+        Notebook::parse(&text).map_err(|e| NotebookError::InFile {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })
     }
 
+    /// Parses a notebook's text.
+    ///
+    /// # Errors
+    /// [`NotebookError`]: not JSON, not nbformat 4, no `cells` list.
     pub fn parse(text: &str) -> Result<Notebook, NotebookError> {
-        let json: Value = serde_json::from_str(text)
-            .map_err(|e| NotebookError(format!("not a JSON notebook: {e}")))?;
-        if json["nbformat"].as_u64() != Some(4) {
-            return Err(NotebookError("not an nbformat 4 notebook".into()));
+        let json: Value = serde_json::from_str(text).map_err(NotebookError::NotJson)?;
+        let nbformat = json["nbformat"].as_u64();
+        if nbformat != Some(4) {
+            return Err(NotebookError::NotNbformat4 { found: nbformat });
         }
         let Some(raw_cells) = json["cells"].as_array() else {
-            return Err(NotebookError("the notebook has no list of cells".into()));
+            return Err(NotebookError::NoCells);
         };
         let cells = raw_cells
             .iter()
@@ -226,9 +278,55 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_notebook() {
-        assert!(Notebook::parse("not json").is_err());
-        assert!(Notebook::parse(r#"{"nbformat": 3, "cells": []}"#).is_err());
-        assert!(Notebook::parse(r#"{"nbformat": 4}"#).is_err());
+        let error = Notebook::parse("not json").unwrap_err();
+        assert!(matches!(error, NotebookError::NotJson(_)), "{error:?}");
+        assert!(
+            error.to_string().starts_with("not a JSON notebook: "),
+            "{error}"
+        );
+        assert!(std::error::Error::source(&error).is_some());
+        assert!(matches!(
+            Notebook::parse(r#"{"nbformat": 3, "cells": []}"#),
+            Err(NotebookError::NotNbformat4 { found: Some(3) })
+        ));
+        assert!(matches!(
+            Notebook::parse(r#"{"cells": []}"#),
+            Err(NotebookError::NotNbformat4 { found: None })
+        ));
+        assert!(matches!(
+            Notebook::parse(r#"{"nbformat": 4}"#),
+            Err(NotebookError::NoCells)
+        ));
+    }
+
+    #[test]
+    fn a_file_that_is_missing_or_not_a_notebook_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.ipynb");
+        match Notebook::read(&missing) {
+            Err(NotebookError::Read { path, source }) => {
+                assert_eq!(path, missing);
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = dir.path().join("bad.ipynb");
+        std::fs::write(&bad, r#"{"nbformat": 3, "cells": []}"#).unwrap();
+        let error = Notebook::read(&bad).unwrap_err();
+        match &error {
+            NotebookError::InFile { path, source } => {
+                assert_eq!(path, &bad);
+                assert!(matches!(
+                    **source,
+                    NotebookError::NotNbformat4 { found: Some(3) }
+                ));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            error.to_string(),
+            format!("{}: not an nbformat 4 notebook", bad.display())
+        );
     }
 
     #[test]

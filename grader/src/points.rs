@@ -64,12 +64,11 @@ impl Points {
     /// `fraction` of these points (a partial credit), rounded to the nearest hundredth.
     ///
     /// # Errors
-    /// A message when `fraction` is not a number from 0 to 1.
-    pub fn part(self, fraction: f64) -> Result<Points, String> {
+    /// [`PointsError::FractionOutOfRange`] when `fraction` is not a number from 0 to 1 (NaN
+    /// included).
+    pub fn part(self, fraction: f64) -> Result<Points, PointsError> {
         if !(0.0..=1.0).contains(&fraction) {
-            return Err(format!(
-                "partial credit must be a fraction from 0 to 1 of the test's points, not {fraction}"
-            ));
+            return Err(PointsError::FractionOutOfRange { fraction });
         }
         Ok(Points((self.0 as f64 * fraction).round() as i64))
     }
@@ -87,28 +86,33 @@ impl fmt::Display for Points {
     }
 }
 
-/// Why a text is not a number of points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PointsError(String);
-
-impl fmt::Display for PointsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` is not a number of points (a decimal with at most two places, like 2 or 1.5)",
-            self.0
-        )
-    }
+/// Why a text is not a number of points, or a fraction not a part of them.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PointsError {
+    /// The text is not a decimal with at most two places ([`Points::from_str`]).
+    #[error(
+        "`{text}` is not a number of points (a decimal with at most two places, like 2 or 1.5)"
+    )]
+    NotANumber {
+        /// The text as given.
+        text: String,
+    },
+    /// A partial credit's fraction outside 0 to 1 ([`Points::part`]).
+    #[error("partial credit must be a fraction from 0 to 1 of the test's points, not {fraction}")]
+    FractionOutOfRange {
+        /// The fraction as given (may be NaN).
+        fraction: f64,
+    },
 }
-
-impl std::error::Error for PointsError {}
 
 impl FromStr for Points {
     type Err = PointsError;
 
     /// Reads `3`, `1.5`, `0.25`, `-1` (at most two decimal places, no exponent).
     fn from_str(text: &str) -> Result<Points, PointsError> {
-        let bad = || PointsError(text.to_owned());
+        let bad = || PointsError::NotANumber {
+            text: text.to_owned(),
+        };
         let trimmed = text.trim();
         let (negative, digits) = match trimmed.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -187,6 +191,12 @@ mod tests {
         assert_eq!("1.50".parse::<Points>().unwrap().to_string(), "1.5");
         for bad in ["", ".5", "1.234", "1e2", "two", "1.5.0", "+1", " - 1"] {
             let error = bad.parse::<Points>().unwrap_err();
+            assert_eq!(
+                error,
+                PointsError::NotANumber {
+                    text: bad.to_owned()
+                }
+            );
             assert!(
                 error.to_string().contains("is not a number of points"),
                 "{bad}"
@@ -203,8 +213,12 @@ mod tests {
             Points::whole(1).part(1.0 / 3.0).unwrap().to_string(),
             "0.33"
         );
-        assert!(three.part(1.5).unwrap_err().contains("from 0 to 1"));
-        assert!(three.part(f64::NAN).is_err());
+        let error = three.part(1.5).unwrap_err();
+        assert_eq!(error, PointsError::FractionOutOfRange { fraction: 1.5 });
+        assert!(error.to_string().contains("from 0 to 1"), "{error}");
+        assert!(
+            matches!(three.part(f64::NAN), Err(PointsError::FractionOutOfRange { fraction }) if fraction.is_nan())
+        );
         assert_eq!(Points::from_f64(0.30000000000000004), "0.3".parse().ok());
     }
 }

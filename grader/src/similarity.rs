@@ -36,14 +36,18 @@ pub const W: usize = 4;
 /// One token of a cell: its normalised text and where it is in the cell's source (bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
+    /// Its normalised text (identifiers and literals by kind).
     pub norm: String,
+    /// Its first byte.
     pub start: usize,
+    /// The byte after it.
     pub end: usize,
 }
 
 /// A learner's answer code: the answer cells (exercise and source) and their tokens.
 #[derive(Debug, Clone)]
 pub struct Answers {
+    /// The learner (the submission's file stem).
     pub learner: String,
     /// (exercise, source, tokens), in notebook order.
     pub cells: Vec<(String, String, Vec<Token>)>,
@@ -257,8 +261,11 @@ pub fn declared_names(source: &str) -> BTreeSet<String> {
 /// What [`lex`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lexeme {
+    /// An identifier.
     Ident,
+    /// A literal.
     Literal,
+    /// Punctuation.
     Punct,
 }
 
@@ -392,13 +399,17 @@ fn fingerprints(answers: &Answers, base: &HashSet<u64>) -> BTreeSet<u64> {
 /// Two learners compared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pair {
+    /// One learner's index.
     pub a: usize,
+    /// The other's.
     pub b: usize,
     /// Jaccard index of the fingerprint sets (0 to 1).
     pub similarity: f64,
     /// Share of a's fingerprints also in b's, and of b's in a's.
     pub a_in_b: f64,
+    /// Share of b's fingerprints also in a's.
     pub b_in_a: f64,
+    /// How many fingerprints they share.
     pub shared: usize,
 }
 
@@ -589,9 +600,11 @@ pub fn similarity_html(learners: &[Answers], pairs: &[Pair], top: usize, base: &
 
 /// The learners of a folder (`*.ipynb`, as `batch` lists them); notebooks that cannot be read
 /// are named in the second list.
-pub fn read_folder(dir: &Path) -> Result<(Vec<Answers>, Vec<String>), String> {
-    let paths = crate::scale::batch::list_submissions(dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+///
+/// # Errors
+/// [`FileError`](crate::FileError) when the folder cannot be listed.
+pub fn read_folder(dir: &Path) -> Result<(Vec<Answers>, Vec<String>), crate::FileError> {
+    let paths = crate::scale::batch::list_submissions(dir).map_err(crate::FileError::read(dir))?;
     let mut learners = Vec::new();
     let mut unreadable = Vec::new();
     for path in paths {
@@ -609,11 +622,11 @@ pub fn read_folder(dir: &Path) -> Result<(Vec<Answers>, Vec<String>), String> {
 
 /// `grader similarity`.
 pub fn run(args: &SimilarityArgs) -> i32 {
-    let base = match crate::read_assignment(&args.assignment.assignment)
-        .and_then(|a| crate::assignment::assign(&a).map_err(|e| e.to_string()))
-        .and_then(|json| Notebook::parse(&json.to_string()).map_err(|e| e.to_string()))
-    {
-        Ok(notebook) => Answers::of("(given code)", &notebook),
+    let base = match crate::learner_notebook(&args.assignment.assignment) {
+        Ok(json) => Answers::of(
+            "(given code)",
+            &Notebook::parse(&json.to_string()).expect("`assign` writes an nbformat 4 notebook"),
+        ),
         Err(message) => {
             eprintln!("grader similarity: {message}");
             return exit::BAD_ASSIGNMENT;
@@ -661,14 +674,12 @@ pub fn run(args: &SimilarityArgs) -> i32 {
                 format!("{:.4}", p.b_in_a),
             ]
         }));
-        let written = rows
-            .iter()
-            .try_for_each(|r| writer.write_record(r))
-            .map_err(|e| e.to_string())
-            .and_then(|()| writer.into_inner().map_err(|e| e.to_string()))
-            .and_then(|bytes| {
-                crate::reports::feedback::write_file(path, &String::from_utf8_lossy(&bytes))
-            });
+        // Records of strings written to memory: the csv writer cannot fail on them.
+        for row in &rows {
+            writer.write_record(row).expect("a CSV written to memory");
+        }
+        let bytes = writer.into_inner().expect("a CSV written to memory");
+        let written = crate::reports::feedback::write_file(path, &String::from_utf8_lossy(&bytes));
         if let Err(message) = written {
             eprintln!("grader similarity: {message}");
             return exit::CANNOT_RUN;

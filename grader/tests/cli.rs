@@ -141,3 +141,55 @@ fn an_assignment_without_tests_is_refused() {
     let usage = run(&["run"]);
     assert_eq!(usage.status.code(), Some(2), "clap's usage error");
 }
+
+/// What a teacher reads when the solution notebook is missing, is not a notebook, or has a
+/// test header that does not read: the file, then the cell and line, then what is wrong (the
+/// typed errors' messages, as the binary prints them).
+#[test]
+fn assign_names_the_file_cell_and_line_of_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.ipynb");
+    let assign = |solution: &std::path::Path| {
+        let output = run(&[
+            "assign",
+            solution.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(4),
+            "exit code for a bad assignment"
+        );
+        assert!(!out.exists(), "nothing is written for a bad assignment");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let missing = dir.path().join("missing.ipynb");
+    assert_eq!(
+        assign(&missing),
+        format!(
+            "grader: cannot read {}: No such file or directory (os error 2)\n",
+            missing.display()
+        )
+    );
+    let old = dir.path().join("old.ipynb");
+    std::fs::write(&old, r#"{"nbformat": 3, "worksheets": []}"#).unwrap();
+    assert_eq!(
+        assign(&old),
+        format!("grader: {}: not an nbformat 4 notebook\n", old.display())
+    );
+    let bad_points = dir.path().join("bad-points.ipynb");
+    let notebook = serde_json::json!({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        code_cell("// TEST first (1 point)\n{}\n// TEST second (1.234 points)\n{}",
+                  serde_json::json!({"grader": {"kind": "tests", "exercise": "ex1"}}))
+    ]});
+    write_json(&bad_points, &notebook);
+    assert_eq!(
+        assign(&bad_points),
+        format!(
+            "grader: {}: tests cell 0 (ex1): line 3: `1.234` is not a number of points (a \
+             decimal with at most two places, like 2 or 1.5) in `// TEST second (1.234 points)`\n",
+            bad_points.display()
+        )
+    );
+}

@@ -31,22 +31,35 @@ pub enum Ending {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// A learner cell (by its index in the notebook) started.
-    CellStarted { cell: usize },
+    CellStarted {
+        /// The cell's index in the notebook.
+        cell: usize,
+    },
     /// That cell ended; `message` is the panic's or the error's text.
     CellFinished {
+        /// The cell's index in the notebook.
         cell: usize,
+        /// How it ended.
         ending: Ending,
+        /// The panic's or the error's text (empty when it passed).
         message: String,
         /// Where it panicked, `main.rs:LINE:COLUMN` of the program, when known.
         location: Option<String>,
     },
     /// A hidden test (by its position in the assignment) is about to run in a child process.
-    TestStarted { test: usize },
+    TestStarted {
+        /// The test's position in the assignment.
+        test: usize,
+    },
     /// The test's code ended in the child (written by the child).
     TestFinished {
+        /// The test's position in the assignment.
         test: usize,
+        /// How it ended.
         ending: Ending,
+        /// The panic's, the error's or `partial!`'s text.
         message: String,
+        /// Where it panicked, `main.rs:LINE:COLUMN` of the program, when known.
         location: Option<String>,
         /// With [`Ending::Partial`]: the fraction of the test's points (0 to 1) it awards.
         #[serde(default)]
@@ -54,6 +67,7 @@ pub enum Event {
     },
     /// The child process of a test is gone (written by the parent after it waited).
     TestExited {
+        /// The test's position in the assignment.
         test: usize,
         /// The exit code, when it exited.
         code: Option<i32>,
@@ -61,6 +75,7 @@ pub enum Event {
         signal: Option<i32>,
         /// Whether the parent killed it at the test's time limit.
         timed_out: bool,
+        /// How long the child ran, in seconds.
         seconds: f64,
     },
     /// Every cell and test was run.
@@ -70,7 +85,9 @@ pub enum Event {
 /// A line on the channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Line {
+    /// The run's secret token: a line without it is not the harness's.
     pub token: String,
+    /// What happened.
     #[serde(flatten)]
     pub event: Event,
 }

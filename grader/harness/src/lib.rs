@@ -37,6 +37,8 @@
 //! program.finish();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod event;
 pub mod sandbox;
 pub mod show;

@@ -33,9 +33,13 @@ pub const EVCXR_DIR_ENV: &str = "ORM_GRADER_EVCXR_DIR";
 pub struct SandboxConfig {
     /// The submission's working folder: current folder, `TMPDIR`, the only writable place.
     pub work_dir: PathBuf,
+    /// Address-space limit of the process, in bytes (`RLIMIT_AS`).
     pub memory_bytes: u64,
+    /// CPU-time limit, in seconds (`RLIMIT_CPU`; a backstop behind the grader's timeouts).
     pub cpu_seconds: u64,
+    /// Largest file the process may write, in bytes (`RLIMIT_FSIZE`).
     pub file_bytes: u64,
+    /// Most files the process may hold open (`RLIMIT_NOFILE`).
     pub open_files: u64,
     /// Bytes of output one evaluation process may send before its text is dropped.
     pub output_bytes: u64,
@@ -56,6 +60,7 @@ impl SandboxConfig {
         std::env::set_var(EVCXR_DIR_ENV, dir);
     }
 
+    /// Removes the configuration from this process's environment, so that processes it starts do not inherit it.
     pub fn clear_env() {
         std::env::remove_var(SANDBOX_ENV);
         std::env::remove_var(EVCXR_DIR_ENV);
@@ -69,14 +74,20 @@ pub struct SandboxReport {
     pub landlock_abi: i64,
     /// Whether Landlock rules were requested and the kernel can enforce them.
     pub landlock_enforced: bool,
+    /// Address-space limit, in bytes.
     pub memory_bytes: u64,
+    /// CPU-time limit, in seconds.
     pub cpu_seconds: u64,
+    /// Largest file written, in bytes.
     pub file_bytes: u64,
+    /// Most open files.
     pub open_files: u64,
+    /// Output kept per cell or test, in bytes.
     pub output_bytes: u64,
 }
 
 impl SandboxReport {
+    /// The limits of `config`, as reported.
     pub fn new(config: &SandboxConfig) -> SandboxReport {
         let abi = landlock_abi();
         SandboxReport {
@@ -150,20 +161,73 @@ fn config_from_env() -> Option<SandboxConfig> {
     let text = std::env::var_os(SANDBOX_ENV)?;
     match serde_json::from_str(&text.to_string_lossy()) {
         Ok(config) => Some(config),
-        Err(error) => fail(&format!("unreadable {SANDBOX_ENV}: {error}")),
+        Err(error) => fail(&format_args!("unreadable {SANDBOX_ENV}: {error}")),
     }
 }
 
-fn fail(message: &str) -> ! {
+/// Why the sandbox could not be set up (the process then ends, or `grader confine` refuses to
+/// run the tool).
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// A resource limit could not be set.
+    #[error("setrlimit({name}): {source}")]
+    Limit {
+        /// The limit (`RLIMIT_AS`, …).
+        name: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The working folder could not be entered.
+    #[error("cannot enter {}: {source}", dir.display())]
+    Enter {
+        /// The working folder.
+        dir: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A folder a rule needs could not be made.
+    #[error("cannot make {}: {source}", dir.display())]
+    MakeDir {
+        /// The folder.
+        dir: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// Neither `EVCXR_TMPDIR` nor the orm-eval folder variable is set.
+    #[error("the evcxr folder is unknown; cannot allow loading cells")]
+    NoEvcxrDir,
+    /// The Landlock ruleset could not be made or applied.
+    #[cfg(target_os = "linux")]
+    #[error("Landlock: {0}")]
+    Landlock(#[source] landlock::RulesetError),
+    /// The kernel has Landlock but did not enforce the ruleset.
+    #[error("Landlock is available but the ruleset was not enforced")]
+    NotEnforced,
+    /// A system call setting up the output pipe failed.
+    #[error("{call}: {source}")]
+    Pipe {
+        /// `pipe`, `dup` or `dup2`.
+        call: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The thread passing output on could not start.
+    #[error("output thread: {0}")]
+    OutputThread(#[source] std::io::Error),
+}
+
+fn fail(message: &dyn std::fmt::Display) -> ! {
     eprintln!("grader sandbox: {message}");
     std::process::exit(97);
 }
 
 #[cfg(target_os = "linux")]
-fn apply(config: &SandboxConfig, flavor: Flavor) -> Result<(), String> {
+fn apply(config: &SandboxConfig, flavor: Flavor) -> Result<(), SandboxError> {
     set_limits(config)?;
-    std::env::set_current_dir(&config.work_dir)
-        .map_err(|e| format!("cannot enter {}: {e}", config.work_dir.display()))?;
+    std::env::set_current_dir(&config.work_dir).map_err(|source| SandboxError::Enter {
+        dir: config.work_dir.clone(),
+        source,
+    })?;
     // Single-threaded here: nothing else reads the environment yet.
     for name in ["TMPDIR", "TMP", "TEMP", "HOME", "SQLITE_TMPDIR"] {
         std::env::set_var(name, &config.work_dir);
@@ -178,7 +242,7 @@ fn apply(config: &SandboxConfig, flavor: Flavor) -> Result<(), String> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn apply(_config: &SandboxConfig, _flavor: Flavor) -> Result<(), String> {
+fn apply(_config: &SandboxConfig, _flavor: Flavor) -> Result<(), SandboxError> {
     Ok(())
 }
 
@@ -188,24 +252,24 @@ fn set_rlimit(
     resource: libc::__rlimit_resource_t,
     soft: u64,
     hard: u64,
-    name: &str,
-) -> Result<(), String> {
+    name: &'static str,
+) -> Result<(), SandboxError> {
     let limit = libc::rlimit {
         rlim_cur: soft as libc::rlim_t,
         rlim_max: hard as libc::rlim_t,
     };
     // SAFETY: a plain system call on a value that lives through the call.
     if unsafe { libc::setrlimit(resource, &limit) } != 0 {
-        return Err(format!(
-            "setrlimit({name}): {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(SandboxError::Limit {
+            name,
+            source: std::io::Error::last_os_error(),
+        });
     }
     Ok(())
 }
 
 #[cfg(target_os = "linux")]
-fn set_limits(config: &SandboxConfig) -> Result<(), String> {
+fn set_limits(config: &SandboxConfig) -> Result<(), SandboxError> {
     set_rlimit(
         libc::RLIMIT_AS,
         config.memory_bytes,
@@ -240,11 +304,8 @@ fn set_limits(config: &SandboxConfig) -> Result<(), String> {
 }
 
 #[cfg(target_os = "linux")]
-fn restrict_files(config: &SandboxConfig, flavor: Flavor) -> Result<(), String> {
-    use landlock::{
-        path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset,
-        RulesetAttr, RulesetCreatedAttr, Scope, ABI,
-    };
+fn restrict_files(config: &SandboxConfig, flavor: Flavor) -> Result<(), SandboxError> {
+    use landlock::{Access, AccessFs, ABI};
     let abi = ABI::V6;
     let read = AccessFs::from_read(abi) & !AccessFs::Execute;
     let all = AccessFs::from_all(abi) & !AccessFs::Execute;
@@ -282,26 +343,55 @@ fn restrict_files(config: &SandboxConfig, flavor: Flavor) -> Result<(), String> 
             Some(dir) => {
                 // A rule needs an existing folder; on a cold start cargo has not made it yet.
                 let target = PathBuf::from(dir).join("target");
-                std::fs::create_dir_all(&target)
-                    .map_err(|e| format!("cannot make {}: {e}", target.display()))?;
+                std::fs::create_dir_all(&target).map_err(|source| SandboxError::MakeDir {
+                    dir: target.clone(),
+                    source,
+                })?;
                 readable.push(target);
             }
-            None => return Err("the evcxr folder is unknown; cannot allow loading cells".into()),
+            None => return Err(SandboxError::NoEvcxrDir),
         }
     }
     let writable = [config.work_dir.clone(), PathBuf::from("/dev/null")];
+    enforce(true, [(&readable, read), (&writable, all)])
+}
+
+/// Applies a Landlock ruleset (ABI 6, best effort) that handles every file access and TCP
+/// bind/connect, allows `rules` (paths and the accesses beneath them) and, when `scoped`,
+/// scopes signals and abstract sockets to the sandbox.
+///
+/// # Errors
+/// [`SandboxError::Landlock`] when the ruleset cannot be made or applied,
+/// [`SandboxError::NotEnforced`] when the kernel did not enforce it.
+#[cfg(target_os = "linux")]
+fn enforce(
+    scoped: bool,
+    rules: [(&[PathBuf], landlock::BitFlags<landlock::AccessFs>); 2],
+) -> Result<(), SandboxError> {
+    use landlock::{
+        path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset,
+        RulesetAttr, RulesetCreatedAttr, Scope, ABI,
+    };
+    let abi = ABI::V6;
+    let [(first, first_access), (second, second_access)] = rules;
     let status = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(AccessFs::from_all(abi))
         .and_then(|r| r.handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp))
-        .and_then(|r| r.scope(Scope::from_all(abi)))
+        .and_then(|r| {
+            if scoped {
+                r.scope(Scope::from_all(abi))
+            } else {
+                Ok(r)
+            }
+        })
         .and_then(|r| r.create())
-        .and_then(|r| r.add_rules(path_beneath_rules(&readable, read)))
-        .and_then(|r| r.add_rules(path_beneath_rules(&writable, all)))
+        .and_then(|r| r.add_rules(path_beneath_rules(first, first_access)))
+        .and_then(|r| r.add_rules(path_beneath_rules(second, second_access)))
         .and_then(|r| r.restrict_self())
-        .map_err(|e| format!("Landlock: {e}"))?;
+        .map_err(SandboxError::Landlock)?;
     if status.ruleset == landlock::RulesetStatus::NotEnforced {
-        return Err("Landlock is available but the ruleset was not enforced".into());
+        return Err(SandboxError::NotEnforced);
     }
     Ok(())
 }
@@ -313,7 +403,7 @@ fn restrict_files(config: &SandboxConfig, flavor: Flavor) -> Result<(), String> 
 /// single-threaded, then `exec` the tool.
 ///
 /// # Errors
-/// A message saying which limit or rule could not be set.
+/// [`SandboxError`] saying which limit or rule could not be set.
 #[cfg(target_os = "linux")]
 pub fn confine_tool(
     memory_bytes: u64,
@@ -321,11 +411,8 @@ pub fn confine_tool(
     readable: &[PathBuf],
     writable: &[PathBuf],
     landlock: bool,
-) -> Result<(), String> {
-    use landlock::{
-        path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset,
-        RulesetAttr, RulesetCreatedAttr, ABI,
-    };
+) -> Result<(), SandboxError> {
+    use landlock::{Access, AccessFs, ABI};
     set_rlimit(libc::RLIMIT_AS, memory_bytes, memory_bytes, "RLIMIT_AS")?;
     set_rlimit(libc::RLIMIT_CPU, cpu_seconds, cpu_seconds, "RLIMIT_CPU")?;
     set_rlimit(libc::RLIMIT_CORE, 0, 0, "RLIMIT_CORE")?;
@@ -341,19 +428,13 @@ pub fn confine_tool(
     .filter(|p| p.exists())
     .collect();
     system.extend(readable.iter().cloned());
-    let status = Ruleset::default()
-        .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(AccessFs::from_all(abi))
-        .and_then(|r| r.handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp))
-        .and_then(|r| r.create())
-        .and_then(|r| r.add_rules(path_beneath_rules(&system, AccessFs::from_read(abi))))
-        .and_then(|r| r.add_rules(path_beneath_rules(writable, AccessFs::from_all(abi))))
-        .and_then(|r| r.restrict_self())
-        .map_err(|e| format!("Landlock: {e}"))?;
-    if status.ruleset == landlock::RulesetStatus::NotEnforced {
-        return Err("Landlock is available but the ruleset was not enforced".into());
-    }
-    Ok(())
+    enforce(
+        false,
+        [
+            (&system, AccessFs::from_read(abi)),
+            (writable, AccessFs::from_all(abi)),
+        ],
+    )
 }
 
 /// The pipe between the cells' output and evcxr.
@@ -370,30 +451,34 @@ mod output {
 
     /// Replaces fds 1 and 2 with pipes read by threads that pass the text on to the original
     /// streams, splitting overlong lines and dropping text past `cap` bytes.
-    pub fn split_streams(cap: u64) -> Result<(), String> {
+    pub fn split_streams(cap: u64) -> Result<(), super::SandboxError> {
         for fd in [1, 2] {
             let (reader, original) = redirect(fd)?;
             std::thread::Builder::new()
                 .name(format!("grader-output-{fd}"))
                 .spawn(move || pass_on(reader, original, cap))
-                .map_err(|e| format!("output thread: {e}"))?;
+                .map_err(super::SandboxError::OutputThread)?;
         }
         Ok(())
     }
 
-    fn redirect(fd: i32) -> Result<(std::fs::File, std::fs::File), String> {
+    fn redirect(fd: i32) -> Result<(std::fs::File, std::fs::File), super::SandboxError> {
+        let failed = |call| super::SandboxError::Pipe {
+            call,
+            source: std::io::Error::last_os_error(),
+        };
         let mut ends = [0; 2];
         // SAFETY: plain system calls on descriptors this function owns from here on.
         unsafe {
             if libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-                return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+                return Err(failed("pipe"));
             }
             let original = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3);
             if original < 0 {
-                return Err(format!("dup: {}", std::io::Error::last_os_error()));
+                return Err(failed("dup"));
             }
             if libc::dup2(ends[1], fd) < 0 {
-                return Err(format!("dup2: {}", std::io::Error::last_os_error()));
+                return Err(failed("dup2"));
             }
             libc::close(ends[1]);
             let reader = OwnedFd::from_raw_fd(ends[0]);

@@ -42,24 +42,34 @@ impl EngineKind {
 /// How to grade.
 #[derive(Debug, Clone)]
 pub struct GradeOptions {
+    /// Which engine grades.
     pub engine: EngineKind,
     /// The grader binary, through which the program engine starts the compiler confined
     /// (`grader confine`); `None` compiles with resource limits only.
     pub confine_with: Option<PathBuf>,
+    /// Longest a cell may run.
     pub cell_timeout: Duration,
+    /// Longest a hidden test may run.
     pub test_timeout: Duration,
     /// For the whole submission; what is left when it runs out is not run.
     pub total_timeout: Duration,
+    /// Address-space limit of the learner's code, in bytes.
     pub memory_bytes: u64,
+    /// CPU-time limit of the learner's code, in seconds.
     pub cpu_seconds: u64,
+    /// Largest file the learner's code may write, in bytes.
     pub file_bytes: u64,
+    /// Most files the learner's code may hold open.
     pub open_files: u64,
     /// Output one evaluation process may send (see the sandbox).
     pub process_output_bytes: u64,
     /// Output kept per cell or test in the report.
     pub kept_output_bytes: usize,
+    /// Whether Landlock rules confine the learner's code (when the kernel has Landlock).
     pub landlock: bool,
+    /// Which cells the evcxr engine runs again after a crash.
     pub replay: Replay,
+    /// The evcxr evaluator's options.
     pub evaluator: EvaluatorOptions,
     /// Where submissions' working folders are made (default: the system's temp folder).
     pub work_root: Option<PathBuf>,
@@ -91,27 +101,41 @@ impl Default for GradeOptions {
 }
 
 /// Why a submission could not be graded at all.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum GradeError {
     /// The submission is not a readable notebook.
-    Submission(String),
-    /// The evaluator could not start (no toolchain, `orm` does not build, …).
+    #[error("the submission cannot be read: {0}")]
+    Submission(#[source] crate::notebook::NotebookError),
+    /// An upload folder without one notebook to grade.
+    #[error("the submission cannot be read: {0}")]
+    Upload(#[source] crate::grading::submission::DiscoveryError),
+    /// The program engine's libraries could not be built.
+    #[error("the evaluator could not start: the program engine: {0}")]
+    Prepare(#[source] crate::grading::program::prepare::PrepareError),
+    /// The graded program could not be started.
+    #[error("the evaluator could not start: {0}")]
+    Run(#[source] crate::grading::program::run::RunError),
+    /// The evcxr evaluator could not start (no toolchain, `orm` does not build, …); the
+    /// evaluator's message (orm-eval's error, kept as its text).
+    #[error("the evaluator could not start: {0}")]
     Evaluator(String),
-    /// The working folder could not be made.
-    Io(String),
+    /// A working folder or file could not be made.
+    #[error("{what}: {source}")]
+    Io {
+        /// What failed (`cannot make FOLDER`).
+        what: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
 }
 
-impl std::fmt::Display for GradeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            GradeError::Submission(m) => write!(f, "the submission cannot be read: {m}"),
-            GradeError::Evaluator(m) => write!(f, "the evaluator could not start: {m}"),
-            GradeError::Io(m) => f.write_str(m),
-        }
+impl GradeError {
+    /// `GradeError::Io { what, source }` as a `map_err` argument.
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> GradeError {
+        let what = what.into();
+        move |source| GradeError::Io { what, source }
     }
 }
-
-impl std::error::Error for GradeError {}
 
 /// Grades the notebook at `submission` against `assignment`.
 pub fn grade(
@@ -120,7 +144,7 @@ pub fn grade(
     submission: &Path,
     options: &GradeOptions,
 ) -> Result<GradeReport, GradeError> {
-    let notebook = Notebook::read(submission).map_err(|e| GradeError::Submission(e.0))?;
+    let notebook = Notebook::read(submission).map_err(GradeError::Submission)?;
     grade_notebook(assignment, assignment_path, submission, &notebook, options)
 }
 
@@ -137,6 +161,11 @@ pub fn sandbox_config(options: &GradeOptions, work_dir: &Path) -> SandboxConfig 
     }
 }
 
+/// Grades an already read `notebook` (at `submission`) against `assignment`.
+///
+/// # Errors
+/// [`GradeError`] when the submission cannot be graded at all (no working folder, an
+/// evaluator that cannot start).
 pub fn grade_notebook(
     assignment: &Assignment,
     assignment_path: &Path,
@@ -151,7 +180,7 @@ pub fn grade_notebook(
             .tempdir_in(root),
         None => tempfile::Builder::new().prefix("orm-grader-").tempdir(),
     }
-    .map_err(|e| GradeError::Io(format!("cannot make a working folder: {e}")))?;
+    .map_err(GradeError::io("cannot make a working folder"))?;
     let mut engine = options.engine;
     let mut fallback_note = None;
     let mut run = None;
@@ -160,7 +189,7 @@ pub fn grade_notebook(
         let run_dir = work.path().join("run");
         for dir in [&build, &run_dir] {
             std::fs::create_dir_all(dir)
-                .map_err(|e| GradeError::Io(format!("cannot make {}: {e}", dir.display())))?;
+                .map_err(GradeError::io(format!("cannot make {}", dir.display())))?;
         }
         let config = sandbox_config(options, &run_dir);
         match crate::grading::program::grade(

@@ -25,20 +25,15 @@ pub fn public_assignment(notebook: Notebook) -> Result<Assignment, AssignmentErr
         let text = notebook.json["cells"][cell.index]["metadata"]["grader"]["tests"]
             .as_str()
             .unwrap_or_default();
-        let found = parse_tests(text, &tag.exercise).map_err(|e| {
-            AssignmentError(format!(
-                "check cell {} ({}): its public tests: {e}",
-                cell.index, tag.exercise
-            ))
+        let found = parse_tests(text, &tag.exercise).map_err(|source| AssignmentError::Check {
+            cell: cell.index,
+            exercise: tag.exercise.clone(),
+            source,
         })?;
         tests.extend(found);
     }
     if tests.is_empty() {
-        return Err(AssignmentError(
-            "the notebook has no public tests (check cells with metadata.grader.kind \"public\", \
-             written by `grader assign`)"
-                .into(),
-        ));
+        return Err(AssignmentError::NoPublicTests);
     }
     Ok(Assignment {
         notebook,

@@ -13,8 +13,11 @@ pub struct RunCell {
     /// Position in the submission notebook (0-based, every cell counted); a given cell the
     /// learner deleted is put back with the index of the cell it now precedes.
     pub index: usize,
+    /// `metadata.grader.kind`, if any.
     pub kind: Option<CellKind>,
+    /// `metadata.grader.exercise`, if any.
     pub exercise: Option<String>,
+    /// The cell's source.
     pub source: String,
     /// Whether this is a cell the teacher gave (run as released).
     pub given: bool,

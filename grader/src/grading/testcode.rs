@@ -79,6 +79,7 @@ pub fn wrap(test_code: &str, nonce: &str) -> String {
 /// What a test's cell said about itself.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
+    /// It passed.
     Passed,
     /// `?` returned this error.
     Error(String),

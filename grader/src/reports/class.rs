@@ -15,7 +15,7 @@ use crate::reports::html::{self, text};
 use crate::scale::gradebook::{read_gradebook, Columns};
 use plotters::prelude::*;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One learner's results as the report uses them.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,9 @@ pub struct LearnerResult {
     pub learner: String,
     /// False when the submission could not be graded (`status` says why).
     pub graded: bool,
+    /// `graded` or `not graded: why`.
     pub status: String,
+    /// The total score.
     pub score: f64,
     /// Points per exercise, in [`ClassResults::exercises`] order.
     pub exercises: Vec<f64>,
@@ -43,20 +45,72 @@ pub struct ClassResults {
     pub exercises: Vec<(String, f64)>,
     /// Test column (`ex1: name`) and maximum points; empty when not known.
     pub tests: Vec<(String, f64)>,
+    /// The assignment's maximum score.
     pub max_score: f64,
+    /// Every learner, in the input's order.
     pub learners: Vec<LearnerResult>,
+}
+
+/// Why the class report could not be made: its input does not read, or a chart does not draw.
+#[derive(Debug, thiserror::Error)]
+pub enum ClassError {
+    /// A file or the folder cannot be read.
+    #[error(transparent)]
+    File(#[from] crate::FileError),
+    /// A `*.json` of the folder is not JSON.
+    #[error(transparent)]
+    NotJson(#[from] crate::JsonError),
+    /// A report graded against other exercises or tests than the ones before it.
+    #[error(
+        "{} was graded against other exercises or tests than the reports before it (mixed \
+         assignments in {})",
+        path.display(), dir.display()
+    )]
+    MixedAssignments {
+        /// The report.
+        path: PathBuf,
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A folder without a grader report.
+    #[error(
+        "{} holds no grader reports (*.json with schema orm-grader/…); write them with \
+         `grader batch --results-dir`",
+        dir.display()
+    )]
+    NoReports {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// The gradebook does not read.
+    #[error(transparent)]
+    Gradebook(#[from] crate::scale::gradebook::GradebookError),
+    /// A gradebook's per-test column that is not a hidden test of the assignment.
+    #[error(
+        "{}: the column `{column}` is not a hidden test of the assignment",
+        path.display()
+    )]
+    UnknownTestColumn {
+        /// The gradebook.
+        path: PathBuf,
+        /// The column.
+        column: String,
+    },
+    /// plotters could not draw a chart.
+    #[error("a chart could not be drawn: {0}")]
+    Chart(#[from] DrawingAreaErrorKind<std::io::Error>),
 }
 
 /// Reads a folder of JSON reports or a gradebook CSV (`assignment` gives the tests' maxima for
 /// a gradebook's per-test columns).
 ///
 /// # Errors
-/// An unreadable input, a folder without reports, reports of different assignments, or
-/// per-test columns the assignment does not have.
+/// [`ClassError`]: an unreadable input, a folder without reports, reports of different
+/// assignments, or per-test columns the assignment does not have.
 pub fn read_results(
     input: &Path,
     assignment: Option<&crate::assignment::Assignment>,
-) -> Result<ClassResults, String> {
+) -> Result<ClassResults, ClassError> {
     if input.is_dir() {
         read_results_dir(input)
     } else {
@@ -64,9 +118,9 @@ pub fn read_results(
     }
 }
 
-fn read_results_dir(dir: &Path) -> Result<ClassResults, String> {
+fn read_results_dir(dir: &Path) -> Result<ClassResults, ClassError> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .map_err(crate::FileError::read(dir))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -74,10 +128,11 @@ fn read_results_dir(dir: &Path) -> Result<ClassResults, String> {
     paths.sort();
     let mut class: Option<ClassResults> = None;
     for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let report: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(crate::FileError::read(&path))?;
+        let report: Value = match serde_json::from_str(&text) {
+            Ok(report) => report,
+            Err(source) => return Err(crate::JsonError { path, source }.into()),
+        };
         if !report["schema"]
             .as_str()
             .is_some_and(|s| s.starts_with("orm-grader/"))
@@ -110,12 +165,10 @@ fn read_results_dir(dir: &Path) -> Result<ClassResults, String> {
             learners: Vec::new(),
         });
         if class.exercises != exercises || class.tests != tests {
-            return Err(format!(
-                "{} was graded against other exercises or tests than the reports before it \
-                 (mixed assignments in {})",
-                path.display(),
-                dir.display()
-            ));
+            return Err(ClassError::MixedAssignments {
+                path,
+                dir: dir.to_owned(),
+            });
         }
         let error = report["error"].as_str();
         class.learners.push(LearnerResult {
@@ -131,12 +184,8 @@ fn read_results_dir(dir: &Path) -> Result<ClassResults, String> {
             seconds: report["timings"]["total_seconds"].as_f64(),
         });
     }
-    class.ok_or_else(|| {
-        format!(
-            "{} holds no grader reports (*.json with schema orm-grader/…); \
-             write them with `grader batch --results-dir`",
-            dir.display()
-        )
+    class.ok_or_else(|| ClassError::NoReports {
+        dir: dir.to_owned(),
     })
 }
 
@@ -151,7 +200,7 @@ fn number(value: &Value) -> f64 {
 fn read_gradebook_results(
     path: &Path,
     assignment: Option<&crate::assignment::Assignment>,
-) -> Result<ClassResults, String> {
+) -> Result<ClassResults, ClassError> {
     let gradebook = read_gradebook(path)?;
     // A `manual: <name>` column (`grader merge-manual`) is out of the question's points.
     let max_of_exercise = |exercise: &str| {
@@ -171,11 +220,9 @@ fn read_gradebook_results(
                     .find(|t| Columns::test_column(&t.exercise, &t.name) == *column)
             })
             .map(|t| as_points(t.points))
-            .ok_or_else(|| {
-                format!(
-                    "{}: the column `{column}` is not a hidden test of the assignment",
-                    path.display()
-                )
+            .ok_or_else(|| ClassError::UnknownTestColumn {
+                path: path.to_owned(),
+                column: column.clone(),
             })?;
         tests.push((column.clone(), max));
     }
@@ -231,8 +278,11 @@ pub fn mean(values: &[f64]) -> f64 {
 /// A test's pass rate over the graded learners: the share who earned all its points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PassRate {
+    /// The test column (`ex1: name`).
     pub test: String,
+    /// How many graded learners passed it.
     pub passed: usize,
+    /// How many learners were graded.
     pub graded: usize,
 }
 
@@ -333,8 +383,8 @@ impl ClassResults {
 /// a twentieth of the maximum), graded learners only.
 ///
 /// # Errors
-/// plotters could not draw (a message).
-pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
+/// [`ClassError::Chart`]: plotters could not draw.
+pub fn histogram_svg(class: &ClassResults) -> Result<String, ClassError> {
     let width = if class.max_score <= 20.0 {
         1.0
     } else {
@@ -350,14 +400,13 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 320)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption("Scores", ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(44)
-            .build_cartesian_2d((0..bins - 1).into_segmented(), 0..top)
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d((0..bins - 1).into_segmented(), 0..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -371,17 +420,14 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
                 SegmentValue::CenterOf(bin) => html::points(f64::from(*bin) * width),
                 _ => String::new(),
             })
-            .draw()
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(
-                Histogram::vertical(&chart)
-                    .style(RGBColor(0x3b, 0x6e, 0xa8).filled())
-                    .margin(4)
-                    .data(counts.iter().enumerate().map(|(bin, &c)| (bin as u32, c))),
-            )
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+            .draw()?;
+        chart.draw_series(
+            Histogram::vertical(&chart)
+                .style(RGBColor(0x3b, 0x6e, 0xa8).filled())
+                .margin(4)
+                .data(counts.iter().enumerate().map(|(bin, &c)| (bin as u32, c))),
+        )?;
+        root.present()?;
     }
     Ok(svg)
 }
@@ -389,8 +435,8 @@ pub fn histogram_svg(class: &ClassResults) -> Result<String, String> {
 /// Horizontal bars in percent, one per `(label, percent)`, top to bottom in the given order.
 ///
 /// # Errors
-/// plotters could not draw (a message).
-pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String, String> {
+/// [`ClassError::Chart`]: plotters could not draw.
+pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String, ClassError> {
     let n = bars.len().max(1) as u32;
     let label_width = bars
         .iter()
@@ -401,14 +447,13 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (820, 70 + 26 * n)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(30)
             .y_label_area_size(12 + 7 * label_width)
-            .build_cartesian_2d(0.0..100.0f64, (0..n - 1).into_segmented())
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(0.0..100.0f64, (0..n - 1).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -423,21 +468,18 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
                     .unwrap_or_default(),
                 _ => String::new(),
             })
-            .draw()
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(
-                Histogram::horizontal(&chart)
-                    .style(RGBColor(0xc0, 0x5a, 0x2b).filled())
-                    .margin(3)
-                    .data(
-                        bars.iter()
-                            .enumerate()
-                            .map(|(k, (_, percent))| (n - 1 - k as u32, *percent)),
-                    ),
-            )
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+            .draw()?;
+        chart.draw_series(
+            Histogram::horizontal(&chart)
+                .style(RGBColor(0xc0, 0x5a, 0x2b).filled())
+                .margin(3)
+                .data(
+                    bars.iter()
+                        .enumerate()
+                        .map(|(k, (_, percent))| (n - 1 - k as u32, *percent)),
+                ),
+        )?;
+        root.present()?;
     }
     Ok(svg)
 }
@@ -445,12 +487,12 @@ pub fn percent_bars_svg(caption: &str, bars: &[(String, f64)]) -> Result<String,
 /// The report page.
 ///
 /// # Errors
-/// A chart could not be drawn.
+/// [`ClassError::Chart`]: a chart could not be drawn.
 pub fn report_html(
     class: &ClassResults,
     pass_percent: f64,
     slowest: usize,
-) -> Result<String, String> {
+) -> Result<String, ClassError> {
     let graded: Vec<f64> = class.graded().map(|l| l.score).collect();
     let mut body = format!(
         "<h1>Class report</h1>\n<p>From {}. Statistics are over the {} graded submission(s) of {}; \

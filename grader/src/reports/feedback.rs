@@ -12,6 +12,7 @@ use crate::notebook::{source_lines, Notebook};
 use crate::points::Points;
 use crate::reports::html::{self, text};
 use crate::reports::report::{CellResult, CellStatus, GradeReport, Status, TestResult};
+use crate::FileError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,7 +27,9 @@ pub fn as_points(points: Points) -> f64 {
 /// error has no place, such as a time limit) and its text as the learner reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlacedError {
+    /// The line of the cell it is about, when known.
     pub line: Option<usize>,
+    /// What the learner reads.
     pub text: String,
 }
 
@@ -456,45 +459,67 @@ pub fn write_feedback(
     submission: &Path,
     page: Option<&Path>,
     annotated: Option<&Path>,
-) -> Result<(), String> {
+) -> Result<(), FeedbackError> {
     let notebook = Notebook::read(submission);
-    let mut problems = Vec::new();
+    let mut problems: Vec<FeedbackError> = Vec::new();
     if let Some(path) = page {
         if let Err(e) = write_file(path, &feedback_html(report, notebook.as_ref().ok())) {
-            problems.push(e);
+            problems.push(e.into());
         }
     }
     if let Some(path) = annotated {
-        match &notebook {
+        match notebook {
             Ok(notebook) => {
-                let text = crate::notebook::to_jupyter_json(&annotated_notebook(report, notebook));
+                let text = crate::notebook::to_jupyter_json(&annotated_notebook(report, &notebook));
                 if let Err(e) = write_file(path, &text) {
-                    problems.push(e);
+                    problems.push(e.into());
                 }
             }
-            Err(error) => problems.push(format!(
-                "no annotated notebook for {}: {error}",
-                submission.display()
-            )),
+            Err(source) => problems.push(FeedbackError::NoNotebook {
+                submission: submission.to_owned(),
+                source,
+            }),
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
+    match problems.len() {
+        0 => Ok(()),
+        1 => Err(problems.remove(0)),
+        _ => Err(FeedbackError::Several(problems)),
     }
+}
+
+/// Why the learner's feedback was not (all) written ([`write_feedback`]).
+#[derive(Debug, thiserror::Error)]
+pub enum FeedbackError {
+    /// A page or notebook could not be written.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// An annotated notebook was asked for a submission that is not a readable notebook.
+    #[error("no annotated notebook for {}: {source}", submission.display())]
+    NoNotebook {
+        /// The submission.
+        submission: std::path::PathBuf,
+        /// Why it does not read.
+        source: crate::notebook::NotebookError,
+    },
+    /// Both of the above, in that order (`; ` between their messages).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several(Vec<FeedbackError>),
 }
 
 /// Writes `text` to `path`, making its folder.
 ///
 /// # Errors
-/// The folder or the file cannot be written; the message names the path.
-pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
+/// [`FileError`] naming the folder or the file that cannot be made or written.
+pub fn write_file(path: &Path, text: &str) -> Result<(), FileError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot make {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|source| FileError {
+            action: "make",
+            path: parent.to_owned(),
+            source,
+        })?;
     }
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, text).map_err(FileError::write(path))
 }
 
 #[cfg(test)]

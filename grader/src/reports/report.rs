@@ -10,43 +10,60 @@ use serde::Serialize;
 /// The name and version of the JSON schema written by `--format json`.
 pub const SCHEMA: &str = "orm-grader/1";
 
+/// A grading's result: the grader's own JSON report (schema `orm-grader/…`).
 #[derive(Debug, Clone, Serialize)]
 pub struct GradeReport {
+    /// The JSON schema's name and version.
     pub schema: &'static str,
     /// Which engine graded: `program` or `evcxr`.
     pub engine: &'static str,
+    /// The submission's path.
     pub submission: String,
+    /// The solution notebook's path.
     pub assignment: String,
+    /// Points earned.
     pub score: Points,
+    /// Points possible (the hidden tests').
     pub max_score: Points,
+    /// Each exercise's score.
     pub exercises: Vec<ExerciseScore>,
+    /// Each hidden test's result.
     pub tests: Vec<TestResult>,
     /// The submission's code cells, in the order they ran.
     pub cells: Vec<CellResult>,
     /// Things the teacher or learner should know (edited given cells, restarts, …).
     pub notes: Vec<String>,
+    /// The limits the learner's code ran under.
     pub sandbox: SandboxReport,
     /// Times the evaluation process was restarted (and the learner's cells replayed) after a
     /// test crashed it or was stopped.
     pub restarts: u32,
+    /// Where the time went.
     pub timings: Timings,
     /// Set when the submission could not be graded at all (then every test failed with it).
     pub error: Option<String>,
 }
 
+/// One exercise's score.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExerciseScore {
+    /// The exercise.
     pub exercise: String,
+    /// Points earned.
     pub score: Points,
+    /// Points possible.
     pub max_score: Points,
 }
 
+/// A test's status, as reports show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// All its points.
     Passed,
     /// The test awarded part of its points (`partial!`).
     Partial,
+    /// No points.
     Failed,
 }
 
@@ -54,6 +71,7 @@ pub enum Status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// It passed.
     Passed,
     /// The test ended with `partial!(fraction, message)`: that part of its points.
     Partial,
@@ -75,23 +93,30 @@ pub enum Outcome {
     NotRun,
 }
 
+/// One hidden test's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct TestResult {
+    /// The test's name.
     pub name: String,
+    /// Its exercise.
     pub exercise: String,
     /// Points earned (part of `max_points` for a partial credit).
     pub points: Points,
+    /// Its points.
     pub max_points: Points,
     /// Whether the test is public (in the learner's notebook) rather than hidden.
     pub public: bool,
     /// When a learner on Gradescope sees it (the test header's `visibility=`).
     pub visibility: Visibility,
+    /// Passed, partial or failed.
     pub status: Status,
+    /// How its code ended.
     pub outcome: Outcome,
     /// What the learner reads: why the test failed (empty when it passed).
     pub feedback: String,
     /// What the test printed (capped).
     pub output: String,
+    /// How long it ran, in seconds.
     pub seconds: f64,
 }
 
@@ -168,21 +193,28 @@ impl TestResult {
     }
 }
 
+/// How a learner cell ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CellStatus {
+    /// It ran without error.
     Ok,
+    /// It failed (a panic, an error, a compile error, a timeout).
     Failed,
     /// Not run: tagged as hidden tests in the submission, or the time budget was used up.
     Skipped,
 }
 
+/// One learner cell's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct CellResult {
     /// Position in the submission notebook (0-based, counting every cell).
     pub index: usize,
+    /// `metadata.grader.kind`, if any.
     pub kind: Option<CellKind>,
+    /// `metadata.grader.exercise`, if any.
     pub exercise: Option<String>,
+    /// How it ran.
     pub status: CellStatus,
     /// orm-eval's name for the error (`CompileError`, `Panic`, `ProcessEnded`, …).
     pub error_kind: Option<String>,
@@ -190,9 +222,11 @@ pub struct CellResult {
     pub error: Option<String>,
     /// What the cell printed (capped).
     pub output: String,
+    /// How long it ran, in seconds.
     pub seconds: f64,
 }
 
+/// Where a grading's time went, in seconds.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
     /// `warm` (the prepared build reused) or what orm-eval reports for a cold start; the
@@ -204,8 +238,11 @@ pub struct Timings {
     pub compile_seconds: f64,
     /// Program engine: compilations (one more for each round that left a cell or test out).
     pub compile_rounds: u32,
+    /// Running the learner's cells.
     pub cells_seconds: f64,
+    /// Running the hidden tests.
     pub tests_seconds: f64,
+    /// The whole grading.
     pub total_seconds: f64,
 }
 
@@ -274,6 +311,7 @@ impl GradeReport {
         }
     }
 
+    /// The report as the grader's JSON (one line).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("reports serialize")
     }

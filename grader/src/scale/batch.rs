@@ -6,7 +6,6 @@
 //! started from the prepared `orm` build (orm-eval's cache), so nothing a learner's code did
 //! can reach the next learner; `orm` is never rebuilt.
 
-use crate::assignment::Assignment;
 use crate::cli::{exit, BatchArgs, WorkerArgs};
 use crate::containment::sandbox::SandboxReport;
 use crate::grading::autograde;
@@ -27,6 +26,45 @@ use std::time::Duration;
 
 /// The line a worker prints when a job's result file is written.
 const DONE: &str = "ORM_GRADER_DONE";
+
+/// Why one submission of a batch has no result: its worker failed, or its result file does
+/// not read. The gradebook row says it.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// This program's own path is unknown, so no worker can start.
+    #[error("cannot find the grader: {0}")]
+    FindGrader(#[source] std::io::Error),
+    /// The worker process could not start.
+    #[error("cannot start a worker: {0}")]
+    StartWorker(#[source] std::io::Error),
+    /// The worker process has no pipe for `stream` (`stdin` or `stdout`).
+    #[error("no worker {stream}")]
+    NoPipe {
+        /// `stdin` or `stdout`.
+        stream: &'static str,
+    },
+    /// The job could not be written as JSON (a path that is not UTF-8).
+    #[error("cannot send the job to a worker: {0}")]
+    EncodeJob(#[source] serde_json::Error),
+    /// The job could not be written to the worker: it has exited.
+    #[error("the worker is gone: {0}")]
+    WorkerGone(#[source] std::io::Error),
+    /// The job took longer than the limit; the worker was killed.
+    #[error("grading took longer than {seconds} s")]
+    Timeout {
+        /// The limit, in seconds.
+        seconds: u64,
+    },
+    /// The worker process ended before it said the job was done.
+    #[error("the worker process ended while grading")]
+    WorkerEnded,
+    /// The job's result file is missing.
+    #[error("no result file: {0}")]
+    NoResult(#[source] std::io::Error),
+    /// The job's result file is not the grader's JSON.
+    #[error("unreadable result: {0}")]
+    UnreadableResult(#[source] serde_json::Error),
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Job {
@@ -226,7 +264,7 @@ pub fn run(args: &BatchArgs) -> i32 {
     progress.enable_steady_tick(Duration::from_millis(250));
 
     let queue = Arc::new(Mutex::new(jobs));
-    let (done_tx, done_rx) = mpsc::channel::<(Job, Result<(), String>)>();
+    let (done_tx, done_rx) = mpsc::channel::<(Job, Result<(), BatchError>)>();
     let workers = args.jobs.clamp(1, submissions.len().max(1));
     let mut worker_args = vec![
         "worker".to_owned(),
@@ -269,7 +307,7 @@ pub fn run(args: &BatchArgs) -> i32 {
         let learner = &learners[job.id];
         let row = match outcome.and_then(|()| read_result(&job.result)) {
             Ok(report) => Row::from_report(learner, &columns, &report),
-            Err(why) => Row::failed(learner, &columns, &why),
+            Err(why) => Row::failed(learner, &columns, &why.to_string()),
         };
         if row.status != "graded" {
             progress.println(format!("{learner}: {}", row.status));
@@ -298,10 +336,10 @@ pub fn run(args: &BatchArgs) -> i32 {
         let _ = std::fs::create_dir_all(parent);
     }
     let written = std::fs::File::create(&csv_path)
-        .map_err(|e| e.to_string())
+        .map_err(csv::Error::from)
         .and_then(|file| match &part_header {
             Some(header) => write_partial(file, header, &columns, &rows),
-            None => write_csv(file, &columns, &rows).map_err(|e| e.to_string()),
+            None => write_csv(file, &columns, &rows),
         });
     if let Err(error) = written {
         eprintln!("grader: cannot write {}: {error}", csv_path.display());
@@ -352,9 +390,9 @@ fn stem(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn read_result(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("no result file: {e}"))?;
-    serde_json::from_str(&text).map_err(|e| format!("unreadable result: {e}"))
+fn read_result(path: &Path) -> Result<Value, BatchError> {
+    let text = std::fs::read_to_string(path).map_err(BatchError::NoResult)?;
+    serde_json::from_str(&text).map_err(BatchError::UnreadableResult)
 }
 
 /// A running worker process.
@@ -365,8 +403,8 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(args: &[String], log: &Path) -> Result<Worker, String> {
-        let exe = std::env::current_exe().map_err(|e| format!("cannot find the grader: {e}"))?;
+    fn spawn(args: &[String], log: &Path) -> Result<Worker, BatchError> {
+        let exe = std::env::current_exe().map_err(BatchError::FindGrader)?;
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -379,9 +417,15 @@ impl Worker {
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
-            .map_err(|e| format!("cannot start a worker: {e}"))?;
-        let stdin = child.stdin.take().ok_or("no worker stdin")?;
-        let stdout = child.stdout.take().ok_or("no worker stdout")?;
+            .map_err(BatchError::StartWorker)?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or(BatchError::NoPipe { stream: "stdin" })?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or(BatchError::NoPipe { stream: "stdout" })?;
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -399,11 +443,11 @@ impl Worker {
     }
 
     /// Sends a job and waits for it; `Err` means the worker is gone or stuck (and is killed).
-    fn grade(&mut self, job: &Job, limit: Duration) -> Result<(), String> {
-        let line = serde_json::to_string(job).map_err(|e| e.to_string())?;
+    fn grade(&mut self, job: &Job, limit: Duration) -> Result<(), BatchError> {
+        let line = serde_json::to_string(job).map_err(BatchError::EncodeJob)?;
         writeln!(self.stdin, "{line}")
             .and_then(|()| self.stdin.flush())
-            .map_err(|e| format!("the worker is gone: {e}"))?;
+            .map_err(BatchError::WorkerGone)?;
         let expected = format!("{DONE} {}", job.id);
         let deadline = std::time::Instant::now() + limit;
         loop {
@@ -413,11 +457,13 @@ impl Worker {
                 Ok(_) => continue,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     self.kill();
-                    return Err(format!("grading took longer than {} s", limit.as_secs()));
+                    return Err(BatchError::Timeout {
+                        seconds: limit.as_secs(),
+                    });
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     self.kill();
-                    return Err("the worker process ended while grading".into());
+                    return Err(BatchError::WorkerEnded);
                 }
             }
         }
@@ -433,7 +479,7 @@ fn drive_worker(
     args: &[String],
     log: &Path,
     queue: &Mutex<VecDeque<Job>>,
-    done: &mpsc::Sender<(Job, Result<(), String>)>,
+    done: &mpsc::Sender<(Job, Result<(), BatchError>)>,
     limit: Duration,
 ) {
     let mut worker: Option<Worker> = None;
@@ -452,7 +498,8 @@ fn drive_worker(
         }
         let outcome = worker
             .as_mut()
-            .map_or(Err("no worker".to_owned()), |w| w.grade(&job, limit));
+            .expect("a worker was started above")
+            .grade(&job, limit);
         if outcome.is_err() {
             worker = None;
         }
@@ -484,7 +531,7 @@ fn drop_quietly(worker: Worker) {
 /// the job's result file and then prints `ORM_GRADER_DONE <id>`.
 pub fn worker(args: &WorkerArgs) -> i32 {
     let assignment_path = &args.assignment.assignment;
-    let assignment: Result<Assignment, String> = crate::read_assignment(assignment_path);
+    let assignment = crate::read_assignment(assignment_path);
     let options = args.limits.options();
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {

@@ -20,7 +20,7 @@ use crate::reports::feedback::as_points;
 use crate::reports::html;
 use crate::scale::gradebook::{read_gradebook, Row};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Canvas's identity columns, in its order.
 pub const IDENTITY_COLUMNS: [&str; 5] = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"];
@@ -28,10 +28,15 @@ pub const IDENTITY_COLUMNS: [&str; 5] = ["Student", "ID", "SIS User ID", "SIS Lo
 /// One person as Canvas knows them (the five identity columns).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CanvasStudent {
+    /// Canvas's `Student` (the learner's name).
     pub student: String,
+    /// Canvas's `ID`.
     pub id: String,
+    /// Canvas's `SIS User ID`.
     pub sis_user_id: String,
+    /// Canvas's `SIS Login ID`.
     pub sis_login_id: String,
+    /// Canvas's `Section`.
     pub section: String,
     /// The learner name (submission file stem) it is for, when the roster says so.
     pub learner: String,
@@ -60,34 +65,99 @@ impl CanvasStudent {
     }
 }
 
+/// Why a Canvas export could not be made: a roster or Gradescope metadata that does not read,
+/// or learners it does not find.
+#[derive(Debug, thiserror::Error)]
+pub enum CanvasError {
+    /// The roster file cannot be opened.
+    #[error("cannot read the roster {}: {source}", path.display())]
+    Roster {
+        /// The roster.
+        path: PathBuf,
+        /// The CSV reader's error.
+        source: csv::Error,
+    },
+    /// The roster's CSV does not read.
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
+    /// A roster without a column that identifies a learner.
+    #[error(
+        "{}: the roster has none of the columns learner, ID, SIS User ID, SIS Login ID (its \
+         columns: {header:?})",
+        path.display()
+    )]
+    NoIdentityColumn {
+        /// The roster.
+        path: PathBuf,
+        /// Its columns.
+        header: Vec<String>,
+    },
+    /// A `submission_metadata.json` that cannot be read.
+    #[error(transparent)]
+    File(#[from] crate::FileError),
+    /// A `submission_metadata.json` that is not JSON.
+    #[error(transparent)]
+    NotJson(#[from] crate::JsonError),
+    /// A `submission_metadata.json` without a `users` list.
+    #[error("{}: no `users` list", path.display())]
+    NoUsers {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The gradebook does not read.
+    #[error(transparent)]
+    Gradebook(#[from] crate::scale::gradebook::GradebookError),
+    /// A learner matching several roster rows.
+    #[error(
+        "learner `{learner}` matches {} roster rows ({}); give the roster a `learner` column",
+        students.len(), students.join(", ")
+    )]
+    Ambiguous {
+        /// The gradebook's learner.
+        learner: String,
+        /// The roster's `Student` of each row matched.
+        students: Vec<String>,
+    },
+    /// Learners of the gradebook not found (all of them named).
+    #[error("{} learner(s) of the gradebook are not {whence}: {}", learners.len(), learners.join(", "))]
+    Missing {
+        /// The learners.
+        learners: Vec<String>,
+        /// Where they were looked for.
+        whence: String,
+    },
+}
+
 /// Reads a roster CSV: Canvas's gradebook export (its `Points Possible` and test-student rows
 /// are skipped) or any CSV with some of the identity columns and optionally `learner`.
 ///
 /// # Errors
-/// An unreadable file, or one without any column that identifies a learner.
-pub fn read_roster(path: &Path) -> Result<Vec<CanvasStudent>, String> {
-    let name = path.display();
+/// [`CanvasError`]: an unreadable file, or one without any column that identifies a learner.
+pub fn read_roster(path: &Path) -> Result<Vec<CanvasStudent>, CanvasError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
-        .map_err(|e| format!("cannot read the roster {name}: {e}"))?;
+        .map_err(|source| CanvasError::Roster {
+            path: path.to_owned(),
+            source,
+        })?;
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("{name}: {e}"))?
+        .map_err(crate::CsvError::at(path))?
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
         .collect();
     let column = |wanted: &str| header.iter().position(|h| h.eq_ignore_ascii_case(wanted));
     let identifying = ["learner", "ID", "SIS User ID", "SIS Login ID"];
     if identifying.iter().all(|c| column(c).is_none()) {
-        return Err(format!(
-            "{name}: the roster has none of the columns learner, ID, SIS User ID, SIS Login ID \
-             (its columns: {header:?})"
-        ));
+        return Err(CanvasError::NoIdentityColumn {
+            path: path.to_owned(),
+            header,
+        });
     }
     let mut students = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("{name}: {e}"))?;
+        let record = record.map_err(crate::CsvError::at(path))?;
         let get = |wanted: &str| {
             column(wanted)
                 .and_then(|i| record.get(i))
@@ -115,16 +185,22 @@ pub fn read_roster(path: &Path) -> Result<Vec<CanvasStudent>, String> {
 /// group submission): `name` as Student, `sid` as SIS User ID, `email` as SIS Login ID.
 ///
 /// # Errors
-/// An unreadable file or one without `users`.
-pub fn read_submission_metadata(path: &Path, learner: &str) -> Result<Vec<CanvasStudent>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+/// [`CanvasError`]: an unreadable file, not JSON, or one without `users`.
+pub fn read_submission_metadata(
+    path: &Path,
+    learner: &str,
+) -> Result<Vec<CanvasStudent>, CanvasError> {
+    let text = std::fs::read_to_string(path).map_err(crate::FileError::read(path))?;
+    let value: Value = serde_json::from_str(&text).map_err(|source| crate::JsonError {
+        path: path.to_owned(),
+        source,
+    })?;
     let users = value["users"]
         .as_array()
         .filter(|u| !u.is_empty())
-        .ok_or_else(|| format!("{}: no `users` list", path.display()))?;
+        .ok_or_else(|| CanvasError::NoUsers {
+            path: path.to_owned(),
+        })?;
     Ok(users
         .iter()
         .map(|user| {
@@ -158,6 +234,7 @@ fn metadata_path(dir: &Path, learner: &str) -> Option<std::path::PathBuf> {
 
 /// Who each gradebook row is in Canvas.
 pub enum Identities<'a> {
+    /// A roster CSV's rows.
     Roster(&'a [CanvasStudent]),
     /// A folder of `submission_metadata.json` files.
     Gradescope(&'a Path),
@@ -167,14 +244,14 @@ pub enum Identities<'a> {
 /// the grade as it is); `points_possible` fills the `Points Possible` row.
 ///
 /// # Errors
-/// Learners missing from the roster (all of them named), a learner matching two roster rows,
-/// or unreadable metadata; nothing is returned then.
+/// [`CanvasError`]: learners missing from the roster (all of them named), a learner matching
+/// two roster rows, or unreadable metadata; nothing is returned then.
 pub fn canvas_csv(
     rows: &[Row],
     identities: Identities<'_>,
     column: &str,
     points_possible: f64,
-) -> Result<String, String> {
+) -> Result<String, CanvasError> {
     let mut missing = Vec::new();
     let mut lines: Vec<(CanvasStudent, &Row)> = Vec::new();
     for row in rows {
@@ -192,16 +269,10 @@ pub fn canvas_csv(
         if found.is_empty() {
             missing.push(row.learner.clone());
         } else if matches!(identities, Identities::Roster(_)) && found.len() > 1 {
-            return Err(format!(
-                "learner `{}` matches {} roster rows ({}); give the roster a `learner` column",
-                row.learner,
-                found.len(),
-                found
-                    .iter()
-                    .map(|s| s.student.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            return Err(CanvasError::Ambiguous {
+                learner: row.learner.clone(),
+                students: found.into_iter().map(|s| s.student).collect(),
+            });
         }
         lines.extend(found.into_iter().map(|s| (s, row)));
     }
@@ -215,21 +286,21 @@ pub fn canvas_csv(
                 dir.display()
             ),
         };
-        return Err(format!(
-            "{} learner(s) of the gradebook are not {whence}: {}",
-            missing.len(),
-            missing.join(", ")
-        ));
+        return Err(CanvasError::Missing {
+            learners: missing,
+            whence,
+        });
     }
+    // Records of strings written to memory: the csv writer cannot fail on them.
+    const IN_MEMORY: &str = "a CSV written to memory";
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = IDENTITY_COLUMNS.to_vec();
     header.push(column);
-    let record_error = |e: csv::Error| e.to_string();
-    writer.write_record(&header).map_err(record_error)?;
+    writer.write_record(&header).expect(IN_MEMORY);
     let possible = html::points(points_possible);
     writer
         .write_record(["    Points Possible", "", "", "", "", possible.as_str()])
-        .map_err(record_error)?;
+        .expect(IN_MEMORY);
     for (student, row) in lines {
         let score = if row.status == "graded" {
             html::points(as_points(row.total))
@@ -238,10 +309,10 @@ pub fn canvas_csv(
         };
         let mut record: Vec<&str> = student.identity().to_vec();
         record.push(&score);
-        writer.write_record(&record).map_err(record_error)?;
+        writer.write_record(&record).expect(IN_MEMORY);
     }
-    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    let bytes = writer.into_inner().expect(IN_MEMORY);
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings"))
 }
 
 /// The assignment column's name: `Name (id)` for an existing Canvas assignment, else `Name`.
@@ -279,17 +350,19 @@ pub fn run(args: &ExportArgs) -> i32 {
             return exit::USAGE;
         }
     };
-    let made = read_gradebook(&args.canvas).and_then(|gradebook| {
-        canvas_csv(
-            &gradebook.rows,
-            identities,
-            &assignment_column(&args.assignment_name, args.assignment_id),
-            as_points(crate::scale::manual::points_possible(
-                &assignment,
-                &gradebook.columns,
-            )),
-        )
-    });
+    let made = read_gradebook(&args.canvas)
+        .map_err(CanvasError::from)
+        .and_then(|gradebook| {
+            canvas_csv(
+                &gradebook.rows,
+                identities,
+                &assignment_column(&args.assignment_name, args.assignment_id),
+                as_points(crate::scale::manual::points_possible(
+                    &assignment,
+                    &gradebook.columns,
+                )),
+            )
+        });
     let text = match made {
         Ok(text) => text,
         Err(message) => {
@@ -370,6 +443,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(
+            matches!(&error, CanvasError::Missing { learners, .. } if learners == &["bob", "cy"]),
+            "{error:?}"
+        );
+        let error = error.to_string();
+        assert!(
             error.starts_with("2 learner(s) of the gradebook are not on the roster"),
             "{error}"
         );
@@ -386,26 +464,26 @@ mod tests {
                                     {"email": "b@x.org", "id": 6, "name": "B"}]}"#,
         )
         .unwrap();
-        let csv = canvas_csv(
-            &[row("team", 2, "graded"), row("late", 0, "not graded: x")],
-            Identities::Gradescope(dir.path()),
-            "ORM",
-            3.0,
+        let export = || {
+            canvas_csv(
+                &[row("team", 2, "graded"), row("late", 0, "not graded: x")],
+                Identities::Gradescope(dir.path()),
+                "ORM",
+                3.0,
+            )
+        };
+        let error = export().unwrap_err();
+        assert!(
+            matches!(&error, CanvasError::Missing { learners, .. } if learners == &["late"]),
+            "{error:?}"
         );
-        let error = csv.unwrap_err();
-        assert!(error.contains(": late"), "{error}");
+        assert!(error.to_string().contains(": late"), "{error}");
         std::fs::write(
             dir.path().join("late.json"),
             r#"{"users": [{"name": "L", "email": "l@x.org"}]}"#,
         )
         .unwrap();
-        let csv = canvas_csv(
-            &[row("team", 2, "graded"), row("late", 0, "not graded: x")],
-            Identities::Gradescope(dir.path()),
-            "ORM",
-            3.0,
-        )
-        .unwrap();
+        let csv = export().unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[2], "A,,S5,a@x.org,,2");
         assert_eq!(lines[3], "B,,,b@x.org,,2");

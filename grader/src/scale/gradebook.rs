@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 /// (named `ex1: test_name`, as Gradescope names a test), after `total` and `status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Columns {
+    /// The exercise columns, in order.
     pub exercises: Vec<String>,
+    /// The per-test columns (`ex1: name`), in order; empty without `--per-test`.
     pub tests: Vec<String>,
 }
 
@@ -36,9 +38,11 @@ impl Columns {
 /// One gradebook row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// The learner (the submission's file stem).
     pub learner: String,
     /// Score per exercise, in the assignment's order.
     pub scores: Vec<Points>,
+    /// The total score.
     pub total: Points,
     /// `graded`, or why not.
     pub status: String,
@@ -47,6 +51,7 @@ pub struct Row {
 }
 
 impl Row {
+    /// The row of a learner not graded: zero points, status `not graded: why`.
     pub fn failed(learner: &str, columns: &Columns, why: &str) -> Row {
         Row {
             learner: learner.to_owned(),
@@ -80,10 +85,206 @@ pub fn write_csv(out: impl Write, columns: &Columns, rows: &[Row]) -> csv::Resul
     Ok(())
 }
 
+/// Why a gradebook or a partial gradebook does not read; the file and line it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum GradebookError {
+    /// The file cannot be read.
+    #[error(transparent)]
+    File(#[from] crate::FileError),
+    /// A partial gradebook given where a whole one is read.
+    #[error(
+        "{} is a partial gradebook of one shard: join the parts with `grader merge` first",
+        path.display()
+    )]
+    Partial {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A whole gradebook (or other CSV) given where a partial one is read.
+    #[error(
+        "{} is not a partial gradebook (its first line is not `{PART_MARK}`); a gradebook \
+         from an unsharded `grader batch` needs no merge",
+        path.display()
+    )]
+    NotPartial {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A partial gradebook's header without a field.
+    #[error("{}: the header has no `# {field}:` line", path.display())]
+    MissingField {
+        /// The file.
+        path: PathBuf,
+        /// The field (`shard`, `batch-size`, …).
+        field: &'static str,
+    },
+    /// A partial gradebook's `# shard:` that is not I/N.
+    #[error("{}: shard: {source}", path.display())]
+    Shard {
+        /// The file.
+        path: PathBuf,
+        /// Why the shard does not read.
+        source: crate::scale::shard::ShardError,
+    },
+    /// A partial gradebook's `# batch-size:` that is not a whole number.
+    #[error("{}: batch-size: {source}", path.display())]
+    BatchSize {
+        /// The file.
+        path: PathBuf,
+        /// Why it does not read.
+        source: std::num::ParseIntError,
+    },
+    /// The CSV does not read.
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
+    /// A header that is not a gradebook's.
+    #[error(
+        "{}: the columns are not learner, the exercises, total, status (then the tests): \
+         {header:?}",
+        path.display()
+    )]
+    Columns {
+        /// The file.
+        path: PathBuf,
+        /// The header found.
+        header: Vec<String>,
+    },
+    /// A row with another number of fields than the header.
+    #[error("{}:{line}: {found} fields, expected {expected}", path.display())]
+    FieldCount {
+        /// The file.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: usize,
+        /// Its fields.
+        found: usize,
+        /// The header's.
+        expected: usize,
+    },
+    /// A score that is not a number of points.
+    #[error("{}:{line}: `{text}` is not a score", path.display())]
+    NotAScore {
+        /// The file.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: usize,
+        /// The field.
+        text: String,
+    },
+}
+
+/// Why partial gradebooks do not make one gradebook (`grader merge`).
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// A part does not read.
+    #[error(transparent)]
+    Read(#[from] GradebookError),
+    /// No part given.
+    #[error("no partial gradebooks given")]
+    NoParts,
+    /// Parts graded against different assignment notebooks (or with other columns).
+    #[error(
+        "mixed assignments: {} was graded against assignment sha256 {}, {} against {}",
+        first.display(), short(first_sha256), other.display(), short(other_sha256)
+    )]
+    MixedAssignments {
+        /// The first part.
+        first: PathBuf,
+        /// Its assignment's SHA-256.
+        first_sha256: String,
+        /// The part that differs.
+        other: PathBuf,
+        /// Its assignment's SHA-256.
+        other_sha256: String,
+    },
+    /// Parts of different numbers of shards.
+    #[error(
+        "{} is one of {first_count} shards but {} is one of {other_count}",
+        first.display(), other.display()
+    )]
+    ShardCounts {
+        /// The first part.
+        first: PathBuf,
+        /// Its number of shards.
+        first_count: usize,
+        /// The part that differs.
+        other: PathBuf,
+        /// Its number of shards.
+        other_count: usize,
+    },
+    /// Parts graded from different folders of submissions.
+    #[error(
+        "{} and {} were graded from different folders of submissions ({first_size} and \
+         {other_size} submissions, name lists sha256 {} and {})",
+        first.display(), other.display(), short(first_sha256), short(other_sha256)
+    )]
+    DifferentBatches {
+        /// The first part.
+        first: PathBuf,
+        /// Its batch's size.
+        first_size: usize,
+        /// Its batch's SHA-256 of names.
+        first_sha256: String,
+        /// The part that differs.
+        other: PathBuf,
+        /// Its batch's size.
+        other_size: usize,
+        /// Its batch's SHA-256 of names.
+        other_sha256: String,
+    },
+    /// One shard given twice.
+    #[error("overlap: shard {shard} is given twice: {} and {}", first.display(), second.display())]
+    ShardTwice {
+        /// The shard.
+        shard: Shard,
+        /// The first file with it.
+        first: PathBuf,
+        /// The second.
+        second: PathBuf,
+    },
+    /// Shards with no part.
+    #[error("gap: no part for shard {} (given: {})", missing.join(", "), given.join(", "))]
+    Gap {
+        /// The missing shards (`0/4`).
+        missing: Vec<String>,
+        /// The parts given (`FILE (shard I/N)`).
+        given: Vec<String>,
+    },
+    /// A part with more or fewer rows than its shard of the batch.
+    #[error(
+        "{} holds {found} rows, but shard {shard} of a batch of {batch_size} holds {expected}",
+        path.display()
+    )]
+    RowCount {
+        /// The part.
+        path: PathBuf,
+        /// Its rows.
+        found: usize,
+        /// Its shard.
+        shard: Shard,
+        /// The whole batch's size.
+        batch_size: usize,
+        /// The rows of that shard.
+        expected: usize,
+    },
+    /// A learner in two parts.
+    #[error("overlap: learner {learner} is in {} and in {}", first.display(), second.display())]
+    LearnerTwice {
+        /// The learner.
+        learner: String,
+        /// The first part with them.
+        first: PathBuf,
+        /// The second.
+        second: PathBuf,
+    },
+}
+
 /// A gradebook read back: its columns and rows.
 #[derive(Debug, Clone)]
 pub struct Gradebook {
+    /// Its columns.
     pub columns: Columns,
+    /// Its rows, in order.
     pub rows: Vec<Row>,
 }
 
@@ -91,26 +292,25 @@ pub struct Gradebook {
 /// columns); errors name the file and the line.
 ///
 /// # Errors
-/// An unreadable file, a partial gradebook (merge it first), columns that are not a
-/// gradebook's, or a score that is not a number.
-pub fn read_gradebook(path: &Path) -> Result<Gradebook, String> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+/// [`GradebookError`]: an unreadable file, a partial gradebook (merge it first), columns that
+/// are not a gradebook's, or a score that is not a number.
+pub fn read_gradebook(path: &Path) -> Result<Gradebook, GradebookError> {
+    let text = std::fs::read_to_string(path).map_err(crate::FileError::read(path))?;
     if text.starts_with(PART_MARK) {
-        return Err(format!(
-            "{name} is a partial gradebook of one shard: join the parts with `grader merge` first"
-        ));
+        return Err(GradebookError::Partial {
+            path: path.to_owned(),
+        });
     }
-    parse_rows(&name, &text, 0)
+    parse_rows(path, &text, 0)
 }
 
 /// Parses the CSV part of a gradebook; `skipped_lines` is how many lines came before it in the
 /// file (for line numbers in errors).
-fn parse_rows(name: &str, text: &str, skipped_lines: usize) -> Result<Gradebook, String> {
+fn parse_rows(path: &Path, text: &str, skipped_lines: usize) -> Result<Gradebook, GradebookError> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("{name}: {e}"))?
+        .map_err(crate::CsvError::at(path))?
         .iter()
         .map(str::to_owned)
         .collect();
@@ -118,10 +318,10 @@ fn parse_rows(name: &str, text: &str, skipped_lines: usize) -> Result<Gradebook,
     let well_formed = header.first().is_some_and(|c| c == "learner")
         && total.is_some_and(|t| header.get(t + 1).is_some_and(|c| c == "status"));
     let Some(total) = total.filter(|_| well_formed) else {
-        return Err(format!(
-            "{name}: the columns are not learner, the exercises, total, status (then the \
-             tests): {header:?}"
-        ));
+        return Err(GradebookError::Columns {
+            path: path.to_owned(),
+            header,
+        });
     };
     let columns = Columns {
         exercises: header[1..total].to_vec(),
@@ -129,19 +329,24 @@ fn parse_rows(name: &str, text: &str, skipped_lines: usize) -> Result<Gradebook,
     };
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("{name}: {e}"))?;
+        let record = record.map_err(crate::CsvError::at(path))?;
         let line = record.position().map_or(0, |p| p.line()) as usize + skipped_lines;
         if record.len() != header.len() {
-            return Err(format!(
-                "{name}:{line}: {} fields, expected {}",
-                record.len(),
-                header.len()
-            ));
+            return Err(GradebookError::FieldCount {
+                path: path.to_owned(),
+                line,
+                found: record.len(),
+                expected: header.len(),
+            });
         }
         let number = |i: usize| {
             record[i]
                 .parse::<Points>()
-                .map_err(|_| format!("{name}:{line}: `{}` is not a score", &record[i]))
+                .map_err(|_| GradebookError::NotAScore {
+                    path: path.to_owned(),
+                    line,
+                    text: record[i].to_owned(),
+                })
         };
         rows.push(Row {
             learner: record[0].to_owned(),
@@ -165,6 +370,7 @@ const PART_MARK: &str = "# orm-grader partial gradebook (join the parts with `gr
 pub struct PartHeader {
     /// SHA-256 of the assignment notebook's bytes.
     pub assignment_sha256: String,
+    /// Which shard of the batch the part is.
     pub shard: Shard,
     /// How many submissions the whole batch has.
     pub batch_size: usize,
@@ -174,6 +380,7 @@ pub struct PartHeader {
 }
 
 impl PartHeader {
+    /// The header of `shard` of a batch of `sorted_names`, graded against the notebook of `assignment_bytes`.
     pub fn new(assignment_bytes: &[u8], shard: Shard, sorted_names: &[String]) -> PartHeader {
         let mut names = Sha256::new();
         for name in sorted_names {
@@ -201,37 +408,45 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Writes a shard's partial gradebook: the header lines, then the gradebook of its rows.
+///
+/// # Errors
+/// The writer's error.
 pub fn write_partial(
     mut out: impl Write,
     header: &PartHeader,
     columns: &Columns,
     rows: &[Row],
-) -> Result<(), String> {
-    out.write_all(header.lines().as_bytes())
-        .map_err(|e| e.to_string())?;
-    write_csv(out, columns, rows).map_err(|e| e.to_string())
+) -> csv::Result<()> {
+    out.write_all(header.lines().as_bytes())?;
+    write_csv(out, columns, rows)
 }
 
 /// A partial gradebook read back.
 #[derive(Debug, Clone)]
 pub struct Part {
+    /// The file read.
     pub path: PathBuf,
+    /// What it says about itself.
     pub header: PartHeader,
+    /// Its columns.
     pub columns: Columns,
+    /// Its rows.
     pub rows: Vec<Row>,
 }
 
 /// Reads a partial gradebook; errors name the file and the line.
-pub fn read_partial(path: &Path) -> Result<Part, String> {
-    let name = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+///
+/// # Errors
+/// [`GradebookError`]: an unreadable file, a whole gradebook, a header without its fields,
+/// rows that do not read.
+pub fn read_partial(path: &Path) -> Result<Part, GradebookError> {
+    let text = std::fs::read_to_string(path).map_err(crate::FileError::read(path))?;
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or_default();
     if first.trim_end() != PART_MARK {
-        return Err(format!(
-            "{name} is not a partial gradebook (its first line is not `{PART_MARK}`); \
-             a gradebook from an unsharded `grader batch` needs no merge"
-        ));
+        return Err(GradebookError::NotPartial {
+            path: path.to_owned(),
+        });
     }
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut consumed = first.len();
@@ -244,16 +459,26 @@ pub fn read_partial(path: &Path) -> Result<Part, String> {
             fields.insert(key.to_owned(), value.to_owned());
         }
     }
-    let field = |key: &str| {
+    let field = |key: &'static str| {
         fields
             .get(key)
             .cloned()
-            .ok_or_else(|| format!("{name}: the header has no `# {key}:` line"))
+            .ok_or_else(|| GradebookError::MissingField {
+                path: path.to_owned(),
+                field: key,
+            })
     };
-    let shard = Shard::parse(&field("shard")?).map_err(|e| format!("{name}: shard: {e}"))?;
-    let batch_size = field("batch-size")?
-        .parse::<usize>()
-        .map_err(|e| format!("{name}: batch-size: {e}"))?;
+    let shard = Shard::parse(&field("shard")?).map_err(|source| GradebookError::Shard {
+        path: path.to_owned(),
+        source,
+    })?;
+    let batch_size =
+        field("batch-size")?
+            .parse::<usize>()
+            .map_err(|source| GradebookError::BatchSize {
+                path: path.to_owned(),
+                source,
+            })?;
     let header = PartHeader {
         assignment_sha256: field("assignment-sha256")?,
         shard,
@@ -261,7 +486,7 @@ pub fn read_partial(path: &Path) -> Result<Part, String> {
         batch_sha256: field("batch-sha256")?,
     };
     let skipped = text[..consumed].lines().count();
-    let gradebook = parse_rows(&name.to_string(), &text[consumed..], skipped)?;
+    let gradebook = parse_rows(path, &text[consumed..], skipped)?;
     Ok(Part {
         path: path.to_owned(),
         header,
@@ -273,43 +498,43 @@ pub fn read_partial(path: &Path) -> Result<Part, String> {
 /// Joins the parts of one batch into its rows, in the order an unsharded batch writes them.
 /// Refuses parts of other assignments or batches, a shard given twice or missing, and parts
 /// whose rows overlap or fall short.
-pub fn merge(parts: &[Part]) -> Result<(Columns, Vec<Row>), String> {
-    let first = parts.first().ok_or("no partial gradebooks given")?;
+///
+/// # Errors
+/// [`MergeError`] naming the files: mixed assignments, shard counts or batches, a shard
+/// given twice or missing, a part's rows overlapping another's or falling short.
+pub fn merge(parts: &[Part]) -> Result<(Columns, Vec<Row>), MergeError> {
+    let first = parts.first().ok_or(MergeError::NoParts)?;
     let named = |part: &Part| format!("{} (shard {})", part.path.display(), part.header.shard);
     for part in &parts[1..] {
         if part.header.assignment_sha256 != first.header.assignment_sha256
             || part.columns != first.columns
         {
-            return Err(format!(
-                "mixed assignments: {} was graded against assignment sha256 {}, {} against {}",
-                first.path.display(),
-                short(&first.header.assignment_sha256),
-                part.path.display(),
-                short(&part.header.assignment_sha256),
-            ));
+            return Err(MergeError::MixedAssignments {
+                first: first.path.clone(),
+                first_sha256: first.header.assignment_sha256.clone(),
+                other: part.path.clone(),
+                other_sha256: part.header.assignment_sha256.clone(),
+            });
         }
         if part.header.shard.count != first.header.shard.count {
-            return Err(format!(
-                "{} is one of {} shards but {} is one of {}",
-                first.path.display(),
-                first.header.shard.count,
-                part.path.display(),
-                part.header.shard.count
-            ));
+            return Err(MergeError::ShardCounts {
+                first: first.path.clone(),
+                first_count: first.header.shard.count,
+                other: part.path.clone(),
+                other_count: part.header.shard.count,
+            });
         }
         if (part.header.batch_size, &part.header.batch_sha256)
             != (first.header.batch_size, &first.header.batch_sha256)
         {
-            return Err(format!(
-                "{} and {} were graded from different folders of submissions \
-                 ({} and {} submissions, name lists sha256 {} and {})",
-                first.path.display(),
-                part.path.display(),
-                first.header.batch_size,
-                part.header.batch_size,
-                short(&first.header.batch_sha256),
-                short(&part.header.batch_sha256),
-            ));
+            return Err(MergeError::DifferentBatches {
+                first: first.path.clone(),
+                first_size: first.header.batch_size,
+                first_sha256: first.header.batch_sha256.clone(),
+                other: part.path.clone(),
+                other_size: part.header.batch_size,
+                other_sha256: part.header.batch_sha256.clone(),
+            });
         }
     }
     let count = first.header.shard.count;
@@ -317,12 +542,11 @@ pub fn merge(parts: &[Part]) -> Result<(Columns, Vec<Row>), String> {
     for part in parts {
         let slot = &mut by_index[part.header.shard.index];
         if let Some(earlier) = slot {
-            return Err(format!(
-                "overlap: shard {} is given twice: {} and {}",
-                part.header.shard,
-                earlier.path.display(),
-                part.path.display()
-            ));
+            return Err(MergeError::ShardTwice {
+                shard: part.header.shard,
+                first: earlier.path.clone(),
+                second: part.path.clone(),
+            });
         }
         *slot = Some(part);
     }
@@ -331,41 +555,41 @@ pub fn merge(parts: &[Part]) -> Result<(Columns, Vec<Row>), String> {
         .map(|i| format!("{i}/{count}"))
         .collect();
     if !missing.is_empty() {
-        let given: Vec<String> = parts.iter().map(named).collect();
-        return Err(format!(
-            "gap: no part for shard {} (given: {})",
-            missing.join(", "),
-            given.join(", ")
-        ));
+        return Err(MergeError::Gap {
+            missing,
+            given: parts.iter().map(named).collect(),
+        });
     }
     let batch_size = first.header.batch_size;
     let mut owner: HashMap<&str, &Path> = HashMap::new();
     for part in parts {
         let expected = part.header.shard.size_of_slice(batch_size);
         if part.rows.len() != expected {
-            return Err(format!(
-                "{} holds {} rows, but shard {} of a batch of {batch_size} holds {expected}",
-                part.path.display(),
-                part.rows.len(),
-                part.header.shard
-            ));
+            return Err(MergeError::RowCount {
+                path: part.path.clone(),
+                found: part.rows.len(),
+                shard: part.header.shard,
+                batch_size,
+                expected,
+            });
         }
         for row in &part.rows {
             if let Some(other) = owner.insert(&row.learner, &part.path) {
-                return Err(format!(
-                    "overlap: learner {} is in {} and in {}",
-                    row.learner,
-                    other.display(),
-                    part.path.display()
-                ));
+                return Err(MergeError::LearnerTwice {
+                    learner: row.learner.clone(),
+                    first: other.to_owned(),
+                    second: part.path.clone(),
+                });
             }
         }
     }
     // Position k of the sorted batch is row k / N of shard k % N (see `shard`).
     let rows = (0..batch_size)
-        .map(|k| by_index[k % count].map(|part| part.rows[k / count].clone()))
-        .collect::<Option<Vec<Row>>>()
-        .ok_or("a shard went missing while merging")?;
+        .map(|k| {
+            let part = by_index[k % count].expect("every shard has its part (the gap check)");
+            part.rows[k / count].clone()
+        })
+        .collect();
     Ok((first.columns.clone(), rows))
 }
 
@@ -375,7 +599,8 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
         .parts
         .iter()
         .map(|path| read_partial(path))
-        .collect::<Result<Vec<Part>, String>>()
+        .collect::<Result<Vec<Part>, GradebookError>>()
+        .map_err(MergeError::from)
         .and_then(|parts| merge(&parts));
     let (columns, rows) = match merged {
         Ok(merged) => merged,
@@ -385,8 +610,8 @@ pub fn merge_command(args: &MergeArgs) -> i32 {
         }
     };
     let written = std::fs::File::create(&args.output)
-        .map_err(|e| e.to_string())
-        .and_then(|file| write_csv(file, &columns, &rows).map_err(|e| e.to_string()));
+        .map_err(csv::Error::from)
+        .and_then(|file| write_csv(file, &columns, &rows));
     if let Err(error) = written {
         eprintln!(
             "grader merge: cannot write {}: {error}",
@@ -474,20 +699,68 @@ mod tests {
         let zero = part(dir.path(), &names, 0, 2, b"nb");
         let one = part(dir.path(), &names, 1, 2, b"nb");
         let doubled = merge(&[zero.clone(), zero.clone(), one.clone()]).unwrap_err();
-        assert!(doubled.contains("shard 0/2 is given twice"), "{doubled}");
+        assert!(
+            matches!(&doubled, MergeError::ShardTwice { shard, first, second }
+                if shard.index == 0 && first == &zero.path && second == &zero.path),
+            "{doubled:?}"
+        );
+        assert!(
+            doubled.to_string().contains("shard 0/2 is given twice"),
+            "{doubled}"
+        );
         let missing = merge(std::slice::from_ref(&one)).unwrap_err();
-        assert!(missing.contains("no part for shard 0/2"), "{missing}");
-        assert!(missing.contains("part-1-2.csv"), "{missing}");
+        match &missing {
+            MergeError::Gap { missing, given } => {
+                assert_eq!(missing, &["0/2"]);
+                assert_eq!(given, &[format!("{} (shard 1/2)", one.path.display())]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            missing.to_string().contains("no part for shard 0/2"),
+            "{missing}"
+        );
         let other_dir = tempfile::tempdir().unwrap();
         let other = part(other_dir.path(), &names, 1, 2, b"another notebook");
-        let mixed = merge(&[zero.clone(), other]).unwrap_err();
-        assert!(mixed.starts_with("mixed assignments"), "{mixed}");
+        let mixed = merge(&[zero.clone(), other.clone()]).unwrap_err();
+        assert!(
+            matches!(&mixed, MergeError::MixedAssignments { first, other: second, .. }
+                if first == &zero.path && second == &other.path),
+            "{mixed:?}"
+        );
+        assert!(
+            mixed.to_string().starts_with("mixed assignments"),
+            "{mixed}"
+        );
         let elsewhere = part(other_dir.path(), &["a", "b", "c", "x"], 1, 2, b"nb");
         let folders = merge(&[zero.clone(), elsewhere]).unwrap_err();
-        assert!(folders.contains("different folders"), "{folders}");
+        assert!(
+            matches!(
+                folders,
+                MergeError::DifferentBatches {
+                    first_size: 4,
+                    other_size: 4,
+                    ..
+                }
+            ),
+            "{folders:?}"
+        );
         let mut short = one.clone();
         short.rows.pop();
-        assert!(merge(&[zero, short]).unwrap_err().contains("holds 1 rows"));
+        let error = merge(&[zero, short]).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                MergeError::RowCount {
+                    found: 1,
+                    expected: 2,
+                    batch_size: 4,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("holds 1 rows"), "{error}");
     }
 
     #[test]
@@ -498,7 +771,19 @@ mod tests {
         write_csv(&mut out, &exercises(), &[row("a", 1)]).unwrap();
         std::fs::write(&path, out).unwrap();
         let error = read_partial(&path).unwrap_err();
-        assert!(error.contains("is not a partial gradebook"), "{error}");
-        assert!(error.contains("gradebook.csv"), "{error}");
+        assert!(
+            matches!(&error, GradebookError::NotPartial { path: p } if p == &path),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("is not a partial gradebook"),
+            "{error}"
+        );
+        let error = read_gradebook(&dir.path().join("missing.csv")).unwrap_err();
+        assert!(
+            matches!(&error, GradebookError::File(f) if f.action == "read"
+                && f.source.kind() == std::io::ErrorKind::NotFound),
+            "{error:?}"
+        );
     }
 }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
+/// Gradescope's `setup.sh` of the bundle (installs Rust and builds the grader).
 pub const SETUP_SH: &str = include_str!("../../templates/gradescope/setup.sh");
+/// Gradescope's `run_autograder` of the bundle (grades `/autograder/submission`).
 pub const RUN_AUTOGRADER: &str = include_str!("../../templates/gradescope/run_autograder");
 
 /// Folders of a project never shipped: build output, virtual environments, caches.
@@ -23,14 +25,22 @@ pub enum GraderSource {
     /// The project's sources, shipped in the zip under `project/`.
     Shipped(PathBuf),
     /// `cargo install --git URL [--rev REV] grader`.
-    Git { url: String, rev: Option<String> },
+    Git {
+        /// The repository's URL.
+        url: String,
+        /// The revision (`--rev`), else the default branch.
+        rev: Option<String>,
+    },
 }
 
 /// What goes into `grader.conf`.
 #[derive(Debug, Clone)]
 pub struct BundleConfig {
+    /// Where the grader is built from.
     pub source: GraderSource,
+    /// The notebook's expected name in the upload.
     pub notebook_name: String,
+    /// The limits passed to `grader run`.
     pub limits: Vec<String>,
 }
 
@@ -58,12 +68,45 @@ fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', "'\\''"))
 }
 
-/// Writes the zip; errors name the file that could not be read or written.
+/// Why the autograder bundle could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// A file to ship (or the zip itself) cannot be read or written.
+    #[error(transparent)]
+    File(#[from] crate::FileError),
+    /// A file could not be added to the zip.
+    #[error("cannot add {name} to the zip: {source}")]
+    Add {
+        /// Its name in the zip.
+        name: String,
+        /// The zip writer's error.
+        source: zip::result::ZipError,
+    },
+    /// The zip's central directory could not be written.
+    #[error("cannot finish the zip: {0}")]
+    Finish(#[source] zip::result::ZipError),
+    /// The folder shipped is not the project's workspace.
+    #[error(
+        "{} is not the project's workspace (no {missing}); pass --project DIR or --git URL",
+        project.display()
+    )]
+    NotWorkspace {
+        /// The folder.
+        project: PathBuf,
+        /// The file it lacks.
+        missing: &'static str,
+    },
+}
+
+/// Writes the zip.
+///
+/// # Errors
+/// [`BundleError`] naming the file that could not be read or written.
 pub fn write_bundle(
     out: impl Write + std::io::Seek,
     solution: &Path,
     config: &BundleConfig,
-) -> Result<(), String> {
+) -> Result<(), BundleError> {
     let mut zip = ZipWriter::new(out);
     // A fixed date, so the same inputs give the same zip.
     let file = SimpleFileOptions::default()
@@ -74,30 +117,34 @@ pub fn write_bundle(
     let mut add = |name: &str, options: SimpleFileOptions, bytes: &[u8]| {
         zip.start_file(name, options)
             .and_then(|()| zip.write_all(bytes).map_err(Into::into))
-            .map_err(|e| format!("cannot add {name} to the zip: {e}"))
+            .map_err(|source| BundleError::Add {
+                name: name.to_owned(),
+                source,
+            })
     };
     add("setup.sh", script, SETUP_SH.as_bytes())?;
     add("run_autograder", script, RUN_AUTOGRADER.as_bytes())?;
     add("grader.conf", file, config.conf().as_bytes())?;
-    let solution_bytes =
-        std::fs::read(solution).map_err(|e| format!("cannot read {}: {e}", solution.display()))?;
+    let solution_bytes = std::fs::read(solution).map_err(crate::FileError::read(solution))?;
     add("solution.ipynb", file, &solution_bytes)?;
     if let GraderSource::Shipped(project) = &config.source {
         for (relative, path) in project_files(project)? {
-            let bytes =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes = std::fs::read(&path).map_err(crate::FileError::read(&path))?;
             add(&format!("project/{relative}"), file, &bytes)?;
         }
     }
-    zip.finish()
-        .map_err(|e| format!("cannot finish the zip: {e}"))?;
+    zip.finish().map_err(BundleError::Finish)?;
     Ok(())
 }
 
 /// The project's files to ship (relative name, path), sorted: everything but hidden entries
 /// (`.git`, `.venv`, …), build output and caches. The workspace must be whole: cargo reads
 /// every member's manifest to build one.
-pub fn project_files(project: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+///
+/// # Errors
+/// [`BundleError::NotWorkspace`] for a folder that is not the workspace, [`BundleError::File`]
+/// for one that cannot be listed.
+pub fn project_files(project: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
     for needed in [
         "Cargo.toml",
         "Cargo.lock",
@@ -105,10 +152,10 @@ pub fn project_files(project: &Path) -> Result<Vec<(String, PathBuf)>, String> {
         "orm/Cargo.toml",
     ] {
         if !project.join(needed).is_file() {
-            return Err(format!(
-                "{} is not the project's workspace (no {needed}); pass --project DIR or --git URL",
-                project.display()
-            ));
+            return Err(BundleError::NotWorkspace {
+                project: project.to_owned(),
+                missing: needed,
+            });
         }
     }
     let mut files = Vec::new();
@@ -116,7 +163,7 @@ pub fn project_files(project: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     while let Some(relative) = pending.pop() {
         let dir = project.join(&relative);
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .map_err(crate::FileError::read(&dir))?
             .flatten()
             .collect();
         entries.sort_by_key(|e| e.file_name());
@@ -169,7 +216,7 @@ pub fn run(args: &GradescopeBundleArgs) -> i32 {
         limits: args.limits.to_args(),
     };
     let written = std::fs::File::create(&args.output)
-        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))
+        .map_err(|e| BundleError::from(crate::FileError::write(&args.output)(e)))
         .and_then(|file| write_bundle(file, &solution, &config));
     match written {
         Ok(()) => {
@@ -229,6 +276,11 @@ mod tests {
             .all(|n| !n.starts_with('.') && !n.contains("/.") && !n.starts_with("target/")));
         let not_a_project = tempfile::tempdir().unwrap();
         let error = project_files(not_a_project.path()).unwrap_err();
-        assert!(error.contains("--git URL"), "{error}");
+        assert!(
+            matches!(&error, BundleError::NotWorkspace { project, missing: "Cargo.toml" }
+                if project == not_a_project.path()),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("--git URL"), "{error}");
     }
 }

@@ -11,7 +11,8 @@ use crate::cli::{exit, MergeManualArgs};
 use crate::notebook::{CellKind, Notebook};
 use crate::points::Points;
 use crate::reports::html;
-use crate::scale::gradebook::{read_gradebook, write_csv, Columns, Row};
+use crate::scale::gradebook::{read_gradebook, write_csv, Columns, GradebookError, Row};
+use crate::FileError;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -178,50 +179,217 @@ pub fn sheet_html(assignment: &Assignment, answers: &[Answer]) -> String {
 /// Writes `manual<suffix>.csv` and `manual<suffix>.html` into `dir`; returns the CSV's path.
 ///
 /// # Errors
-/// A message naming the file that could not be written.
+/// [`FileError`] naming the folder or file that could not be made or written.
 pub fn write_sheet(
     dir: &Path,
     suffix: &str,
     assignment: &Assignment,
     answers: &[Answer],
-) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+) -> Result<PathBuf, FileError> {
+    std::fs::create_dir_all(dir).map_err(|source| FileError {
+        action: "make",
+        path: dir.to_owned(),
+        source,
+    })?;
     let csv_path = dir.join(format!("manual{suffix}.csv"));
     let html_path = dir.join(format!("manual{suffix}.html"));
     let mut csv_bytes = Vec::new();
-    write_sheet_csv(&mut csv_bytes, assignment, answers).map_err(|e| e.to_string())?;
-    std::fs::write(&csv_path, csv_bytes)
-        .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+    write_sheet_csv(&mut csv_bytes, assignment, answers).expect("a CSV written to memory");
+    std::fs::write(&csv_path, csv_bytes).map_err(FileError::write(&csv_path))?;
     std::fs::write(&html_path, sheet_html(assignment, answers))
-        .map_err(|e| format!("cannot write {}: {e}", html_path.display()))?;
+        .map_err(FileError::write(&html_path))?;
     Ok(csv_path)
+}
+
+/// Why a review sheet's scores do not read ([`read_scores`]); each names the sheet, and the
+/// line where one row is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SheetError {
+    /// The sheet cannot be opened.
+    #[error("cannot read {}: {source}", path.display())]
+    Open {
+        /// The sheet.
+        path: PathBuf,
+        /// The CSV reader's error.
+        source: csv::Error,
+    },
+    /// The sheet's CSV does not read.
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
+    /// A column of the review sheet is missing.
+    #[error(
+        "{}: no `{column}` column (a review sheet has {})",
+        path.display(), SHEET_COLUMNS.join(", ")
+    )]
+    MissingColumn {
+        /// The sheet.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+    },
+    /// A learner who is not in the gradebook.
+    #[error("{}:{line}: learner `{learner}` is not in the gradebook", path.display())]
+    UnknownLearner {
+        /// The sheet.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: u64,
+        /// The learner as written.
+        learner: String,
+    },
+    /// A question that is not a manual question of the assignment.
+    #[error(
+        "{}:{line}: question `{question}` is not a manual question of the assignment (they \
+         are: {})",
+        path.display(), questions.join(", ")
+    )]
+    UnknownQuestion {
+        /// The sheet.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: u64,
+        /// The question as written.
+        question: String,
+        /// The assignment's manual questions.
+        questions: Vec<String>,
+    },
+    /// `max_points` that is not the question's points (a sheet of another version).
+    #[error(
+        "{}:{line}: max_points `{found}` is not the {points} points the assignment gives \
+         `{question}` (a sheet of another version of the assignment?)",
+        path.display()
+    )]
+    MaxPoints {
+        /// The sheet.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: u64,
+        /// `max_points` as written.
+        found: String,
+        /// The question's points in the assignment.
+        points: Points,
+        /// The question.
+        question: String,
+    },
+    /// An empty score.
+    #[error(
+        "{}:{line}: {learner}'s answer to `{question}` is not graded yet (empty score)",
+        path.display()
+    )]
+    NotGraded {
+        /// The sheet.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: u64,
+        /// The learner.
+        learner: String,
+        /// The question.
+        question: String,
+    },
+    /// A score that is not a number of points.
+    #[error("{}:{line}: score of {learner}, `{question}`: {source}", path.display())]
+    BadScore {
+        /// The sheet.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: u64,
+        /// The learner.
+        learner: String,
+        /// The question.
+        question: String,
+        /// Why the score does not read.
+        source: crate::points::PointsError,
+    },
+    /// A negative score.
+    #[error("{}:{line}: score {score} of {learner}, `{question}` is negative", path.display())]
+    Negative {
+        /// The sheet.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: u64,
+        /// The learner.
+        learner: String,
+        /// The question.
+        question: String,
+        /// The score.
+        score: Points,
+    },
+    /// A score above the question's points.
+    #[error(
+        "{}:{line}: score {score} of {learner}, `{question}` is above the question's \
+         {points} points",
+        path.display()
+    )]
+    AboveMax {
+        /// The sheet.
+        path: PathBuf,
+        /// The row's line (from 1).
+        line: u64,
+        /// The learner.
+        learner: String,
+        /// The question.
+        question: String,
+        /// The score.
+        score: Points,
+        /// The question's points.
+        points: Points,
+    },
+    /// A second row for one learner and question.
+    #[error("{}:{line}: a second row for {learner}, `{question}`", path.display())]
+    Duplicate {
+        /// The sheet.
+        path: PathBuf,
+        /// The second row's line (from 1).
+        line: u64,
+        /// The learner.
+        learner: String,
+        /// The question.
+        question: String,
+    },
+    /// No row for a learner and question.
+    #[error(
+        "{}: no row for {learner}, `{question}` (every learner of the gradebook needs a \
+         score for every manual question)",
+        path.display()
+    )]
+    MissingRow {
+        /// The sheet.
+        path: PathBuf,
+        /// The learner.
+        learner: String,
+        /// The question.
+        question: String,
+    },
 }
 
 /// The teacher's scores read from a sheet: `(learner, question, score)`.
 ///
 /// # Errors
-/// A message naming the sheet's line: a missing column, an unknown learner (not in
+/// [`SheetError`] naming the sheet's line: a missing column, an unknown learner (not in
 /// `learners`) or question, a score that is empty (not graded yet), not a number, negative or
 /// above the question's points, a `max_points` that is not the question's, a row given twice.
 pub fn read_scores(
     path: &Path,
     assignment: &Assignment,
     learners: &[String],
-) -> Result<Vec<(String, String, Points)>, String> {
-    let name = path.display().to_string();
-    let mut reader =
-        csv::Reader::from_path(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+) -> Result<Vec<(String, String, Points)>, SheetError> {
+    let path = path.to_owned();
+    let mut reader = csv::Reader::from_path(&path).map_err(|source| SheetError::Open {
+        path: path.clone(),
+        source,
+    })?;
     let header = reader
         .headers()
-        .map_err(|e| format!("{name}: {e}"))?
+        .map_err(crate::CsvError::at(&path))?
         .clone();
-    let position = |column: &str| {
-        header.iter().position(|c| c == column).ok_or_else(|| {
-            format!(
-                "{name}: no `{column}` column (a review sheet has {})",
-                SHEET_COLUMNS.join(", ")
-            )
-        })
+    let position = |column: &'static str| {
+        header
+            .iter()
+            .position(|c| c == column)
+            .ok_or_else(|| SheetError::MissingColumn {
+                path: path.clone(),
+                column,
+            })
     };
     let [learner_at, question_at, max_at, score_at] =
         ["learner", "question", "max_points", "score"].map(position);
@@ -230,71 +398,93 @@ pub fn read_scores(
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut scores = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("{name}: {e}"))?;
+        let record = record.map_err(crate::CsvError::at(&path))?;
         let line = record.position().map_or(0, |p| p.line());
-        let at = format!("{name}:{line}");
         let field = |i: usize| record.get(i).unwrap_or_default().trim();
         let (learner, question_name) = (field(learner_at), field(question_at));
         if !learners.iter().any(|l| l == learner) {
-            return Err(format!("{at}: learner `{learner}` is not in the gradebook"));
+            return Err(SheetError::UnknownLearner {
+                path,
+                line,
+                learner: learner.to_owned(),
+            });
         }
         let Some(question) = assignment.manual.iter().find(|q| q.name == question_name) else {
-            return Err(format!(
-                "{at}: question `{question_name}` is not a manual question of the assignment \
-                 (they are: {})",
-                assignment
-                    .manual
-                    .iter()
-                    .map(|q| q.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            return Err(SheetError::UnknownQuestion {
+                path,
+                line,
+                question: question_name.to_owned(),
+                questions: assignment.manual.iter().map(|q| q.name.clone()).collect(),
+            });
         };
         if field(max_at).parse::<Points>().ok() != Some(question.points) {
-            return Err(format!(
-                "{at}: max_points `{}` is not the {} points the assignment gives `{}` (a sheet \
-                 of another version of the assignment?)",
-                field(max_at),
-                question.points,
-                question.name
-            ));
+            return Err(SheetError::MaxPoints {
+                path,
+                line,
+                found: field(max_at).to_owned(),
+                points: question.points,
+                question: question.name.clone(),
+            });
         }
+        let (learner, question_name) = (learner.to_owned(), question_name.to_owned());
         let text = field(score_at);
         if text.is_empty() {
-            return Err(format!(
-                "{at}: {learner}'s answer to `{question_name}` is not graded yet (empty score)"
-            ));
+            return Err(SheetError::NotGraded {
+                path,
+                line,
+                learner,
+                question: question_name,
+            });
         }
-        let score: Points = text
-            .parse()
-            .map_err(|e| format!("{at}: score of {learner}, `{question_name}`: {e}"))?;
+        let score: Points = match text.parse() {
+            Ok(score) => score,
+            Err(source) => {
+                return Err(SheetError::BadScore {
+                    path,
+                    line,
+                    learner,
+                    question: question_name,
+                    source,
+                })
+            }
+        };
         if score < Points::ZERO {
-            return Err(format!(
-                "{at}: score {score} of {learner}, `{question_name}` is negative"
-            ));
+            return Err(SheetError::Negative {
+                path,
+                line,
+                learner,
+                question: question_name,
+                score,
+            });
         }
         if score > question.points {
-            return Err(format!(
-                "{at}: score {score} of {learner}, `{question_name}` is above the question's {} \
-                 points",
-                question.points
-            ));
+            return Err(SheetError::AboveMax {
+                path,
+                line,
+                learner,
+                question: question_name,
+                score,
+                points: question.points,
+            });
         }
-        if !seen.insert((learner.to_owned(), question.name.clone())) {
-            return Err(format!(
-                "{at}: a second row for {learner}, `{question_name}`"
-            ));
+        if !seen.insert((learner.clone(), question.name.clone())) {
+            return Err(SheetError::Duplicate {
+                path,
+                line,
+                learner,
+                question: question_name,
+            });
         }
-        scores.push((learner.to_owned(), question.name.clone(), score));
+        scores.push((learner, question.name.clone(), score));
     }
     for learner in learners {
         for question in &assignment.manual {
             if !seen.contains(&(learner.clone(), question.name.clone())) {
-                return Err(format!(
-                    "{name}: no row for {learner}, `{}` (every learner of the gradebook needs a \
-                     score for every manual question)",
-                    question.name
-                ));
+                return Err(SheetError::MissingRow {
+                    path,
+                    learner: learner.clone(),
+                    question: question.name.clone(),
+                });
             }
         }
     }
@@ -366,48 +556,79 @@ pub fn merge_command(args: &MergeManualArgs) -> i32 {
             );
             exit::GRADED
         }
-        Err((code, message)) => {
-            eprintln!("grader merge-manual: {message}");
-            code
+        Err(error) => {
+            eprintln!("grader merge-manual: {error}");
+            error.exit_code()
         }
     }
 }
 
-fn merge(args: &MergeManualArgs) -> Result<(PathBuf, usize), (i32, String)> {
-    let assignment = crate::read_assignment(&args.assignment.assignment)
-        .map_err(|e| (exit::BAD_ASSIGNMENT, e))?;
-    if assignment.manual.is_empty() {
-        return Err((
-            exit::BAD_ASSIGNMENT,
-            format!(
-                "{} has no manual questions (cells of kind \"manual\")",
-                args.assignment.assignment.display()
-            ),
-        ));
+/// Why `grader merge-manual` did not write the gradebook.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeManualError {
+    /// The solution notebook does not read.
+    #[error(transparent)]
+    Assignment(#[from] crate::ReadAssignmentError),
+    /// The assignment has no manual question.
+    #[error("{} has no manual questions (cells of kind \"manual\")", path.display())]
+    NoManualQuestions {
+        /// The solution notebook.
+        path: PathBuf,
+    },
+    /// The gradebook does not read.
+    #[error(transparent)]
+    Gradebook(#[from] GradebookError),
+    /// The review sheet does not read.
+    #[error(transparent)]
+    Sheet(#[from] SheetError),
+    /// The new gradebook could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The gradebook written.
+        path: PathBuf,
+        /// The writer's error.
+        source: std::io::Error,
+    },
+}
+
+impl MergeManualError {
+    /// The command's exit code ([`exit`]).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            MergeManualError::Assignment(_) | MergeManualError::NoManualQuestions { .. } => {
+                exit::BAD_ASSIGNMENT
+            }
+            MergeManualError::Gradebook(_) | MergeManualError::Sheet(_) => exit::BAD_INPUT,
+            MergeManualError::Write { .. } => exit::CANNOT_RUN,
+        }
     }
-    let gradebook = read_gradebook(&args.gradebook).map_err(|e| (exit::BAD_INPUT, e))?;
+}
+
+fn merge(args: &MergeManualArgs) -> Result<(PathBuf, usize), MergeManualError> {
+    let assignment = crate::read_assignment(&args.assignment.assignment)?;
+    if assignment.manual.is_empty() {
+        return Err(MergeManualError::NoManualQuestions {
+            path: args.assignment.assignment.clone(),
+        });
+    }
+    let gradebook = read_gradebook(&args.gradebook)?;
     let learners: Vec<String> = gradebook.rows.iter().map(|r| r.learner.clone()).collect();
-    let scores =
-        read_scores(&args.sheet, &assignment, &learners).map_err(|e| (exit::BAD_INPUT, e))?;
+    let scores = read_scores(&args.sheet, &assignment, &learners)?;
     let (columns, rows) = add_scores(&gradebook.columns, &gradebook.rows, &assignment, &scores);
     let output = args
         .output
         .clone()
         .unwrap_or_else(|| args.gradebook.clone());
-    let cannot = |e: String| {
-        (
-            exit::CANNOT_RUN,
-            format!("cannot write {}: {e}", output.display()),
-        )
+    let cannot = |source| MergeManualError::Write {
+        path: output.clone(),
+        source,
     };
     let dir = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(|e| cannot(e.to_string()))?;
-    write_csv(&mut temporary, &columns, &rows).map_err(|e| cannot(e.to_string()))?;
-    temporary
-        .persist(&output)
-        .map_err(|e| cannot(e.error.to_string()))?;
+    let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(cannot)?;
+    write_csv(&mut temporary, &columns, &rows).map_err(|e| cannot(e.into()))?;
+    temporary.persist(&output).map_err(|e| cannot(e.error))?;
     Ok((output, rows.len()))
 }

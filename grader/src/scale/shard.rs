@@ -91,7 +91,9 @@ pub enum ShardError {
 /// The `index`-th of `count` slices (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard's position, from 0.
     pub index: usize,
+    /// How many shards the batch has.
     pub count: usize,
 }
 
@@ -105,6 +107,10 @@ impl Shard {
     /// The whole batch as one shard.
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
+    /// Shard `index` of `count`.
+    ///
+    /// # Errors
+    /// [`ShardError`] when `count` is 0 or `index` is not below it.
     pub fn new(index: usize, count: usize) -> Result<Shard, ShardError> {
         if count == 0 {
             return Err(ShardError::NoShards);
@@ -289,23 +295,16 @@ mod tests {
 
     #[test]
     fn slurm_task_ids_are_normalised_by_the_array_start_and_step() {
-        let from_zero = env(&[
-            ("SLURM_ARRAY_TASK_ID", "2"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-        ]);
-        assert_eq!(from_env(from_zero, None), Ok(Shard { index: 2, count: 4 }));
-        let from_one = env(&[
-            ("SLURM_ARRAY_TASK_ID", "4"),
-            ("SLURM_ARRAY_TASK_MIN", "1"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-        ]);
-        assert_eq!(from_env(from_one, None), Ok(Shard { index: 3, count: 4 }));
-        let stepped = env(&[
-            ("SLURM_ARRAY_TASK_ID", "6"),
-            ("SLURM_ARRAY_TASK_STEP", "2"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-        ]);
-        assert_eq!(from_env(stepped, None), Ok(Shard { index: 3, count: 4 }));
+        // (task id, array start, step) → shard index, of 4.
+        for (id, min, step, index) in [("2", "0", "1", 2), ("4", "1", "1", 3), ("6", "0", "2", 3)] {
+            let vars = env(&[
+                ("SLURM_ARRAY_TASK_ID", id),
+                ("SLURM_ARRAY_TASK_MIN", min),
+                ("SLURM_ARRAY_TASK_STEP", step),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ]);
+            assert_eq!(from_env(vars, None), Ok(Shard { index, count: 4 }), "{id}");
+        }
         let off_step = env(&[
             ("SLURM_ARRAY_TASK_ID", "5"),
             ("SLURM_ARRAY_TASK_STEP", "2"),

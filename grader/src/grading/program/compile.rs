@@ -10,22 +10,31 @@ use std::time::Duration;
 /// One place of a diagnostic in the program's source (1-based lines and columns).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
+    /// First line.
     pub line_start: usize,
+    /// Last line.
     pub line_end: usize,
+    /// First column.
     pub column_start: usize,
+    /// Column after the last.
     pub column_end: usize,
+    /// The place the error is about (else a secondary place).
     pub is_primary: bool,
+    /// rustc's label at this place (may be empty).
     pub label: String,
 }
 
 /// One error rustc reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompileError {
+    /// rustc's message.
     pub message: String,
+    /// rustc's error code (`E0425`), when it has one.
     pub code: Option<String>,
     /// Places in the program's `main.rs` (places in other files are followed back through
     /// their macro expansion to the call in `main.rs`).
     pub places: Vec<Place>,
+    /// rustc's `help:` notes.
     pub help: Vec<String>,
 }
 
@@ -47,17 +56,44 @@ pub enum Compiled {
     /// rustc's errors.
     Errors(Vec<CompileError>),
     /// rustc could not run, ran out of time or memory, or failed without a readable error.
-    Failed(String),
+    Failed(CompileFailure),
+}
+
+/// Why rustc gave no binary and no error about the code.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileFailure {
+    /// rustc (or `grader confine` around it) could not start.
+    #[error("cannot start rustc: {0}")]
+    Start(#[source] std::io::Error),
+    /// rustc ran longer than the limit and was killed.
+    #[error("compiling took longer than {seconds} s and was stopped")]
+    Timeout {
+        /// The limit, in seconds.
+        seconds: u64,
+    },
+    /// Waiting for rustc failed.
+    #[error("waiting for rustc: {0}")]
+    Wait(#[source] std::io::Error),
+    /// rustc failed with no JSON error (killed for memory, an internal error); its last
+    /// 20 lines of stderr.
+    #[error("rustc failed without an error about the code: {stderr_tail}")]
+    NoDiagnostic {
+        /// The last lines rustc wrote.
+        stderr_tail: String,
+    },
 }
 
 /// Limits and confinement of the compiler.
 #[derive(Debug, Clone)]
 pub struct CompileLimits {
+    /// Longest the compiler may run.
     pub timeout: Duration,
+    /// Address-space limit of the compiler, in bytes.
     pub memory_bytes: u64,
     /// The grader binary, to start rustc through `grader confine` (Landlock and limits
     /// applied in a process of its own before rustc starts); `None` runs rustc with limits only.
     pub confine_with: Option<PathBuf>,
+    /// Whether Landlock rules confine the compiler.
     pub landlock: bool,
 }
 
@@ -116,11 +152,11 @@ pub fn compile(prepared: &Prepared, dir: &Path, limits: &CompileLimits) -> Compi
         .stderr(Stdio::piped());
     let child = match command.spawn() {
         Ok(child) => child,
-        Err(error) => return Compiled::Failed(format!("cannot start rustc: {error}")),
+        Err(error) => return Compiled::Failed(CompileFailure::Start(error)),
     };
     let output = match wait_output(child, limits.timeout) {
         Ok(output) => output,
-        Err(message) => return Compiled::Failed(message),
+        Err(failure) => return Compiled::Failed(failure),
     };
     let errors = parse_diagnostics(&output.1);
     if output.0 && binary.is_file() {
@@ -128,16 +164,18 @@ pub fn compile(prepared: &Prepared, dir: &Path, limits: &CompileLimits) -> Compi
     }
     if errors.is_empty() {
         let text: Vec<&str> = output.1.lines().rev().take(20).collect();
-        return Compiled::Failed(format!(
-            "rustc failed without an error about the code: {}",
-            text.into_iter().rev().collect::<Vec<_>>().join("\n")
-        ));
+        return Compiled::Failed(CompileFailure::NoDiagnostic {
+            stderr_tail: text.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
     }
     Compiled::Errors(errors)
 }
 
 /// Waits for the compiler with a time limit; returns whether it succeeded and its stderr.
-fn wait_output(mut child: std::process::Child, limit: Duration) -> Result<(bool, String), String> {
+fn wait_output(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> Result<(bool, String), CompileFailure> {
     use std::io::Read;
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let reader = std::thread::spawn(move || {
@@ -155,13 +193,12 @@ fn wait_output(mut child: std::process::Child, limit: Duration) -> Result<(bool,
             Ok(None) if started.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "compiling took longer than {} s and was stopped",
-                    limit.as_secs()
-                ));
+                return Err(CompileFailure::Timeout {
+                    seconds: limit.as_secs(),
+                });
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(error) => return Err(format!("waiting for rustc: {error}")),
+            Err(error) => return Err(CompileFailure::Wait(error)),
         }
     }
 }

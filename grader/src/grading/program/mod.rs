@@ -36,10 +36,15 @@ const MAX_RUNS: usize = 6;
 
 /// What the program engine found, for the report.
 pub struct Graded {
+    /// Each learner cell's result.
     pub cells: Vec<CellResult>,
+    /// Each hidden test's result.
     pub tests: Vec<TestResult>,
+    /// Notes for the report (cells left out, restarts).
     pub notes: Vec<String>,
+    /// How many times the program was started again after a crash.
     pub restarts: u32,
+    /// Where the time went.
     pub timings: Timings,
 }
 
@@ -80,8 +85,7 @@ pub fn grade(
         })
         .collect();
     let prepare_started = Instant::now();
-    let (prepared, built) = prepare::prepare(options.verbose)
-        .map_err(|e| GradeError::Evaluator(format!("the program engine: {e}")))?;
+    let (prepared, built) = prepare::prepare(options.verbose).map_err(GradeError::Prepare)?;
     // The words orm-eval uses for its own cache, so reports read alike.
     timings.evaluator_cache = if built {
         "cold, orm and its dependencies built"
@@ -109,7 +113,7 @@ pub fn grade(
         let generated = source::generate(&parsed, &tests, &plan);
         let main = build_dir.join("main.rs");
         std::fs::write(&main, &generated.text)
-            .map_err(|e| GradeError::Io(format!("cannot write {}: {e}", main.display())))?;
+            .map_err(GradeError::io(format!("cannot write {}", main.display())))?;
         match compile::compile(&prepared, build_dir, &limits) {
             Compiled::Binary(path) => {
                 binary = Some(path);
@@ -169,7 +173,7 @@ pub fn grade(
             test_timeout: options.test_timeout,
             deadline: started + options.total_timeout,
         };
-        let outcome = run::run(&settings).map_err(GradeError::Evaluator)?;
+        let outcome = run::run(&settings).map_err(GradeError::Run)?;
         let reason = match &outcome.stop {
             run::Stop::CellTimeout { cell } => Some((
                 *cell,

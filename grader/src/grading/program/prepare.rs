@@ -24,7 +24,9 @@ pub struct Prepared {
 pub enum PrepareError {
     /// A tool could not be started or a file could not be written.
     Io {
+        /// What failed.
         what: String,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// cargo failed; its last lines of output.

@@ -15,13 +15,17 @@ use std::time::{Duration, Instant};
 /// How to run the program once.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
+    /// The program compiled from the submission.
     pub binary: PathBuf,
+    /// Limits and rules applied before learner code runs.
     pub sandbox: SandboxConfig,
     /// Where cells' and tests' output files go (inside the sandbox's working folder).
     pub output_dir: PathBuf,
     /// Cells (by notebook index) not to run: they hung or ended the program before.
     pub skip: BTreeSet<usize>,
+    /// Longest a cell may run.
     pub cell_timeout: Duration,
+    /// Longest a hidden test may run.
     pub test_timeout: Duration,
     /// When the whole submission's time is up.
     pub deadline: Instant,
@@ -33,12 +37,17 @@ pub enum Stop {
     /// Every cell and test ran (`Done` was seen).
     Finished,
     /// A cell ran past its limit and the program was killed.
-    CellTimeout { cell: usize },
+    CellTimeout {
+        /// The cell's index in the notebook.
+        cell: usize,
+    },
     /// The submission's time ran out and the program was killed.
     OutOfTime,
     /// The program ended before `Done`; `status` says how, `during_cell` which cell was running.
     Died {
+        /// The exit status or signal, as text.
         status: String,
+        /// The cell that was running, if one was.
         during_cell: Option<usize>,
     },
 }
@@ -46,22 +55,42 @@ pub enum Stop {
 /// What one run gave: the authenticated events in order and how it stopped.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
+    /// What the program reported, in order.
     pub events: Vec<Event>,
+    /// How the run ended.
     pub stop: Stop,
+}
+
+/// Why the graded program could not be started at all.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct RunError {
+    /// What failed (`cannot start the program`, `cannot make FOLDER`, `pipe`).
+    pub what: String,
+    /// The operating system's error.
+    pub source: std::io::Error,
+}
+
+/// `RunError { what, source }` as a `map_err` argument.
+fn failed(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
+    let what = what.into();
+    move |source| RunError { what, source }
 }
 
 /// Runs the program once.
 ///
 /// # Errors
-/// A message when the program could not be started at all.
-pub fn run(settings: &RunSettings) -> Result<RunOutcome, String> {
+/// [`RunError`] when the program could not be started at all.
+pub fn run(settings: &RunSettings) -> Result<RunOutcome, RunError> {
     let token = crate::grading::testcode::nonce();
     let (token_read, token_write) = pipe()?;
     let (events_read, events_write) = pipe()?;
-    std::fs::create_dir_all(&settings.output_dir)
-        .map_err(|e| format!("cannot make {}: {e}", settings.output_dir.display()))?;
+    std::fs::create_dir_all(&settings.output_dir).map_err(failed(format!(
+        "cannot make {}",
+        settings.output_dir.display()
+    )))?;
     let main_output = std::fs::File::create(settings.output_dir.join("program.txt"))
-        .map_err(|e| format!("cannot make the program's output file: {e}"))?;
+        .map_err(failed("cannot make the program's output file"))?;
     let skip: Vec<String> = settings.skip.iter().map(usize::to_string).collect();
     let mut command = Command::new(&settings.binary);
     command
@@ -80,7 +109,11 @@ pub fn run(settings: &RunSettings) -> Result<RunOutcome, String> {
             serde_json::to_string(&settings.sandbox).expect("the config serializes"),
         )
         .stdin(Stdio::null())
-        .stdout(main_output.try_clone().map_err(|e| e.to_string())?)
+        .stdout(
+            main_output
+                .try_clone()
+                .map_err(failed("cannot share the program's output file"))?,
+        )
         .stderr(main_output)
         .process_group(0);
     let (token_fd, events_fd) = (token_read.as_raw_fd(), events_write.as_raw_fd());
@@ -105,7 +138,7 @@ pub fn run(settings: &RunSettings) -> Result<RunOutcome, String> {
     }
     let mut child = command
         .spawn()
-        .map_err(|e| format!("cannot start the program: {e}"))?;
+        .map_err(failed("cannot start the program"))?;
     drop(token_read);
     drop(events_write);
     let mut token_write = std::fs::File::from(token_write);
@@ -238,12 +271,12 @@ fn kill(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
+fn pipe() -> Result<(OwnedFd, OwnedFd), RunError> {
     let mut ends = [0; 2];
     // SAFETY: `pipe2` fills the two descriptors, owned from here on.
     unsafe {
         if libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-            return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+            return Err(failed("pipe")(std::io::Error::last_os_error()));
         }
         Ok((OwnedFd::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])))
     }

@@ -36,8 +36,11 @@ pub const RESERVED_PREFIX: &str = "__grader";
 /// A refused construct: where it is in the cell (1-based line, 1-based column) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
+    /// 1-based line in the cell.
     pub line: usize,
+    /// 0-based column.
     pub column: usize,
+    /// What is refused, for the learner.
     pub message: String,
 }
 

@@ -32,6 +32,7 @@ use syn::spanned::Spanned;
 /// A piece of a cell copied into the program: its text and where it starts in the cell.
 #[derive(Debug, Clone)]
 pub struct Fragment {
+    /// The text.
     pub text: String,
     /// 1-based line in the cell.
     pub line: usize,
@@ -53,7 +54,9 @@ pub enum ItemKey {
 /// An item of a cell, hoisted to the top of the program.
 #[derive(Debug, Clone)]
 pub struct Item {
+    /// How later definitions replace it (`None`: never replaced).
     pub key: Option<ItemKey>,
+    /// Its text and place.
     pub fragment: Fragment,
 }
 
@@ -62,8 +65,11 @@ pub struct Item {
 pub struct ParsedCell {
     /// The cell's index in the notebook.
     pub index: usize,
+    /// The cell's source.
     pub source: String,
+    /// Its items, hoisted to the top of the program.
     pub items: Vec<Item>,
+    /// Its statements, in order.
     pub statements: Vec<Fragment>,
     /// The final expression, whose value a notebook shows.
     pub value: Option<Fragment>,
@@ -81,8 +87,11 @@ pub struct Unusable {
     /// orm-eval's name for the error: `CommandRejected` (a `:command` or `!shell` line, as the
     /// kernel refuses them) or `CompileError` (does not parse, or a refused construct).
     pub kind: &'static str,
+    /// 1-based line in the cell.
     pub line: usize,
+    /// 0-based column.
     pub column: usize,
+    /// What is wrong, for the learner.
     pub message: String,
 }
 
@@ -99,18 +108,18 @@ impl ParsedCell {
             free: BTreeSet::new(),
             unusable: None,
         };
-        if let Some(refusal) = scan::command_line(source) {
-            cell.unusable = Some(Unusable {
-                kind: "CommandRejected",
-                line: refusal.line,
-                column: refusal.column,
-                message: refusal.message,
+        // An evcxr command line first, then what the program refuses to compile.
+        let refused = scan::command_line(source)
+            .map(|r| ("CommandRejected", r))
+            .or_else(|| {
+                scan::refusals(source)
+                    .into_iter()
+                    .next()
+                    .map(|r| ("CompileError", r))
             });
-            return cell;
-        }
-        if let Some(refusal) = scan::refusals(source).into_iter().next() {
+        if let Some((kind, refusal)) = refused {
             cell.unusable = Some(Unusable {
-                kind: "CompileError",
+                kind,
                 line: refusal.line,
                 column: refusal.column,
                 message: refusal.message,
@@ -226,6 +235,7 @@ fn byte_offset(text: &str, place: LineColumn) -> usize {
 pub struct ProgramTest {
     /// The block, with std macros written with their full path.
     pub code: String,
+    /// Identifiers it reads from outside itself.
     pub free: BTreeSet<String>,
 }
 
@@ -245,13 +255,29 @@ pub struct Plan {
 pub enum Origin {
     /// Code of the cell at this position in the cell list; `line` is the cell's line for the
     /// first line of the region.
-    Cell { cell: usize, line: usize },
+    Cell {
+        /// The cell's position in the cell list.
+        cell: usize,
+        /// The cell's line of the region's first line.
+        line: usize,
+    },
     /// The glue around that cell (taking, showing, storing).
-    CellGlue { cell: usize },
+    CellGlue {
+        /// The cell's position in the cell list.
+        cell: usize,
+    },
     /// Storing variable `variable` at the end of that cell.
-    Store { cell: usize, variable: String },
+    Store {
+        /// The cell's position in the cell list.
+        cell: usize,
+        /// The variable stored.
+        variable: String,
+    },
     /// Hidden test number `test`.
-    Test { test: usize },
+    Test {
+        /// The test's position in the assignment.
+        test: usize,
+    },
     /// The program's own frame.
     Frame,
 }
@@ -267,6 +293,7 @@ struct Region {
 /// The program's text and where its lines came from.
 #[derive(Debug, Clone)]
 pub struct Program {
+    /// The program's source (`main.rs`).
     pub text: String,
     regions: Vec<Region>,
 }
