@@ -20,10 +20,10 @@ cargo build --release --workspace --all-targets --all-features
 echo "== cargo clippy"
 cargo clippy --release --workspace --all-targets --all-features -- -D warnings
 echo "== cargo doc"
-# Every public item of the ORM and its derive documented, and every intra-doc link resolving
-# (issue 21); the doctests themselves run with cargo test below.
+# Every public item of the ORM, its derive and the kernel crates documented, and every
+# intra-doc link resolving (issue 21); the doctests themselves run with cargo test below.
 RUSTDOCFLAGS="-D warnings -D missing_docs -D rustdoc::broken_intra_doc_links" \
-    cargo doc --release --no-deps -p orm -p orm-macros --all-features
+    cargo doc --release --no-deps -p orm -p orm-macros -p orm-eval -p orm-kernel --all-features
 echo "== cargo test"
 cargo test --release --workspace --all-features
 if [ -f tests/e2e.sh ]; then

@@ -125,7 +125,12 @@ def main():
                   file=sys.stderr, flush=True)
         result["total_seconds"] = time.monotonic() - started
         if args.restart:
-            result["restart"] = restart_and_time(manager, client, cells[0], args.setup)
+            try:
+                result["restart"] = restart_and_time(manager, client, cells[0], args.setup)
+            except (RuntimeError, TimeoutError) as error:
+                # Kept as a result: the report shows the restart failed, and why.
+                result["restart"] = {"error": str(error).splitlines()[0]}
+                print(f"  the restart failed: {error}", file=sys.stderr, flush=True)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=False)

@@ -45,11 +45,12 @@ setup = {name: r.get("setup", {}).get("seconds", 0.0) for name, r in runs.items(
 
 
 def ratio(evcxr, orm):
-    return f"{evcxr / orm:.2f}" if orm else ""
+    return f"{evcxr / orm:.2f}" if orm and evcxr is not None else ""
 
 
 def row(label, values, fmt="{:.1f}", ratios=True):
-    cells = [fmt.format(values[name]) for name in NAMES]
+    # None: not measured (a restart that failed; drive.py records why).
+    cells = ["failed" if values[name] is None else fmt.format(values[name]) for name in NAMES]
     if ratios:
         cells += [ratio(values["evcxr-cold"], values["orm-cold"]),
                   ratio(values["evcxr-warm"], values["orm-warm"]),
@@ -67,8 +68,8 @@ rows = [
     row("kernel answers `kernel_info` (s after start)", per(lambda r: r["ready_seconds"])),
     row("**first lesson cell's result (s after start)**", per(lambda r: r["first_result_seconds"])),
     row("**first result after a restart (s after the restart)**",
-        per(lambda r: r["restart"]["first_result_seconds"])),
-    row("kernel answers `kernel_info` after the restart (s)", per(lambda r: r["restart"]["ready_seconds"])),
+        per(lambda r: r["restart"].get("first_result_seconds"))),
+    row("kernel answers `kernel_info` after the restart (s)", per(lambda r: r["restart"].get("ready_seconds"))),
     row("**whole lesson, start to last reply (s)**", per(lambda r: r["total_seconds"])),
     row(f"the {len(common)} cells after the first that ran in all five runs: sum (s)",
         per(lambda r: sum(cell_seconds(r, common))), "{:.1f}"),
@@ -109,7 +110,8 @@ warm_start = next((l for l in start_lines if l.startswith("orm-warm")), "")
 parts = dict(re.findall(r"(copy|context|prelude) ([\d.]+) s", warm_start))
 ready = re.search(r"ready in ([\d.]+) s", warm_start)
 standby_first = runs["orm-standby"]["first_result_seconds"]
-standby_restart = runs["orm-standby"]["restart"]["first_result_seconds"]
+standby_restart = runs["orm-standby"]["restart"].get("first_result_seconds", float("nan"))
+restart_errors = [f"{name}: {r['restart']['error']}" for name, r in runs.items() if "error" in r["restart"]]
 if parts and ready:
     why_not = f"""
 Why, without a standby, the first result misses 2 s (warm, this run): the evaluator was ready
@@ -172,7 +174,7 @@ Aims (issues #5 and #18), warm:
 - first cell's result within 2 s of kernel start: {standby_first:.1f} s with a standby — {"met" if standby_first <= 2 else "missed"};
   {warm_first:.1f} s without — {"met" if warm_first <= 2 else "missed"}.
 - the same after a restart: {standby_restart:.1f} s with a standby — {"met" if standby_restart <= 2 else "missed"};
-  {runs['orm-warm']['restart']['first_result_seconds']:.1f} s without.
+  {runs['orm-warm']['restart'].get('first_result_seconds', float('nan')):.1f} s without.
 - whole notebook in half of evcxr_jupyter's time: {warm_total:.1f} s against {evcxr_warm_total:.1f} s,
   {warm_total / evcxr_warm_total:.2f} of it ({"met" if warm_total <= evcxr_warm_total / 2 else "missed"}), though evcxr_jupyter's total is flattered:
   its {n_cells - len(ok_cells(runs["evcxr-warm"]))} failing cells stop at type inference, before compiling. On the {len(common)} cells
@@ -183,6 +185,9 @@ Aims (issues #5 and #18), warm:
   once by hand on the whole lesson run headless (`orm-kernel run`, warm): 71 s of CPU (user +
   system, every process) against 192 s with cells at level 2, the same outputs.
 """ + why_not
+if restart_errors:
+    section += "\nRestarts that failed (the new kernel process did not answer): " + "; ".join(
+        f"`{e}`" for e in restart_errors) + ".\n"
 if fail_lines:
     section += """
 Cells that failed (✗ below; a cell failing under evcxr_jupyter is mostly DESIGN fact 3: its type

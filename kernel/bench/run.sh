@@ -41,7 +41,15 @@ stop_standbys() {
     kill "$pid" 2> /dev/null || true
   done
 }
-trap 'stop_standbys; rm -rf "$work"' EXIT
+keep_results() {
+  # KERNEL_BENCH_KEEP=DIR: keep the raw results and logs, also of a failed run (report.py can
+  # be run again on DIR).
+  if [ -n "${KERNEL_BENCH_KEEP:-}" ]; then
+    mkdir -p "$KERNEL_BENCH_KEEP"
+    cp "$work"/*.json "$work"/*.txt "$work"/*.stderr "$work"/*.log "$KERNEL_BENCH_KEEP"/ 2> /dev/null || true
+  fi
+}
+trap 'stop_standbys; keep_results; rm -rf "$work"' EXIT
 mkdir -p "$work/cwd" "$work/orm-cache" "$work/evcxr-tmp" "$work/evcxr-config" "$work/jupyter/kernels/evcxr-bench"
 
 # Both kernelspecs in folders of this run (the tests' own kernelspec is left alone):
@@ -97,10 +105,5 @@ for name in orm-cold orm-warm orm-standby; do
   grep -h 'evaluator ready' "$work/$name.stderr" | sed "s/^/$name: /" >> "$work/start-lines.txt" || true
 done
 
-# KERNEL_BENCH_KEEP=DIR: keep the raw results (report.py can be run again on DIR).
-if [ -n "${KERNEL_BENCH_KEEP:-}" ]; then
-  mkdir -p "$KERNEL_BENCH_KEEP"
-  cp "$work"/*.json "$work"/*.txt "$work"/*.stderr "$work"/*.log "$KERNEL_BENCH_KEEP"/
-fi
 "$python" kernel/bench/report.py "$work" "bash kernel/bench/run.sh"
 echo "== wrote the Kernel section of BENCHMARKS.md"

@@ -3,30 +3,37 @@
 use super::connection::ConnectionInfo;
 use super::message::Message;
 use super::wire::{self, Signer};
+use crate::error::KernelError;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use zeromq::{PubSocket, RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, ZmqMessage};
 
 /// The bound sockets that handlers read from and reply on.
 pub struct Sockets {
+    /// Requests from the frontend (execute, complete, inspect, history, ...).
     pub shell: RouterSocket,
+    /// Interrupt, shutdown and debug requests, served while a cell runs.
     pub control: RouterSocket,
+    /// The kernel's `input_request`s and the frontend's replies.
     pub stdin: RouterSocket,
 }
 
 /// Binds every socket; starts the heartbeat echo and the iopub publisher.
-pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iopub), String> {
+///
+/// # Errors
+///
+/// [`KernelError::Bind`] when a socket cannot bind its endpoint.
+pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iopub), KernelError> {
     async fn bound<S: Socket>(
         mut socket: S,
         info: &ConnectionInfo,
         port: u16,
-    ) -> Result<S, String> {
+    ) -> Result<S, KernelError> {
         let endpoint = info.endpoint(port);
-        socket
-            .bind(&endpoint)
-            .await
-            .map_err(|e| format!("cannot bind {endpoint}: {e}"))?;
-        Ok(socket)
+        match socket.bind(&endpoint).await {
+            Ok(_) => Ok(socket),
+            Err(source) => Err(KernelError::Bind { endpoint, source }),
+        }
     }
     let shell = bound(RouterSocket::new(), info, info.shell_port).await?;
     let control = bound(RouterSocket::new(), info, info.control_port).await?;
@@ -75,6 +82,7 @@ pub struct Iopub {
 }
 
 impl Iopub {
+    /// Queues `message` for the iopub socket (dropped once the kernel is shutting down).
     pub fn publish(&self, message: Message) {
         // Fails only once the publisher task is gone, i.e. while shutting down.
         let _ = self.tx.send(IopubItem::Publish(message));
@@ -110,14 +118,19 @@ async fn publish(
 }
 
 /// Signs and sends `message` on `socket`.
+///
+/// # Errors
+///
+/// [`KernelError::Send`] when zeromq cannot send it ([`KernelError::EmptyMessage`] cannot
+/// happen: an encoded message always has its delimiter and five frames).
 pub async fn send<S: SocketSend>(
     socket: &mut S,
     message: &Message,
     signer: &Signer,
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     let frames = wire::encode(message, signer);
-    let zmq_message = ZmqMessage::try_from(frames).map_err(|e| e.to_string())?;
-    socket.send(zmq_message).await.map_err(|e| e.to_string())
+    let zmq_message = ZmqMessage::try_from(frames).map_err(|_| KernelError::EmptyMessage)?;
+    socket.send(zmq_message).await.map_err(KernelError::Send)
 }
 
 /// Receives the next well-formed, correctly signed message; anything else is logged to
