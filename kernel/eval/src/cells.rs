@@ -234,8 +234,11 @@ mod tests {
             ("let [x, ..] = xs();\nf(x)", "f(x)"),
         ] {
             let bound = bind_final_value(cell).unwrap_or_else(|| panic!("not bound: {cell}"));
+            // The binding ends the line before (lines stay where they were); the value follows.
             assert!(
-                bound.ends_with(&format!(" let __orm_eval_value = {tail}; __orm_eval_value")),
+                bound.contains(" let __orm_eval_value = ")
+                    && bound.ends_with(&format!("{tail}; __orm_eval_value"))
+                    && bound.lines().count() == cell.lines().count(),
                 "{cell} -> {bound}"
             );
         }
