@@ -18,11 +18,16 @@ pub struct Sockets {
     pub stdin: RouterSocket,
 }
 
+/// How long a port still in use is tried again before binding fails: longer than the kernel
+/// before a restart takes to let its ports go (its evaluator's shutdown waits at most 5 s).
+const PORT_IN_USE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Binds every socket; starts the heartbeat echo and the iopub publisher.
 ///
 /// # Errors
 ///
-/// [`KernelError::Bind`] when a socket cannot bind its endpoint.
+/// [`KernelError::Bind`] when a socket cannot bind its endpoint (a port still in use after
+/// 15 s, an address that is not this machine's).
 pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iopub), KernelError> {
     async fn bound<S: Socket>(
         mut socket: S,
@@ -30,9 +35,20 @@ pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iop
         port: u16,
     ) -> Result<S, KernelError> {
         let endpoint = info.endpoint(port);
-        match socket.bind(&endpoint).await {
-            Ok(_) => Ok(socket),
-            Err(source) => Err(KernelError::Bind { endpoint, source }),
+        let started = std::time::Instant::now();
+        loop {
+            match socket.bind(&endpoint).await {
+                Ok(_) => return Ok(socket),
+                // A restart reuses the ports of the kernel before, which may still be letting
+                // them go (a standby's kernel ends its evaluator first, for up to 5 s).
+                Err(zeromq::ZmqError::Network(error))
+                    if error.kind() == std::io::ErrorKind::AddrInUse
+                        && started.elapsed() < PORT_IN_USE_PATIENCE =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(source) => return Err(KernelError::Bind { endpoint, source }),
+            }
         }
     }
     let shell = bound(RouterSocket::new(), info, info.shell_port).await?;
