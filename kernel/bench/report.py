@@ -110,7 +110,18 @@ warm_start = next((l for l in start_lines if l.startswith("orm-warm")), "")
 parts = dict(re.findall(r"(copy|context|prelude) ([\d.]+) s", warm_start))
 ready = re.search(r"ready in ([\d.]+) s", warm_start)
 standby_first = runs["orm-standby"]["first_result_seconds"]
-standby_restart = runs["orm-standby"]["restart"].get("first_result_seconds", float("nan"))
+standby_restart = runs["orm-standby"]["restart"].get("first_result_seconds")
+
+
+def seconds(value):
+    return "not measured (the restart failed, below)" if value is None else f"{value:.1f} s"
+
+
+# What the standbys logged about kernels they could not serve (e.g. a port still in use).
+import glob
+standby_faults = sorted({line.strip().replace("orm-kernel: ", "")
+                         for path in glob.glob(f"{work}/standby*.log")
+                         for line in open(path) if "cannot" in line})
 restart_errors = [f"{name}: {r['restart']['error']}" for name, r in runs.items() if "error" in r["restart"]]
 if parts and ready:
     why_not = f"""
@@ -125,10 +136,10 @@ graph of `orm` and its dependencies (chrono, rusqlite, serde_json, …: every `l
 by it) and compiles a cell linking `orm`. None of it can be skipped through evcxr's API, and a
 restarted kernel is a new process (jupyter_client kills and relaunches it). The standby
 (`orm-kernel standby`, kernel/README.md) does that work before Jupyter asks for a kernel: the
-kernel it serves gave its first result {standby_first:.1f} s after start, and {standby_restart:.1f} s after a restart
+kernel it serves gave its first result {standby_first:.1f} s after start, and {seconds(standby_restart)} after a restart
 (served by the next standby, started in the background while the lesson ran).
 
-evcxr_jupyter's first result comes sooner than orm-kernel's without a standby
+{"evcxr_jupyter's first result comes sooner than orm-kernel's without a standby" if runs['evcxr-warm']['first_result_seconds'] < warm_first else "evcxr_jupyter's first result does not wait for rust-analyzer's crate graph"}
 ({runs['evcxr-warm']['first_result_seconds']:.1f} s: setup cell {setup['evcxr-warm']:.1f} s, lesson cell 1
 {runs['evcxr-warm']['cells'][0]['seconds']:.2f} s) because its rust-analyzer loads `orm`'s crate graph only at
 the first cell with a `let`, lesson cell 2 ({runs['evcxr-warm']['cells'][1]['seconds']:.1f} s there,
@@ -173,8 +184,8 @@ warm / warm, warm / standby.
 Aims (issues #5 and #18), warm:
 - first cell's result within 2 s of kernel start: {standby_first:.1f} s with a standby — {"met" if standby_first <= 2 else "missed"};
   {warm_first:.1f} s without — {"met" if warm_first <= 2 else "missed"}.
-- the same after a restart: {standby_restart:.1f} s with a standby — {"met" if standby_restart <= 2 else "missed"};
-  {runs['orm-warm']['restart'].get('first_result_seconds', float('nan')):.1f} s without.
+- the same after a restart: {seconds(standby_restart)} with a standby{"" if standby_restart is None else " — met" if standby_restart <= 2 else " — missed"};
+  {seconds(runs['orm-warm']['restart'].get('first_result_seconds'))} without.
 - whole notebook in half of evcxr_jupyter's time: {warm_total:.1f} s against {evcxr_warm_total:.1f} s,
   {warm_total / evcxr_warm_total:.2f} of it ({"met" if warm_total <= evcxr_warm_total / 2 else "missed"}), though evcxr_jupyter's total is flattered:
   its {n_cells - len(ok_cells(runs["evcxr-warm"]))} failing cells stop at type inference, before compiling. On the {len(common)} cells
@@ -187,7 +198,11 @@ Aims (issues #5 and #18), warm:
 """ + why_not
 if restart_errors:
     section += "\nRestarts that failed (the new kernel process did not answer): " + "; ".join(
-        f"`{e}`" for e in restart_errors) + ".\n"
+        f"`{e}`" for e in restart_errors) + "." + ("" if not standby_faults else (
+        " The standbys logged: " + "; ".join(f"`{f}`" for f in standby_faults) + "." +
+        " (A restart reuses the kernel's ports; the standby before still held them while it shut"
+        " its evaluator down. Since then a new kernel retries a port in use for up to 15 s,"
+        " kernel/README.md.)")) + "\n"
 if fail_lines:
     section += """
 Cells that failed (✗ below; a cell failing under evcxr_jupyter is mostly DESIGN fact 3: its type
