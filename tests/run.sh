@@ -20,10 +20,11 @@ cargo build --release --workspace --all-targets --all-features
 echo "== cargo clippy"
 cargo clippy --release --workspace --all-targets --all-features -- -D warnings
 echo "== cargo doc"
-# Every public item of the ORM and its derive, the grader and its harness documented, and every
-# intra-doc link resolving (issue 21); the doctests themselves run with cargo test below.
+# Every public item of the ORM and its derive, the kernel crates, the grader and its harness
+# documented, and every intra-doc link resolving (issue 21); the doctests run with cargo test below.
 RUSTDOCFLAGS="-D warnings -D missing_docs -D rustdoc::broken_intra_doc_links" \
-    cargo doc --release --no-deps -p orm -p orm-macros -p grader -p orm-grader-harness --all-features
+    cargo doc --release --no-deps -p orm -p orm-macros -p orm-eval -p orm-kernel -p grader \
+    -p orm-grader-harness --all-features
 echo "== cargo test"
 cargo test --release --workspace --all-features
 if [ -f tests/e2e.sh ]; then

@@ -7,6 +7,9 @@ an execute_request with stop_on_error off, so every cell runs even after a failu
 from the request to its execute_reply. A cell failed if its reply says so, or if it showed an
 `error` output, or printed a Rust panic on stderr (evcxr reports panics as success).
 `--setup` is sent first as a cell of its own (evcxr_jupyter's `:dep` line), timed apart.
+`--restart` then restarts the kernel as Jupyter does (`KernelManager.restart_kernel`: a
+shutdown_request with `restart: true`, a new kernel process on the same ports) and times the
+first result after it: the setup cell again, then the notebook's first code cell.
 """
 import argparse
 import json
@@ -62,6 +65,26 @@ def run_cell(client, code):
     return seconds, ok, reason, "".join(text)
 
 
+def restart_and_time(manager, client, first_cell, setup):
+    """Restarts the kernel; returns the seconds from the restart to the first cell's result."""
+    started = time.monotonic()
+    manager.restart_kernel(now=False)
+    client.wait_for_ready(timeout=TIMEOUT)
+    ready = time.monotonic() - started
+    setup_seconds = 0.0
+    if setup is not None:
+        setup_seconds, ok, reason, text = run_cell(client, setup)
+        if not ok:
+            raise RuntimeError(f"the setup cell failed after the restart: {reason}\n{text}")
+    seconds, ok, reason, text = run_cell(client, first_cell)
+    if not ok:
+        raise RuntimeError(f"the first cell failed after the restart: {reason}\n{text}")
+    first = time.monotonic() - started
+    print(f"  after the restart: first result in {first:.2f} s", file=sys.stderr, flush=True)
+    return {"ready_seconds": ready, "setup_seconds": setup_seconds, "cell_seconds": seconds,
+            "first_result_seconds": first}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kernel", required=True)
@@ -70,6 +93,8 @@ def main():
     parser.add_argument("--setup", default=None)
     parser.add_argument("--out", required=True)
     parser.add_argument("--stderr", default=None, help="where the kernel's stderr goes")
+    parser.add_argument("--restart", action="store_true",
+                        help="after the notebook, restart the kernel and time its first result")
     args = parser.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
@@ -99,6 +124,13 @@ def main():
             print(f"  cell {index}/{len(cells)}: {'ok' if ok else 'FAILED ' + reason} ({seconds:.2f} s)",
                   file=sys.stderr, flush=True)
         result["total_seconds"] = time.monotonic() - started
+        if args.restart:
+            try:
+                result["restart"] = restart_and_time(manager, client, cells[0], args.setup)
+            except (RuntimeError, TimeoutError) as error:
+                # Kept as a result: the report shows the restart failed, and why.
+                result["restart"] = {"error": str(error).splitlines()[0]}
+                print(f"  the restart failed: {error}", file=sys.stderr, flush=True)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=False)

@@ -3,8 +3,10 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The command line (the `about` below is what `--help` shows).
 #[derive(Debug, Parser)]
 #[command(
+    long_about = None,
     name = "orm-kernel",
     version,
     about = "A Jupyter kernel for Rust with the orm crate preloaded",
@@ -15,10 +17,12 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub connection_file: Option<PathBuf>,
 
+    /// A command instead of serving a kernel.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// The commands besides serving a kernel.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write the `rust-orm` kernelspec so Jupyter can start this kernel.
@@ -50,6 +54,7 @@ pub struct Location {
     pub sys_prefix: bool,
 }
 
+/// `orm-kernel standby [--stop]`.
 #[derive(Debug, Args)]
 pub struct StandbyArgs {
     /// Stop the standby that is waiting instead.
@@ -57,6 +62,7 @@ pub struct StandbyArgs {
     pub stop: bool,
 }
 
+/// `orm-kernel run NOTEBOOK [-o OUT] [--allow-errors] [--timeout SECONDS]`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The notebook (.ipynb, nbformat 4) to run.

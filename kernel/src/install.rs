@@ -1,34 +1,49 @@
 //! Installing the `rust-orm` kernelspec where Jupyter looks for kernels.
 
 use crate::cli::Location;
+use crate::error::KernelError;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
+/// The kernelspec's name (its folder under `kernels/`, `jupyter console --kernel rust-orm`).
 pub const KERNEL_NAME: &str = "rust-orm";
+/// The name frontends show in their kernel menus.
 pub const DISPLAY_NAME: &str = "Rust (orm)";
 
-pub fn install(location: &Location) -> Result<(), String> {
+/// `orm-kernel install`: writes `kernels/rust-orm/kernel.json` at `location`.
+///
+/// # Errors
+///
+/// [`KernelError::Io`] when the folder or file cannot be written, [`KernelError::ProgramPath`]
+/// when this program's path is unknown, and the errors of finding the location
+/// ([`KernelError::MissingVariable`], [`KernelError::NoPython`], [`KernelError::NoSysPrefix`]).
+pub fn install(location: &Location) -> Result<(), KernelError> {
     let dir = kernels_dir(location)?.join(KERNEL_NAME);
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
-        .map_err(|e| format!("cannot find this program's path: {e}"))?;
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        .map_err(KernelError::ProgramPath)?;
+    std::fs::create_dir_all(&dir).map_err(KernelError::io("cannot create", &dir))?;
     let spec = kernelspec(&exe);
     let file = dir.join("kernel.json");
-    let text = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())?;
-    std::fs::write(&file, text + "\n")
-        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    let text = serde_json::to_string_pretty(&spec).map_err(KernelError::Serialize)?;
+    std::fs::write(&file, text + "\n").map_err(KernelError::io("cannot write", &file))?;
     println!("installed kernelspec {KERNEL_NAME} in {}", dir.display());
     Ok(())
 }
 
-pub fn uninstall(location: &Location) -> Result<(), String> {
+/// `orm-kernel uninstall`: removes `kernels/rust-orm` at `location` (nothing to do if absent).
+///
+/// # Errors
+///
+/// [`KernelError::Io`] when the folder cannot be removed, and the errors of finding the
+/// location (as [`install`]).
+pub fn uninstall(location: &Location) -> Result<(), KernelError> {
     let dir = kernels_dir(location)?.join(KERNEL_NAME);
     if !dir.exists() {
         println!("no kernelspec {KERNEL_NAME} in {}", dir.display());
         return Ok(());
     }
-    std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
+    std::fs::remove_dir_all(&dir).map_err(KernelError::io("cannot remove", &dir))?;
     println!("removed kernelspec {KERNEL_NAME} from {}", dir.display());
     Ok(())
 }
@@ -45,7 +60,7 @@ fn kernelspec(exe: &Path) -> serde_json::Value {
 }
 
 /// The `kernels` folder for the chosen location, following `jupyter --data-dir` conventions.
-fn kernels_dir(location: &Location) -> Result<PathBuf, String> {
+fn kernels_dir(location: &Location) -> Result<PathBuf, KernelError> {
     let data_dir = if let Some(prefix) = &location.prefix {
         prefix.join("share").join("jupyter")
     } else if location.sys_prefix {
@@ -56,7 +71,7 @@ fn kernels_dir(location: &Location) -> Result<PathBuf, String> {
     Ok(data_dir.join("kernels"))
 }
 
-fn user_data_dir() -> Result<PathBuf, String> {
+fn user_data_dir() -> Result<PathBuf, KernelError> {
     let var = |name: &str| {
         std::env::var_os(name)
             .filter(|v| !v.is_empty())
@@ -68,9 +83,9 @@ fn user_data_dir() -> Result<PathBuf, String> {
     if cfg!(windows) {
         return var("APPDATA")
             .map(|d| d.join("jupyter"))
-            .ok_or_else(|| "APPDATA is not set".to_owned());
+            .ok_or(KernelError::MissingVariable("APPDATA"));
     }
-    let home = var("HOME").ok_or_else(|| "HOME is not set".to_owned())?;
+    let home = var("HOME").ok_or(KernelError::MissingVariable("HOME"))?;
     if cfg!(target_os = "macos") {
         return Ok(home.join("Library").join("Jupyter"));
     }
@@ -79,7 +94,7 @@ fn user_data_dir() -> Result<PathBuf, String> {
         .join("jupyter"))
 }
 
-fn sys_prefix() -> Result<PathBuf, String> {
+fn sys_prefix() -> Result<PathBuf, KernelError> {
     for name in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
         if let Some(dir) = std::env::var_os(name).filter(|v| !v.is_empty()) {
             return Ok(PathBuf::from(dir));
@@ -88,10 +103,10 @@ fn sys_prefix() -> Result<PathBuf, String> {
     let output = std::process::Command::new("python3")
         .args(["-c", "import sys; print(sys.prefix)"])
         .output()
-        .map_err(|e| format!("--sys-prefix needs python3 or $VIRTUAL_ENV: {e}"))?;
+        .map_err(KernelError::NoPython)?;
     let prefix = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if !output.status.success() || prefix.is_empty() {
-        return Err("python3 did not tell its sys.prefix".to_owned());
+        return Err(KernelError::NoSysPrefix);
     }
     Ok(PathBuf::from(prefix))
 }

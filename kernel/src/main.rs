@@ -1,6 +1,9 @@
 //! orm-kernel: a Jupyter kernel for Rust cells with the `orm` crate preloaded.
 
+#![warn(missing_docs)]
+
 mod cli;
+mod error;
 mod handlers;
 mod install;
 mod notebook;
@@ -13,6 +16,7 @@ mod worker;
 
 use clap::Parser;
 use cli::{Cli, Command};
+use error::KernelError;
 use std::process::ExitCode;
 
 /// Exit status of `run` when cells failed (the notebook is written with their errors); anything
@@ -30,20 +34,27 @@ fn main() -> ExitCode {
         (Some(Command::Run(args)), _) => match notebook::run(&args) {
             Ok(0) => Ok(()),
             Ok(_) => return ExitCode::from(CELLS_FAILED),
-            Err(message) => Err(message),
+            Err(error) => Err(error),
         },
         (Some(Command::Prepare), _) => notebook::prepare(),
         (Some(Command::Standby(args)), _) if args.stop => standby::stop_waiting(),
         (Some(Command::Standby(_)), _) => standby::run(),
         (None, Some(connection_file)) => server::serve(&connection_file),
-        (None, None) => {
-            Err("give --connection-file FILE (Jupyter does), or a command: see --help".to_owned())
-        }
+        (None, None) => Err(KernelError::NoCommand),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("orm-kernel: {message}");
+        Err(error) => {
+            // The message names its cause already (as today's text did); a deeper cause of a
+            // wrapped error (the evaluator's start) is printed below it.
+            eprintln!("orm-kernel: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                if !error.to_string().contains(&cause.to_string()) {
+                    eprintln!("  caused by: {cause}");
+                }
+                source = cause.source();
+            }
             ExitCode::from(COULD_NOT_RUN)
         }
     }

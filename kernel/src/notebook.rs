@@ -2,6 +2,7 @@
 //! its outputs written back in nbformat 4.
 
 use crate::cli::RunArgs;
+use crate::error::KernelError;
 use crate::handlers::execution::{bundle_json, error_content};
 use crate::install::{DISPLAY_NAME, KERNEL_NAME};
 use orm_eval::{Evaluator, EvaluatorOptions, Event};
@@ -10,23 +11,32 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Runs the notebook; returns how many cells failed (their errors are in the written notebook).
-pub fn run(args: &RunArgs) -> Result<usize, String> {
+/// `orm-kernel run`: runs the notebook; returns how many cells failed (their errors are in the
+/// written notebook).
+///
+/// # Errors
+///
+/// [`KernelError::Io`] when the notebook cannot be read or the output written,
+/// [`KernelError::NotJson`] / [`KernelError::NotANotebook`] for a file that is not an nbformat 4
+/// notebook (nothing is run or written then), [`KernelError::Start`] when the evaluator cannot
+/// start.
+pub fn run(args: &RunArgs) -> Result<usize, KernelError> {
     let path = &args.notebook;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(KernelError::io("cannot read", path))?;
     let mut notebook: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|source| KernelError::NotJson {
+            path: path.clone(),
+            source,
+        })?;
     if notebook["nbformat"].as_u64() != Some(4) || !notebook["cells"].is_array() {
-        return Err(format!("{} is not an nbformat 4 notebook", path.display()));
+        return Err(KernelError::NotANotebook { path: path.clone() });
     }
-    let mut evaluator =
-        Evaluator::start(&EvaluatorOptions::default()).map_err(|e| e.to_string())?;
+    let mut evaluator = Evaluator::start(&EvaluatorOptions::default())?;
     let failures = run_cells(&mut evaluator, &mut notebook, args);
     set_kernel_metadata(&mut notebook);
     let out = args.output.as_ref().unwrap_or(path);
-    let text = serde_json::to_string_pretty(&notebook).map_err(|e| e.to_string())?;
-    std::fs::write(out, text + "\n").map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let text = serde_json::to_string_pretty(&notebook).map_err(KernelError::Serialize)?;
+    std::fs::write(out, text + "\n").map_err(KernelError::io("cannot write", out))?;
     if failures > 0 {
         eprintln!(
             "{failures} cell(s) failed; outputs written to {}",
@@ -214,9 +224,13 @@ impl Watchdog {
 }
 
 /// `orm-kernel prepare`: starts an evaluator once (building `orm` if needed) and reports.
-pub fn prepare() -> Result<(), String> {
+///
+/// # Errors
+///
+/// [`KernelError::Start`] when the evaluator cannot start (e.g. `orm` does not build).
+pub fn prepare() -> Result<(), KernelError> {
     let started = Instant::now();
-    let evaluator = Evaluator::start(&EvaluatorOptions::default()).map_err(|e| e.to_string())?;
+    let evaluator = Evaluator::start(&EvaluatorOptions::default())?;
     let report = evaluator.start_report();
     println!(
         "{} start in {:.1} s (copy {:.2} s, context {:.1} s, prelude {:.1} s, save {:.2} s)",

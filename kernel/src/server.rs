@@ -1,6 +1,7 @@
 //! Serves one kernel: binds the sockets, runs the shell and control loops side by side (so an
 //! interrupt arrives while a cell runs), and shuts down on request.
 
+use crate::error::KernelError;
 use crate::handlers::{execution, After, Kernel};
 use crate::protocol::connection::ConnectionInfo;
 use crate::protocol::message::{Message, Session};
@@ -20,7 +21,12 @@ const ARRIVED_WINDOW: Duration = Duration::from_millis(2);
 
 /// Serves the kernel named by `connection_file`: through a waiting standby if one answers
 /// (this process then only stands for it, see `standby`), else here, starting the evaluator now.
-pub fn serve(connection_file: &Path) -> Result<(), String> {
+///
+/// # Errors
+///
+/// The connection file's errors ([`ConnectionInfo::read`]), [`KernelError::Bind`], and
+/// [`KernelError::Runtime`] when the async runtime cannot start.
+pub fn serve(connection_file: &Path) -> Result<(), KernelError> {
     if let Some(adopted) = crate::standby::adopt(connection_file) {
         return adopted.wait();
     }
@@ -32,17 +38,22 @@ pub fn serve(connection_file: &Path) -> Result<(), String> {
 }
 
 /// Serves a kernel with a worker already started; `watch` gets a sender that stops the kernel.
+///
+/// # Errors
+///
+/// [`KernelError::Runtime`] when the async runtime cannot start, [`KernelError::Bind`] when a
+/// socket cannot bind.
 pub fn serve_with(
     info: ConnectionInfo,
     worker: Worker,
     extras: Extras,
     watch: impl FnOnce(mpsc::UnboundedSender<()>),
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        .map_err(KernelError::Runtime)?;
     let result = runtime.block_on(run(info, worker, extras, watch));
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
@@ -53,7 +64,7 @@ async fn run(
     worker: Worker,
     extras: Extras,
     watch: impl FnOnce(mpsc::UnboundedSender<()>),
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     let signer = Signer::new(&info.key);
     let (sockets, iopub): (_, Iopub) = sockets::bind(&info, signer.clone()).await?;
     let session = Session::new();

@@ -13,6 +13,7 @@
 //! It stops after `ORM_KERNEL_STANDBY_IDLE` seconds unused (default 7200), on
 //! `orm-kernel standby --stop`, or when killed.
 
+use crate::error::KernelError;
 use crate::protocol::connection::ConnectionInfo;
 use crate::worker::Worker;
 use orm_eval::EvaluatorOptions;
@@ -70,16 +71,20 @@ const SIGTERM: i32 = 15;
 
 impl Adopted {
     /// Forwards SIGINT and SIGTERM to the standby until it ends.
-    pub fn wait(self) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// [`KernelError::Runtime`] when the async runtime or its signal handlers cannot start.
+    pub fn wait(self) -> Result<(), KernelError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            .map_err(KernelError::Runtime)?;
         let pid = self.pid;
         runtime.block_on(async move {
             use tokio::signal::unix::{signal, SignalKind};
-            let mut interrupts = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-            let mut terminations = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+            let mut interrupts = signal(SignalKind::interrupt()).map_err(KernelError::Runtime)?;
+            let mut terminations = signal(SignalKind::terminate()).map_err(KernelError::Runtime)?;
             let mut tick = tokio::time::interval(Duration::from_millis(200));
             loop {
                 tokio::select! {
@@ -100,7 +105,14 @@ impl Adopted {
 }
 
 /// `orm-kernel standby`: starts an evaluator and waits for a kernel to serve.
-pub fn run() -> Result<(), String> {
+///
+/// # Errors
+///
+/// [`KernelError::Io`] when the socket's folder cannot be made or the socket bound,
+/// [`KernelError::Standby`] when the socket fails while waiting or answering,
+/// [`KernelError::StandbyRequest`] for a request that is not JSON, and the errors of serving the
+/// kernel ([`crate::server::serve_with`], [`ConnectionInfo::read`]).
+pub fn run() -> Result<(), KernelError> {
     let path = socket_path();
     if UnixStream::connect(&path).is_ok() {
         println!("a standby is already waiting on {}", path.display());
@@ -108,12 +120,12 @@ pub fn run() -> Result<(), String> {
     }
     let _ = std::fs::remove_file(&path);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(KernelError::io("cannot create", dir))?;
     }
-    let listener = UnixListener::bind(&path)
-        .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let listener = UnixListener::bind(&path).map_err(KernelError::io("cannot listen on", &path))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(KernelError::Standby)?;
     // Before any thread exists: it may set an environment variable.
     let extras = crate::server::extras_from_env();
     let worker = Worker::spawn(EvaluatorOptions::default(), extras.clone());
@@ -140,7 +152,7 @@ pub fn run() -> Result<(), String> {
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            Err(e) => return Err(format!("standby: {e}")),
+            Err(e) => return Err(KernelError::Standby(e)),
         }
     };
     if request == "stop" {
@@ -165,7 +177,7 @@ pub fn run() -> Result<(), String> {
     });
     let adopted = Instant::now();
     let request: serde_json::Value =
-        serde_json::from_str(&request).map_err(|e| format!("standby: bad request: {e}"))?;
+        serde_json::from_str(&request).map_err(KernelError::StandbyRequest)?;
     let file = PathBuf::from(request["connection_file"].as_str().unwrap_or_default());
     let info = ConnectionInfo::read(&file)?;
     // The folder is entered while Jupyter connects; the first cell waits behind it.
@@ -180,9 +192,13 @@ pub fn run() -> Result<(), String> {
         file.display(),
         adopted.elapsed().as_secs_f64()
     );
-    writeln!(stream, "ok {}", std::process::id()).map_err(|e| e.to_string())?;
-    stream.set_nonblocking(false).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(None).map_err(|e| e.to_string())?;
+    writeln!(stream, "ok {}", std::process::id()).map_err(KernelError::Standby)?;
+    stream
+        .set_nonblocking(false)
+        .map_err(KernelError::Standby)?;
+    stream
+        .set_read_timeout(None)
+        .map_err(KernelError::Standby)?;
     let served = crate::server::serve_with(info, worker, extras, move |stop| {
         // The stand-in's end (killed, or done) closes the connection: the kernel ends too.
         std::thread::spawn(move || {
@@ -210,7 +226,7 @@ fn read_request(stream: &UnixStream) -> Option<String> {
     (!line.is_empty()).then_some(line)
 }
 
-fn stop(worker: Worker, path: &Path) -> Result<(), String> {
+fn stop(worker: Worker, path: &Path) -> Result<(), KernelError> {
     let _ = std::fs::remove_file(path);
     worker.shut_down(Duration::from_secs(5));
     eprintln!("orm-kernel: standby {} stopped", std::process::id());
@@ -244,13 +260,17 @@ fn start_next() {
 }
 
 /// `orm-kernel standby --stop`: asks the waiting standby to stop.
-pub fn stop_waiting() -> Result<(), String> {
+///
+/// # Errors
+///
+/// [`KernelError::Standby`] when the request cannot be written to the standby's socket.
+pub fn stop_waiting() -> Result<(), KernelError> {
     let path = socket_path();
     let Ok(mut stream) = UnixStream::connect(&path) else {
         println!("no standby is waiting on {}", path.display());
         return Ok(());
     };
-    writeln!(stream, "stop").map_err(|e| e.to_string())?;
+    writeln!(stream, "stop").map_err(KernelError::Standby)?;
     let mut answer = String::new();
     let _ = BufReader::new(stream).read_line(&mut answer);
     println!("stopped the standby on {}", path.display());

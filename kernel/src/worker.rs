@@ -1,6 +1,7 @@
 //! The thread that owns the evaluator. evcxr blocks while it compiles and runs, so every
 //! evaluation, completion and inspection runs here, one at a time, while the sockets stay served.
 
+use crate::error::KernelError;
 use orm_eval::lock;
 use orm_eval::{
     Completions, EvalError, Evaluator, EvaluatorOptions, Event, Inspection, Interrupter, Outputs,
@@ -30,7 +31,9 @@ pub struct Extras {
 
 /// A cell's result and the notes the kernel adds after its output.
 pub struct Executed {
+    /// The cell's value, or why it has none.
     pub result: Result<Outputs, EvalError>,
+    /// Text shown after the cell's output (a replay, the N+1 note).
     pub notes: Vec<String>,
 }
 
@@ -62,6 +65,7 @@ enum Job {
     },
 }
 
+/// The evaluator's thread and the queue of jobs it takes one at a time.
 pub struct Worker {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     interrupter: Arc<Mutex<Option<Interrupter>>>,
@@ -106,6 +110,10 @@ impl Worker {
     }
 
     /// The variables cells have defined, with their types.
+    ///
+    /// # Errors
+    ///
+    /// The evaluator's error, or [`EvalError::Other`] when it is gone (shutting down).
     pub async fn variables(&self) -> Result<Vec<(String, String)>, EvalError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Variables { reply });
@@ -113,12 +121,21 @@ impl Worker {
     }
 
     /// Forgets every variable and item of earlier cells (`orm` and its prelude stay).
+    ///
+    /// # Errors
+    ///
+    /// The evaluator's error, or [`EvalError::Other`] when it is gone (shutting down).
     pub async fn clear(&self) -> Result<(), EvalError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Clear { reply });
         answer.await.unwrap_or_else(|_| Err(gone()))
     }
 
+    /// Completions at char `cursor` of `code`.
+    ///
+    /// # Errors
+    ///
+    /// The evaluator's error, or [`EvalError::Other`] when it is gone (shutting down).
     pub async fn complete(&self, code: String, cursor: usize) -> Result<Completions, EvalError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Complete {
@@ -129,6 +146,11 @@ impl Worker {
         answer.await.unwrap_or_else(|_| Err(gone()))
     }
 
+    /// Hover documentation at char `cursor` of `code`.
+    ///
+    /// # Errors
+    ///
+    /// The evaluator's error, or [`EvalError::Other`] when it is gone (shutting down).
     pub async fn inspect(
         &self,
         code: String,
@@ -146,9 +168,12 @@ impl Worker {
     /// Makes `dir` the current folder of this process (inherited by later evaluation
     /// processes) now, and of the evaluation process before the next job (a standby adopted by
     /// a kernel started in another folder). Does not wait for the evaluator.
-    pub fn enter_dir(&self, dir: PathBuf) -> Result<(), String> {
-        std::env::set_current_dir(&dir)
-            .map_err(|e| format!("cannot enter {}: {e}", dir.display()))?;
+    ///
+    /// # Errors
+    ///
+    /// [`KernelError::Io`] when this process cannot enter `dir` (the job is then not queued).
+    pub fn enter_dir(&self, dir: PathBuf) -> Result<(), KernelError> {
+        std::env::set_current_dir(&dir).map_err(KernelError::io("cannot enter", &dir))?;
         self.submit(Job::EnterDir { dir });
         Ok(())
     }

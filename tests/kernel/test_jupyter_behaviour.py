@@ -111,6 +111,52 @@ def test_application_json_is_sent_as_a_json_object(kernel):
     assert content["data"]["application/json"] == {"a": [1, 2], "b": None}
 
 
+# A final value that uses a variable of its own cell shows its HTML table as the same expression
+# alone does (issue #21: the lesson's `engine.execute(core_query)?.to_table()` came as plain text).
+TABLE_SETUP = """\
+let fv_engine = create_engine("sqlite:///:memory:")?;
+fv_engine.execute(orm::core::text("CREATE TABLE pets (name TEXT, legs INTEGER)"))?;
+fv_engine.execute(orm::core::text("INSERT INTO pets VALUES ('Rex', 4), ('Tweety', 2)"))?;
+"""
+PETS = 'orm::core::text("SELECT name, legs FROM pets ORDER BY name")'
+FINAL_VALUE_SHAPES = {
+    "alone": f"fv_engine.execute({PETS})?.to_table()",
+    "method on a variable of the cell": f"let rows = fv_engine.execute({PETS})?;\nrows.to_table()",
+    "the variable itself": f"let t = fv_engine.execute({PETS})?.to_table();\nt",
+    "a result set variable": f"let rows = fv_engine.execute({PETS})?;\nrows",
+    "a reference to it": f"let rows = fv_engine.execute({PETS})?;\n&rows",
+    "moved into a call": f"let q = {PETS};\nfv_engine.execute(q)?.to_table()",
+    "moved on the line after a comment": f"let q = {PETS}; // the query\nfv_engine.execute(q)?.to_table()",
+    "a method chain through a block": f"let q = {PETS};\n{{ fv_engine.execute(q)? }}.to_table()",
+    "two variables, one moved": f"let q = {PETS};\nlet title = \"pets\";\nprintln!(\"{{title}}\");\nfv_engine.execute(q)?.to_table()",
+    "a chain on a borrowed variable": f"let rows = fv_engine.execute({PETS})?;\nrows.to_table().clone()",
+}
+
+
+@pytest.mark.parametrize("shape", list(FINAL_VALUE_SHAPES))
+def test_a_final_value_using_a_variable_of_its_cell_shows_its_html_table(kernel, shape):
+    reply, _ = kernel.execute(TABLE_SETUP)
+    assert reply["status"] == "ok", reply
+    reply, outputs = kernel.execute(FINAL_VALUE_SHAPES[shape])
+    assert reply["status"] == "ok", outputs
+    values = [c for t, c in outputs if t == "execute_result"]
+    assert len(values) == 1, outputs
+    assert "text/html" in values[0]["data"], values[0]["data"]
+    html = values[0]["data"]["text/html"]
+    assert "<th>name</th><th>legs</th>" in html
+    assert "<td>Rex</td><td>4</td>" in html and "<td>Tweety</td><td>2</td>" in html
+
+
+def test_a_final_value_that_borrows_a_temporary_still_shows(kernel):
+    # Bound first, `v.iter().max()` would borrow a dropped temporary; the cell runs as written.
+    reply, outputs = kernel.execute("let v = vec![3, 1, 2];\nv.iter().max().copied()")
+    assert reply["status"] == "ok", outputs
+    assert result_of(outputs) == ["Some(3)"]
+    # The variable is kept for the next cell, as without the rewrite.
+    reply, outputs = kernel.execute("v.len()")
+    assert result_of(outputs) == ["3"]
+
+
 # --- stdin
 
 READ_LINE = """let mut line = String::new();

@@ -96,3 +96,28 @@ def test_without_a_standby_the_kernel_starts_as_before(tmp_path):
         assert "served by the standby" not in k.logged()
     finally:
         k.close()
+
+
+def test_a_restart_as_jupyter_does_it_is_served_by_the_next_standby(standby):
+    """KernelManager.restart_kernel: a shutdown_request, then a new process on the same ports,
+    served by the next standby while the one before may still hold them (it binds once they
+    are free, found by kernel/bench)."""
+    socket, env = standby
+    k, elapsed, result = first_result_time(env)
+    try:
+        assert result == ["42"]
+        log = socket.with_suffix(".log")
+        wait_for(lambda: log.exists() and "evaluator ready" in log.read_text(), 600, "the next standby's evaluator")
+        started = time.monotonic()
+        k.km.restart_kernel(now=False)
+        k.kc.wait_for_ready(timeout=120)
+        reply, outputs = k.execute("6 * 7", timeout=120)
+        assert reply["status"] == "ok", outputs
+        assert result_of(outputs) == ["42"]
+        assert time.monotonic() - started < 30, "the restart took longer than waiting for the ports"
+        assert k.logged().count("served by the standby") == 2, k.logged()
+        assert "cannot bind" not in log.read_text()
+    finally:
+        k.close()
+    # The restarted kernel's standby started the next one as it ended: the fixture stops it.
+    wait_for(socket.exists, 60, "the standby after the restart")

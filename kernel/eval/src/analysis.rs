@@ -18,14 +18,18 @@ pub struct Completion {
 /// Completions for the text between byte offsets `start` and `end` of the cell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Completions {
+    /// The candidates, best first.
     pub matches: Vec<Completion>,
+    /// Byte offset where the replaced text starts.
     pub start: usize,
+    /// Byte offset where it ends.
     pub end: usize,
 }
 
 /// What hover shows for the name at the cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inspection {
+    /// The documentation as plain text.
     pub text: String,
     /// The same as HTML.
     pub html: String,

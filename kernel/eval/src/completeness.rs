@@ -9,9 +9,11 @@ use syn::parse::Parser;
 /// The answer to "can this cell run as it is?".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Completeness {
+    /// The cell can run as it is.
     Complete,
-    /// More input is needed; `indent` is a suggested indent for the next line.
+    /// More input is needed.
     Incomplete {
+        /// A suggested indent for the next line.
         indent: String,
     },
     /// The text can never parse (a stray closing bracket, an evcxr `:command`, …).

@@ -29,7 +29,10 @@ pub enum Event {
         update: bool,
     },
     /// The cell asked to clear its output (`jupyter::clear_output(wait)`).
-    ClearOutput { wait: bool },
+    ClearOutput {
+        /// Clear only when the next output arrives (no flicker), as IPython's `clear_output(wait=True)`.
+        wait: bool,
+    },
 }
 
 /// The results of a cell that ran to the end.

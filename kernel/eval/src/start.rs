@@ -84,6 +84,7 @@ pub struct StartReport {
     pub prelude: Duration,
     /// Time to save the prepared folder after a cold start.
     pub save: Duration,
+    /// The whole start.
     pub total: Duration,
     /// This evaluator's working folder.
     pub work_dir: PathBuf,
@@ -263,7 +264,7 @@ fn create_context(
             None => std::env::remove_var(name),
         }
     }
-    created.map_err(|error| StartError::Context(error.to_string()))
+    created.map_err(StartError::Context)
 }
 
 /// Lets the evaluation process find Rust's shared `libstd` wherever the working folder is.

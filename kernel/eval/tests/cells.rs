@@ -222,10 +222,12 @@ fn endless_loop_is_interrupted_and_the_next_cell_works(e: &mut Evaluator) {
         "interrupting while idle does nothing"
     );
     assert_eq!(ok(e, "2 + 2").value(), "4");
-    assert!(
-        run(e, "before_interrupt").result.is_err(),
-        "variables are lost"
-    );
+    // Variables are lost: the name is unknown to the compiler (E0425).
+    let lost = run(e, "before_interrupt");
+    let EvalError::Compile(errors) = lost.error() else {
+        panic!("expected a compile error, got {}", lost.error());
+    };
+    assert_eq!(errors[0].code.as_deref(), Some("E0425"), "{errors:?}");
 }
 
 fn process_exit_is_reported_and_the_next_cell_works(e: &mut Evaluator) {

@@ -9,11 +9,13 @@ pub enum Command {
     Vars,
     /// Turn the time shown after each cell on or off (`:timing`, `:timing on|off`).
     Timing(Option<bool>),
+    /// List the commands (`:help`).
     Help,
     /// Forget every variable and item (orm and the prelude stay).
     Clear,
 }
 
+/// What `:help` shows.
 pub const HELP: &str = "Commands this kernel runs (at the top of a cell, before any Rust):
   :vars            a table of the variables cells have defined, with their types
   :timing [on|off] show how long each cell took (no argument: switch)

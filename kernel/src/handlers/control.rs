@@ -5,6 +5,7 @@ use super::{After, Handled, Kernel};
 use crate::protocol::message::{Message, PROTOCOL_VERSION};
 use serde_json::json;
 
+/// kernel_info_reply: protocol 5.3, the language (Rust, the toolchain's version), help links.
 pub fn kernel_info(kernel: &Kernel, request: &Message) -> Handled {
     Handled::reply(kernel.session.reply(
         request,
@@ -70,6 +71,7 @@ pub fn interrupt_cell(kernel: &Kernel) {
     }
 }
 
+/// shutdown_reply, then the server stops the kernel.
 pub fn shutdown(kernel: &Kernel, request: &Message) -> Handled {
     let restart = request.bool_field("restart", false);
     Handled {
@@ -82,6 +84,7 @@ pub fn shutdown(kernel: &Kernel, request: &Message) -> Handled {
     }
 }
 
+/// comm_info_reply: no comms are open.
 pub fn comm_info(kernel: &Kernel, request: &Message) -> Handled {
     Handled::reply(kernel.session.reply(
         request,
@@ -104,6 +107,7 @@ pub fn refuse_comm(kernel: &Kernel, request: &Message) -> Handled {
     }
 }
 
+/// debug_reply for a kernel without a debugger (`metadata.debugger` is false).
 pub fn no_debugger(kernel: &Kernel, request: &Message) -> Handled {
     Handled::reply(kernel.session.reply(
         request,

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+/// execute_request: runs the cell (the kernel's own `:commands` first), publishes its
+/// outputs, and replies with its status.
 pub async fn execute(kernel: &Kernel, request: &Message) -> Handled {
     let code = request.str_field("code").to_owned();
     let silent = request.bool_field("silent", false);

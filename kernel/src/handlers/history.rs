@@ -15,11 +15,13 @@ struct Entry {
     output: Option<String>,
 }
 
+/// The cells run in this session, with their outputs, in order.
 #[derive(Debug, Default)]
 pub struct History {
     entries: Vec<Entry>,
 }
 
+/// Records cell `line`'s input and its text output (if any).
 pub fn record(kernel: &Kernel, line: usize, input: &str, output: Option<String>) {
     let mut history = kernel
         .history
@@ -32,6 +34,7 @@ pub fn record(kernel: &Kernel, line: usize, input: &str, output: Option<String>)
     });
 }
 
+/// history_reply for `tail`, `range` and `search` (IPython's glob) requests.
 pub fn history(kernel: &Kernel, request: &Message) -> Handled {
     let found = {
         let history = kernel

@@ -5,6 +5,7 @@ use crate::protocol::message::{byte_to_char, char_to_byte, Message};
 use orm_eval::Completeness;
 use serde_json::json;
 
+/// is_complete_reply: `complete`, `incomplete` (with an indent) or `invalid`.
 pub fn is_complete(kernel: &Kernel, request: &Message) -> Handled {
     let content = match orm_eval::is_complete(request.str_field("code")) {
         Completeness::Complete => json!({"status": "complete"}),

@@ -2,10 +2,15 @@
 //! (`execution`), understanding code (`introspection`), past inputs (`history`), and the
 //! kernel's own life (`control`).
 
+/// The kernel's own `:commands` (`:vars`, `:timing`, `:help`, `:clear`).
 pub mod commands;
+/// kernel_info, shutdown, interrupt, comm and debug requests.
 pub mod control;
+/// execute_request.
 pub mod execution;
+/// history_request.
 pub mod history;
+/// complete, inspect and is_complete requests.
 pub mod introspection;
 
 use crate::protocol::message::{Message, Session};
@@ -18,10 +23,15 @@ use std::sync::Mutex;
 
 /// State shared by the handlers of all sockets.
 pub struct Kernel {
+    /// Names the messages this kernel makes.
     pub session: Session,
+    /// Where outputs and status go.
     pub iopub: Iopub,
+    /// The evaluator's thread.
     pub worker: Worker,
+    /// Asks the frontend for input lines.
     pub stdin: Stdin,
+    /// The cells run so far, for history_request.
     pub history: Mutex<history::History>,
     /// Whether each cell's time is shown after it (`:timing`).
     pub timing: AtomicBool,
@@ -40,7 +50,9 @@ pub enum After {
 
 /// A handler's answer: the reply to send (some messages have none) and what follows.
 pub struct Handled {
+    /// The reply, sent on the request's socket.
     pub reply: Option<Message>,
+    /// What the server does after sending it.
     pub after: After,
 }
 
@@ -54,6 +66,7 @@ impl Handled {
 }
 
 impl Kernel {
+    /// A kernel with no cells run yet.
     pub fn new(session: Session, iopub: Iopub, worker: Worker, stdin: Stdin) -> Kernel {
         Kernel {
             session,
@@ -78,6 +91,7 @@ impl Kernel {
         *count
     }
 
+    /// Publishes a `status` message (`busy`, `idle`, `starting`) for `parent`.
     pub fn publish_status(&self, parent: &Message, state: &str) {
         self.iopub.publish(self.session.broadcast(
             &parent.header,

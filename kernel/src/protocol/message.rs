@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+/// The Jupyter messaging protocol version this kernel speaks (sent in every header).
 pub const PROTOCOL_VERSION: &str = "5.3";
 
 /// One message, frames decoded; the JSON parts stay loosely typed since clients vary.
@@ -10,20 +11,27 @@ pub const PROTOCOL_VERSION: &str = "5.3";
 pub struct Message {
     /// zeromq routing identities of the sender (shell, control, stdin).
     pub identities: Vec<Bytes>,
+    /// `msg_id`, `msg_type`, `session`, `username`, `date`, `version`.
     pub header: Value,
+    /// The header of the request this message answers (`{}` for none).
     pub parent_header: Value,
+    /// Free-form metadata (`{}` unless a message type defines some).
     pub metadata: Value,
+    /// The message type's own fields.
     pub content: Value,
+    /// Extra binary frames after the content (kept, never sent by this kernel).
     pub buffers: Vec<Bytes>,
 }
 
 /// What a kernel-made message needs to name itself.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// A UUID, the `session` of every header this kernel makes.
     pub id: String,
 }
 
 impl Session {
+    /// A session with a fresh UUID.
     pub fn new() -> Session {
         Session {
             id: uuid::Uuid::new_v4().to_string(),
@@ -68,6 +76,7 @@ impl Session {
 }
 
 impl Message {
+    /// The header's `msg_type` ("" if missing).
     pub fn msg_type(&self) -> &str {
         self.header["msg_type"].as_str().unwrap_or("")
     }
@@ -98,6 +107,8 @@ pub fn char_to_byte(text: &str, chars: usize) -> usize {
         .map_or(text.len(), |(index, _)| index)
 }
 
+/// The char index of byte offset `bytes` in `text` (Jupyter counts cursor positions in
+/// Unicode code points since protocol 5.2; Rust strings in bytes).
 pub fn byte_to_char(text: &str, bytes: usize) -> usize {
     let bytes = bytes.min(text.len());
     text.char_indices()

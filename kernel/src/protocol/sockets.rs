@@ -3,30 +3,53 @@
 use super::connection::ConnectionInfo;
 use super::message::Message;
 use super::wire::{self, Signer};
+use crate::error::KernelError;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use zeromq::{PubSocket, RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, ZmqMessage};
 
 /// The bound sockets that handlers read from and reply on.
 pub struct Sockets {
+    /// Requests from the frontend (execute, complete, inspect, history, ...).
     pub shell: RouterSocket,
+    /// Interrupt, shutdown and debug requests, served while a cell runs.
     pub control: RouterSocket,
+    /// The kernel's `input_request`s and the frontend's replies.
     pub stdin: RouterSocket,
 }
 
+/// How long a port still in use is tried again before binding fails: longer than the kernel
+/// before a restart takes to let its ports go (its evaluator's shutdown waits at most 5 s).
+const PORT_IN_USE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Binds every socket; starts the heartbeat echo and the iopub publisher.
-pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iopub), String> {
+///
+/// # Errors
+///
+/// [`KernelError::Bind`] when a socket cannot bind its endpoint (a port still in use after
+/// 15 s, an address that is not this machine's).
+pub async fn bind(info: &ConnectionInfo, signer: Signer) -> Result<(Sockets, Iopub), KernelError> {
     async fn bound<S: Socket>(
         mut socket: S,
         info: &ConnectionInfo,
         port: u16,
-    ) -> Result<S, String> {
+    ) -> Result<S, KernelError> {
         let endpoint = info.endpoint(port);
-        socket
-            .bind(&endpoint)
-            .await
-            .map_err(|e| format!("cannot bind {endpoint}: {e}"))?;
-        Ok(socket)
+        let started = std::time::Instant::now();
+        loop {
+            match socket.bind(&endpoint).await {
+                Ok(_) => return Ok(socket),
+                // A restart reuses the ports of the kernel before, which may still be letting
+                // them go (a standby's kernel ends its evaluator first, for up to 5 s).
+                Err(zeromq::ZmqError::Network(error))
+                    if error.kind() == std::io::ErrorKind::AddrInUse
+                        && started.elapsed() < PORT_IN_USE_PATIENCE =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(source) => return Err(KernelError::Bind { endpoint, source }),
+            }
+        }
     }
     let shell = bound(RouterSocket::new(), info, info.shell_port).await?;
     let control = bound(RouterSocket::new(), info, info.control_port).await?;
@@ -75,6 +98,7 @@ pub struct Iopub {
 }
 
 impl Iopub {
+    /// Queues `message` for the iopub socket (dropped once the kernel is shutting down).
     pub fn publish(&self, message: Message) {
         // Fails only once the publisher task is gone, i.e. while shutting down.
         let _ = self.tx.send(IopubItem::Publish(message));
@@ -110,14 +134,19 @@ async fn publish(
 }
 
 /// Signs and sends `message` on `socket`.
+///
+/// # Errors
+///
+/// [`KernelError::Send`] when zeromq cannot send it ([`KernelError::EmptyMessage`] cannot
+/// happen: an encoded message always has its delimiter and five frames).
 pub async fn send<S: SocketSend>(
     socket: &mut S,
     message: &Message,
     signer: &Signer,
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     let frames = wire::encode(message, signer);
-    let zmq_message = ZmqMessage::try_from(frames).map_err(|e| e.to_string())?;
-    socket.send(zmq_message).await.map_err(|e| e.to_string())
+    let zmq_message = ZmqMessage::try_from(frames).map_err(|_| KernelError::EmptyMessage)?;
+    socket.send(zmq_message).await.map_err(KernelError::Send)
 }
 
 /// Receives the next well-formed, correctly signed message; anything else is logged to

@@ -7,7 +7,6 @@ use super::message::Message;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::fmt;
 
 const DELIMITER: &[u8] = b"<IDS|MSG>";
 
@@ -18,6 +17,7 @@ pub struct Signer {
 }
 
 impl Signer {
+    /// A signer for the connection file's `key` (HMAC-SHA256; an empty key: no signing).
     pub fn new(key: &str) -> Signer {
         let mac = (!key.is_empty()).then(|| {
             // HMAC takes keys of any length; this cannot fail.
@@ -34,6 +34,7 @@ impl Signer {
         Some(mac)
     }
 
+    /// The hex HMAC of the header, parent header, metadata and content frames, in order.
     pub fn sign(&self, parts: &[&[u8]]) -> String {
         match self.digest(parts) {
             Some(mac) => to_hex(&mac.finalize().into_bytes()),
@@ -53,24 +54,23 @@ impl Signer {
     }
 }
 
-/// Why incoming frames were not accepted as a message.
-#[derive(Debug, PartialEq, Eq)]
+/// Why incoming frames were not accepted as a message (the wire format of the Jupyter
+/// messaging spec: identities, `<IDS|MSG>`, signature, header, parent header, metadata, content).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
+    /// No `<IDS|MSG>` frame.
+    #[error("no <IDS|MSG> delimiter")]
     NoDelimiter,
+    /// Fewer than the five frames after the delimiter (signature and four JSON parts).
+    #[error("{0} frames after the delimiter, 5 needed")]
     TooFewFrames(usize),
+    /// The HMAC does not match the frames (checked before any JSON is read).
+    #[error("bad signature")]
     BadSignature,
+    /// A JSON part (named) is not a JSON object; serde_json's message, kept as text so that
+    /// the error compares equal in tests.
+    #[error("{0} is not a JSON object: {1}")]
     BadJson(&'static str, String),
-}
-
-impl fmt::Display for WireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WireError::NoDelimiter => write!(f, "no <IDS|MSG> delimiter"),
-            WireError::TooFewFrames(n) => write!(f, "{n} frames after the delimiter, 5 needed"),
-            WireError::BadSignature => write!(f, "bad signature"),
-            WireError::BadJson(frame, error) => write!(f, "{frame} is not a JSON object: {error}"),
-        }
-    }
 }
 
 /// Reads and checks a message; the signature is checked before any JSON is parsed.
@@ -186,15 +186,31 @@ mod tests {
     fn truncated_and_garbage_frames_are_refused() {
         let signer = Signer::new("secret");
         let frames = encode(&sample(), &signer);
+        let delimiter = frames
+            .iter()
+            .position(|f| f.as_ref() == DELIMITER)
+            .expect("an encoded message has its delimiter");
         for cut in 0..frames.len() {
-            assert!(decode(frames[..cut].to_vec(), &signer).is_err());
+            let expected = if cut <= delimiter {
+                WireError::NoDelimiter
+            } else {
+                WireError::TooFewFrames(cut - delimiter - 1)
+            };
+            assert_eq!(
+                decode(frames[..cut].to_vec(), &signer).unwrap_err(),
+                expected,
+                "cut at {cut}"
+            );
         }
         let garbage = vec![
             Bytes::from_static(b"\xff\x00"),
             Bytes::from_static(b"<IDS|MSG>"),
         ];
-        assert!(decode(garbage, &signer).is_err());
-        assert!(decode(vec![], &signer).is_err());
+        assert_eq!(
+            decode(garbage, &signer).unwrap_err(),
+            WireError::TooFewFrames(0)
+        );
+        assert_eq!(decode(vec![], &signer).unwrap_err(), WireError::NoDelimiter);
     }
 
     #[test]
