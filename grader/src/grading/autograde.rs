@@ -115,10 +115,10 @@ pub enum GradeError {
     /// The graded program could not be started.
     #[error("the evaluator could not start: {0}")]
     Run(#[source] crate::grading::program::run::RunError),
-    /// The evcxr evaluator could not start (no toolchain, `orm` does not build, …); the
-    /// evaluator's message (orm-eval's error, kept as its text).
+    /// The evcxr evaluator could not start (no toolchain, `orm` does not build, …); orm-eval's
+    /// error, with its own causes.
     #[error("the evaluator could not start: {0}")]
-    Evaluator(String),
+    Evaluator(#[source] orm_eval::StartError),
     /// A working folder or file could not be made.
     #[error("{what}: {source}")]
     Io {
@@ -305,8 +305,7 @@ impl<'a> Grading<'a> {
 
     fn run(mut self) -> Result<Self, GradeError> {
         let start = Instant::now();
-        self.start_evaluator()
-            .map_err(|e| GradeError::Evaluator(e.to_string()))?;
+        self.start_evaluator().map_err(GradeError::Evaluator)?;
         self.timings.start_seconds = start.elapsed().as_secs_f64();
         if let Some(evaluator) = &self.evaluator {
             self.timings.evaluator_cache = evaluator.start_report().cache.describe().to_owned();
