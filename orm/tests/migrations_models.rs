@@ -117,16 +117,8 @@ fn round_trip(project: &Project, before: Option<&MetaData>, after: &MetaData, ex
 }
 
 mod composite_v1 {
+    pub use crate::support::models::keys::Enrollment;
     use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "enrollments")]
-    pub struct Enrollment {
-        #[orm(primary_key)]
-        pub student_id: i64,
-        #[orm(primary_key, length = 20)]
-        pub course_code: String,
-        pub grade: Option<String>,
-    }
     pub fn metadata() -> MetaData {
         MetaData::new().add::<Enrollment>()
     }
