@@ -43,7 +43,9 @@ done
 [[ "$BENCH_COLD" == 0 || "$BENCH_COLD" == 1 ]] || { echo "BENCH_COLD is 0 or 1" >&2; exit 2; }
 
 echo "== building the grader (release)"
-cargo build --release -p grader
+# The whole workspace, as the README builds it: `-p` alone would resolve features for this
+# package only and rebuild shared dependencies a second time.
+cargo build --release --workspace
 bin="$CARGO_TARGET_DIR/release/grader"
 
 work=$(mktemp -d)

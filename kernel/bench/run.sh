@@ -25,7 +25,9 @@ if [ -n "${ORM_KERNEL_BIN:-}" ]; then
   kernel=$ORM_KERNEL_BIN
 else
   echo "== building orm-kernel (release)"
-  cargo build --release -p orm-kernel
+  # The whole workspace, as the README builds it: `-p` alone would resolve features for this
+  # package only and rebuild shared dependencies (evcxr's among them) a second time.
+  cargo build --release --workspace
   kernel="$CARGO_TARGET_DIR/release/orm-kernel"
 fi
 

@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 
 pub mod event;
+pub mod process;
 pub mod sandbox;
 pub mod show;
 
@@ -411,40 +412,42 @@ fn redirect_output(path: &std::path::Path) {
 
 /// Waits for child `pid`, killing its process group at `limit`; returns its exit code, the
 /// signal that ended it, and whether it was killed for time.
+///
+/// The child is reaped only after its group was killed: until `waitpid` collects it, the exited
+/// child is a zombie that keeps its process id (and so its group id) from being given to another
+/// process. Signalling `-pid` after the reap could reach an unrelated process that was given the
+/// same number meanwhile (a PostgreSQL backend, say, which leads a group of its own).
 fn wait_with_limit(pid: libc::pid_t, limit: Duration) -> (Option<i32>, Option<i32>, bool) {
     let started = Instant::now();
-    let mut status = 0;
     let mut timed_out = false;
     let mut pause = Duration::from_micros(200);
     loop {
-        // SAFETY: waiting for our own child.
-        let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if done == pid || done < 0 {
-            break;
+        match process::exited_unreaped(pid) {
+            Some(true) => break,
+            Some(false) => {}
+            // Not (or no longer) our child: nothing of it is ours to signal.
+            None => return (None, None, timed_out),
         }
         if !timed_out && started.elapsed() >= limit {
             timed_out = true;
-            kill_group(pid);
+            process::kill_group(pid);
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     }
-    // Whatever the test started in its group ends with it.
-    kill_group(pid);
-    if libc::WIFEXITED(status) {
+    // Whatever the test started in its group ends with it, while `pid` is still ours.
+    process::kill_group(pid);
+    let mut status = 0;
+    // SAFETY: reaping our own child, which has exited.
+    let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
+    if reaped != pid {
+        (None, None, timed_out)
+    } else if libc::WIFEXITED(status) {
         (Some(libc::WEXITSTATUS(status)), None, timed_out)
     } else if libc::WIFSIGNALED(status) {
         (None, Some(libc::WTERMSIG(status)), timed_out)
     } else {
         (None, None, timed_out)
-    }
-}
-
-fn kill_group(pid: libc::pid_t) {
-    // SAFETY: signals to our child and its process group.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
-        libc::kill(pid, libc::SIGKILL);
     }
 }
 

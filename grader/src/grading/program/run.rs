@@ -2,6 +2,7 @@
 //! (the harness enforces those of tests; the grader is the backstop).
 
 use orm_grader_harness::event::{Event, Line, EVENTS_FD, TOKEN_FD};
+use orm_grader_harness::process;
 use orm_grader_harness::sandbox::{SandboxConfig, SANDBOX_ENV};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
@@ -181,7 +182,7 @@ pub fn run(settings: &RunSettings) -> Result<RunOutcome, RunError> {
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                kill(&mut child);
+                process::kill_and_reap(&mut child);
                 break match current_cell {
                     Some(cell) if Instant::now() < settings.deadline => Stop::CellTimeout { cell },
                     _ => Stop::OutOfTime,
@@ -196,7 +197,7 @@ pub fn run(settings: &RunSettings) -> Result<RunOutcome, RunError> {
             }
         }
     };
-    kill(&mut child);
+    process::kill_and_reap(&mut child);
     Ok(RunOutcome { events, stop })
 }
 
@@ -227,16 +228,26 @@ fn read_events(pipe: OwnedFd, token: &str, sender: mpsc::Sender<Event>) {
     }
 }
 
+/// Waits up to 5 s for the program to end, then kills its process group (before reaping it,
+/// see `orm_grader_harness::process`) and describes how it ended.
 fn wait_briefly(child: &mut std::process::Child) -> String {
     let started = Instant::now();
+    let pid = child.id() as libc::pid_t;
+    let mut exited = false;
     while started.elapsed() < Duration::from_secs(5) {
-        if let Ok(Some(status)) = child.try_wait() {
-            return describe_status(status);
+        match process::exited_unreaped(pid) {
+            Some(false) => std::thread::sleep(Duration::from_millis(5)),
+            Some(true) | None => {
+                exited = true;
+                break;
+            }
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
-    kill(child);
-    "it stopped answering".into()
+    process::kill_and_reap(child);
+    match child.try_wait() {
+        Ok(Some(status)) if exited => describe_status(status),
+        _ => "it stopped answering".into(),
+    }
 }
 
 fn describe_status(status: std::process::ExitStatus) -> String {
@@ -260,15 +271,6 @@ pub fn signal_name(signal: i32) -> &'static str {
         libc::SIGTERM => "SIGTERM",
         _ => "signal",
     }
-}
-
-fn kill(child: &mut std::process::Child) {
-    // SAFETY: a signal to the program's own process group (it was made its leader).
-    unsafe {
-        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), RunError> {
