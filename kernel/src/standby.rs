@@ -36,7 +36,7 @@ pub fn socket_path() -> PathBuf {
 
 /// A kernel served by a standby: this process waits for it.
 pub struct Adopted {
-    pid: i32,
+    standby: Standby,
     /// Kept open: the standby ends its kernel when this connection ends.
     _connection: UnixStream,
 }
@@ -58,16 +58,71 @@ pub fn adopt(connection_file: &Path) -> Option<Adopted> {
     let pid = answer.trim().strip_prefix("ok ")?.parse().ok()?;
     eprintln!("orm-kernel: served by the standby process {pid}");
     Some(Adopted {
-        pid,
+        standby: Standby::open(pid),
         _connection: stream,
     })
 }
 
-unsafe extern "C" {
-    fn kill(pid: i32, signal: i32) -> i32;
+/// The standby process, which this process did not start and so cannot reap: held by a pidfd
+/// (`pidfd_open(2)`, Linux 5.3), so that a signal forwarded after it ended reaches nothing
+/// rather than whatever process was given its id since. Without pidfds (older kernels) by its
+/// id, checked through `/proc` first.
+enum Standby {
+    Fd(std::os::fd::OwnedFd),
+    Pid(libc::pid_t),
 }
-const SIGINT: i32 = 2;
-const SIGTERM: i32 = 15;
+
+impl Standby {
+    fn open(pid: libc::pid_t) -> Standby {
+        use std::os::fd::FromRawFd;
+        // SAFETY: `pidfd_open` returns a new descriptor we own, or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        match i32::try_from(fd) {
+            // SAFETY: a fresh descriptor from the call above.
+            Ok(fd) if fd >= 0 => Standby::Fd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }),
+            _ => Standby::Pid(pid),
+        }
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        use std::os::fd::AsRawFd;
+        match self {
+            // SAFETY: `pidfd_send_signal` with our descriptor and no extra info.
+            Standby::Fd(fd) => unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    signal,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                );
+            },
+            Standby::Pid(pid) => {
+                if !self.exited() {
+                    // SAFETY: a signal to the standby's id, which was alive just now.
+                    unsafe { libc::kill(*pid, signal) };
+                }
+            }
+        }
+    }
+
+    /// Whether the standby has ended (its pidfd is readable then, `pidfd_open(2)`).
+    fn exited(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        match self {
+            Standby::Fd(fd) => {
+                let mut poll = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one pollfd we own, no waiting.
+                unsafe { libc::poll(&mut poll, 1, 0) > 0 }
+            }
+            Standby::Pid(pid) => !Path::new(&format!("/proc/{pid}")).exists(),
+        }
+    }
+}
 
 impl Adopted {
     /// Forwards SIGINT and SIGTERM to the standby until it ends.
@@ -80,7 +135,7 @@ impl Adopted {
             .enable_all()
             .build()
             .map_err(KernelError::Runtime)?;
-        let pid = self.pid;
+        let standby = self.standby;
         runtime.block_on(async move {
             use tokio::signal::unix::{signal, SignalKind};
             let mut interrupts = signal(SignalKind::interrupt()).map_err(KernelError::Runtime)?;
@@ -88,13 +143,13 @@ impl Adopted {
             let mut tick = tokio::time::interval(Duration::from_millis(200));
             loop {
                 tokio::select! {
-                    _ = interrupts.recv() => unsafe { kill(pid, SIGINT); },
+                    _ = interrupts.recv() => standby.signal(libc::SIGINT),
                     _ = terminations.recv() => {
-                        unsafe { kill(pid, SIGTERM) };
+                        standby.signal(libc::SIGTERM);
                         return Ok(());
                     }
                     _ = tick.tick() => {
-                        if !Path::new(&format!("/proc/{pid}")).exists() {
+                        if standby.exited() {
                             return Ok(());
                         }
                     }

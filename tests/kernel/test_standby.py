@@ -121,3 +121,31 @@ def test_a_restart_as_jupyter_does_it_is_served_by_the_next_standby(standby):
         k.close()
     # The restarted kernel's standby started the next one as it ended: the fixture stops it.
     wait_for(socket.exists, 60, "the standby after the restart")
+
+
+def test_a_sigint_to_the_process_jupyter_started_interrupts_the_cell_the_standby_runs(standby):
+    """The process Jupyter started is a stand-in; a terminal's Ctrl-C (or `interrupt_mode:
+    signal`) reaches it, and it forwards the signal to the standby that serves the kernel
+    (through a pidfd, so never to a process that took the standby's id after it ended)."""
+    import signal
+
+    socket, env = standby
+    k, elapsed, result = first_result_time(env)
+    try:
+        assert "served by the standby" in k.logged()
+        reply, outputs = k.execute("let kept = 41;")
+        assert reply["status"] == "ok", outputs
+        msg_id = k.kc.execute("loop {}")
+        time.sleep(4)
+        started = time.monotonic()
+        os.kill(k.km.provisioner.process.pid, signal.SIGINT)
+        reply = k.kc.get_shell_msg(timeout=60)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "Interrupted"
+        assert time.monotonic() - started < 30
+        reply, outputs = k.execute("kept + 1")
+        assert result_of(outputs) == ["42"], outputs
+    finally:
+        k.close()
+    wait_for(socket.exists, 60, "the standby after the kernel")
