@@ -1,0 +1,138 @@
+//! Columns the database computes (issue 19): N rows of a model with a `server_default`
+//! timestamp inserted through the session in one commit, then every row loaded, changed and
+//! committed again, which sets its `onupdate` timestamp; beside the same steps for the same
+//! model without the computed columns (what the database computes is the only difference).
+//! Prints the times as JSON for `tests/bench_computed.sh`; `orm/benches/computed_sqlalchemy.py`
+//! runs the same steps through SQLAlchemy 2.x (`eager_defaults=True`).
+//!
+//!     computed [--n N] [--runs R]      (defaults 20,000 and 3; the median of each step is kept)
+//!
+//! The database is SQLite in memory, or the server `WORKLOAD_URL` names.
+
+use orm::prelude::*;
+use std::time::Instant;
+
+/// A row whose creation and last update times the database writes.
+#[derive(Model, Debug, Clone, Default)]
+#[orm(table = "stamped")]
+pub struct Stamped {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub age: Option<i64>,
+    #[orm(server_default = "CURRENT_TIMESTAMP")]
+    pub created_at: Option<NaiveDateTime>,
+    #[orm(onupdate = "CURRENT_TIMESTAMP")]
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// The same columns, none computed by the database.
+#[derive(Model, Debug, Clone, Default)]
+#[orm(table = "plain")]
+pub struct Plain {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub age: Option<i64>,
+    pub created_at: Option<NaiveDateTime>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Milliseconds since `started`.
+fn ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The insert and update times of one run for model `T`, made by `make(i)`; `age` of a loaded
+/// object is changed by `bump`.
+fn steps<T: Model + Clone>(
+    engine: &Engine,
+    n: usize,
+    make: impl Fn(usize) -> T,
+    bump: impl Fn(&mut T),
+    is_set: impl Fn(&T) -> bool,
+) -> orm::Result<(f64, f64)> {
+    let metadata = MetaData::new().add::<T>();
+    metadata.drop_all(engine)?;
+    metadata.create_all(engine)?;
+    let session = Session::new(engine).expire_on_commit(false);
+    let started = Instant::now();
+    let objects = session.add_all((0..n).map(make));
+    session.commit()?;
+    let insert = ms(started);
+    // The computed column is on every object: a run that lost it measured nothing.
+    if !objects.iter().all(|o| is_set(&o.borrow())) {
+        return Err(orm::Error::InvalidRequest(format!(
+            "{}: a row did not get its computed value",
+            T::TABLE_NAME
+        )));
+    }
+    drop(objects);
+    let session = Session::new(engine);
+    let started = Instant::now();
+    let loaded = session.query::<T>().all()?;
+    for o in &loaded {
+        bump(&mut o.borrow_mut());
+    }
+    session.commit()?;
+    let update = ms(started);
+    metadata.drop_all(engine)?;
+    Ok((insert, update))
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn main() -> orm::Result<()> {
+    let n = arg("--n", 20_000);
+    let runs = arg("--runs", 3).max(1);
+    let url = std::env::var("WORKLOAD_URL").unwrap_or_else(|_| "sqlite:///:memory:".into());
+    let engine = create_engine(&url)?;
+    let (mut computed, mut plain) = (vec![Vec::new(); 2], vec![Vec::new(); 2]);
+    for _ in 0..runs {
+        let (insert, update) = steps(
+            &engine,
+            n,
+            |i| Stamped {
+                name: format!("user {i}"),
+                age: Some((i % 80) as i64),
+                ..Default::default()
+            },
+            |s: &mut Stamped| s.age = s.age.map(|a| a + 1),
+            |s: &Stamped| s.created_at.is_some(),
+        )?;
+        computed[0].push(insert);
+        computed[1].push(update);
+        let (insert, update) = steps(
+            &engine,
+            n,
+            |i| Plain {
+                name: format!("user {i}"),
+                age: Some((i % 80) as i64),
+                ..Default::default()
+            },
+            |p: &mut Plain| p.age = p.age.map(|a| a + 1),
+            |_: &Plain| true,
+        )?;
+        plain[0].push(insert);
+        plain[1].push(update);
+    }
+    let [ins, upd] = [0, 1].map(|i| median(computed[i].clone()));
+    let [plain_ins, plain_upd] = [0, 1].map(|i| median(plain[i].clone()));
+    println!(
+        "{{\"n\": {n}, \"runs\": {runs}, \"insert_ms\": {ins:.1}, \"update_ms\": {upd:.1}, \
+         \"plain_insert_ms\": {plain_ins:.1}, \"plain_update_ms\": {plain_upd:.1}}}"
+    );
+    Ok(())
+}
