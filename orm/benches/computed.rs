@@ -52,15 +52,41 @@ fn ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
-/// The insert and update times of one run for model `T`, made by `make(i)`; `age` of a loaded
-/// object is changed by `bump`.
-fn steps<T: Model + Clone>(
+/// How one model goes through the steps: made by `make(i)`, every row loaded by `load`, a loaded
+/// object changed by `bump`; `is_set` says whether a new object got its computed value.
+struct Steps<T, M, L, B, S>
+where
+    T: Model,
+    M: Fn(usize) -> T,
+    L: Fn(&Session) -> orm::Result<Vec<Obj<T>>>,
+    B: Fn(&mut T),
+    S: Fn(&T) -> bool,
+{
+    make: M,
+    load: L,
+    bump: B,
+    is_set: S,
+}
+
+/// The insert and update times of one run of `steps`.
+fn run<T, M, L, B, S>(
     engine: &Engine,
     n: usize,
-    make: impl Fn(usize) -> T,
-    bump: impl Fn(&mut T),
-    is_set: impl Fn(&T) -> bool,
-) -> orm::Result<(f64, f64)> {
+    steps: &Steps<T, M, L, B, S>,
+) -> orm::Result<(f64, f64)>
+where
+    T: Model,
+    M: Fn(usize) -> T,
+    L: Fn(&Session) -> orm::Result<Vec<Obj<T>>>,
+    B: Fn(&mut T),
+    S: Fn(&T) -> bool,
+{
+    let Steps {
+        make,
+        load,
+        bump,
+        is_set,
+    } = steps;
     let metadata = MetaData::new().add::<T>();
     metadata.drop_all(engine)?;
     metadata.create_all(engine)?;
@@ -79,7 +105,7 @@ fn steps<T: Model + Clone>(
     drop(objects);
     let session = Session::new(engine);
     let started = Instant::now();
-    let loaded = session.query::<T>().all()?;
+    let loaded = load(&session)?;
     for o in &loaded {
         bump(&mut o.borrow_mut());
     }
@@ -99,37 +125,37 @@ fn main() -> orm::Result<()> {
     let runs = arg("--runs", 3).max(1);
     let url = std::env::var("WORKLOAD_URL").unwrap_or_else(|_| "sqlite:///:memory:".into());
     let engine = create_engine(&url)?;
-    let (mut computed, mut plain) = (vec![Vec::new(); 2], vec![Vec::new(); 2]);
+    let stamped = Steps {
+        make: |i| Stamped {
+            name: format!("user {i}"),
+            age: Some((i % 80) as i64),
+            ..Default::default()
+        },
+        load: |s: &Session| s.query::<Stamped>().all(),
+        bump: |s: &mut Stamped| s.age = s.age.map(|a| a + 1),
+        is_set: |s: &Stamped| s.created_at.is_some(),
+    };
+    let plain = Steps {
+        make: |i| Plain {
+            name: format!("user {i}"),
+            age: Some((i % 80) as i64),
+            ..Default::default()
+        },
+        load: |s: &Session| s.query::<Plain>().all(),
+        bump: |p: &mut Plain| p.age = p.age.map(|a| a + 1),
+        is_set: |_: &Plain| true,
+    };
+    let (mut computed, mut plain_times) = (vec![Vec::new(); 2], vec![Vec::new(); 2]);
     for _ in 0..runs {
-        let (insert, update) = steps(
-            &engine,
-            n,
-            |i| Stamped {
-                name: format!("user {i}"),
-                age: Some((i % 80) as i64),
-                ..Default::default()
-            },
-            |s: &mut Stamped| s.age = s.age.map(|a| a + 1),
-            |s: &Stamped| s.created_at.is_some(),
-        )?;
+        let (insert, update) = run(&engine, n, &stamped)?;
         computed[0].push(insert);
         computed[1].push(update);
-        let (insert, update) = steps(
-            &engine,
-            n,
-            |i| Plain {
-                name: format!("user {i}"),
-                age: Some((i % 80) as i64),
-                ..Default::default()
-            },
-            |p: &mut Plain| p.age = p.age.map(|a| a + 1),
-            |_: &Plain| true,
-        )?;
-        plain[0].push(insert);
-        plain[1].push(update);
+        let (insert, update) = run(&engine, n, &plain)?;
+        plain_times[0].push(insert);
+        plain_times[1].push(update);
     }
     let [ins, upd] = [0, 1].map(|i| median(computed[i].clone()));
-    let [plain_ins, plain_upd] = [0, 1].map(|i| median(plain[i].clone()));
+    let [plain_ins, plain_upd] = [0, 1].map(|i| median(plain_times[i].clone()));
     println!(
         "{{\"n\": {n}, \"runs\": {runs}, \"insert_ms\": {ins:.1}, \"update_ms\": {upd:.1}, \
          \"plain_insert_ms\": {plain_ins:.1}, \"plain_update_ms\": {plain_upd:.1}}}"

@@ -560,7 +560,7 @@ fn drop_all_with_a_leftover_table_referring_to_ours_names_it_and_drops_nothing()
         metadata.drop_all(&engine).unwrap();
         for table in ["users", "notes"] {
             let err = engine
-                .execute(orm::core::text(&format!("SELECT count(*) FROM {table}")))
+                .execute(orm::core::text(format!("SELECT count(*) FROM {table}")))
                 .unwrap_err();
             assert!(
                 matches!(&err, orm::Error::NoSuchTable { table: t, .. } if t == table),
