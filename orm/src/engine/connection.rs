@@ -243,6 +243,12 @@ impl Batch<'_> {
         }
     }
 
+    /// Whether the database is embedded in the process (SQLite): a statement costs no round
+    /// trip, so many small prepared statements are cheap beside one big one.
+    pub(crate) fn is_embedded(&self) -> bool {
+        matches!(self, Batch::Sqlite(_))
+    }
+
     /// Whether the engine binds an array as one parameter (PostgreSQL: `= ANY($1)`), so a
     /// statement over many keys has one shape whatever their number.
     pub(crate) fn binds_arrays(&self) -> bool {

@@ -41,8 +41,11 @@
 //!   itself to its expression and returns it. PostgreSQL: `UPDATE … FROM (VALUES …) RETURNING
 //!   key, onupdate columns`, each row paired with its object by its key as it is after the
 //!   change, never by the rows' order; the number of rows returned is the matched row count.
-//!   SQLite: `UPDATE … WHERE key = ? RETURNING onupdate columns`, one prepared statement a row
-//!   as its other updates (its `UPDATE … RETURNING` of several rows promises no order either).
+//!   SQLite: one prepared `UPDATE … WHERE key = ?` a row as its other updates, then `SELECT
+//!   key, onupdate columns … WHERE key IN (…)` a page of keys a statement, paired by key: a
+//!   `RETURNING` costs SQLite an ephemeral table per statement, and 20,000 one-row `UPDATE …
+//!   RETURNING`s took 1.5 times as long as `UPDATE` + `SELECT` by key (`tests/bench_computed.sh`).
+//!   A lone row: `UPDATE … RETURNING` (one statement instead of two).
 //! - **DELETE:** row count checked, a page that matches fewer rows than it names is
 //!   `StaleData` and the flush rolls back. A single key on PostgreSQL: `DELETE … WHERE key =
 //!   ANY($1)`, the keys in one array parameter, so one prepared statement serves every page size
@@ -461,9 +464,7 @@ fn delete_any_sql(writer: &dyn SqlWriter, table: &Table, key: usize) -> String {
     sql
 }
 
-/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys; with several `columns` (a composite
-/// key, a version counter) a list of row values: `(a, b) IN (VALUES (p, p), …)` on SQLite,
-/// `(a, b) IN ((p, p), …)` on PostgreSQL (see `SqlWriter::row_values_in_values_list`).
+/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys (see [`write_rows_match`]).
 fn delete_rows_sql(
     writer: &dyn SqlWriter,
     table: &Table,
@@ -472,28 +473,58 @@ fn delete_rows_sql(
 ) -> String {
     let mut sql = String::from("DELETE FROM ");
     writer.quote(&table.name, &mut sql);
+    write_rows_match(writer, table, columns, rows, &mut sql);
+    sql
+}
+
+/// `SELECT k, c, … FROM t WHERE key IN (p, p, …)`: the `selected` columns of `rows` rows,
+/// matched by their `key` columns (see [`write_rows_match`]).
+fn select_rows_sql(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    selected: &[usize],
+    key: &[usize],
+    rows: usize,
+) -> String {
+    let mut sql = String::from("SELECT ");
+    write_column_list(writer, table, selected, &mut sql);
+    sql.push_str(" FROM ");
+    writer.quote(&table.name, &mut sql);
+    write_rows_match(writer, table, key, rows, &mut sql);
+    sql
+}
+
+/// ` WHERE key IN (p, p, …)` of `rows` keys; with several `columns` (a composite key, a version
+/// counter) a list of row values: `(a, b) IN (VALUES (p, p), …)` on SQLite, `(a, b) IN ((p, p),
+/// …)` on PostgreSQL (see `SqlWriter::row_values_in_values_list`).
+fn write_rows_match(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    columns: &[usize],
+    rows: usize,
+    sql: &mut String,
+) {
     sql.push_str(" WHERE ");
     if let [key] = columns {
-        writer.quote(&table.columns[*key].name, &mut sql);
+        writer.quote(&table.columns[*key].name, sql);
         sql.push_str(" IN (");
         for n in 1..=rows {
             if n > 1 {
                 sql.push_str(", ");
             }
-            writer.placeholder(n, &mut sql);
+            writer.placeholder(n, sql);
         }
         sql.push(')');
-        return sql;
+        return;
     }
     sql.push('(');
-    write_column_list(writer, table, columns, &mut sql);
+    write_column_list(writer, table, columns, sql);
     sql.push_str(") IN (");
     if writer.row_values_in_values_list() {
         sql.push_str("VALUES ");
     }
-    write_value_rows(writer, rows, columns.len(), None, false, &mut sql);
+    write_value_rows(writer, rows, columns.len(), None, false, sql);
     sql.push(')');
-    sql
 }
 
 /// The columns of an INSERT of a run of rows of one shape (see [`FlushContext::insert_page`]).
@@ -869,12 +900,12 @@ impl FlushContext<'_> {
 
     /// The one-row UPDATE of the `mask` columns (and the version counter's next value), by key
     /// (and the version loaded), setting the `onupdate` columns the change does not set itself
-    /// to their expressions and returning them.
-    fn update_one_sql<T: Model>(&mut self, mask: u128) -> Rc<str> {
+    /// to their expressions, and returning them with `returning`.
+    fn update_one_sql<T: Model>(&mut self, mask: u128, returning: bool) -> Rc<str> {
         let table = T::TABLE;
         let writer = self.writer;
         self.cache
-            .get_text(T::TABLE_NAME, SqlKind::Update(mask), || {
+            .get_text(T::TABLE_NAME, SqlKind::Update { mask, returning }, || {
                 let recomputed = mask_columns::<T>(onupdate_columns::<T>() & !mask);
                 let placeholder = |i: usize| (table.columns[i].name.clone(), Expr::Placeholder);
                 let set_from_values = update_set::<T>(mask);
@@ -898,7 +929,9 @@ impl FlushContext<'_> {
                         filter: Some(versioned_where::<T>()),
                     }))
                     .sql;
-                write_returning(writer, &table, &recomputed, false, &mut sql);
+                if returning {
+                    write_returning(writer, &table, &recomputed, false, &mut sql);
+                }
                 sql
             })
     }
@@ -972,7 +1005,12 @@ impl FlushContext<'_> {
             matched: &matched_by,
             returning: &returning,
         };
-        let one_row = self.update_one_sql::<T>(mask);
+        // SQLite: a `RETURNING` costs each statement an ephemeral table (measured by
+        // `tests/bench_computed.sh`: 20,000 one-row `UPDATE … RETURNING`s took 1.5 times as long
+        // as `UPDATE` + `SELECT` by key), so the rows of a group go one plain prepared `UPDATE`
+        // each, and what the database recomputed is read afterwards a page of keys a `SELECT`.
+        let read_after = !recomputed.is_empty() && objs.len() > 1 && self.batch.is_embedded();
+        let one_row = self.update_one_sql::<T>(mask, !read_after);
         let casts = if objs.len() > 1 {
             self.batch.param_types(&one_row, Some(T::TABLE_NAME))?
         } else {
@@ -1012,7 +1050,7 @@ impl FlushContext<'_> {
                 }
                 _ => (one_row.clone(), false),
             };
-            if recomputed.is_empty() {
+            if recomputed.is_empty() || read_after {
                 let matched = self.batch.execute(&sql, &params, Some(T::TABLE_NAME))?;
                 expect_rows::<T>("UPDATE", chunk.len(), matched)?;
                 continue;
@@ -1039,6 +1077,9 @@ impl FlushContext<'_> {
             }
         }
         drop(params);
+        if read_after {
+            self.read_computed::<T>(&values, &recomputed, &mut fetched)?;
+        }
         drop(values);
         for (i, (obj, old)) in objs.iter().zip(versions).enumerate() {
             if T::VERSION_ID.is_none() && recomputed.is_empty() {
@@ -1052,6 +1093,43 @@ impl FlushContext<'_> {
             if !recomputed.is_empty() {
                 let row: Vec<ValueRef<'_>> = fetched.row(i).iter().map(Value::as_ref).collect();
                 crate::model::set_fields::<T>(&mut value, &recomputed, &row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The `columns` of the rows of `values` (found by their keys as they are now), a page of
+    /// keys a `SELECT`, appended to `fetched` in the objects' order: what the database computed
+    /// for rows just updated in this transaction, paired with the objects by key.
+    fn read_computed<T: Model>(
+        &mut self,
+        values: &[Ref<'_, T>],
+        columns: &[usize],
+        fetched: &mut Returned,
+    ) -> Result<()> {
+        let table = T::TABLE;
+        let key = T::PRIMARY_KEYS;
+        let selected: Vec<usize> = key.iter().chain(columns).copied().collect();
+        let mask = columns.iter().fold(0u128, |m, &c| m | 1 << c);
+        let page = page_rows(key.len(), self.batch.max_params());
+        for chunk in values.chunks(page) {
+            let rows = chunk.len();
+            let sql = self.rows_sql(
+                T::TABLE_NAME,
+                SqlKind::SelectRows { mask, rows },
+                rows == page,
+                |writer| select_rows_sql(writer, &table, &selected, key, rows),
+            );
+            let params: Vec<ValueRef<'_>> = chunk
+                .iter()
+                .flat_map(|v| key.iter().map(|&k| v.column_value(k)))
+                .collect();
+            let mut returned = Returned::new(selected.len());
+            self.batch
+                .returning(&sql, &params, Some(T::TABLE_NAME), |row| returned.push(row))?;
+            let row_of = returned.by_key::<T>(chunk.iter().map(|v| key_of::<T>(v)), "UPDATE")?;
+            for row in row_of {
+                fetched.extend(&returned.row(row)[key.len()..]);
             }
         }
         Ok(())
