@@ -76,6 +76,13 @@ pub struct Ledger {
     pub updated_at: Option<NaiveDateTime>,
 }
 
+/// Flushes `session` and returns the number of statements the flush ran.
+fn flushed(engine: &Engine, session: &Session) -> u64 {
+    engine.reset_statement_count();
+    session.flush().unwrap();
+    engine.statement_count()
+}
+
 fn is_postgres(engine: &Engine) -> bool {
     engine.dialect() == "postgresql"
 }
@@ -157,10 +164,8 @@ fn an_insert_of_a_page_and_one_events_is_two_statements_that_return_what_the_dat
         with_events(&engine);
         let session = Session::new(&engine).expire_on_commit(false);
         let events = session.add_all((0..=PAGE_ROWS).map(event));
-        engine.reset_statement_count();
-        session.flush().unwrap();
         // A page of 1,000 rows, then one of 1: no SELECT after any row.
-        assert_eq!(engine.statement_count(), 2, "{}", engine.dialect());
+        assert_eq!(flushed(&engine, &session), 2, "{}", engine.dialect());
         session.commit().unwrap();
         let keys: Vec<i64> = events.iter().map(|e| e.borrow().id).collect();
         assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
@@ -181,9 +186,7 @@ fn one_event_is_one_statement_and_rows_leaving_other_columns_to_the_database_go_
         with_events(&engine);
         let session = Session::new(&engine).expire_on_commit(false);
         let first = session.add(event(1));
-        engine.reset_statement_count();
-        session.flush().unwrap();
-        assert_eq!(engine.statement_count(), 1, "{}", engine.dialect());
+        assert_eq!(flushed(&engine, &session), 1, "{}", engine.dialect());
         // Given values are written as given: only the columns left unset come back.
         let given = NaiveDate::from_ymd_opt(2001, 2, 3)
             .unwrap()
@@ -199,10 +202,8 @@ fn one_event_is_one_statement_and_rows_leaving_other_columns_to_the_database_go_
             event(4),
             event(5),
         ]);
-        engine.reset_statement_count();
-        session.flush().unwrap();
         // Three shapes in the objects' order: [2], [3], [4, 5].
-        assert_eq!(engine.statement_count(), 3, "{}", engine.dialect());
+        assert_eq!(flushed(&engine, &session), 3, "{}", engine.dialect());
         session.commit().unwrap();
         assert_eq!(events[1].borrow().created_at, Some(given));
         assert_eq!(events[1].borrow().status.as_deref(), Some("final"));
@@ -223,9 +224,7 @@ fn events_with_keys_given_get_what_the_database_computed_in_pages() {
             id: 50_000 - i as i64,
             ..event(i)
         }));
-        engine.reset_statement_count();
-        session.flush().unwrap();
-        assert_eq!(engine.statement_count(), 2, "{}", engine.dialect());
+        assert_eq!(flushed(&engine, &session), 2, "{}", engine.dialect());
         session.commit().unwrap();
         assert_eq!(events[0].borrow().id, 50_000);
         assert_eq!(events[PAGE_ROWS].borrow().id, 50_000 - PAGE_ROWS as i64);
@@ -297,14 +296,10 @@ fn each_row_s_random_server_default_lands_on_its_own_object_with_keys_generated_
             ticket: None,
         };
         let generated = session.add_all((0..=PAGE_ROWS).map(|i| entry(i, 0)));
-        engine.reset_statement_count();
-        session.flush().unwrap();
-        assert_eq!(engine.statement_count(), 2, "{}", engine.dialect());
+        assert_eq!(flushed(&engine, &session), 2, "{}", engine.dialect());
         let given =
             session.add_all((0..=PAGE_ROWS).map(|i| entry(PAGE_ROWS + 1 + i, 90_000 - i as i64)));
-        engine.reset_statement_count();
-        session.flush().unwrap();
-        assert_eq!(engine.statement_count(), 2, "{}", engine.dialect());
+        assert_eq!(flushed(&engine, &session), 2, "{}", engine.dialect());
         session.commit().unwrap();
         let mut all = generated;
         all.extend(given);
@@ -317,9 +312,7 @@ fn each_row_s_random_server_default_lands_on_its_own_object_with_keys_generated_
             celsius: i as f64 / 10.0,
             ticket: None,
         }));
-        engine.reset_statement_count();
-        session.flush().unwrap();
-        assert_eq!(engine.statement_count(), 2, "{}", engine.dialect());
+        assert_eq!(flushed(&engine, &session), 2, "{}", engine.dialect());
         session.commit().unwrap();
         let rows: HashMap<(String, i64), Option<i64>> =
             run(&engine, "SELECT station, n, ticket FROM readings")
@@ -358,8 +351,6 @@ fn an_update_of_a_page_and_one_events_returns_each_row_s_onupdate_values() {
         for e in &events {
             e.borrow_mut().name.push_str(" (moved)");
         }
-        engine.reset_statement_count();
-        session.flush().unwrap();
         // PostgreSQL: a page of 1,000 rows and one of 1, each `UPDATE … FROM (VALUES …)
         // RETURNING`. SQLite: one prepared UPDATE a row, then the recomputed columns read a page
         // of 1,000 keys a SELECT (two), not one SELECT a row.
@@ -368,7 +359,7 @@ fn an_update_of_a_page_and_one_events_returns_each_row_s_onupdate_values() {
         } else {
             PAGE_ROWS as u64 + 1 + 2
         };
-        assert_eq!(engine.statement_count(), expected, "{}", engine.dialect());
+        assert_eq!(flushed(&engine, &session), expected, "{}", engine.dialect());
         session.commit().unwrap();
         for (i, e) in events.iter().enumerate() {
             let e = e.borrow();
