@@ -133,14 +133,14 @@ fn main() -> orm::Result<()> {
     let runs = arg("--runs", 3).max(1);
     let url = std::env::var("WORKLOAD_URL").unwrap_or_else(|_| "sqlite:///:memory:".into());
     let engine = create_engine(&url)?;
-    let stamped = Steps {
+    let with_computed = Steps {
         make: stamped,
         load: |s: &Session| s.query::<Stamped>().all(),
         bump: |s: &mut Stamped| s.age = s.age.map(|a| a + 1),
         is_set: |s: &Stamped| s.created_at.is_some(),
     };
     // The same values; nothing for the database to compute.
-    let plain = Steps {
+    let without = Steps {
         make: |i| Plain::from(stamped(i)),
         load: |s: &Session| s.query::<Plain>().all(),
         bump: |p: &mut Plain| p.age = p.age.map(|a| a + 1),
@@ -148,10 +148,10 @@ fn main() -> orm::Result<()> {
     };
     let (mut computed, mut plain_times) = (vec![Vec::new(); 2], vec![Vec::new(); 2]);
     for _ in 0..runs {
-        let (insert, update) = run(&engine, n, &stamped)?;
+        let (insert, update) = run(&engine, n, &with_computed)?;
         computed[0].push(insert);
         computed[1].push(update);
-        let (insert, update) = run(&engine, n, &plain)?;
+        let (insert, update) = run(&engine, n, &without)?;
         plain_times[0].push(insert);
         plain_times[1].push(update);
     }
