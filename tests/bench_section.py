@@ -10,6 +10,23 @@ import re
 import sys
 
 
+def load_result(folder: str, name: str):
+    """The JSON a bench wrote to FOLDER/NAME, or None when that run did not happen."""
+    import json
+    import os
+
+    path = os.path.join(folder, name)
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def load_average_line(folder: str) -> str:
+    """The section's line on the machine's load, from the FOLDER/load.txt a script wrote first."""
+    import os
+
+    load = open(os.path.join(folder, "load.txt")).read().strip()
+    return f"- Load average when the run started: {load}\n"
+
+
 def put_section(section: str, path: str = "BENCHMARKS.md") -> None:
     title = section.splitlines()[0]
     if not title.startswith("## "):

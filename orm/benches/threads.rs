@@ -5,6 +5,9 @@
 //!
 //!     threads [--threads T] [--n N] [--runs R]      (defaults 4, 20,000, 3; the median is kept)
 
+mod common;
+
+use common::arg;
 use orm::prelude::*;
 use std::time::Instant;
 
@@ -19,15 +22,6 @@ pub struct ThreadUser {
 
 /// Rows per commit.
 const BATCH: usize = 1_000;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn run(url: &str, threads: usize, n: usize) -> orm::Result<(f64, i64)> {
     let engine = create_engine(url)?;

@@ -219,6 +219,24 @@ pub enum Error {
         /// The driver's error.
         source: Option<DriverError>,
     },
+    /// PostgreSQL refused to drop a table that other objects still depend on (SQLSTATE 2BP01,
+    /// `dependent_objects_still_exist`): a foreign key of a table that is not in the metadata
+    /// being dropped (left over by another program or an interrupted run), a view. As
+    /// SQLAlchemy's `drop_all`, `MetaData::drop_all` drops only its own tables and never
+    /// cascades to others; its transaction is rolled back, so nothing was dropped.
+    #[error(
+        "cannot drop table {table}: other objects depend on it ({}); drop them first, or with          the metadata that declares them. Nothing of this transaction stays dropped          (PostgreSQL rolls it back)",
+        .dependents.join("; ")
+    )]
+    DependentObjectsStillExist {
+        /// The table that was to be dropped.
+        table: String,
+        /// What depends on it, in the server's words, one entry an object: `constraint
+        /// posts_user_id_fkey on table posts depends on table users`.
+        dependents: Vec<String>,
+        /// The driver's error.
+        source: Option<DriverError>,
+    },
     /// An UPDATE or DELETE of the unit of work matched another number of rows than expected:
     /// the row was deleted or its key changed by someone else (SQLAlchemy's `StaleDataError`).
     #[error(
@@ -410,8 +428,13 @@ impl Error {
                 }
             }
             Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
-                let detail = if sql.trim_start().starts_with("DELETE") {
+                let head = sql.trim_start();
+                let detail = if head.starts_with("DELETE") {
                     "rows in other tables still refer to the row being deleted (delete them first, or declare a cascade)"
+                } else if head.starts_with("DROP") {
+                    // SQLite deletes a table's rows before dropping it ("The DROP TABLE
+                    // Statement": an implicit DELETE FROM, checked like any DELETE).
+                    "rows in other tables still refer to rows of the table being dropped (drop                      or empty those tables first)"
                 } else {
                     "the referenced row does not exist"
                 };

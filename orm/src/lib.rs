@@ -192,8 +192,8 @@ pub use orm_macros::DbEnum;
 /// | `length` | a `String` column as `VARCHAR(n)` | `#[orm(length = 50)]` |
 /// | `text` | a `String` column as `TEXT` on every database | `#[orm(text)]` |
 /// | `default` | a literal default: in the DDL (`DEFAULT 0`), and filled into a `None` field at `add` | `#[orm(default = 0)]` |
-/// | `server_default` | a default the database computes, as SQL (`DEFAULT (CURRENT_TIMESTAMP)`, SQLAlchemy's `server_default=text(…)`): a `None` field is left out of the `INSERT` and the value the database chose is read back | `#[orm(server_default = "CURRENT_TIMESTAMP")]` |
-/// | `onupdate` | every `UPDATE` the unit of work writes for the row also sets the column to this SQL expression (unless the change sets it), and the new value is read back (SQLAlchemy's `onupdate=func.now()`) | `#[orm(onupdate = "CURRENT_TIMESTAMP")]` |
+/// | `server_default` | a default the database computes, as SQL (`DEFAULT (CURRENT_TIMESTAMP)`, SQLAlchemy's `server_default=text(…)`): a `None` field is left out of the `INSERT` and the value the database chose comes back in its `RETURNING` | `#[orm(server_default = "CURRENT_TIMESTAMP")]` |
+/// | `onupdate` | every `UPDATE` the unit of work writes for the row also sets the column to this SQL expression (unless the change sets it), and the new value comes back in its `RETURNING` (SQLAlchemy's `onupdate=func.now()`) | `#[orm(onupdate = "CURRENT_TIMESTAMP")]` |
 /// | `foreign_key` | a `REFERENCES table (column)` constraint, written `"table.column"` | `#[orm(foreign_key = "users.id")]` |
 /// | `on_delete` | the foreign key's `ON DELETE`: `"cascade"`, `"set null"` or `"restrict"` | `#[orm(on_delete = "cascade")]` |
 ///

@@ -105,11 +105,19 @@ impl MetaData {
         engine.run_all(&self.create_statements())
     }
 
-    /// Drops every table (children first) that exists, in one transaction.
+    /// Drops every table of this metadata (children first) that exists, in one transaction:
+    /// SQLAlchemy's `drop_all` with `checkfirst`, which drops its own tables in reverse
+    /// dependency order and nothing else (no `CASCADE`).
     ///
     /// # Errors
     ///
-    /// The first `DROP TABLE` the database refuses (nothing is then dropped: one transaction);
+    /// The first `DROP TABLE` the database refuses, and nothing is then dropped (one
+    /// transaction). A table of another metadata that still refers to one of these (left over
+    /// by an interrupted run, or by another program): on PostgreSQL
+    /// [`Error::DependentObjectsStillExist`](crate::Error::DependentObjectsStillExist) naming
+    /// the dependent constraint and its table; on SQLite, which lets such a table be dropped
+    /// unless rows still refer to it,
+    /// [`Error::ForeignKeyViolation`](crate::Error::ForeignKeyViolation).
     /// [`Error::TransactionConflict`](crate::Error::TransactionConflict) on `sqlite:///:memory:` while a session's transaction is
     /// open.
     pub fn drop_all(&self, engine: &Engine) -> Result<()> {

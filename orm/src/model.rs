@@ -614,13 +614,21 @@ impl<T: Model> AnyTracked for Tracked<T> {
 
 /// Sets one column of a model by rebuilding it from its own values with one value replaced.
 pub(crate) fn set_field<T: Model>(target: &mut T, index: usize, value: ValueRef<'_>) -> Result<()> {
+    set_fields(target, &[index], &[value])
+}
+
+/// Sets the columns at `indexes` (in increasing order) to `values`, rebuilding the model once
+/// from its own values with those replaced (the unit of work setting what a `RETURNING` gave).
+pub(crate) fn set_fields<T: Model>(
+    target: &mut T,
+    indexes: &[usize],
+    values: &[ValueRef<'_>],
+) -> Result<()> {
+    let mut given = indexes.iter().zip(values).peekable();
     let values: Vec<Value> = (0..T::COLUMN_COUNT)
-        .map(|i| {
-            if i == index {
-                value.to_owned()
-            } else {
-                target.column_value(i).to_owned()
-            }
+        .map(|i| match given.next_if(|(at, _)| **at == i) {
+            Some((_, value)) => (*value).to_owned(),
+            None => target.column_value(i).to_owned(),
         })
         .collect();
     let row = ValuesRow(&values);

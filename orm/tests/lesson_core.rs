@@ -500,3 +500,72 @@ fn create_all_and_drop_all_are_idempotent() {
         assert!(err.to_string().contains("create_all"), "{err}");
     });
 }
+
+/// A note on a user: a second table of the metadata, dropped before `users`.
+#[derive(Model, Debug, Clone, Default, PartialEq)]
+#[orm(table = "notes")]
+pub struct Note {
+    #[orm(primary_key)]
+    pub id: i64,
+    pub text: String,
+    #[orm(foreign_key = "users.id")]
+    pub user_id: Option<i64>,
+}
+
+/// After an interrupted run, a table of another metadata (here written by hand) still refers to
+/// `users`. As SQLAlchemy's `drop_all`, ours drops its own tables only, never with `CASCADE`:
+/// the database refuses, the error names what still depends on the table, and nothing is
+/// dropped (one transaction); once the other table is gone, `drop_all` drops everything.
+#[test]
+fn drop_all_with_a_leftover_table_referring_to_ours_names_it_and_drops_nothing() {
+    each_engine(|engine| {
+        let metadata = MetaData::new().add::<User>().add::<Note>();
+        metadata.create_all(&engine).unwrap();
+        let sql = |s: &str| {
+            engine
+                .execute(orm::core::text(s))
+                .unwrap_or_else(|e| panic!("{s}: {e}"))
+        };
+        sql("CREATE TABLE leftovers (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id))");
+        sql("INSERT INTO users (id, name) VALUES (1, 'Alice')");
+        sql("INSERT INTO notes (id, text, user_id) VALUES (1, 'hello', 1)");
+        sql("INSERT INTO leftovers (id, user_id) VALUES (1, 1)");
+        match (engine.dialect(), metadata.drop_all(&engine).unwrap_err()) {
+            (
+                "postgresql",
+                orm::Error::DependentObjectsStillExist {
+                    table, dependents, ..
+                },
+            ) => {
+                assert_eq!(table, "users");
+                assert_eq!(
+                    dependents,
+                    ["constraint leftovers_user_id_fkey on table leftovers depends on table users"]
+                );
+            }
+            ("sqlite", orm::Error::ForeignKeyViolation { table, detail, .. }) => {
+                // SQLite empties a table before dropping it, and the leftover row refuses that.
+                assert_eq!(table, "users");
+                assert!(detail.contains("table being dropped"), "{detail}");
+            }
+            (dialect, other) => panic!("{dialect}: unexpected error {other:?}"),
+        }
+        // Nothing was dropped: `notes`, dropped before `users` in the same transaction, is
+        // back with its row.
+        let count = |table: &str| sql(&format!("SELECT count(*) FROM {table}")).rows[0][0].clone();
+        assert_eq!(count("notes"), Value::Integer(1));
+        assert_eq!(count("users"), Value::Integer(1));
+        // The leftover table is not ours to drop: drop it, and drop_all goes through.
+        sql("DROP TABLE leftovers");
+        metadata.drop_all(&engine).unwrap();
+        for table in ["users", "notes"] {
+            let err = engine
+                .execute(orm::core::text(format!("SELECT count(*) FROM {table}")))
+                .unwrap_err();
+            assert!(
+                matches!(&err, orm::Error::NoSuchTable { table: t, .. } if t == table),
+                "{err:?}"
+            );
+        }
+    });
+}

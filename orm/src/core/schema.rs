@@ -60,7 +60,7 @@ pub struct ColumnDef {
     /// Its `REFERENCES` clause.
     pub foreign_key: Option<ForeignKey>,
     /// A default the database computes, as SQL (`CURRENT_TIMESTAMP`): SQLAlchemy's
-    /// `server_default=text(…)`. Written as `DEFAULT (…)`; the value is read back after insert.
+    /// `server_default=text(…)`. Written as `DEFAULT (…)`; the value comes back in the INSERT's `RETURNING`.
     pub server_default: Option<Cow<'static, str>>,
     /// A SQL expression the unit of work sets the column to in every `UPDATE` of the row
     /// (`CURRENT_TIMESTAMP`): SQLAlchemy's `onupdate=func.now()`. Read back after the update.

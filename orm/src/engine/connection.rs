@@ -243,6 +243,12 @@ impl Batch<'_> {
         }
     }
 
+    /// Whether the database is embedded in the process (SQLite): a statement costs no round
+    /// trip, so many small prepared statements are cheap beside one big one.
+    pub(crate) fn is_embedded(&self) -> bool {
+        matches!(self, Batch::Sqlite(_))
+    }
+
     /// Whether the engine binds an array as one parameter (PostgreSQL: `= ANY($1)`), so a
     /// statement over many keys has one shape whatever their number.
     pub(crate) fn binds_arrays(&self) -> bool {
@@ -277,18 +283,21 @@ impl Batch<'_> {
         }
     }
 
-    /// Runs a query and hands each row to `each`: the unit of work reading back what the
-    /// database computed for a row it just wrote (server defaults, `onupdate` values).
-    pub(crate) fn query(
+    /// Runs a statement with a `RETURNING` clause (the unit of work's INSERTs and UPDATEs that
+    /// learn generated keys and what the database computed), hands each returned row to `each`
+    /// and returns their number: the rows written. Neither database promises the order of the
+    /// rows; `session/persistence.rs` says how they are paired with the objects.
+    pub(crate) fn returning(
         &mut self,
-        sql: &str,
+        sql: &Rc<str>,
         params: &[ValueRef<'_>],
-        each: impl FnMut(&mut crate::engine::RowReader<'_>) -> Result<()>,
-    ) -> Result<()> {
+        table: Option<&str>,
+        each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+    ) -> Result<usize> {
         match self {
-            Batch::Sqlite(batch) => sqlite::query(batch.conn, batch.engine, sql, params, each),
+            Batch::Sqlite(batch) => batch.returning(sql, params, table, each),
             #[cfg(feature = "postgres")]
-            Batch::Postgres(conn, engine) => conn.query(engine, sql, params, each),
+            Batch::Postgres(conn, engine) => conn.returning(engine, sql, params, table, each),
         }
     }
 
@@ -304,22 +313,6 @@ impl Batch<'_> {
             Batch::Sqlite(batch) => batch.insert(sql, params, table),
             #[cfg(feature = "postgres")]
             Batch::Postgres(conn, engine) => conn.insert(engine, sql, params, table),
-        }
-    }
-
-    /// Runs a statement whose rows are one integer each (`INSERT … RETURNING key`) and returns
-    /// them in the order the database emits them (no order is promised: see
-    /// `session/persistence.rs` for how the unit of work pairs them with its objects).
-    pub(crate) fn keys(
-        &mut self,
-        sql: &Rc<str>,
-        params: &[ValueRef<'_>],
-        table: Option<&str>,
-    ) -> Result<Vec<i64>> {
-        match self {
-            Batch::Sqlite(batch) => batch.keys(sql, params, table),
-            #[cfg(feature = "postgres")]
-            Batch::Postgres(conn, engine) => conn.keys(engine, sql, params, table),
         }
     }
 

@@ -11,6 +11,7 @@ mod url;
 use connection::Shared;
 pub(crate) use connection::{Backend, Batch, Conn};
 pub use row::{ResultSet, RowAccess, RowReader};
+pub(crate) use sqlite::integer_key;
 
 use crate::core::{PostgresWriter, SqlWriter, SqliteWriter, Statement};
 use crate::error::{Error, Result};

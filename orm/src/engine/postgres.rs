@@ -280,17 +280,23 @@ impl PgConnection {
         Ok(keys)
     }
 
-    /// Runs a statement whose rows are one integer each (`INSERT … RETURNING key`) and returns
-    /// them in the order the server sends them.
-    pub(crate) fn keys(
+    /// Runs a statement with a `RETURNING` clause, hands each returned row to `each` and
+    /// returns their number (see [`Batch::returning`](super::connection::Batch::returning)).
+    pub(crate) fn returning(
         &mut self,
         engine: &EngineInner,
         sql: &str,
         params: &[ValueRef<'_>],
         table: Option<&str>,
-    ) -> Result<Vec<i64>> {
+        mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+    ) -> Result<usize> {
         let shape = self.prepare(engine, sql, params, table)?;
-        self.run_keys(&shape, sql, params, table)
+        let mut count = 0;
+        self.run(&shape, sql, params, table, |row| {
+            count += 1;
+            each(&mut RowReader::new(row))
+        })?;
+        Ok(count)
     }
 
     /// The types the server gives the parameters of `sql` (learnt once per connection, not
@@ -326,13 +332,9 @@ impl PgConnection {
         engine: &EngineInner,
         sql: &str,
         params: &[ValueRef<'_>],
-        mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+        each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
     ) -> Result<()> {
-        let shape = self.prepare(engine, sql, params, None)?;
-        self.run(&shape, sql, params, None, |row| {
-            each(&mut RowReader::new(row))
-        })?;
-        Ok(())
+        self.returning(engine, sql, params, None, each).map(|_| ())
     }
 
     pub(crate) fn fetch_all(
@@ -479,6 +481,23 @@ impl PgConnection {
                 source,
             };
         }
+        if code == SqlState::DEPENDENT_OBJECTS_STILL_EXIST {
+            // `cannot drop table users because other objects depend on it`; the DETAIL names
+            // each dependent object on a line of its own.
+            return Error::DependentObjectsStillExist {
+                table: statement_table
+                    .map(str::to_string)
+                    .or_else(|| dropped_name(&server_message))
+                    .unwrap_or(table),
+                dependents: detail
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                source,
+            };
+        }
         if code == SqlState::UNDEFINED_TABLE {
             return Error::NoSuchTable {
                 table: quoted_name(&server_message).unwrap_or(table),
@@ -514,6 +533,13 @@ fn key_columns(detail: &str) -> Vec<String> {
         .and_then(|rest| rest.split_once(")="))
         .map(|(columns, _)| columns.split(", ").map(str::to_string).collect())
         .unwrap_or_default()
+}
+
+/// The object named in `cannot drop table users because other objects depend on it`.
+fn dropped_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("cannot drop ")?;
+    let (object, _) = rest.split_once(" because ")?;
+    Some(object.rsplit(' ').next()?.to_string())
 }
 
 /// The first double-quoted name in a server message: `relation "users" does not exist`.

@@ -165,21 +165,23 @@ impl<'c> SqliteBatch<'c> {
             .map_err(|e| Error::from_sqlite(e, table, sql))
     }
 
-    /// Runs a statement whose rows are one integer each (`INSERT … RETURNING key`) and returns
-    /// them in the order SQLite emits them.
-    pub(crate) fn keys(
+    /// Runs a statement with a `RETURNING` clause, hands each returned row to `each` and
+    /// returns their number (see [`Batch::returning`](super::connection::Batch::returning)).
+    pub(crate) fn returning(
         &mut self,
         sql: &Rc<str>,
         params: &[ValueRef<'_>],
         table: Option<&str>,
-    ) -> Result<Vec<i64>> {
+        mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+    ) -> Result<usize> {
         let stmt = self.bound(sql, params, table)?;
         let mut rows = stmt.raw_query();
-        let mut keys = Vec::new();
+        let mut count = 0;
         while let Some(row) = rows.next().map_err(|e| Error::from_sqlite(e, table, sql))? {
-            keys.push(integer_key(row.value_ref(0)?, sql)?);
+            each(&mut RowReader::new(row))?;
+            count += 1;
         }
-        Ok(keys)
+        Ok(count)
     }
 
     /// Runs an `INSERT` and returns the rowid SQLite assigned.

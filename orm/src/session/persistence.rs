@@ -10,8 +10,9 @@
 //! - **INSERT, keys given:** `INSERT … VALUES (…), (…), …`.
 //! - **INSERT, keys generated:** the keys come back through `RETURNING`, and neither database
 //!   promises the order of `RETURNING` rows. They are paired with the objects as SQLAlchemy does
-//!   ("Correlating RETURNING rows to parameter sets"): the keys are sorted, and the i-th smallest
-//!   goes to the i-th object, which holds when the keys were generated in the order of the rows.
+//!   ("Correlating RETURNING rows to parameter sets", in its "Insert Many Values" notes): the
+//!   keys are sorted, and the i-th smallest goes to the i-th object, which holds when the keys
+//!   were generated in the order of the rows.
 //!   PostgreSQL: the rows are fed through `INSERT … SELECT … FROM (VALUES (…, 0), (…, 1), …)
 //!   ORDER BY sen_counter`, SQLAlchemy's sentinel form, so the identity column's sequence is
 //!   drawn in the objects' order. SQLite: a `VALUES` list is inserted in its order and a rowid
@@ -20,6 +21,14 @@
 //!   already 2^63 - 1 gets random ones; SQLAlchemy does not batch SQLite at all here) it deletes
 //!   the page's rows again and inserts them one by one. `RETURNING` needs SQLite 3.35 or later
 //!   (the crate links the system's SQLite: 3.40 on Debian 12).
+//! - **Columns the database computes** (`server_default` left unset, `onupdate`) come back in
+//!   the same statement, SQLAlchemy's `eager_defaults` without a `SELECT` per row: `INSERT …
+//!   RETURNING key, computed columns`, the rows paired with the objects by the key each row
+//!   carries, as the same SQLAlchemy notes correlate rows whose keys the client gave (the key
+//!   is the "sentinel" matched against each parameter set): a generated key by the sorted
+//!   pairing above, the computed columns travelling in its row; a given key (every column of a
+//!   composite one) by looking it up among the page's objects. Rows that leave different columns to the database
+//!   go in statements apart, in the objects' order.
 //! - **UPDATE:** objects with the same changed columns. PostgreSQL: one `UPDATE … FROM (VALUES
 //!   …)` per page, the matched row count checked against the page. The `postgres` crate is
 //!   synchronous and cannot pipeline statements (tokio-postgres could, with an async runtime in
@@ -28,6 +37,15 @@
 //!   has no round trip to save).
 //!   Composite keys and version counters go in pages too: the UPDATE joins on every key column
 //!   and on the version loaded, and sets each row's next version from its `VALUES` row.
+//!   A model with `onupdate` columns: the statement sets each one the change does not set
+//!   itself to its expression and returns it. PostgreSQL: `UPDATE … FROM (VALUES …) RETURNING
+//!   key, onupdate columns`, each row paired with its object by its key as it is after the
+//!   change, never by the rows' order; the number of rows returned is the matched row count.
+//!   SQLite: one prepared `UPDATE … WHERE key = ?` a row as its other updates, then `SELECT
+//!   key, onupdate columns … WHERE key IN (…)` a page of keys a statement, paired by key: a
+//!   `RETURNING` costs SQLite an ephemeral table per statement, and 20,000 one-row `UPDATE …
+//!   RETURNING`s took 1.5 times as long as `UPDATE` + `SELECT` by key (`tests/bench_computed.sh`).
+//!   A lone row: `UPDATE … RETURNING` (one statement instead of two).
 //! - **DELETE:** row count checked, a page that matches fewer rows than it names is
 //!   `StaleData` and the flush rolls back. A single key on PostgreSQL: `DELETE … WHERE key =
 //!   ANY($1)`, the keys in one array parameter, so one prepared statement serves every page size
@@ -36,19 +54,14 @@
 //!   values: `(a, b) IN (VALUES (…), …)` on SQLite (which reads `(a, b) IN ((…), …)` as matching
 //!   nothing), `(a, b) IN ((…), …)` on PostgreSQL (where the parameters of a `VALUES` list
 //!   would be typed `text` and the comparison refused).
-//!
-//! What stays one row a statement, and why: **the INSERT and UPDATE of a model with columns
-//! the database computes** (`server_default`, `onupdate`). Each such row is read back by its
-//! key after its write (SQLAlchemy's `eager_defaults`); a paged `RETURNING` of those columns
-//! would have to pair returned rows with objects beyond the sorted generated keys that pair
-//! them today (and SQLite's `UPDATE … RETURNING` of several rows gives no order at all).
 
 use super::sql_cache::{SqlCache, SqlKind};
 use crate::core::{Expr, Insert, SqlWriter, Statement, Table, Update};
-use crate::engine::Batch;
+use crate::engine::{integer_key, Batch, RowReader};
 use crate::error::{Error, Result};
-use crate::model::{AnyTracked, Model, Tracked};
+use crate::model::{key_from, key_of, AnyTracked, Key, Model, Tracked};
 use crate::value::{Value, ValueRef};
+use rustc_hash::FxHashMap;
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::Ref;
@@ -159,15 +172,6 @@ fn busy<T: Model>() -> Error {
          column the database computed: drop it before flush or commit",
         T::TABLE_NAME
     ))
-}
-
-/// Whether new rows of `T` are inserted one a statement: columns the database computes (server
-/// defaults, `onupdate`) are read back row by row after the write.
-fn computes_columns<T: Model>() -> bool {
-    T::TABLE
-        .columns
-        .iter()
-        .any(|c| c.server_default.is_some() || c.onupdate.is_some())
 }
 
 /// The columns an UPDATE of the `mask` columns sets, in its parameters' order: the changed
@@ -319,13 +323,34 @@ fn write_positional_names(writer: &dyn SqlWriter, n: usize, out: &mut String) {
     }
 }
 
-/// A multi-row INSERT of `rows` rows (see the module's notes for the forms).
+/// ` RETURNING "a", "b", …` of the table's columns at `columns` (nothing when there are none),
+/// each qualified by the table's name with `qualified` (an `UPDATE … FROM`, whose `FROM` list
+/// brings columns of its own).
+fn write_returning(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    columns: &[usize],
+    qualified: bool,
+    out: &mut String,
+) {
+    for (i, c) in columns.iter().enumerate() {
+        out.push_str(if i == 0 { " RETURNING " } else { ", " });
+        if qualified {
+            writer.quote(&table.name, out);
+            out.push('.');
+        }
+        writer.quote(&table.columns[*c].name, out);
+    }
+}
+
+/// A multi-row INSERT of `rows` rows (see the module's notes for the forms), returning the
+/// columns at `returning`.
 fn insert_rows_sql(
     writer: &dyn SqlWriter,
     table: &Table,
     columns: &[usize],
     rows: usize,
-    returning: Option<&str>,
+    returning: &[usize],
     casts: Option<&[String]>,
 ) -> String {
     let mut sql = String::from("INSERT INTO ");
@@ -346,26 +371,40 @@ fn insert_rows_sql(
         sql.push_str("VALUES ");
         write_value_rows(writer, rows, columns.len(), None, false, &mut sql);
     }
-    if let Some(key) = returning {
-        sql.push_str(" RETURNING ");
-        writer.quote(key, &mut sql);
-    }
+    write_returning(writer, table, returning, false, &mut sql);
     sql
 }
 
-/// PostgreSQL: `UPDATE t SET a = v.p0, … FROM (VALUES (…), …) AS v(p0, …, pN) WHERE t.key =
-/// v.pN`: the `set` columns first (the changed ones, then a version counter's new value), and
-/// the `matched` columns last (the row's key as the database holds it, every column of a
-/// composite one, then the version it was loaded at), each value cast as the one-row UPDATE's
-/// parameters are typed.
+/// The columns of a multi-row UPDATE (see [`update_rows_sql`]).
+struct UpdateShape<'a> {
+    /// The columns set from each row's values: the changed ones, then a version counter.
+    set: &'a [usize],
+    /// The columns set to their `onupdate` expression.
+    recomputed: &'a [usize],
+    /// The columns a row is matched by: its key, then the version it was loaded at.
+    matched: &'a [usize],
+    /// The columns returned: the key and the recomputed ones (none without recomputed ones).
+    returning: &'a [usize],
+}
+
+/// PostgreSQL: `UPDATE t SET a = v.p0, …, c = <onupdate> FROM (VALUES (…), …) AS v(p0, …, pN)
+/// WHERE t.key = v.pN [RETURNING t.key, t.c]`: the `set` columns' values first (the changed
+/// ones, then a version counter's new value), and the `matched` columns' last (the row's key as
+/// the database holds it, every column of a composite one, then the version it was loaded at),
+/// each value cast as the one-row UPDATE's parameters are typed.
 fn update_rows_sql(
     writer: &dyn SqlWriter,
     table: &Table,
-    set: &[usize],
-    matched: &[usize],
+    shape: &UpdateShape<'_>,
     rows: usize,
     casts: &[String],
 ) -> String {
+    let UpdateShape {
+        set,
+        recomputed,
+        matched,
+        returning,
+    } = *shape;
     let alias = "orm_values";
     let value = |i: usize, sql: &mut String| {
         writer.quote(alias, sql);
@@ -382,6 +421,14 @@ fn update_rows_sql(
         writer.quote(&table.columns[*c].name, &mut sql);
         sql.push_str(" = ");
         value(i, &mut sql);
+    }
+    for c in recomputed {
+        if let Some(expr) = &table.columns[*c].onupdate {
+            sql.push_str(", ");
+            writer.quote(&table.columns[*c].name, &mut sql);
+            sql.push_str(" = ");
+            sql.push_str(expr);
+        }
     }
     let width = set.len() + matched.len();
     sql.push_str(" FROM (VALUES ");
@@ -401,6 +448,7 @@ fn update_rows_sql(
         sql.push_str(" = ");
         value(set.len() + j, &mut sql);
     }
+    write_returning(writer, table, returning, true, &mut sql);
     sql
 }
 
@@ -416,9 +464,7 @@ fn delete_any_sql(writer: &dyn SqlWriter, table: &Table, key: usize) -> String {
     sql
 }
 
-/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys; with several `columns` (a composite
-/// key, a version counter) a list of row values: `(a, b) IN (VALUES (p, p), …)` on SQLite,
-/// `(a, b) IN ((p, p), …)` on PostgreSQL (see `SqlWriter::row_values_in_values_list`).
+/// `DELETE FROM t WHERE key IN (p, p, …)` of `rows` keys (see [`write_rows_match`]).
 fn delete_rows_sql(
     writer: &dyn SqlWriter,
     table: &Table,
@@ -427,28 +473,175 @@ fn delete_rows_sql(
 ) -> String {
     let mut sql = String::from("DELETE FROM ");
     writer.quote(&table.name, &mut sql);
+    write_rows_match(writer, table, columns, rows, &mut sql);
+    sql
+}
+
+/// `SELECT k, c, … FROM t WHERE key IN (p, p, …)`: the `selected` columns of `rows` rows,
+/// matched by their `key` columns (see [`write_rows_match`]).
+fn select_rows_sql(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    selected: &[usize],
+    key: &[usize],
+    rows: usize,
+) -> String {
+    let mut sql = String::from("SELECT ");
+    write_column_list(writer, table, selected, &mut sql);
+    sql.push_str(" FROM ");
+    writer.quote(&table.name, &mut sql);
+    write_rows_match(writer, table, key, rows, &mut sql);
+    sql
+}
+
+/// ` WHERE key IN (p, p, …)` of `rows` keys; with several `columns` (a composite key, a version
+/// counter) a list of row values: `(a, b) IN (VALUES (p, p), …)` on SQLite, `(a, b) IN ((p, p),
+/// …)` on PostgreSQL (see `SqlWriter::row_values_in_values_list`).
+fn write_rows_match(
+    writer: &dyn SqlWriter,
+    table: &Table,
+    columns: &[usize],
+    rows: usize,
+    sql: &mut String,
+) {
     sql.push_str(" WHERE ");
     if let [key] = columns {
-        writer.quote(&table.columns[*key].name, &mut sql);
+        writer.quote(&table.columns[*key].name, sql);
         sql.push_str(" IN (");
         for n in 1..=rows {
             if n > 1 {
                 sql.push_str(", ");
             }
-            writer.placeholder(n, &mut sql);
+            writer.placeholder(n, sql);
         }
         sql.push(')');
-        return sql;
+        return;
     }
     sql.push('(');
-    write_column_list(writer, table, columns, &mut sql);
+    write_column_list(writer, table, columns, sql);
     sql.push_str(") IN (");
     if writer.row_values_in_values_list() {
         sql.push_str("VALUES ");
     }
-    write_value_rows(writer, rows, columns.len(), None, false, &mut sql);
+    write_value_rows(writer, rows, columns.len(), None, false, sql);
     sql.push(')');
-    sql
+}
+
+/// The columns of an INSERT of a run of rows of one shape (see [`FlushContext::insert_page`]).
+#[derive(Clone, Copy)]
+struct InsertShape<'a> {
+    /// The columns written, in the parameters' order.
+    columns: &'a [usize],
+    /// Whether the database generates the key.
+    assign_key: bool,
+    /// The columns left to their server defaults, as a bit mask.
+    omitted: u128,
+}
+
+/// The rows a statement's `RETURNING` gave, `width` values a row, held in one vector.
+struct Returned {
+    width: usize,
+    values: Vec<Value>,
+}
+
+impl Returned {
+    fn new(width: usize) -> Self {
+        Returned {
+            width,
+            values: Vec::new(),
+        }
+    }
+
+    /// Keeps the first `width` values of a returned row.
+    fn push(&mut self, row: &mut RowReader<'_>) -> Result<()> {
+        for j in 0..self.width {
+            self.values.push(row.peek(j)?.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Appends a row of `width` values.
+    fn extend(&mut self, row: &[Value]) {
+        self.values.extend_from_slice(row);
+    }
+
+    fn len(&self) -> usize {
+        self.values.len() / self.width.max(1)
+    }
+
+    /// Row `r`.
+    fn row(&self, r: usize) -> &[Value] {
+        &self.values[r * self.width..(r + 1) * self.width]
+    }
+
+    /// For each object of an INSERT whose keys were generated, in the objects' order, the row
+    /// holding its key (the first value of each row): the i-th smallest key goes to the i-th
+    /// object (SQLAlchemy's pairing, see the module's notes). `None` when the keys were not
+    /// drawn in the rows' order (`drawn_in_order`: PostgreSQL's sentinel form) and are not
+    /// consecutive either: SQLite's random rowids, which nothing pairs.
+    ///
+    /// # Errors
+    /// `InvalidRequest` when a key is not an integer.
+    fn by_generated_key(&self, sql: &str, drawn_in_order: bool) -> Result<Option<Vec<usize>>> {
+        let mut keyed = (0..self.len())
+            .map(|r| Ok((integer_key(self.row(r)[0].as_ref(), sql)?, r)))
+            .collect::<Result<Vec<(i64, usize)>>>()?;
+        keyed.sort_unstable();
+        let consecutive = keyed.windows(2).all(|w| w[1].0 == w[0].0.wrapping_add(1));
+        if !drawn_in_order && !consecutive {
+            return Ok(None);
+        }
+        Ok(Some(keyed.into_iter().map(|(_, r)| r).collect()))
+    }
+
+    /// For each of `keys` (the objects' keys, in their order), the row that carries it in its
+    /// first values (every key column of `T`, in order): rows are matched by key, never by
+    /// their order, which neither database promises.
+    ///
+    /// # Errors
+    /// `InvalidRequest` naming the key when an object has no row (or no key), or two rows
+    /// carry one key.
+    fn by_key<T: Model>(
+        &self,
+        keys: impl Iterator<Item = Option<Key>>,
+        statement: &str,
+    ) -> Result<Vec<usize>> {
+        let unpaired = |what: String| {
+            Error::InvalidRequest(format!(
+                "the rows an {statement} of {} returned cannot be paired with its objects: {what}",
+                T::TABLE_NAME
+            ))
+        };
+        let mut rows: FxHashMap<Key, usize> = FxHashMap::default();
+        rows.reserve(self.len());
+        for r in 0..self.len() {
+            let row = self.row(r);
+            let key = key_from::<T>(|column| {
+                let at = T::PRIMARY_KEYS.iter().position(|&k| k == column);
+                Ok(at.and_then(|at| Key::from_value_ref(row[at].as_ref())))
+            })?
+            .ok_or_else(|| unpaired(format!("a row's key {row:?} is not an integer or text")))?;
+            if rows.insert(key.clone(), r).is_some() {
+                return Err(unpaired(format!(
+                    "two rows have the key {}",
+                    key.to_value()
+                )));
+            }
+        }
+        keys.map(|key| {
+            let key = key.ok_or_else(|| unpaired("an object's key is not set".into()))?;
+            rows.remove(&key)
+                .ok_or_else(|| unpaired(format!("no row has the key {}", key.to_value())))
+        })
+        .collect()
+    }
+}
+
+/// The columns in the bit mask `mask`, in the table's order.
+fn mask_columns<T: Model>(mask: u128) -> Vec<usize> {
+    (0..T::COLUMN_COUNT.min(128))
+        .filter(|i| bit(mask, *i))
+        .collect()
 }
 
 impl FlushContext<'_> {
@@ -514,18 +707,15 @@ impl FlushContext<'_> {
         Ok(())
     }
 
-    /// Inserts one object in a statement of its own: a new row's version counter starts at 1,
-    /// and what the database computed is read back.
+    /// Inserts one object in a statement of its own (a model whose columns are all given, or
+    /// whose server defaults are given values): a new row's version counter starts at 1.
     fn insert_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<()> {
         Self::start_version(obj)?;
         let value = read(obj)?;
         let assign_key = assigns_key::<T>(&value);
-        // A column with a server default left unset (NULL) is left out, so that the database
-        // fills it; it is read back after the INSERT (SQLAlchemy's `eager_defaults`).
-        let omitted = server_defaulted::<T>(&value);
-        let sql = self.insert_one_sql::<T>(assign_key, omitted);
+        let sql = self.insert_one_sql::<T>(assign_key, 0);
         let mut params = Params::new();
-        for i in insert_columns::<T>(assign_key, omitted) {
+        for i in insert_columns::<T>(assign_key, 0) {
             params.push(value.column_value(i));
         }
         let id = if assign_key {
@@ -544,134 +734,100 @@ impl FlushContext<'_> {
             obj.value.borrow_mut().set_primary_key(id);
         }
         obj.inserted_in.set(self.transaction);
-        if omitted != 0 {
-            self.read_back(obj, omitted)?;
-        }
-        Ok(())
-    }
-
-    /// Reads the columns in `mask` of the row just written and sets them on the object: what
-    /// the database computed (a server default, an `onupdate` expression), as SQLAlchemy
-    /// fetches server-generated values after a flush.
-    fn read_back<T: Model>(&mut self, obj: &Tracked<T>, mask: u128) -> Result<()> {
-        let table = T::TABLE;
-        let sql = self.cache.get(
-            T::TABLE_NAME,
-            SqlKind::ReadBack(mask),
-            || {
-                Statement::Select(crate::core::Select {
-                    columns: table
-                        .columns
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| bit(mask, *i))
-                        .map(|(_, c)| crate::core::SelectItem {
-                            expr: Expr::column(T::TABLE_NAME, c.name.clone()),
-                            alias: None,
-                        })
-                        .collect(),
-                    from: vec![crate::core::FromItem::Table(Cow::Borrowed(T::TABLE_NAME))],
-                    filter: Some(key_where::<T>()),
-                    ..Default::default()
-                })
-            },
-            self.writer,
-        );
-        let key: Vec<crate::value::Value> = {
-            let value = read(obj)?;
-            T::PRIMARY_KEYS
-                .iter()
-                .map(|&i| value.column_value(i).to_owned())
-                .collect()
-        };
-        let params: Vec<ValueRef<'_>> = key.iter().map(|v| v.as_ref()).collect();
-        let mut fetched = Vec::new();
-        self.batch.query(&sql, &params, |row| {
-            for j in 0..mask.count_ones() as usize {
-                fetched.push(row.peek(j)?.to_owned());
-            }
-            Ok(())
-        })?;
-        let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
-        let columns = (0..T::COLUMN_COUNT).filter(|i| bit(mask, *i));
-        for (i, fetched) in columns.zip(&fetched) {
-            crate::model::set_field::<T>(&mut value, i, fetched.as_ref())?;
-        }
         Ok(())
     }
 
     /// Inserts the objects of `run` (all of model `T`), in their order, a page of rows a
-    /// statement; generated keys are set on the objects.
+    /// statement; generated keys, and the columns left to their server defaults, are set on the
+    /// objects from the rows the statements return.
     pub(crate) fn insert_all<T: Model>(&mut self, run: &[Rc<dyn AnyTracked>]) -> Result<()> {
         let objs = run.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
-        if computes_columns::<T>() {
-            for obj in objs {
-                self.insert_one(obj)?;
-            }
-            return Ok(());
-        }
-        let mut assign = Vec::with_capacity(objs.len());
+        let has_server_defaults = T::TABLE.columns.iter().any(|c| c.server_default.is_some());
+        // Per object: whether its key is generated, and which columns it leaves to the
+        // database (a column with a server default and no value, NULL).
+        let mut shapes: Vec<(bool, u128)> = Vec::with_capacity(objs.len());
         for obj in &objs {
             Self::start_version(obj)?;
-            assign.push(assigns_key::<T>(&*read(obj)?));
+            let value = read(obj)?;
+            let omitted = if has_server_defaults {
+                server_defaulted::<T>(&value)
+            } else {
+                0
+            };
+            shapes.push((assigns_key::<T>(&value), omitted));
         }
         let mut start = 0;
         while start < objs.len() {
-            // Rows whose key is given and rows whose key is generated go in statements apart.
-            let assign_key = assign[start];
-            let len = assign[start..]
+            // Rows of one shape go in statements of their own, in the objects' order.
+            let (assign_key, omitted) = shapes[start];
+            let len = shapes[start..]
                 .iter()
-                .take_while(|a| **a == assign_key)
+                .take_while(|s| **s == (assign_key, omitted))
                 .count();
-            let columns = insert_columns::<T>(assign_key, 0);
+            let columns = insert_columns::<T>(assign_key, omitted);
             let page = page_rows(columns.len(), self.batch.max_params());
             for chunk in objs[start..start + len].chunks(page) {
-                self.insert_page::<T>(chunk, &columns, assign_key, chunk.len() == page)?;
+                let shape = InsertShape {
+                    columns: &columns,
+                    assign_key,
+                    omitted,
+                };
+                self.insert_page::<T>(chunk, &shape, chunk.len() == page)?;
             }
             start += len;
         }
         Ok(())
     }
 
+    /// Inserts `chunk` in one statement, returning the generated key, or the given key when
+    /// columns the database computed come back with it, and those columns; each returned row
+    /// is paired with its object as the module's notes say.
     fn insert_page<T: Model>(
         &mut self,
         chunk: &[&Tracked<T>],
-        columns: &[usize],
-        assign_key: bool,
+        shape: &InsertShape<'_>,
         full_page: bool,
     ) -> Result<()> {
-        if chunk.len() == 1 {
+        let InsertShape {
+            columns,
+            assign_key,
+            omitted,
+        } = *shape;
+        if chunk.len() == 1 && omitted == 0 {
             return self.insert_one(chunk[0]);
         }
         let table = T::TABLE;
-        let key_name = table.columns[T::PRIMARY_KEY].name.as_ref();
-        let casts = if assign_key {
-            let one_row = self.insert_one_sql::<T>(true, 0);
+        let rows = chunk.len();
+        let computed = mask_columns::<T>(omitted);
+        let generated_key = [T::PRIMARY_KEY];
+        let keys: &[usize] = match (assign_key, omitted) {
+            (true, _) => &generated_key,
+            (false, 0) => &[],
+            (false, _) => T::PRIMARY_KEYS,
+        };
+        let returning: Vec<usize> = keys.iter().chain(&computed).copied().collect();
+        // PostgreSQL's sentinel form draws generated keys in the objects' order; its values
+        // are cast as the one-row INSERT's parameters are typed.
+        let casts = if assign_key && rows > 1 {
+            let one_row = self.insert_one_sql::<T>(true, omitted);
             self.batch.param_types(&one_row, Some(T::TABLE_NAME))?
         } else {
             None
         };
-        let rows = chunk.len();
         let kind = SqlKind::InsertRows {
             with_key: !assign_key,
+            omitted,
             rows,
         };
-        let sql = self.rows_sql(T::TABLE_NAME, kind, full_page, |writer| {
-            insert_rows_sql(
-                writer,
-                &table,
-                columns,
-                rows,
-                assign_key.then_some(key_name),
-                casts.as_deref(),
-            )
+        let sql = self.rows_sql(T::TABLE_NAME, kind, full_page || rows == 1, |writer| {
+            insert_rows_sql(writer, &table, columns, rows, &returning, casts.as_deref())
         });
         let values = chunk.iter().map(|o| read(o)).collect::<Result<Vec<_>>>()?;
         let mut params = Vec::with_capacity(rows * columns.len());
         for value in &values {
             params.extend(columns.iter().map(|c| value.column_value(*c)));
         }
-        if !assign_key {
+        if returning.is_empty() {
             self.batch.execute(&sql, &params, Some(T::TABLE_NAME))?;
             drop(params);
             drop(values);
@@ -680,59 +836,104 @@ impl FlushContext<'_> {
             }
             return Ok(());
         }
-        let mut keys = self.batch.keys(&sql, &params, Some(T::TABLE_NAME))?;
+        let mut returned = Returned::new(returning.len());
+        let count = self
+            .batch
+            .returning(&sql, &params, Some(T::TABLE_NAME), |row| returned.push(row))?;
         drop(params);
-        drop(values);
-        if keys.len() != rows {
+        if count != rows {
             return Err(Error::InvalidRequest(format!(
-                "an INSERT of {rows} rows into {} returned {} keys: {}",
+                "an INSERT of {rows} rows into {} returned {count} rows: {}",
                 T::TABLE_NAME,
-                keys.len(),
                 crate::error::shown_sql(&sql)
             )));
         }
-        keys.sort_unstable();
-        let consecutive = keys.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
-        if casts.is_none() && !consecutive {
-            // SQLite gave keys out of order (random rowids): pairing them with the objects
-            // would be a guess, so the rows go again, one a statement.
-            let undo = delete_rows_sql(self.writer, &table, &[T::PRIMARY_KEY], rows);
-            let undo: Rc<str> = undo.into();
-            let params: Vec<ValueRef<'_>> = keys.iter().map(|k| ValueRef::Integer(*k)).collect();
-            self.batch.execute(&undo, &params, Some(T::TABLE_NAME))?;
-            for obj in chunk {
-                self.insert_one(obj)?;
+        let row_of = if assign_key {
+            drop(values);
+            let Some(row_of) = returned.by_generated_key(&sql, casts.is_some())? else {
+                // SQLite gave keys out of order (random rowids): pairing them with the
+                // objects would be a guess, so the rows go again, one a statement.
+                return self.insert_again_one_by_one(chunk, shape, &returned);
+            };
+            row_of
+        } else {
+            let row_of = returned.by_key::<T>(values.iter().map(|v| key_of::<T>(v)), "INSERT")?;
+            drop(values);
+            row_of
+        };
+        for (obj, row) in chunk.iter().zip(row_of) {
+            let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
+            let row = returned.row(row);
+            if assign_key {
+                value.set_primary_key(integer_key(row[0].as_ref(), &sql)?);
             }
-            return Ok(());
-        }
-        for (obj, key) in chunk.iter().zip(keys) {
-            obj.value.borrow_mut().set_primary_key(key);
+            if !computed.is_empty() {
+                let fetched: Vec<ValueRef<'_>> =
+                    row[keys.len()..].iter().map(Value::as_ref).collect();
+                crate::model::set_fields::<T>(&mut value, &computed, &fetched)?;
+            }
+            drop(value);
             obj.inserted_in.set(self.transaction);
         }
         Ok(())
     }
 
+    /// SQLite, keys out of order: deletes the rows of `chunk` just inserted (their keys are the
+    /// first value of each `returned` row) and inserts them again one a statement.
+    fn insert_again_one_by_one<T: Model>(
+        &mut self,
+        chunk: &[&Tracked<T>],
+        shape: &InsertShape<'_>,
+        returned: &Returned,
+    ) -> Result<()> {
+        let rows = chunk.len();
+        let undo = delete_rows_sql(self.writer, &T::TABLE, &[T::PRIMARY_KEY], rows);
+        let undo: Rc<str> = undo.into();
+        let params: Vec<ValueRef<'_>> = (0..rows).map(|r| returned.row(r)[0].as_ref()).collect();
+        let deleted = self.batch.execute(&undo, &params, Some(T::TABLE_NAME))?;
+        expect_rows::<T>("DELETE", rows, deleted)?;
+        for obj in chunk {
+            self.insert_page(std::slice::from_ref(obj), shape, false)?;
+        }
+        Ok(())
+    }
+
     /// The one-row UPDATE of the `mask` columns (and the version counter's next value), by key
-    /// (and the version loaded): the statement `update_one` writes for a model without
-    /// `onupdate` columns, under the same cache entry.
-    fn update_one_sql<T: Model>(&mut self, mask: u128) -> Rc<str> {
+    /// (and the version loaded), setting the `onupdate` columns the change does not set itself
+    /// to their expressions, and returning them with `returning`.
+    fn update_one_sql<T: Model>(&mut self, mask: u128, returning: bool) -> Rc<str> {
         let table = T::TABLE;
-        self.cache.get(
-            T::TABLE_NAME,
-            SqlKind::Update(mask),
-            || {
-                let set = update_set::<T>(mask)
-                    .into_iter()
-                    .map(|i| (table.columns[i].name.clone(), Expr::Placeholder))
+        let writer = self.writer;
+        self.cache
+            .get_text(T::TABLE_NAME, SqlKind::Update { mask, returning }, || {
+                let recomputed = mask_columns::<T>(onupdate_columns::<T>() & !mask);
+                let placeholder = |i: usize| (table.columns[i].name.clone(), Expr::Placeholder);
+                let set_from_values = update_set::<T>(mask);
+                let (changed, version) =
+                    set_from_values.split_at(set_from_values.len() - T::VERSION_ID.iter().len());
+                // The parameters' order: the changed columns, then the version counter; the
+                // `onupdate` expressions between them take none.
+                let set = changed
+                    .iter()
+                    .map(|&i| placeholder(i))
+                    .chain(recomputed.iter().filter_map(|&i| {
+                        let expr = table.columns[i].onupdate.clone()?;
+                        Some((table.columns[i].name.clone(), Expr::Sql(expr)))
+                    }))
+                    .chain(version.iter().map(|&i| placeholder(i)))
                     .collect();
-                Statement::Update(Update {
-                    table: table.name.clone(),
-                    set,
-                    filter: Some(versioned_where::<T>()),
-                })
-            },
-            self.writer,
-        )
+                let mut sql = writer
+                    .compile(&Statement::Update(Update {
+                        table: table.name.clone(),
+                        set,
+                        filter: Some(versioned_where::<T>()),
+                    }))
+                    .sql;
+                if returning {
+                    write_returning(writer, &table, &recomputed, false, &mut sql);
+                }
+                sql
+            })
     }
 
     /// Writes the `mask` columns of every object of `group` (all of model `T`, each with those
@@ -744,9 +945,6 @@ impl FlushContext<'_> {
         mask: u128,
     ) -> Result<Vec<Box<dyn Any>>> {
         let objs = group.iter().map(typed::<T>).collect::<Result<Vec<_>>>()?;
-        if computes_columns::<T>() {
-            return self.update_each(&objs);
-        }
         let mut befores: Vec<Box<T>> = Vec::with_capacity(objs.len());
         let mut outcome = Ok(());
         for obj in &objs {
@@ -776,133 +974,11 @@ impl FlushContext<'_> {
             .collect())
     }
 
-    /// Writes the columns that differ from the snapshot taken at the first `borrow_mut`, and
-    /// returns that snapshot (what a rollback restores) when it wrote them.
-    fn update_one<T: Model>(&mut self, obj: &Tracked<T>) -> Result<Option<Box<T>>> {
-        let Some(snapshot) = obj.snapshot.borrow_mut().take() else {
-            return Ok(None);
-        };
-        let value = match read(obj) {
-            Ok(v) => v,
-            Err(e) => {
-                *obj.snapshot.borrow_mut() = Some(snapshot);
-                return Err(e);
-            }
-        };
-        let mut mask: u128 = 0;
-        let mut params = Params::new();
-        for i in 0..T::COLUMN_COUNT.min(128) {
-            let now = value.column_value(i);
-            if now != snapshot.column_value(i) && Some(i) != T::VERSION_ID {
-                mask |= 1 << i;
-                params.push(now);
-            }
-        }
-        if mask == 0 {
-            return Ok(None);
-        }
-        // The version counter: set to the next one, and matched as it was loaded.
-        let versions = match loaded_version::<T>(&snapshot) {
-            Ok(old) => T::VERSION_ID.zip(old),
-            Err(e) => {
-                drop(params);
-                drop(value);
-                *obj.snapshot.borrow_mut() = Some(snapshot);
-                return Err(e);
-            }
-        };
-        if let Some((_, old)) = versions {
-            params.push(ValueRef::Integer(old + 1));
-        }
-        // Columns with an `onupdate` expression that the change does not set itself.
-        let recomputed = onupdate_columns::<T>() & !mask;
-        for &i in T::PRIMARY_KEYS {
-            params.push(snapshot.column_value(i));
-        }
-        if let Some((_, old)) = versions {
-            params.push(ValueRef::Integer(old));
-        }
-        let table = T::TABLE;
-        let sql = self.cache.get(
-            T::TABLE_NAME,
-            SqlKind::Update(mask),
-            || {
-                let mut set: Vec<_> = table
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, c)| match &c.onupdate {
-                        _ if bit(mask, i) => Some((c.name.clone(), Expr::Placeholder)),
-                        _ if Some(i) == T::VERSION_ID => None,
-                        Some(sql) if bit(recomputed, i) => {
-                            Some((c.name.clone(), Expr::Sql(sql.clone())))
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                // The version counter last among the SET columns, as its parameter is.
-                if let Some(v) = T::VERSION_ID {
-                    set.push((table.columns[v].name.clone(), Expr::Placeholder));
-                }
-                Statement::Update(Update {
-                    table: table.name.clone(),
-                    set,
-                    filter: Some(versioned_where::<T>()),
-                })
-            },
-            self.writer,
-        );
-        let result = self
-            .batch
-            .execute(&sql, params.as_slice(), Some(T::TABLE_NAME))
-            .and_then(|matched| expect_rows::<T>("UPDATE", 1, matched));
-        drop(params);
-        drop(value);
-        let result = result
-            .and_then(|()| match versions {
-                Some((v, old)) => {
-                    let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
-                    crate::model::set_field::<T>(&mut value, v, ValueRef::Integer(old + 1))
-                }
-                None => Ok(()),
-            })
-            .and_then(|()| match recomputed {
-                0 => Ok(()),
-                _ => self.read_back(obj, recomputed),
-            });
-        if let Err(e) = result {
-            *obj.snapshot.borrow_mut() = Some(snapshot);
-            return Err(e);
-        }
-        Ok(Some(snapshot))
-    }
-
-    /// [`update_one`](Self::update_one) for each object of `objs`; on an error the objects
-    /// written before it get their snapshots back, so their changes are still tracked.
-    fn update_each<T: Model>(&mut self, objs: &[&Tracked<T>]) -> Result<Vec<Box<dyn Any>>> {
-        let mut befores: Vec<(usize, Box<T>)> = Vec::with_capacity(objs.len());
-        for (i, obj) in objs.iter().enumerate() {
-            match self.update_one(obj) {
-                Ok(Some(before)) => befores.push((i, before)),
-                Ok(None) => {}
-                Err(e) => {
-                    for (i, before) in befores {
-                        *objs[i].snapshot.borrow_mut() = Some(before);
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(befores
-            .into_iter()
-            .map(|(_, before)| before as Box<dyn Any>)
-            .collect())
-    }
-
     /// Updates the `mask` columns of `objs` (each with its snapshot in `befores`), a page of
     /// rows a statement on PostgreSQL, one prepared statement a row on SQLite; a versioned
-    /// model's rows are matched at the version loaded and set to the next, which the objects
-    /// get once their page matched every row.
+    /// model's rows are matched at the version loaded and set to the next, and the `onupdate`
+    /// columns the change does not set are recomputed by the database and returned, which the
+    /// objects get once their page matched every row.
     fn write_updates<T: Model>(
         &mut self,
         objs: &[&Tracked<T>],
@@ -915,8 +991,26 @@ impl FlushContext<'_> {
         }
         let values = objs.iter().map(|o| read(o)).collect::<Result<Vec<_>>>()?;
         let set = update_set::<T>(mask);
+        let recomputed = mask_columns::<T>(onupdate_columns::<T>() & !mask);
         let matched_by = delete_match::<T>();
-        let one_row = self.update_one_sql::<T>(mask);
+        // A page returns each row's key, to pair it with its object, and the recomputed columns.
+        let returning: Vec<usize> = if recomputed.is_empty() {
+            Vec::new()
+        } else {
+            T::PRIMARY_KEYS.iter().chain(&recomputed).copied().collect()
+        };
+        let shape = UpdateShape {
+            set: &set,
+            recomputed: &recomputed,
+            matched: &matched_by,
+            returning: &returning,
+        };
+        // SQLite: a `RETURNING` costs each statement an ephemeral table (measured by
+        // `tests/bench_computed.sh`: 20,000 one-row `UPDATE … RETURNING`s took 1.5 times as long
+        // as `UPDATE` + `SELECT` by key), so the rows of a group go one plain prepared `UPDATE`
+        // each, and what the database recomputed is read afterwards a page of keys a `SELECT`.
+        let read_after = !recomputed.is_empty() && objs.len() > 1 && self.batch.is_embedded();
+        let one_row = self.update_one_sql::<T>(mask, !read_after);
         let casts = if objs.len() > 1 {
             self.batch.param_types(&one_row, Some(T::TABLE_NAME))?
         } else {
@@ -928,6 +1022,8 @@ impl FlushContext<'_> {
             None => 1,
         };
         let table = T::TABLE;
+        // What the database computed, the objects' rows in the objects' order.
+        let mut fetched = Returned::new(recomputed.len());
         let mut params: Vec<ValueRef<'_>> = Vec::with_capacity(page * width);
         for (start, chunk) in (0..objs.len()).step_by(page).zip(values.chunks(page)) {
             params.clear();
@@ -941,28 +1037,99 @@ impl FlushContext<'_> {
                 }
                 params.extend(matched_by.iter().map(|&c| before.column_value(c)));
             }
-            let sql = match &casts {
+            let (sql, keyed) = match &casts {
                 Some(casts) if chunk.len() > 1 => {
                     let rows = chunk.len();
-                    self.rows_sql(
+                    let sql = self.rows_sql(
                         T::TABLE_NAME,
                         SqlKind::UpdateRows { mask, rows },
                         rows == page,
-                        |writer| update_rows_sql(writer, &table, &set, &matched_by, rows, casts),
-                    )
+                        |writer| update_rows_sql(writer, &table, &shape, rows, casts),
+                    );
+                    (sql, true)
                 }
-                _ => one_row.clone(),
+                _ => (one_row.clone(), false),
             };
-            let matched = self.batch.execute(&sql, &params, Some(T::TABLE_NAME))?;
+            if recomputed.is_empty() || read_after {
+                let matched = self.batch.execute(&sql, &params, Some(T::TABLE_NAME))?;
+                expect_rows::<T>("UPDATE", chunk.len(), matched)?;
+                continue;
+            }
+            let mut returned = Returned::new(if keyed {
+                returning.len()
+            } else {
+                recomputed.len()
+            });
+            let matched = self
+                .batch
+                .returning(&sql, &params, Some(T::TABLE_NAME), |row| returned.push(row))?;
             expect_rows::<T>("UPDATE", chunk.len(), matched)?;
+            if keyed {
+                // The row's key as it is now (a changed key is matched at its old value, and
+                // returned at its new one).
+                let row_of =
+                    returned.by_key::<T>(chunk.iter().map(|v| key_of::<T>(v)), "UPDATE")?;
+                for row in row_of {
+                    fetched.extend(&returned.row(row)[T::PRIMARY_KEYS.len()..]);
+                }
+            } else {
+                fetched.extend(returned.row(0));
+            }
         }
         drop(params);
+        if read_after {
+            self.read_computed::<T>(&values, &recomputed, &mut fetched)?;
+        }
         drop(values);
-        if let Some(v) = T::VERSION_ID {
-            for (obj, old) in objs.iter().zip(versions) {
+        for (i, (obj, old)) in objs.iter().zip(versions).enumerate() {
+            if T::VERSION_ID.is_none() && recomputed.is_empty() {
+                break;
+            }
+            let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
+            if let Some(v) = T::VERSION_ID {
                 let next = ValueRef::Integer(old.unwrap_or(0) + 1);
-                let mut value = obj.value.try_borrow_mut().map_err(|_| busy::<T>())?;
                 crate::model::set_field::<T>(&mut value, v, next)?;
+            }
+            if !recomputed.is_empty() {
+                let row: Vec<ValueRef<'_>> = fetched.row(i).iter().map(Value::as_ref).collect();
+                crate::model::set_fields::<T>(&mut value, &recomputed, &row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The `columns` of the rows of `values` (found by their keys as they are now), a page of
+    /// keys a `SELECT`, appended to `fetched` in the objects' order: what the database computed
+    /// for rows just updated in this transaction, paired with the objects by key.
+    fn read_computed<T: Model>(
+        &mut self,
+        values: &[Ref<'_, T>],
+        columns: &[usize],
+        fetched: &mut Returned,
+    ) -> Result<()> {
+        let table = T::TABLE;
+        let key = T::PRIMARY_KEYS;
+        let selected: Vec<usize> = key.iter().chain(columns).copied().collect();
+        let mask = columns.iter().fold(0u128, |m, &c| m | 1 << c);
+        let page = page_rows(key.len(), self.batch.max_params());
+        for chunk in values.chunks(page) {
+            let rows = chunk.len();
+            let sql = self.rows_sql(
+                T::TABLE_NAME,
+                SqlKind::SelectRows { mask, rows },
+                rows == page,
+                |writer| select_rows_sql(writer, &table, &selected, key, rows),
+            );
+            let params: Vec<ValueRef<'_>> = chunk
+                .iter()
+                .flat_map(|v| key.iter().map(|&k| v.column_value(k)))
+                .collect();
+            let mut returned = Returned::new(selected.len());
+            self.batch
+                .returning(&sql, &params, Some(T::TABLE_NAME), |row| returned.push(row))?;
+            let row_of = returned.by_key::<T>(chunk.iter().map(|v| key_of::<T>(v)), "UPDATE")?;
+            for row in row_of {
+                fetched.extend(&returned.row(row)[key.len()..]);
             }
         }
         Ok(())

@@ -13,15 +13,23 @@ pub(crate) enum SqlKind {
     /// An INSERT leaving out the columns in the bit mask (server defaults left to the
     /// database); whether the key is assigned by the database too.
     InsertOmitting(bool, u128),
-    /// A `SELECT` of the columns in the bit mask `WHERE` the primary key `= ?`: reading back
-    /// what the database computed for a row the flush wrote.
-    ReadBack(u128),
-    /// An UPDATE of the columns in the bit mask.
-    Update(u128),
+    /// An UPDATE of the columns in the bit mask `mask` (setting the `onupdate` columns it leaves
+    /// out to their expressions, and returning them with `returning`).
+    Update {
+        mask: u128,
+        returning: bool,
+    },
+    /// A `SELECT` of the key and the columns in the bit mask of this many rows, by key.
+    SelectRows {
+        mask: u128,
+        rows: usize,
+    },
     Delete,
-    /// A multi-row INSERT of this many rows (`with_key`: the keys are given).
+    /// A multi-row INSERT of this many rows (`with_key`: the keys are given), leaving the
+    /// columns in the bit mask `omitted` to their server defaults and returning them.
     InsertRows {
         with_key: bool,
+        omitted: u128,
         rows: usize,
     },
     /// A multi-row UPDATE of the columns in the bit mask, this many rows.
