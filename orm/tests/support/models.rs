@@ -149,6 +149,50 @@ pub mod keys {
     }
 }
 
+/// A parent with a composite key as the target of relationships (issue 19): course offerings
+/// keyed by (term, code), and the enrollments that point at one through a two-column foreign
+/// key (SQLAlchemy's `ForeignKeyConstraint(["term", "code"], ["offerings.term",
+/// "offerings.code"])`). Registrations, not enrollments: `keys::Enrollment` has that table.
+pub mod offerings {
+    use orm::prelude::*;
+
+    /// A course as given in one term.
+    #[derive(Model, Debug, Clone, Default, PartialEq)]
+    #[orm(
+        table = "offerings",
+        has_many(registrations: Registration, foreign_key = "term, code", back_populates = "offering",
+                 cascade = "all, delete-orphan")
+    )]
+    pub struct Offering {
+        #[orm(primary_key, length = 10)]
+        pub term: String,
+        #[orm(primary_key, length = 10)]
+        pub code: String,
+        pub title: String,
+    }
+
+    /// A student's place in one offering.
+    #[derive(Model, Debug, Clone, Default, PartialEq)]
+    #[orm(
+        table = "registrations",
+        belongs_to(offering: Offering, foreign_key = "term, code", back_populates = "registrations"),
+        foreign_key_constraint("term", "code", references = "offerings(term, code)")
+    )]
+    pub struct Registration {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub student: String,
+        #[orm(length = 10)]
+        pub term: Option<String>,
+        #[orm(length = 10)]
+        pub code: Option<String>,
+    }
+
+    pub fn metadata() -> MetaData {
+        MetaData::new().add::<Offering>().add::<Registration>()
+    }
+}
+
 /// An account whose writes are checked against the version it was loaded at (SQLAlchemy's
 /// `version_id_col`).
 pub mod versions {

@@ -299,22 +299,41 @@ pub trait SqlWriter {
         }
         for col in table.columns.iter() {
             if let Some(fk) = &col.foreign_key {
-                w.sql.push_str(",\n  FOREIGN KEY (");
-                self.quote(&col.name, &mut w.sql);
-                w.sql.push_str(") REFERENCES ");
-                self.quote(&fk.table, &mut w.sql);
-                w.sql.push('(');
-                self.quote(&fk.column, &mut w.sql);
-                w.sql.push(')');
-                match fk.on_delete {
-                    Some(OnDelete::Cascade) => w.sql.push_str(" ON DELETE CASCADE"),
-                    Some(OnDelete::SetNull) => w.sql.push_str(" ON DELETE SET NULL"),
-                    Some(OnDelete::Restrict) => w.sql.push_str(" ON DELETE RESTRICT"),
-                    None => {}
-                }
+                self.write_foreign_key(&[&col.name], &fk.table, &[&fk.column], fk.on_delete, w);
             }
         }
+        // Table-level foreign keys (SQLAlchemy's `ForeignKeyConstraint`), after the columns'.
+        for fk in table.foreign_keys.iter() {
+            let columns: Vec<&str> = fk.columns.iter().map(|c| c.as_ref()).collect();
+            let referred: Vec<&str> = fk.referred.iter().map(|c| c.as_ref()).collect();
+            self.write_foreign_key(&columns, &fk.table, &referred, fk.on_delete, w);
+        }
         w.sql.push_str("\n)");
+    }
+
+    /// `,\n  FOREIGN KEY (a, b) REFERENCES "parent"(x, y) [ON DELETE …]`, a table constraint of
+    /// `CREATE TABLE`.
+    fn write_foreign_key(
+        &self,
+        columns: &[&str],
+        table: &str,
+        referred: &[&str],
+        on_delete: Option<OnDelete>,
+        w: &mut Out,
+    ) {
+        w.sql.push_str(",\n  FOREIGN KEY (");
+        self.write_ident_list(columns, w);
+        w.sql.push_str(") REFERENCES ");
+        self.quote(table, &mut w.sql);
+        w.sql.push('(');
+        self.write_ident_list(referred, w);
+        w.sql.push(')');
+        match on_delete {
+            Some(OnDelete::Cascade) => w.sql.push_str(" ON DELETE CASCADE"),
+            Some(OnDelete::SetNull) => w.sql.push_str(" ON DELETE SET NULL"),
+            Some(OnDelete::Restrict) => w.sql.push_str(" ON DELETE RESTRICT"),
+            None => {}
+        }
     }
 
     /// One column of `CREATE TABLE`.
@@ -650,6 +669,9 @@ pub trait SqlWriter {
                 }
                 self.write_operand(expr, w);
                 w.sql.push_str(if *negated { " NOT IN (" } else { " IN (" });
+                if matches!(**expr, Expr::Tuple(_)) && self.row_values_in_values_list() {
+                    w.sql.push_str("VALUES ");
+                }
                 for (i, v) in list.iter().enumerate() {
                     if i > 0 {
                         w.sql.push_str(", ");
@@ -763,6 +785,16 @@ pub trait SqlWriter {
                 w.sql.push_str(&self.column_type(*ty));
                 w.sql.push(')');
             }
+            Expr::Tuple(items) => {
+                w.sql.push('(');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        w.sql.push_str(", ");
+                    }
+                    self.write_expr(item, w);
+                }
+                w.sql.push(')');
+            }
             Expr::Distinct(expr) => {
                 w.sql.push_str("DISTINCT ");
                 self.write_operand(expr, w);
@@ -783,6 +815,11 @@ pub trait SqlWriter {
     /// `IN` of an empty list, which no database must see as `IN ()` (PostgreSQL rejects it):
     /// SQLAlchemy's expansion, always false for `in_` and always true for `not_in`, NULL or not.
     fn write_empty_in(&self, expr: &Expr, negated: bool, w: &mut Out) {
+        if matches!(expr, Expr::Tuple(_)) {
+            // A row value cannot be compared with one NULL: the constant alone says it.
+            w.sql.push_str(if negated { "(1 = 1)" } else { "(1 != 1)" });
+            return;
+        }
         w.sql.push('(');
         self.write_operand(expr, w);
         w.sql.push_str(if negated {
