@@ -118,7 +118,9 @@ fn the_database_refuses_a_pair_no_offering_has() {
             "INSERT INTO registrations (student, term, code) VALUES ('x', '2024F', 'NOPE')",
         ));
         match refused {
-            Err(Error::ForeignKeyViolation { table, .. }) => assert_eq!(table, "registrations"),
+            Err(Error::ForeignKeyViolation { detail, .. }) => {
+                assert_eq!(detail, "the referenced row does not exist")
+            }
             other => panic!(
                 "{}: expected a foreign key violation, got {other:?}",
                 engine.dialect()

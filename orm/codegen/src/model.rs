@@ -74,15 +74,12 @@ fn parse_references(v: &LitStr) -> syn::Result<(String, Vec<String>)> {
         let valid = !table.trim().is_empty() && columns.iter().all(|c| !c.is_empty());
         valid.then(|| (table.trim().to_string(), columns))
     });
-    parsed.map_or_else(
-        || {
-            err(
-                v.span(),
-                "references is written \"table(column, column)\", e.g. references = \"offerings(term, code)\"",
-            )
-        },
-        Ok,
-    )
+    parsed.ok_or_else(|| {
+        syn::Error::new(
+            v.span(),
+            "references is written \"table(column, column)\", e.g. references = \"offerings(term, code)\"",
+        )
+    })
 }
 
 /// `unique_constraint("a", "b", name = "uq_x")`, `index("a", "b", unique = true)`,
@@ -717,5 +714,70 @@ pub(crate) mod relations {
             infos.push(quote!(::orm::RelationshipInfo::of(&#owner::#name)));
         }
         Ok(Expanded { consts, infos })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The error `#[derive(Model)]` gives for `source`.
+    fn error_of(source: &str) -> String {
+        let input: syn::DeriveInput = syn::parse_str(source).unwrap();
+        match super::expand_model(&input) {
+            Ok(_) => panic!("expanded without an error: {source}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const FIELDS: &str = "struct R { id: i64, term: String, code: String }";
+
+    #[test]
+    fn foreign_key_constraint_mistakes_are_named() {
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "code"))] {FIELDS}"#
+            )),
+            r#"foreign_key_constraint needs references = "table(column, …)", e.g. foreign_key_constraint("term", "code", references = "offerings(term, code)")"#
+        );
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "code", references = "offerings(term)"))] {FIELDS}"#
+            )),
+            "foreign_key_constraint names 2 columns but references 1 column of offerings: one referenced column per column"
+        );
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "code", references = "offerings.term, offerings.code"))] {FIELDS}"#
+            )),
+            r#"references is written "table(column, column)", e.g. references = "offerings(term, code)""#
+        );
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "kode", references = "offerings(term, code)"))] {FIELDS}"#
+            )),
+            "R has no column `kode` (named in a unique_constraint, index or foreign_key_constraint)"
+        );
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "code", references = "offerings(term, code)", on_delete = "explode"))] {FIELDS}"#
+            )),
+            r#"on_delete is "cascade", "set null" or "restrict""#
+        );
+    }
+
+    #[test]
+    fn foreign_key_constraint_expands_into_the_table() {
+        let input: syn::DeriveInput = syn::parse_str(&format!(
+            r#"#[orm(foreign_key_constraint("term", "code", references = "offerings(term, code)", on_delete = "cascade"))] {FIELDS}"#
+        ))
+        .unwrap();
+        let out = super::expand_model(&input).unwrap().to_string();
+        let expected = [
+            ":: orm :: core :: ForeignKeyConstraint { columns : :: orm :: __private :: Cow :: Borrowed (& [:: orm :: __private :: Cow :: Borrowed (\"term\") , :: orm :: __private :: Cow :: Borrowed (\"code\")]) ,",
+            "table : :: orm :: __private :: Cow :: Borrowed (\"offerings\") ,",
+            "on_delete : :: std :: option :: Option :: Some (:: orm :: core :: OnDelete :: Cascade)",
+        ];
+        for part in expected {
+            assert!(out.contains(part), "{part}\nnot in\n{out}");
+        }
     }
 }

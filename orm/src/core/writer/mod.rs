@@ -664,6 +664,13 @@ pub trait SqlWriter {
                 list,
                 negated,
             } => {
+                if list.is_empty() && matches!(**expr, Expr::Tuple(_)) {
+                    // A row value has no one-column empty set to be compared with (SQLite's
+                    // `IN (SELECT 1 …)` is refused for two columns): the constant alone says it.
+                    w.sql
+                        .push_str(if *negated { "(1 = 1)" } else { "(1 != 1)" });
+                    return;
+                }
                 if list.is_empty() {
                     return self.write_empty_in(expr, *negated, w);
                 }
@@ -815,11 +822,6 @@ pub trait SqlWriter {
     /// `IN` of an empty list, which no database must see as `IN ()` (PostgreSQL rejects it):
     /// SQLAlchemy's expansion, always false for `in_` and always true for `not_in`, NULL or not.
     fn write_empty_in(&self, expr: &Expr, negated: bool, w: &mut Out) {
-        if matches!(expr, Expr::Tuple(_)) {
-            // A row value cannot be compared with one NULL: the constant alone says it.
-            w.sql.push_str(if negated { "(1 = 1)" } else { "(1 != 1)" });
-            return;
-        }
         w.sql.push('(');
         self.write_operand(expr, w);
         w.sql.push_str(if negated {
