@@ -250,8 +250,12 @@ fn foreign_key_columns<M: Model, P: Model>(
     owner: &str,
     foreign_key: &str,
 ) -> Result<Vec<usize>> {
-    let names: Vec<&str> = foreign_key.split(',').map(str::trim).collect();
     let keys = P::PRIMARY_KEYS;
+    if keys.len() == 1 && !foreign_key.contains(',') {
+        // The common case, one column: no list of names to build.
+        return Ok(vec![require_column::<M>(relationship, owner, foreign_key)?]);
+    }
+    let names: Vec<&str> = foreign_key.split(',').map(str::trim).collect();
     if names.len() != keys.len() {
         let table = P::TABLE;
         let key_names: Vec<&str> = keys
@@ -369,13 +373,15 @@ impl<P: Model, C: Model> Relationship<P> for HasMany<P, C> {
         self.cascade
     }
     fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<C>>> {
-        let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
-        if fk.len() == 1 {
+        if P::PRIMARY_KEYS.len() == 1 && !self.foreign_key.contains(',') {
+            require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
             // `query::<C>().filter(fk == key).all()`, with its SQL written once per session: a
-            // lazy load runs this one shape for every parent navigated.
+            // lazy load runs this one shape for every parent navigated (and allocates nothing
+            // to find its column).
             let key = key_value(parent);
             return select_where_eq::<C>(session, Some(self.foreign_key), key.as_ref());
         }
+        let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
         // A composite key: `WHERE term = ? AND code = ?`, one pair per key column.
         let values: Vec<Expr> = P::PRIMARY_KEYS
             .iter()
