@@ -3,7 +3,8 @@
 //! through the two-column foreign key `FOREIGN KEY (term, code) REFERENCES offerings (term,
 //! code)`. The schema each dialect writes, the statements each loading strategy costs (lazy: one
 //! per parent; select-in: one per 500 parents; joined: one), the foreign key values the unit of
-//! work writes, cascades, and the error for a `foreign_key` that does not fit the parent's key.
+//! work writes (append, assignment, removal), cascades, and the error for a `foreign_key` that
+//! does not fit the parent's key.
 
 mod support;
 
@@ -351,13 +352,18 @@ fn delete_cascades_and_orphans_are_deleted() {
     });
 }
 
-/// The same tables with relationships whose `foreign_key` names one column where the key of
-/// `offerings` has two.
+/// The same tables with other relationships: `registrations` (and `Registration::offering`)
+/// whose `foreign_key` names one column where the key of `offerings` has two, and `plain`, a
+/// well-declared collection without a cascade.
 mod misdeclared {
     use orm::prelude::*;
 
     #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "offerings", has_many(registrations: Registration, foreign_key = "code"))]
+    #[orm(
+        table = "offerings",
+        has_many(registrations: Registration, foreign_key = "code"),
+        has_many(plain: super::Registration, foreign_key = "term, code")
+    )]
     pub struct Offering {
         #[orm(primary_key, length = 10)]
         pub term: String,
@@ -449,6 +455,39 @@ fn a_foreign_key_that_does_not_fit_the_key_is_an_error_naming_the_relationship()
         assert_eq!(
             said(child.set_related(misdeclared::Registration::offering, Some(&target))),
             belongs_to
+        );
+    });
+}
+
+#[test]
+fn removing_from_a_collection_without_a_cascade_clears_both_columns() {
+    each_engine(|engine| {
+        let engine = seeded(engine, 3);
+        let session = Session::new(&engine);
+        let c2 = session
+            .get::<misdeclared::Offering>(("2024F", "C2"))
+            .unwrap()
+            .unwrap();
+        let held = c2.related(misdeclared::Offering::plain).unwrap();
+        assert_eq!(held.len(), 2);
+        let leaving = held
+            .iter()
+            .find(|r| r.borrow().student == "s2-0")
+            .unwrap()
+            .clone();
+        c2.remove(misdeclared::Offering::plain, &leaving).unwrap();
+        assert_eq!(c2.related(misdeclared::Offering::plain).unwrap().len(), 1);
+        session.commit().unwrap();
+        assert_eq!(
+            rows(
+                &engine,
+                "SELECT student, term, code FROM registrations ORDER BY student"
+            ),
+            [
+                [text("s1-0"), text("2024F"), text("C1")],
+                [text("s2-0"), Value::Null, Value::Null],
+                [text("s2-1"), text("2024F"), text("C2")],
+            ]
         );
     });
 }
