@@ -6,13 +6,14 @@
 //! work writes (append, assignment, removal), cascades, and the error for a `foreign_key` that
 //! does not fit the parent's key.
 
+#[macro_use]
 mod support;
 
 use orm::core::{PostgresWriter, SqlWriter, SqliteWriter, Statement};
 use orm::prelude::*;
 use orm::Value;
-use support::each_engine;
 use support::models::offerings::{metadata, Offering, Registration};
+use support::{each_engine, rows};
 
 fn offering(term: &str, code: &str, title: &str) -> Offering {
     Offering {
@@ -29,12 +30,12 @@ fn student(name: &str) -> Registration {
     }
 }
 
-/// The rows of `sql`, each as its values.
-fn rows(engine: &Engine, sql: &str) -> Vec<Vec<Value>> {
-    engine
-        .execute(orm::core::text(sql))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .rows
+/// Every registration's student, term and code, by student.
+fn registrations(engine: &Engine) -> Vec<Vec<Value>> {
+    rows(
+        engine,
+        "SELECT student, term, code FROM registrations ORDER BY student",
+    )
 }
 
 fn text(s: &str) -> Value {
@@ -153,10 +154,7 @@ fn append_sets_every_foreign_key_column_and_writes_the_parent_first() {
         assert_eq!(engine.statement_count(), 0);
         session.commit().unwrap();
         assert_eq!(
-            rows(
-                &engine,
-                "SELECT student, term, code FROM registrations ORDER BY student"
-            ),
+            registrations(&engine),
             [
                 [text("Ann"), text("2024F"), text("CS101")],
                 [text("Bob"), text("2024F"), text("CS101")],
@@ -189,10 +187,7 @@ fn a_belongs_to_assignment_sets_both_columns() {
         assert_eq!(old.related(Offering::registrations).unwrap().len(), 1);
         session.commit().unwrap();
         assert_eq!(
-            rows(
-                &engine,
-                "SELECT student, term, code FROM registrations ORDER BY student"
-            ),
+            registrations(&engine),
             [
                 [text("s1-0"), text("2024F"), text("C1")],
                 [text("s2-0"), text("2024F"), text("C2")],
@@ -358,34 +353,12 @@ fn delete_cascades_and_orphans_are_deleted() {
 mod misdeclared {
     use orm::prelude::*;
 
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(
-        table = "offerings",
-        has_many(registrations: Registration, foreign_key = "code"),
+    offering_model!(
+        , has_many(registrations: Registration, foreign_key = "code"),
         has_many(plain: super::Registration, foreign_key = "term, code")
-    )]
-    pub struct Offering {
-        #[orm(primary_key, length = 10)]
-        pub term: String,
-        #[orm(primary_key, length = 10)]
-        pub code: String,
-        pub title: String,
-    }
+    );
 
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(
-        table = "registrations",
-        belongs_to(offering: super::Offering, foreign_key = "code")
-    )]
-    pub struct Registration {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub student: String,
-        #[orm(length = 10)]
-        pub term: Option<String>,
-        #[orm(length = 10)]
-        pub code: Option<String>,
-    }
+    registration_model!(, belongs_to(offering: super::Offering, foreign_key = "code"));
 }
 
 #[test]
@@ -479,10 +452,7 @@ fn removing_from_a_collection_without_a_cascade_clears_both_columns() {
         assert_eq!(c2.related(misdeclared::Offering::plain).unwrap().len(), 1);
         session.commit().unwrap();
         assert_eq!(
-            rows(
-                &engine,
-                "SELECT student, term, code FROM registrations ORDER BY student"
-            ),
+            registrations(&engine),
             [
                 [text("s1-0"), text("2024F"), text("C1")],
                 [text("s2-0"), Value::Null, Value::Null],

@@ -3,6 +3,7 @@
 //! (then `check` finds nothing), downgraded (then the old models match again), and upgraded
 //! once more.
 
+#[macro_use]
 mod support;
 
 use orm::migrate::Migrations;
@@ -191,17 +192,7 @@ fn composite_primary_key_round_trips() {
 mod registrations_v1 {
     pub use crate::support::models::offerings::Offering;
     use orm::prelude::*;
-    #[derive(Model, Debug, Clone, Default)]
-    #[orm(table = "registrations")]
-    pub struct Registration {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub student: String,
-        #[orm(length = 10)]
-        pub term: Option<String>,
-        #[orm(length = 10)]
-        pub code: Option<String>,
-    }
+    registration_model!();
     pub fn metadata() -> MetaData {
         MetaData::new().add::<Offering>().add::<Registration>()
     }

@@ -26,6 +26,46 @@ macro_rules! users_model {
     };
 }
 
+/// An `offerings` model, `Offering` (a course as given in one term, keyed by term and code),
+/// with the container options given after a comma, as `registration_model!`.
+#[allow(unused_macros)]
+macro_rules! offering_model {
+    ($($options:tt)*) => {
+        /// A course as given in one term.
+        #[derive(Model, Debug, Clone, Default, PartialEq)]
+        #[orm(table = "offerings" $($options)*)]
+        pub struct Offering {
+            #[orm(primary_key, length = 10)]
+            pub term: String,
+            #[orm(primary_key, length = 10)]
+            pub code: String,
+            pub title: String,
+        }
+    };
+}
+
+/// A `registrations` model, `Registration` (an id, a student, and the (term, code) of an
+/// offering, both nullable), with the container options given after a comma: the composite-key
+/// tests declare their variants with it (with and without the two-column foreign key, with a
+/// well- or misdeclared `belongs_to`).
+#[allow(unused_macros)]
+macro_rules! registration_model {
+    ($($options:tt)*) => {
+        /// A student's place in one offering.
+        #[derive(Model, Debug, Clone, Default, PartialEq)]
+        #[orm(table = "registrations" $($options)*)]
+        pub struct Registration {
+            #[orm(primary_key)]
+            pub id: i64,
+            pub student: String,
+            #[orm(length = 10)]
+            pub term: Option<String>,
+            #[orm(length = 10)]
+            pub code: Option<String>,
+        }
+    };
+}
+
 users_model!(
     /// Users with a name and an age: the session and Core tests.
     people { pub age: Option<i64>, }
@@ -156,37 +196,15 @@ pub mod keys {
 pub mod offerings {
     use orm::prelude::*;
 
-    /// A course as given in one term.
-    #[derive(Model, Debug, Clone, Default, PartialEq)]
-    #[orm(
-        table = "offerings",
-        has_many(registrations: Registration, foreign_key = "term, code", back_populates = "offering",
-                 cascade = "all, delete-orphan")
-    )]
-    pub struct Offering {
-        #[orm(primary_key, length = 10)]
-        pub term: String,
-        #[orm(primary_key, length = 10)]
-        pub code: String,
-        pub title: String,
-    }
+    offering_model!(
+        , has_many(registrations: Registration, foreign_key = "term, code", back_populates = "offering",
+                   cascade = "all, delete-orphan")
+    );
 
-    /// A student's place in one offering.
-    #[derive(Model, Debug, Clone, Default, PartialEq)]
-    #[orm(
-        table = "registrations",
-        belongs_to(offering: Offering, foreign_key = "term, code", back_populates = "registrations"),
+    registration_model!(
+        , belongs_to(offering: Offering, foreign_key = "term, code", back_populates = "registrations"),
         foreign_key_constraint("term", "code", references = "offerings(term, code)")
-    )]
-    pub struct Registration {
-        #[orm(primary_key)]
-        pub id: i64,
-        pub student: String,
-        #[orm(length = 10)]
-        pub term: Option<String>,
-        #[orm(length = 10)]
-        pub code: Option<String>,
-    }
+    );
 
     pub fn metadata() -> MetaData {
         MetaData::new().add::<Offering>().add::<Registration>()
