@@ -163,13 +163,14 @@ pub use orm_macros::DbEnum;
 /// | `unique_constraint` | a table-level `UNIQUE (team, name)` (SQLAlchemy's `UniqueConstraint`), named `uq_<table>_<team>_<name>` or `name = "…"` | `#[orm(unique_constraint("team", "name"))]` |
 /// | `index` | an index over several columns (SQLAlchemy's `Index`), named `ix_<table>_<team>_<age>` or `name = "…"`; `unique = true` for a unique index | `#[orm(index("team", "age", unique = true))]` |
 /// | `check_constraint` | `CONSTRAINT ck_<table>_<name> CHECK (sql)` (SQLAlchemy's `CheckConstraint`) | `#[orm(check_constraint(name = "age_positive", sql = "age >= 0"))]` |
+/// | `foreign_key_constraint` | a foreign key over several columns, `FOREIGN KEY (term, code) REFERENCES offerings (term, code)` (SQLAlchemy's `ForeignKeyConstraint(["term", "code"], ["offerings.term", "offerings.code"])`): the columns as strings, `references = "table(column, …)"` one referenced column per column, optional `on_delete` as for a field; how a table points at a parent with a composite key | `#[orm(foreign_key_constraint("term", "code", references = "offerings(term, code)"))]` |
 /// | `version_id_col` | an integer column that counts the row's versions, for optimistic concurrency (SQLAlchemy's `version_id_col`; below) | `#[orm(version_id_col = "version")]` |
 ///
 /// The options of the three relationships:
 ///
 /// | option | meaning | example |
 /// | --- | --- | --- |
-/// | `foreign_key` | the foreign key column: on the target for `has_many`, on this model for `belongs_to` | `foreign_key = "user_id"` |
+/// | `foreign_key` | the foreign key column: on the target for `has_many`, on this model for `belongs_to`; for a parent with a composite key, one column per key column, separated by commas, in the order of the parent's key columns (a `foreign_key_constraint` declares them in the schema). A count that differs from the parent's key is an `Error::InvalidRequest` naming the relationship at first use | `foreign_key = "user_id"`, `foreign_key = "term, code"` |
 /// | `back_populates` | the relationship on the target that mirrors this one; both sides are kept in step in memory | `back_populates = "author"` |
 /// | `cascade` | `has_many`: SQLAlchemy's cascades, `save-update`, `merge`, `delete`, `delete-orphan`, `all` (children deleted with their parent, and when they leave it) | `cascade = "all, delete-orphan"` |
 /// | `secondary` | `many_to_many`: the association table | `secondary = "student_courses"` |
@@ -180,6 +181,44 @@ pub use orm_macros::DbEnum;
 /// Category, foreign_key = "parent_id", back_populates = "parent", cascade = "all,
 /// delete-orphan")` make a tree whose parents are written before their children and whose
 /// subtree goes with a deleted node.
+///
+/// A parent with a composite primary key is the target of `has_many` and `belongs_to` over as
+/// many foreign key columns (SQLAlchemy's `relationship()` over a `ForeignKeyConstraint`): lazy
+/// loads filter on every pair (`term = ? AND code = ?`), `selectinload` matches row values
+/// (`(term, code) IN (VALUES (?, ?), …)` on SQLite, `IN ((…), …)` on PostgreSQL, 500 parents a
+/// statement), `joinedload` joins `ON` every pair, and the unit of work sets every foreign key
+/// column from the parent's key. `many_to_many` keeps one column per side: a composite key on
+/// either side of an association table is not supported.
+///
+/// ```
+/// use orm::prelude::*;
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "offerings", has_many(enrollments: Enrollment, foreign_key = "term, code"))]
+/// pub struct Offering {
+///     #[orm(primary_key)] pub term: String,
+///     #[orm(primary_key)] pub code: String,
+///     pub title: String,
+/// }
+/// #[derive(Model, Clone, Default)]
+/// #[orm(table = "enrollments", belongs_to(offering: Offering, foreign_key = "term, code"),
+///       foreign_key_constraint("term", "code", references = "offerings(term, code)"))]
+/// pub struct Enrollment {
+///     #[orm(primary_key)] pub id: i64,
+///     pub student: String,
+///     pub term: Option<String>,
+///     pub code: Option<String>,
+/// }
+/// let engine = create_engine("sqlite:///:memory:")?;
+/// MetaData::new().add::<Offering>().add::<Enrollment>().create_all(&engine)?;
+/// let session = Session::new(&engine);
+/// let sql = session.add(Offering { term: "2024F".into(), code: "CS101".into(), title: "SQL".into() });
+/// sql.append(Offering::enrollments, Enrollment { student: "Ann".into(), ..Default::default() })?;
+/// session.commit()?;                       // the enrollment's term and code set from the key
+/// let ann = session.query::<Enrollment>().one()?;
+/// assert_eq!(ann.borrow().code.as_deref(), Some("CS101"));
+/// assert_eq!(ann.related(Enrollment::offering)?.unwrap().borrow().title, "SQL");
+/// # Ok::<(), orm::Error>(())
+/// ```
 ///
 /// # Field attributes (`#[orm(…)]` on a field)
 ///

@@ -58,14 +58,11 @@ impl MetaData {
         let mut remaining: Vec<&Table> = self.tables.iter().collect();
         while !remaining.is_empty() {
             let ready = remaining.iter().position(|t| {
-                t.columns
-                    .iter()
-                    .filter_map(|c| c.foreign_key.as_ref())
-                    .all(|fk| {
-                        fk.table == t.name
-                            || out.iter().any(|o| o.name == fk.table)
-                            || !remaining.iter().any(|r| r.name == fk.table)
-                    })
+                t.referenced_tables().all(|parent| {
+                    parent == t.name
+                        || out.iter().any(|o| o.name == parent)
+                        || !remaining.iter().any(|r| r.name == parent)
+                })
             });
             // A cycle of foreign keys: SQLite checks them at write time, so any order works.
             out.push(remaining.remove(ready.unwrap_or(0)));

@@ -262,7 +262,7 @@ fn expr_tables(expr: &Expr, out: &mut Vec<Cow<'static, str>>) {
             expr_tables(left, out);
             expr_tables(right, out);
         }
-        Expr::Function { args, .. } | Expr::And(args) | Expr::Or(args) => {
+        Expr::Function { args, .. } | Expr::And(args) | Expr::Or(args) | Expr::Tuple(args) => {
             args.iter().for_each(|a| expr_tables(a, out))
         }
         Expr::Not(e) | Expr::IsNull { expr: e, .. } => expr_tables(e, out),

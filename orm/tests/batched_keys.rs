@@ -9,9 +9,9 @@ mod support;
 
 use orm::prelude::*;
 use orm::Value;
-use support::each_engine;
 use support::models::keys::Enrollment;
 use support::models::versions::Account;
+use support::{each_engine, rows};
 
 fn with_tables(engine: Engine) -> Engine {
     MetaData::new()
@@ -36,13 +36,6 @@ fn account(i: i64) -> Account {
         balance: i * 10,
         ..Default::default()
     }
-}
-
-fn rows(engine: &Engine, sql: &str) -> Vec<Vec<Value>> {
-    engine
-        .execute(orm::core::text(sql))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .rows
 }
 
 fn count(engine: &Engine, table: &str) -> i64 {

@@ -3,6 +3,7 @@
 //! (then `check` finds nothing), downgraded (then the old models match again), and upgraded
 //! once more.
 
+#[macro_use]
 mod support;
 
 use orm::migrate::Migrations;
@@ -184,6 +185,70 @@ fn composite_primary_key_round_trips() {
                 orm::Value::Text("2026".into())
             ]]
         );
+    });
+}
+
+/// Registrations whose (term, code) is not yet a foreign key: the columns only.
+mod registrations_v1 {
+    pub use crate::support::models::offerings::Offering;
+    use orm::prelude::*;
+    registration_model!();
+    pub fn metadata() -> MetaData {
+        MetaData::new().add::<Offering>().add::<Registration>()
+    }
+}
+
+#[test]
+fn a_two_column_foreign_key_round_trips() {
+    use crate::support::models::offerings;
+    each_project(|project| {
+        round_trip(
+            &project,
+            Some(&registrations_v1::metadata()),
+            &offerings::metadata(),
+            &["added foreign key registrations(term, code) -> offerings(term, code)"],
+        );
+        // At the head the database enforces the pair: a row naming no offering is refused.
+        project
+            .engine
+            .execute(orm::core::text(
+                "INSERT INTO offerings (term, code, title) VALUES ('2024F', 'CS101', 'SQL')",
+            ))
+            .unwrap();
+        project
+            .engine
+            .execute(orm::core::text(
+                "INSERT INTO registrations (student, term, code) VALUES ('Ann', '2024F', 'CS101')",
+            ))
+            .unwrap();
+        let refused = project.engine.execute(orm::core::text(
+            "INSERT INTO registrations (student, term, code) VALUES ('Bob', '2025S', 'CS101')",
+        ));
+        assert!(
+            matches!(refused, Err(orm::Error::ForeignKeyViolation { .. })),
+            "{}: {refused:?}",
+            project.engine.dialect()
+        );
+        // Dropping the constraint again is found and written too.
+        assert_eq!(
+            said(&project, &registrations_v1::metadata()),
+            ["removed foreign key registrations(term, code) -> offerings(term, code)"]
+        );
+        project
+            .migrations
+            .autogenerate(&project.engine, &registrations_v1::metadata(), "drop fk")
+            .unwrap();
+        project.migrations.upgrade(&project.engine, "head").unwrap();
+        assert_eq!(
+            said(&project, &registrations_v1::metadata()),
+            Vec::<String>::new()
+        );
+        project
+            .engine
+            .execute(orm::core::text(
+                "INSERT INTO registrations (student, term, code) VALUES ('Bob', '2025S', 'CS101')",
+            ))
+            .unwrap();
     });
 }
 

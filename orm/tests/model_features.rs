@@ -10,14 +10,7 @@ use support::models::keys::Enrollment;
 use support::models::school::{enrol, Course, Student};
 use support::models::tree::Category;
 use support::models::versions::Account;
-use support::{each_engine, parent_names};
-
-fn rows(engine: &Engine, sql: &str) -> Vec<Vec<Value>> {
-    engine
-        .execute(orm::core::text(sql))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .rows
-}
+use support::{each_engine, parent_names, rows};
 
 fn enrollment(student_id: i64, course_code: &str, grade: &str) -> Enrollment {
     Enrollment {

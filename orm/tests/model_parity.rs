@@ -1,8 +1,8 @@
 //! Parity with SQLAlchemy for the model features of issue 19: the same steps through
 //! `tests/parity/model_features.py` (SQLAlchemy 2.x) and through `orm` on SQLite and on
 //! PostgreSQL, compared value by value: an enum's CHECK, `get` with a composite key,
-//! `version_id_col`, server defaults read back after a flush, a self-referential tree, and
-//! `session.merge` as an upsert.
+//! `version_id_col`, server defaults read back after a flush, a self-referential tree,
+//! `session.merge` as an upsert, and relationships to a parent with a composite key.
 
 mod support;
 
@@ -11,6 +11,7 @@ use orm::Value;
 use serde_json::{json, Value as Json};
 use support::each_engine;
 use support::models::keys::Enrollment;
+use support::models::offerings::{Offering, Registration};
 use support::models::tree::Category;
 use support::models::versions::Account;
 
@@ -274,6 +275,67 @@ fn merge_upsert(engine: &Engine) -> orm::Result<Json> {
     ]))
 }
 
+/// Offerings keyed by (term, code) and their registrations: a lazy many-to-one, a belongs_to
+/// assignment (both foreign key columns), an append, a select-in load, and a delete cascade.
+fn composite_relationships(engine: &Engine) -> orm::Result<Json> {
+    let offering = |code: &str, title: &str| Offering {
+        term: "2024F".into(),
+        code: code.into(),
+        title: title.into(),
+    };
+    let student = |name: &str| Registration {
+        student: name.into(),
+        ..Default::default()
+    };
+    let session = Session::new(engine);
+    let course = session.add(offering("CS101", "SQL"));
+    course.append(Offering::registrations, student("Ann"))?;
+    course.append(Offering::registrations, student("Bob"))?;
+    session.add(offering("ART1", "Drawing"));
+    session.commit()?;
+
+    let session = Session::new(engine);
+    let ann = session
+        .query::<Registration>()
+        .filter(Registration::student.eq("Ann"))
+        .one()?;
+    let first = ann
+        .related(Registration::offering)?
+        .unwrap()
+        .borrow()
+        .title
+        .clone();
+    let art = session.get::<Offering>(("2024F", "ART1"))?.unwrap();
+    ann.set_related(Registration::offering, Some(&art))?;
+    art.append(Offering::registrations, student("Cara"))?;
+    session.commit()?;
+    let loaded = session
+        .query::<Offering>()
+        .options(selectinload(Offering::registrations))
+        .order_by(Offering::code)
+        .all()?;
+    let mut by_offering = Vec::new();
+    for o in &loaded {
+        let mut students: Vec<String> = o
+            .related(Offering::registrations)?
+            .iter()
+            .map(|r| r.borrow().student.clone())
+            .collect();
+        students.sort();
+        by_offering.push(json!([o.borrow().code, students]));
+    }
+    session.delete(&session.get::<Offering>(("2024F", "CS101"))?.unwrap())?;
+    session.commit()?;
+    Ok(json!([
+        first,
+        by_offering,
+        rows(
+            engine,
+            "SELECT student, term, code FROM registrations ORDER BY student"
+        )
+    ]))
+}
+
 fn ours(engine: &Engine) -> orm::Result<Json> {
     MetaData::new()
         .add::<Ticket>()
@@ -282,6 +344,8 @@ fn ours(engine: &Engine) -> orm::Result<Json> {
         .add::<Draft>()
         .add::<Category>()
         .add::<Person>()
+        .add::<Offering>()
+        .add::<Registration>()
         .create_all(engine)?;
     Ok(json!({
         "enum_refused": enum_refused(engine)?,
@@ -290,6 +354,7 @@ fn ours(engine: &Engine) -> orm::Result<Json> {
         "server_defaults": server_defaults(engine)?,
         "tree": tree(engine)?,
         "merge_upsert": merge_upsert(engine)?,
+        "composite_relationships": composite_relationships(engine)?,
     }))
 }
 

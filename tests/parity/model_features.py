@@ -4,17 +4,19 @@ and on PostgreSQL).
 
 The scenarios: an enum column's CHECK refusing a value no member has, `session.get` with a
 composite key, `version_id_col` catching a row changed behind the session's back, server
-defaults read back after a flush, a self-referential tree navigated both ways, and
-`session.merge` as an upsert of objects.
+defaults read back after a flush, a self-referential tree navigated both ways,
+`session.merge` as an upsert of objects, and relationships to a parent with a composite key
+over a two-column `ForeignKeyConstraint` (offerings keyed by term and code, registrations).
 """
 import enum
 import json
 import os
 import tempfile
 
-from sqlalchemy import Column, Enum, ForeignKey, Integer, String, create_engine, select, text
+from sqlalchemy import (Column, Enum, ForeignKey, ForeignKeyConstraint, Integer, String,
+                        create_engine, select, text)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, declarative_base, relationship
+from sqlalchemy.orm import Session, declarative_base, relationship, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 Base = declarative_base()
@@ -73,6 +75,25 @@ class Person(Base):
     id = Column(Integer, primary_key=True)
     name = Column(String, nullable=False)
     age = Column(Integer)
+
+
+class Offering(Base):
+    __tablename__ = "offerings"
+    term = Column(String(10), primary_key=True)
+    code = Column(String(10), primary_key=True)
+    title = Column(String, nullable=False)
+    registrations = relationship("Registration", back_populates="offering",
+                                 cascade="all, delete-orphan")
+
+
+class Registration(Base):
+    __tablename__ = "registrations"
+    id = Column(Integer, primary_key=True)
+    student = Column(String, nullable=False)
+    term = Column(String(10))
+    code = Column(String(10))
+    offering = relationship("Offering", back_populates="registrations")
+    __table_args__ = (ForeignKeyConstraint(["term", "code"], ["offerings.term", "offerings.code"]),)
 
 
 engine = create_engine(f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'models.db')}")
@@ -187,6 +208,30 @@ def merge_upsert():
         return [alicia.name, eve.id, [list(r) for r in rows]]
 
 
+def composite_relationships():
+    with Session(engine) as s:
+        course = Offering(term="2024F", code="CS101", title="SQL")
+        course.registrations.extend([Registration(student="Ann"), Registration(student="Bob")])
+        s.add_all([course, Offering(term="2024F", code="ART1", title="Drawing")])
+        s.commit()
+    with Session(engine) as s:
+        ann = s.scalars(select(Registration).where(Registration.student == "Ann")).one()
+        first = ann.offering.title
+        art = s.get(Offering, ("2024F", "ART1"))
+        ann.offering = art
+        art.registrations.append(Registration(student="Cara"))
+        s.commit()
+        loaded = s.scalars(select(Offering).options(selectinload(Offering.registrations))
+                           .order_by(Offering.code)).all()
+        by_offering = [[o.code, sorted(r.student for r in o.registrations)] for o in loaded]
+        s.delete(s.get(Offering, ("2024F", "CS101")))
+        s.commit()
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT student, term, code FROM registrations ORDER BY student"))
+        left = [list(r) for r in rows]
+    return [first, by_offering, left]
+
+
 print(json.dumps({
     "enum_refused": enum_refused(),
     "composite_get": composite_get(),
@@ -194,4 +239,5 @@ print(json.dumps({
     "server_defaults": server_defaults(),
     "tree": tree(),
     "merge_upsert": merge_upsert(),
+    "composite_relationships": composite_relationships(),
 }, sort_keys=True))

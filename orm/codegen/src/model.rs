@@ -20,14 +20,19 @@ struct FieldSpec {
     onupdate: Option<String>,
 }
 
-/// A table-level `unique_constraint(…)`, `index(…)` or `check_constraint(…)` on the struct:
-/// column names as string literals, and `name = "…"` (and `unique = true` for an index).
+/// A table-level `unique_constraint(…)`, `index(…)`, `check_constraint(…)` or
+/// `foreign_key_constraint(…)` on the struct: column names as string literals, and
+/// `name = "…"` (and `unique = true` for an index, `references = "parent(a, b)"` and
+/// `on_delete = "…"` for a foreign key).
 struct TableArgSpec {
     kind: TableArgKind,
     name: Option<String>,
     columns: Vec<String>,
     unique: bool,
     sql: Option<String>,
+    /// A foreign key's referenced table and columns, from `references = "parent(a, b)"`.
+    references: Option<(String, Vec<String>)>,
+    on_delete: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,10 +40,51 @@ enum TableArgKind {
     Unique,
     Index,
     Check,
+    ForeignKey,
+}
+
+/// `on_delete = "cascade" | "set null" | "restrict"`, lower-cased, or the error naming the
+/// accepted values.
+fn parse_on_delete(v: &LitStr) -> syn::Result<String> {
+    match v.value().to_lowercase().as_str() {
+        value @ ("cascade" | "set null" | "restrict") => Ok(value.to_string()),
+        _ => err(
+            v.span(),
+            "on_delete is \"cascade\", \"set null\" or \"restrict\"",
+        ),
+    }
+}
+
+/// The `Option<OnDelete>` tokens of a parsed `on_delete`.
+fn on_delete_tokens(on_delete: Option<&str>) -> TokenStream {
+    match on_delete {
+        Some("cascade") => quote!(::std::option::Option::Some(::orm::core::OnDelete::Cascade)),
+        Some("set null") => quote!(::std::option::Option::Some(::orm::core::OnDelete::SetNull)),
+        Some(_) => quote!(::std::option::Option::Some(::orm::core::OnDelete::Restrict)),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+/// `references = "offerings(term, code)"`: the table and its columns, in order.
+fn parse_references(v: &LitStr) -> syn::Result<(String, Vec<String>)> {
+    let value = v.value();
+    let parsed = value.trim().strip_suffix(')').and_then(|rest| {
+        let (table, columns) = rest.split_once('(')?;
+        let columns: Vec<String> = columns.split(',').map(|c| c.trim().to_string()).collect();
+        let valid = !table.trim().is_empty() && columns.iter().all(|c| !c.is_empty());
+        valid.then(|| (table.trim().to_string(), columns))
+    });
+    parsed.ok_or_else(|| {
+        syn::Error::new(
+            v.span(),
+            "references is written \"table(column, column)\", e.g. references = \"offerings(term, code)\"",
+        )
+    })
 }
 
 /// `unique_constraint("a", "b", name = "uq_x")`, `index("a", "b", unique = true)`,
-/// `check_constraint(name = "age_positive", sql = "age >= 0")`.
+/// `check_constraint(name = "age_positive", sql = "age >= 0")`,
+/// `foreign_key_constraint("term", "code", references = "offerings(term, code)")`.
 fn parse_table_arg(
     kind: TableArgKind,
     meta: &syn::meta::ParseNestedMeta,
@@ -49,6 +95,8 @@ fn parse_table_arg(
         columns: Vec::new(),
         unique: false,
         sql: None,
+        references: None,
+        on_delete: None,
     };
     let span = meta
         .path
@@ -66,10 +114,17 @@ fn parse_table_arg(
                 ("name", _) => spec.name = Some(content.parse::<LitStr>()?.value()),
                 ("unique", TableArgKind::Index) => spec.unique = content.parse::<syn::LitBool>()?.value,
                 ("sql", TableArgKind::Check) => spec.sql = Some(content.parse::<LitStr>()?.value()),
+                ("references", TableArgKind::ForeignKey) => {
+                    spec.references = Some(parse_references(&content.parse::<LitStr>()?)?)
+                }
+                ("on_delete", TableArgKind::ForeignKey) => {
+                    spec.on_delete = Some(parse_on_delete(&content.parse::<LitStr>()?)?)
+                }
                 (other, _) => {
                     return err(key.span(), format!("unknown option `{other}` here (expected column names as strings, name = \"…\"{})", match kind {
                         TableArgKind::Index => ", unique = true",
                         TableArgKind::Check => ", sql = \"…\"",
+                        TableArgKind::ForeignKey => ", references = \"table(column, …)\", on_delete = \"…\"",
                         TableArgKind::Unique => "",
                     }))
                 }
@@ -84,9 +139,26 @@ fn parse_table_arg(
             span,
             "check_constraint needs name = \"…\" and sql = \"…\" (the condition), e.g. check_constraint(name = \"age_positive\", sql = \"age >= 0\")",
         ),
-        TableArgKind::Unique | TableArgKind::Index if spec.columns.is_empty() => {
+        TableArgKind::Unique | TableArgKind::Index | TableArgKind::ForeignKey if spec.columns.is_empty() => {
             err(span, "name the columns as strings, e.g. unique_constraint(\"team_id\", \"name\")")
         }
+        TableArgKind::ForeignKey => match &spec.references {
+            None => err(
+                span,
+                "foreign_key_constraint needs references = \"table(column, …)\", e.g. foreign_key_constraint(\"term\", \"code\", references = \"offerings(term, code)\")",
+            ),
+            Some((table, referred)) if referred.len() != spec.columns.len() => err(
+                span,
+                format!(
+                    "foreign_key_constraint names {} column{} but references {} column{} of {table}: one referenced column per column",
+                    spec.columns.len(),
+                    if spec.columns.len() == 1 { "" } else { "s" },
+                    referred.len(),
+                    if referred.len() == 1 { "" } else { "s" },
+                ),
+            ),
+            Some(_) => Ok(spec),
+        },
         _ => Ok(spec),
     }
 }
@@ -196,9 +268,10 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 "unique_constraint" => table_args.push(parse_table_arg(TableArgKind::Unique, &meta)?),
                 "index" => table_args.push(parse_table_arg(TableArgKind::Index, &meta)?),
                 "check_constraint" => table_args.push(parse_table_arg(TableArgKind::Check, &meta)?),
+                "foreign_key_constraint" => table_args.push(parse_table_arg(TableArgKind::ForeignKey, &meta)?),
                 _ => {
                     return Err(meta.error(format!(
-                        "unknown model option `{key}` (expected table, has_many, belongs_to, many_to_many, unique_constraint, index, check_constraint or version_id_col)"
+                        "unknown model option `{key}` (expected table, has_many, belongs_to, many_to_many, unique_constraint, index, check_constraint, foreign_key_constraint or version_id_col)"
                     )))
                 }
             }
@@ -260,11 +333,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                         spec.foreign_key = Some((t.to_string(), c.to_string()));
                     }
                     "on_delete" => {
-                        let v = meta.value()?.parse::<LitStr>()?;
-                        match v.value().to_lowercase().as_str() {
-                            "cascade" | "set null" | "restrict" => spec.on_delete = Some(v.value().to_lowercase()),
-                            _ => return err(v.span(), "on_delete is \"cascade\", \"set null\" or \"restrict\""),
-                        }
+                        spec.on_delete = Some(parse_on_delete(&meta.value()?.parse::<LitStr>()?)?);
                     }
                     _ => {
                         return Err(meta.error(format!(
@@ -340,16 +409,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
         };
         let foreign_key = match &f.foreign_key {
             Some((t, c)) => {
-                let on_delete = match f.on_delete.as_deref() {
-                    Some("cascade") => {
-                        quote!(::std::option::Option::Some(::orm::core::OnDelete::Cascade))
-                    }
-                    Some("set null") => {
-                        quote!(::std::option::Option::Some(::orm::core::OnDelete::SetNull))
-                    }
-                    Some(_) => quote!(::std::option::Option::Some(::orm::core::OnDelete::Restrict)),
-                    None => quote!(::std::option::Option::None),
-                };
+                let on_delete = on_delete_tokens(f.on_delete.as_deref());
                 quote!(::std::option::Option::Some(::orm::core::ForeignKey {
                     table: ::orm::__private::Cow::Borrowed(#t),
                     column: ::orm::__private::Cow::Borrowed(#c),
@@ -394,7 +454,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 return err(
                     name.span(),
                     format!(
-                        "{name} has no column `{column}` (named in a unique_constraint or index)"
+                        "{name} has no column `{column}` (named in a unique_constraint, index or foreign_key_constraint)"
                     ),
                 );
             }
@@ -425,6 +485,20 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
             quote!(::orm::core::CheckConstraint {
                 name: ::orm::__private::Cow::Borrowed(#n),
                 sqltext: ::orm::__private::Cow::Borrowed(#sql),
+            })
+        });
+    let table_foreign_keys = table_args
+        .iter()
+        .filter(|a| a.kind == TableArgKind::ForeignKey)
+        .map(|a| {
+            let (parent, referred) = a.references.clone().unwrap_or_default();
+            let (c, r) = (names(&a.columns), names(&referred));
+            let on_delete = on_delete_tokens(a.on_delete.as_deref());
+            quote!(::orm::core::ForeignKeyConstraint {
+                columns: #c,
+                table: ::orm::__private::Cow::Borrowed(#parent),
+                referred: #r,
+                on_delete: #on_delete,
             })
         });
     let value_arms = fields.iter().enumerate().map(|(i, f)| {
@@ -466,6 +540,7 @@ pub fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream> {
                 uniques: ::orm::__private::Cow::Borrowed(&[#(#table_uniques),*]),
                 indexes: ::orm::__private::Cow::Borrowed(&[#(#table_indexes),*]),
                 checks: ::orm::__private::Cow::Borrowed(&[#(#table_checks),*]),
+                foreign_keys: ::orm::__private::Cow::Borrowed(&[#(#table_foreign_keys),*]),
             };
             const PRIMARY_KEY: usize = #pk;
             const PRIMARY_KEYS: &'static [usize] = &[#(#pk_positions),*];
@@ -639,5 +714,70 @@ pub(crate) mod relations {
             infos.push(quote!(::orm::RelationshipInfo::of(&#owner::#name)));
         }
         Ok(Expanded { consts, infos })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The error `#[derive(Model)]` gives for `source`.
+    fn error_of(source: &str) -> String {
+        let input: syn::DeriveInput = syn::parse_str(source).unwrap();
+        match super::expand_model(&input) {
+            Ok(_) => panic!("expanded without an error: {source}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const FIELDS: &str = "struct R { id: i64, term: String, code: String }";
+
+    #[test]
+    fn foreign_key_constraint_mistakes_are_named() {
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "code"))] {FIELDS}"#
+            )),
+            r#"foreign_key_constraint needs references = "table(column, …)", e.g. foreign_key_constraint("term", "code", references = "offerings(term, code)")"#
+        );
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "code", references = "offerings(term)"))] {FIELDS}"#
+            )),
+            "foreign_key_constraint names 2 columns but references 1 column of offerings: one referenced column per column"
+        );
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "code", references = "offerings.term, offerings.code"))] {FIELDS}"#
+            )),
+            r#"references is written "table(column, column)", e.g. references = "offerings(term, code)""#
+        );
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "kode", references = "offerings(term, code)"))] {FIELDS}"#
+            )),
+            "R has no column `kode` (named in a unique_constraint, index or foreign_key_constraint)"
+        );
+        assert_eq!(
+            error_of(&format!(
+                r#"#[orm(foreign_key_constraint("term", "code", references = "offerings(term, code)", on_delete = "explode"))] {FIELDS}"#
+            )),
+            r#"on_delete is "cascade", "set null" or "restrict""#
+        );
+    }
+
+    #[test]
+    fn foreign_key_constraint_expands_into_the_table() {
+        let input: syn::DeriveInput = syn::parse_str(&format!(
+            r#"#[orm(foreign_key_constraint("term", "code", references = "offerings(term, code)", on_delete = "cascade"))] {FIELDS}"#
+        ))
+        .unwrap();
+        let out = super::expand_model(&input).unwrap().to_string();
+        let expected = [
+            ":: orm :: core :: ForeignKeyConstraint { columns : :: orm :: __private :: Cow :: Borrowed (& [:: orm :: __private :: Cow :: Borrowed (\"term\") , :: orm :: __private :: Cow :: Borrowed (\"code\")]) ,",
+            "table : :: orm :: __private :: Cow :: Borrowed (\"offerings\") ,",
+            "on_delete : :: std :: option :: Option :: Some (:: orm :: core :: OnDelete :: Cascade)",
+        ];
+        for part in expected {
+            assert!(out.contains(part), "{part}\nnot in\n{out}");
+        }
     }
 }

@@ -128,6 +128,11 @@ pub enum Expr {
     /// SQL written as is, with no parameters: a column's `onupdate` expression from the model
     /// (`CURRENT_TIMESTAMP`), never a value from outside the program.
     Sql(Cow<'static, str>),
+    /// A row value, `(a, b)`: the left side of a composite key's `IN` (an `InList` whose items
+    /// are tuples too), written `(a, b) IN (VALUES (?, ?), …)` on SQLite, which reads
+    /// `(a, b) IN ((?, ?), …)` as an error, and `(a, b) IN (($1, $2), …)` on PostgreSQL (see
+    /// `SqlWriter::row_values_in_values_list`).
+    Tuple(Vec<Expr>),
 }
 
 /// The window of a window function: which rows form a partition, and their order in it.

@@ -49,8 +49,8 @@ pub use expr::{
 };
 pub use row::{FromRow, Row};
 pub use schema::{
-    naming, CheckConstraint, ColumnDef, ColumnNames, ForeignKey, Index, Literal, OnDelete, Table,
-    UniqueConstraint,
+    naming, CheckConstraint, ColumnDef, ColumnNames, ForeignKey, ForeignKeyConstraint, Index,
+    Literal, OnDelete, Table, UniqueConstraint,
 };
 pub use statement::{
     delete, excluded, insert, select, text, ConflictAction, Delete, FromItem, Insert, Join,

@@ -159,6 +159,23 @@ impl ColumnDef {
 /// Column names as a table constraint or an index lists them.
 pub type ColumnNames = Cow<'static, [Cow<'static, str>]>;
 
+/// `FOREIGN KEY (a, b) REFERENCES parent (x, y)` over several columns: SQLAlchemy's
+/// table-level `ForeignKeyConstraint(["a", "b"], ["parent.x", "parent.y"])`, the way a table
+/// points at a parent whose primary key is composite. One-column references are
+/// `ColumnDef::references`. Written unnamed in `CREATE TABLE`, as SQLAlchemy does without a
+/// naming convention for `fk`, so PostgreSQL names it `<table>_<a>_<b>_fkey`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKeyConstraint {
+    /// The columns of this table, in order.
+    pub columns: ColumnNames,
+    /// The referenced table.
+    pub table: Cow<'static, str>,
+    /// The referenced columns, one per column of `columns`, in the same order.
+    pub referred: ColumnNames,
+    /// What deleting the referenced row does (the database default when `None`).
+    pub on_delete: Option<OnDelete>,
+}
+
 /// `UNIQUE (a, b)` over several columns (SQLAlchemy's `UniqueConstraint("a", "b")`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UniqueConstraint {
@@ -263,6 +280,8 @@ pub struct Table {
     pub indexes: Cow<'static, [Index]>,
     /// `CHECK` constraints.
     pub checks: Cow<'static, [CheckConstraint]>,
+    /// Foreign keys over several columns (one-column ones are `ColumnDef::foreign_key`).
+    pub foreign_keys: Cow<'static, [ForeignKeyConstraint]>,
 }
 
 impl Table {
@@ -274,7 +293,44 @@ impl Table {
             uniques: Cow::Borrowed(&[]),
             indexes: Cow::Borrowed(&[]),
             checks: Cow::Borrowed(&[]),
+            foreign_keys: Cow::Borrowed(&[]),
         }
+    }
+
+    /// Adds `FOREIGN KEY (columns) REFERENCES table (referred)`, SQLAlchemy's
+    /// `ForeignKeyConstraint`: `referred` names one column of `table` per column of `columns`.
+    ///
+    /// ```
+    /// use orm::core::{ColumnDef, Table};
+    /// use orm::ColumnType;
+    /// let enrollments = Table::new("enrollments")
+    ///     .column(ColumnDef::new("id", ColumnType::Integer).primary_key())
+    ///     .column(ColumnDef::new("term", ColumnType::Text))
+    ///     .column(ColumnDef::new("code", ColumnType::Text))
+    ///     .foreign_key_constraint(&["term", "code"], "offerings", &["term", "code"]);
+    /// assert_eq!(enrollments.foreign_keys[0].referred.len(), 2);
+    /// ```
+    pub fn foreign_key_constraint(
+        mut self,
+        columns: &[&'static str],
+        table: &'static str,
+        referred: &[&'static str],
+    ) -> Table {
+        self.foreign_keys.to_mut().push(ForeignKeyConstraint {
+            columns: columns.iter().map(|c| Cow::Borrowed(*c)).collect(),
+            table: Cow::Borrowed(table),
+            referred: referred.iter().map(|c| Cow::Borrowed(*c)).collect(),
+            on_delete: None,
+        });
+        self
+    }
+
+    /// Every table this one references, by a column's `REFERENCES` or a table-level foreign key.
+    pub fn referenced_tables(&self) -> impl Iterator<Item = &str> {
+        self.columns
+            .iter()
+            .filter_map(|c| c.foreign_key.as_ref().map(|fk| fk.table.as_ref()))
+            .chain(self.foreign_keys.iter().map(|fk| fk.table.as_ref()))
     }
 
     /// Adds a multi-column `UNIQUE` constraint; `name: None` takes `uq_<table>_<a>_<b>`.

@@ -504,6 +504,15 @@ pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
         })
         .collect();
     checks.sort();
+    let on_delete_name = |action: Option<OnDelete>| {
+        match action {
+            None => "NO ACTION",
+            Some(OnDelete::Cascade) => "CASCADE",
+            Some(OnDelete::SetNull) => "SET NULL",
+            Some(OnDelete::Restrict) => "RESTRICT",
+        }
+        .to_string()
+    };
     let mut foreign_keys: Vec<ForeignKeyShape> = table
         .columns
         .iter()
@@ -513,16 +522,18 @@ pub(crate) fn model_shape(table: &Table, writer: &dyn SqlWriter) -> TableShape {
                 columns: vec![c.name.to_string()],
                 table: fk.table.to_string(),
                 referred: vec![fk.column.to_string()],
-                on_delete: match fk.on_delete {
-                    None => "NO ACTION",
-                    Some(OnDelete::Cascade) => "CASCADE",
-                    Some(OnDelete::SetNull) => "SET NULL",
-                    Some(OnDelete::Restrict) => "RESTRICT",
-                }
-                .to_string(),
+                on_delete: on_delete_name(fk.on_delete),
             })
         })
         .collect();
+    // Table-level (multi-column) foreign keys, as the catalogs report them: one constraint with
+    // its columns in order.
+    foreign_keys.extend(table.foreign_keys.iter().map(|fk| ForeignKeyShape {
+        columns: fk.columns.iter().map(|c| c.to_string()).collect(),
+        table: fk.table.to_string(),
+        referred: fk.referred.iter().map(|c| c.to_string()).collect(),
+        on_delete: on_delete_name(fk.on_delete),
+    }));
     foreign_keys.sort();
     TableShape {
         name: table.name.to_string(),

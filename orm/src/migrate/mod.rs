@@ -117,7 +117,8 @@
 //! [`Migrations::autogenerate`] compares [`MetaData`] with the database's catalog and writes steps
 //! for: added and removed tables; added and removed columns; changes of declared type and of
 //! nullability; added and removed `UNIQUE` constraints and indexes; added and removed foreign
-//! keys; changes of the primary key's columns; named `CHECK` constraints added, removed, or
+//! keys, one-column or table-level over several columns (`foreign_key_constraint`, compared as
+//! the catalog groups them: the columns and referenced columns in order); changes of the primary key's columns; named `CHECK` constraints added, removed, or
 //! with a changed condition; column defaults (`server_default`) added, removed or changed.
 //! Both catalogs are read into one shape, so the comparison is the same code on both
 //! databases and only the steps differ. Conditions and defaults are compared by content in

@@ -12,10 +12,14 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 /// A foreign key to set at flush from a parent's key (known only once the parent is inserted).
+/// One per foreign key column: a composite key's parent makes one link per key column.
 pub(crate) struct Link {
     pub(crate) child: Rc<dyn AnyTracked>,
+    /// The child's foreign key column.
     pub(crate) column: usize,
     pub(crate) parent: Option<Rc<dyn AnyTracked>>,
+    /// The parent's key column whose value `column` takes.
+    pub(crate) parent_column: usize,
 }
 
 /// An association row to insert or delete at flush.
@@ -35,7 +39,7 @@ pub(crate) fn sync_links<'l>(
 ) -> Result<()> {
     for link in links {
         let value = match &link.parent {
-            Some(p) => p.column_value(p.primary_key_index()),
+            Some(p) => p.column_value(link.parent_column),
             None => Value::Null,
         };
         obj.set_column_value(link.column, value.as_ref(), false)?;
@@ -48,7 +52,7 @@ pub(crate) fn sync_persistent_links(state: &SessionState, cell: &SessionCell) ->
     for link in &state.links {
         if link.child.state() == ObjectState::Persistent {
             let value = match &link.parent {
-                Some(p) => p.column_value(p.primary_key_index()),
+                Some(p) => p.column_value(link.parent_column),
                 None => Value::Null,
             };
             if link
@@ -191,13 +195,11 @@ fn dependency_depth(table: &Table, all: &[Table]) -> usize {
     while !frontier.is_empty() && depth < all.len() {
         let mut next = Vec::new();
         for t in frontier {
-            for c in t.columns.iter() {
-                if let Some(fk) = &c.foreign_key {
-                    if let Some(parent) = all.iter().find(|p| p.name == fk.table) {
-                        if !seen.contains(&parent.name.as_ref()) {
-                            seen.push(&parent.name);
-                            next.push(parent);
-                        }
+            for referenced in t.referenced_tables() {
+                if let Some(parent) = all.iter().find(|p| p.name == referenced) {
+                    if !seen.contains(&parent.name.as_ref()) {
+                        seen.push(&parent.name);
+                        next.push(parent);
                     }
                 }
             }

@@ -5,7 +5,7 @@ use super::*;
 use crate::core::{Expr, FromItem, Join, JoinKind, Select, SelectItem};
 use crate::engine::RowReader;
 use crate::error::{Error, Result};
-use crate::model::{AnyTracked, Model, Obj};
+use crate::model::{AnyTracked, Key, Model, Obj};
 use crate::query::{decode_model, model_columns, run_select, LoadContext};
 use crate::session::{downcast, Session};
 use crate::value::{Value, ValueRef};
@@ -52,18 +52,45 @@ pub trait Loader {
 /// SQLite's limit of bound variables and PostgreSQL's 65,535 parameters whatever the key count.
 pub(crate) const SELECT_IN_CHUNK: usize = 500;
 
-/// Runs `stmt` once per chunk of [`SELECT_IN_CHUNK`] keys, `column IN (…chunk…)` as its
-/// filter, and returns every chunk's decoded rows in order.
+/// Runs `stmt` once per chunk of [`SELECT_IN_CHUNK`] keys, `columns IN (…chunk…)` as its
+/// filter, and returns every chunk's decoded rows in order. One column takes the keys' values
+/// (`a IN (?, ?)`); several take each key's parts as a row value, `(a, b) IN ((?, ?), …)`
+/// (`VALUES` on SQLite, see [`Expr::Tuple`]), 500 keys a statement whatever their width.
 pub(crate) fn select_in_chunks<R>(
     session: &Session,
     mut stmt: Select,
-    column: Expr,
-    keys: Vec<Value>,
+    mut columns: Vec<Expr>,
+    keys: Vec<Key>,
     mut decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
 ) -> Result<Vec<R>> {
     let mut out = Vec::new();
+    let single = columns.len() == 1;
+    let left = if single {
+        columns.remove(0)
+    } else {
+        Expr::Tuple(columns)
+    };
     for chunk in keys.chunks(SELECT_IN_CHUNK) {
-        stmt.filter = Some(in_list(column.clone(), chunk.to_vec()));
+        let list = chunk
+            .iter()
+            .map(|key| {
+                let mut parts: Vec<Expr> = key
+                    .value_refs()
+                    .into_iter()
+                    .map(|v| Expr::Value(v.to_owned()))
+                    .collect();
+                if single && parts.len() == 1 {
+                    parts.remove(0)
+                } else {
+                    Expr::Tuple(parts)
+                }
+            })
+            .collect();
+        stmt.filter = Some(Expr::InList {
+            expr: Box::new(left.clone()),
+            list,
+            negated: false,
+        });
         out.extend(run_select(session, &stmt, &mut decode)?);
     }
     Ok(out)
@@ -170,39 +197,41 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
         self.name
     }
     fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()> {
-        let fk = require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
-        let keys: Vec<Value> = parents
-            .iter()
-            .map(|p| p.column_value(p.primary_key_index()))
-            .collect();
+        let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        // A parent whose key is not assigned (a pending one) has no children in the database.
+        let keys: Vec<Key> = parents.iter().filter_map(|p| p.key()).collect();
         let mut stmt = Select::default();
         model_columns::<C>(&mut stmt.columns);
         stmt.from = vec![FromItem::Table(Cow::Borrowed(C::TABLE_NAME))];
-        let column = Expr::column(C::TABLE_NAME, self.foreign_key);
-        let children = select_in_chunks(session, stmt, column, keys, |ctx, row| {
+        // No keys, no statement: `select_in_chunks` runs one per chunk.
+        let children = select_in_chunks(session, stmt, columns_of::<C>(&fk), keys, |ctx, row| {
             decode_model::<C>(ctx, row)
         })?;
-        let mut by_parent: FxHashMap<crate::model::Key, Vec<Rc<dyn AnyTracked>>> =
-            FxHashMap::default();
+        let mut by_parent: FxHashMap<Key, Vec<Rc<dyn AnyTracked>>> = FxHashMap::default();
         for child in children {
-            if let Some(key) = crate::model::Key::from_value_ref(child.borrow().column_value(fk)) {
+            let key = {
+                let value = child.borrow();
+                foreign_key_value(&fk, |i| Key::from_value_ref(value.column_value(i)))
+            };
+            if let Some(key) = key {
                 by_parent.entry(key).or_default().push(child.0.clone());
             }
         }
         for parent in parents {
-            let key = crate::model::Key::from_value_ref(
-                parent.column_value(parent.primary_key_index()).as_ref(),
-            );
-            let items = key.and_then(|k| by_parent.remove(&k)).unwrap_or_default();
+            let items = parent
+                .key()
+                .and_then(|k| by_parent.remove(&k))
+                .unwrap_or_default();
             set_cache(parent, self.name, items);
         }
         Ok(())
     }
     fn add_join(&self, stmt: &mut Select) {
-        let on = eq(
-            Expr::column(C::TABLE_NAME, self.foreign_key),
-            pk_expr::<P>(),
-        );
+        // The columns are checked when the query runs (`select_in` / `related` say which is
+        // wrong); a join over a misdeclared foreign key joins what it can.
+        let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)
+            .unwrap_or_default();
+        let on = pairs_equal(columns_of::<C>(&fk), columns_of::<P>(P::PRIMARY_KEYS));
         join_model::<C>(stmt, on);
     }
     fn decode_joined(
@@ -236,12 +265,11 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
         self.name
     }
     fn select_in(&self, session: &Session, children: &[Rc<dyn AnyTracked>]) -> Result<()> {
-        let fk = require_column::<C>(self.name, C::TABLE_NAME, self.foreign_key)?;
-        let mut keys: Vec<Value> = children
-            .iter()
-            .map(|c| c.column_value(fk))
-            .filter(|v| !v.is_null())
-            .collect();
+        let fk = foreign_key_columns::<C, P>(self.name, C::TABLE_NAME, self.foreign_key)?;
+        let child_key = |c: &Rc<dyn AnyTracked>| {
+            foreign_key_value(&fk, |i| Key::from_value_ref(c.column_value(i).as_ref()))
+        };
+        let mut keys: Vec<Key> = children.iter().filter_map(child_key).collect();
         keys.dedup();
         let parents = if keys.is_empty() {
             Vec::new()
@@ -249,16 +277,17 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
             let mut stmt = Select::default();
             model_columns::<P>(&mut stmt.columns);
             stmt.from = vec![FromItem::Table(Cow::Borrowed(P::TABLE_NAME))];
-            select_in_chunks(session, stmt, pk_expr::<P>(), keys, |ctx, row| {
+            let columns = columns_of::<P>(P::PRIMARY_KEYS);
+            select_in_chunks(session, stmt, columns, keys, |ctx, row| {
                 decode_model::<P>(ctx, row)
             })?
         };
-        let by_key: FxHashMap<crate::model::Key, Rc<dyn AnyTracked>> = parents
+        let by_key: FxHashMap<Key, Rc<dyn AnyTracked>> = parents
             .into_iter()
             .filter_map(|p| p.key().map(|k| (k, p.0 as Rc<dyn AnyTracked>)))
             .collect();
         for child in children {
-            let key = crate::model::Key::from_value_ref(child.column_value(fk).as_ref());
+            let key = child_key(child);
             set_cache(
                 child,
                 self.name,
@@ -270,10 +299,10 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
         Ok(())
     }
     fn add_join(&self, stmt: &mut Select) {
-        let on = eq(
-            pk_expr::<P>(),
-            Expr::column(C::TABLE_NAME, self.foreign_key),
-        );
+        // Checked when the query runs, as for `has_many`.
+        let fk = foreign_key_columns::<C, P>(self.name, C::TABLE_NAME, self.foreign_key)
+            .unwrap_or_default();
+        let on = pairs_equal(columns_of::<P>(P::PRIMARY_KEYS), columns_of::<C>(&fk));
         join_model::<P>(stmt, on);
     }
     fn decode_joined(
@@ -310,10 +339,7 @@ impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
         self.name
     }
     fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()> {
-        let keys: Vec<Value> = parents
-            .iter()
-            .map(|p| p.column_value(p.primary_key_index()))
-            .collect();
+        let keys: Vec<Key> = parents.iter().filter_map(|p| p.key()).collect();
         let mut stmt = Select::default();
         stmt.columns.push(SelectItem {
             expr: Expr::column(self.secondary, self.local),
@@ -322,7 +348,7 @@ impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
         model_columns::<B>(&mut stmt.columns);
         stmt.from = vec![FromItem::Table(Cow::Borrowed(B::TABLE_NAME))];
         stmt.joins.push(self.join());
-        let column = Expr::column(self.secondary, self.local);
+        let column = vec![Expr::column(self.secondary, self.local)];
         let pairs = select_in_chunks(session, stmt, column, keys, |ctx, row| {
             let key: Value = row.read(self.secondary, self.local)?;
             Ok((key, decode_model::<B>(ctx, row)?))

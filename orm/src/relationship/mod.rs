@@ -51,7 +51,8 @@ pub(crate) use dependency::{
 pub(crate) use loading::{add_joined_loads, decode_joined_loads, eager_load};
 pub use loading::{joinedload, selectinload, LoadOption, Loader};
 
-/// `parent has many children`: the children's `foreign_key` column points at the parent's key.
+/// `parent has many children`: the children's `foreign_key` column points at the parent's key
+/// (one column per key column, `"term, code"`, when the parent's key is composite).
 pub struct HasMany<P, C> {
     name: &'static str,
     foreign_key: &'static str,
@@ -60,7 +61,8 @@ pub struct HasMany<P, C> {
     _types: PhantomData<fn() -> (P, C)>,
 }
 
-/// `child belongs to parent`: this model's `foreign_key` column points at the parent's key.
+/// `child belongs to parent`: this model's `foreign_key` column points at the parent's key
+/// (one column per key column, `"term, code"`, when the parent's key is composite).
 pub struct BelongsTo<C, P> {
     name: &'static str,
     foreign_key: &'static str,
@@ -68,7 +70,8 @@ pub struct BelongsTo<C, P> {
     _types: PhantomData<fn() -> (C, P)>,
 }
 
-/// Many-to-many through an association table with a `local` and a `remote` column.
+/// Many-to-many through an association table with a `local` and a `remote` column (one each:
+/// models with a composite key cannot be either side).
 pub struct ManyToMany<A, B> {
     name: &'static str,
     secondary: &'static str,
@@ -202,6 +205,12 @@ pub trait Relationship<P: Model>: Copy + 'static {
 
 /// Relationships holding many objects: `append` and `remove` work on them.
 pub trait Collection<P: Model>: Relationship<P> {
+    /// Checks the declaration before anything changes (a `foreign_key` that fits the parent's
+    /// key), so a misdeclared relationship leaves the session as it was.
+    #[doc(hidden)]
+    fn check_declaration(&self) -> Result<()> {
+        Ok(())
+    }
     #[doc(hidden)]
     fn link(
         &self,
@@ -225,6 +234,88 @@ fn require_column<M: Model>(relationship: &str, owner: &str, column: &str) -> Re
             M::TABLE_NAME
         ))
     })
+}
+
+/// The columns of `M` a relationship's `foreign_key` names, as positions among `M`'s columns:
+/// one name, or several separated by commas when the parent `P` has a composite key
+/// (`foreign_key = "term, code"`), taken in order for `P`'s key columns (SQLAlchemy pairs a
+/// `ForeignKeyConstraint`'s columns with the referenced ones the same way).
+///
+/// # Errors
+///
+/// [`Error::InvalidRequest`] naming the relationship when the number of names differs from the
+/// number of `P`'s key columns, or a name is no column of `M`.
+fn foreign_key_columns<M: Model, P: Model>(
+    relationship: &str,
+    owner: &str,
+    foreign_key: &str,
+) -> Result<Vec<usize>> {
+    let keys = P::PRIMARY_KEYS;
+    if keys.len() == 1 && !foreign_key.contains(',') {
+        // The common case, one column: no list of names to build.
+        return Ok(vec![require_column::<M>(relationship, owner, foreign_key)?]);
+    }
+    let names: Vec<&str> = foreign_key.split(',').map(str::trim).collect();
+    if names.len() != keys.len() {
+        let table = P::TABLE;
+        let key_names: Vec<&str> = keys
+            .iter()
+            .map(|&i| table.columns[i].name.as_ref())
+            .collect();
+        return Err(Error::InvalidRequest(format!(
+            "relationship {owner}.{relationship}: foreign_key = \"{foreign_key}\" names {} column{}, but the \
+             primary key of {} has {} ({}); name one column of {} per key column, in the key's order \
+             (foreign_key = \"{}\")",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            P::TABLE_NAME,
+            keys.len(),
+            key_names.join(", "),
+            M::TABLE_NAME,
+            key_names.join(", "),
+        )));
+    }
+    names
+        .iter()
+        .map(|name| require_column::<M>(relationship, owner, name))
+        .collect()
+}
+
+/// The parent key that foreign key columns `columns` hold, `value(i)` giving column `i`'s key
+/// part: the parent's identity key (`Key::Composite` over several columns), `None` while any
+/// column is NULL.
+fn foreign_key_value(
+    columns: &[usize],
+    value: impl Fn(usize) -> Option<crate::model::Key>,
+) -> Option<crate::model::Key> {
+    if let [one] = columns {
+        return value(*one);
+    }
+    let parts = columns
+        .iter()
+        .map(|&i| value(i))
+        .collect::<Option<Vec<_>>>()?;
+    Some(crate::model::Key::Composite(parts.into()))
+}
+
+/// `a = x AND b = y`: each of `left` equal to the `right` at its position (one pair: `a = x`).
+fn pairs_equal(
+    left: impl IntoIterator<Item = Expr>,
+    right: impl IntoIterator<Item = Expr>,
+) -> Expr {
+    let mut parts: Vec<Expr> = left.into_iter().zip(right).map(|(l, r)| eq(l, r)).collect();
+    if parts.len() == 1 {
+        return parts.remove(0);
+    }
+    Expr::And(parts)
+}
+
+/// The columns of `M` at `columns`, qualified by its table.
+fn columns_of<M: Model>(columns: &[usize]) -> Vec<Expr> {
+    columns
+        .iter()
+        .map(|&i| Expr::column(M::TABLE_NAME, M::TABLE.columns[i].name.clone()))
+        .collect()
 }
 
 fn key_value<M: Model>(obj: &Obj<M>) -> Value {
@@ -282,11 +373,25 @@ impl<P: Model, C: Model> Relationship<P> for HasMany<P, C> {
         self.cascade
     }
     fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<C>>> {
-        require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
-        // `query::<C>().filter(fk == key).all()`, with its SQL written once per session: a lazy
-        // load runs this one shape for every parent navigated.
-        let key = key_value(parent);
-        select_where_eq::<C>(session, Some(self.foreign_key), key.as_ref())
+        if P::PRIMARY_KEYS.len() == 1 && !self.foreign_key.contains(',') {
+            require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
+            // `query::<C>().filter(fk == key).all()`, with its SQL written once per session: a
+            // lazy load runs this one shape for every parent navigated (and allocates nothing
+            // to find its column).
+            let key = key_value(parent);
+            return select_where_eq::<C>(session, Some(self.foreign_key), key.as_ref());
+        }
+        let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        // A composite key: `WHERE term = ? AND code = ?`, one pair per key column.
+        let values: Vec<Expr> = P::PRIMARY_KEYS
+            .iter()
+            .map(|&i| Expr::Value(parent.borrow().column_value(i).to_owned()))
+            .collect();
+        let mut query = Query::new(Models::<C>::new()).bind(session);
+        query
+            .select
+            .add_filter(pairs_equal(columns_of::<C>(&fk), values));
+        query.all()
     }
     fn output(items: Vec<Obj<C>>) -> Vec<Obj<C>> {
         items
@@ -303,8 +408,13 @@ impl<C: Model, P: Model> Relationship<C> for BelongsTo<C, P> {
         self.name
     }
     fn fetch(&self, session: &Session, child: &Obj<C>) -> Result<Vec<Obj<P>>> {
-        let fk = require_column::<C>(self.name, C::TABLE_NAME, self.foreign_key)?;
-        let key = crate::model::Key::from_value_ref(child.borrow().column_value(fk));
+        let fk = foreign_key_columns::<C, P>(self.name, C::TABLE_NAME, self.foreign_key)?;
+        let key = {
+            let value = child.borrow();
+            foreign_key_value(&fk, |i| {
+                crate::model::Key::from_value_ref(value.column_value(i))
+            })
+        };
         match key {
             // Many-to-one goes through `get`: no statement when the parent is already loaded.
             Some(key) => Ok(session.get::<P>(key)?.into_iter().collect()),
@@ -353,8 +463,11 @@ impl<A: Model, B: Model> Relationship<A> for ManyToMany<A, B> {
 }
 
 impl<P: Model, C: Model> Collection<P> for HasMany<P, C> {
+    fn check_declaration(&self) -> Result<()> {
+        foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key).map(drop)
+    }
     fn link(&self, session: &Session, parent: &Obj<P>, child: &Obj<C>, add: bool) -> Result<()> {
-        let fk = require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
         let parent_rc: Rc<dyn AnyTracked> = parent.0.clone();
         let child_rc: Rc<dyn AnyTracked> = child.0.clone();
         if !begin_link(session, &parent_rc, self.name, &child_rc, add) {
@@ -393,11 +506,13 @@ impl<P: Model, C: Model> Collection<P> for HasMany<P, C> {
             // An orphan is deleted, not unlinked: its key may not even allow NULL.
             state.push_deleted(child_rc);
         } else {
-            state.links.push(Link {
-                child: child_rc,
-                column: fk,
-                parent: add.then_some(parent_rc),
-            });
+            push_links(
+                &mut state.links,
+                &child_rc,
+                &fk,
+                add.then_some(parent_rc),
+                P::PRIMARY_KEYS,
+            );
         }
         Ok(())
     }
@@ -511,6 +626,7 @@ impl<T: Model> Obj<T> {
         item: impl IntoObj<R::Target>,
     ) -> Result<Obj<R::Target>> {
         let session = session_of(self, "append to", relationship.name())?;
+        relationship.check_declaration()?;
         let item = session.add(item);
         relationship.link(&session, self, &item, true)?;
         Ok(item)
@@ -534,8 +650,8 @@ impl<T: Model> Obj<T> {
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] when the object is in no session (transient, detached, or its
-    /// session was dropped); [`Error::NoSuchColumn`] when the relationship's `foreign_key` is no column of the
-    /// model; [`Error::InvalidRequest`] when the session is busy.
+    /// session was dropped); [`Error::InvalidRequest`] when the relationship's `foreign_key` is no column of the
+    /// model or names another number of columns than the parent's key has, or when the session is busy.
     pub fn set_related<P: Model>(
         &self,
         relationship: BelongsTo<T, P>,
@@ -543,7 +659,11 @@ impl<T: Model> Obj<T> {
     ) -> Result<()> {
         let session = session_of(self, "set", relationship.name)?;
         session.cell.relations_loaded.set(true);
-        let fk = require_column::<T>(relationship.name, T::TABLE_NAME, relationship.foreign_key)?;
+        let fk = foreign_key_columns::<T, P>(
+            relationship.name,
+            T::TABLE_NAME,
+            relationship.foreign_key,
+        )?;
         let me: Rc<dyn AnyTracked> = self.0.clone();
         let old = self
             .0
@@ -565,12 +685,33 @@ impl<T: Model> Obj<T> {
             .relations
             .borrow_mut()
             .insert(relationship.name, parent_rc.iter().cloned().collect());
-        session.state()?.links.push(Link {
-            child: me,
-            column: fk,
-            parent: parent_rc,
-        });
+        push_links(
+            &mut session.state()?.links,
+            &me,
+            &fk,
+            parent_rc,
+            P::PRIMARY_KEYS,
+        );
         Ok(())
+    }
+}
+
+/// One link per foreign key column `columns[i]` of `child`, set at flush from the parent's key
+/// column `parent_keys[i]` (or to NULL without a parent).
+fn push_links(
+    links: &mut Vec<Link>,
+    child: &Rc<dyn AnyTracked>,
+    columns: &[usize],
+    parent: Option<Rc<dyn AnyTracked>>,
+    parent_keys: &[usize],
+) {
+    for (&column, &parent_column) in columns.iter().zip(parent_keys) {
+        links.push(Link {
+            child: child.clone(),
+            column,
+            parent: parent.clone(),
+            parent_column,
+        });
     }
 }
 

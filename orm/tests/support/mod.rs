@@ -49,6 +49,14 @@ pub fn append_all<P: Model, R: orm::Collection<P> + Copy, const N: usize>(
     children.map(|child| parent.append(relationship, child).unwrap())
 }
 
+/// The rows `sql` gives on `engine`, each as its values; panics naming the statement on error.
+pub fn rows(engine: &Engine, sql: &str) -> Vec<Vec<orm::Value>> {
+    engine
+        .execute(orm::core::text(sql))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .rows
+}
+
 /// Whether the variable `name` is set to `1`.
 pub fn opted_out(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1")

@@ -26,6 +26,46 @@ macro_rules! users_model {
     };
 }
 
+/// An `offerings` model, `Offering` (a course as given in one term, keyed by term and code),
+/// with the container options given after a comma, as `registration_model!`.
+#[allow(unused_macros)]
+macro_rules! offering_model {
+    ($($options:tt)*) => {
+        /// A course as given in one term.
+        #[derive(Model, Debug, Clone, Default, PartialEq)]
+        #[orm(table = "offerings" $($options)*)]
+        pub struct Offering {
+            #[orm(primary_key, length = 10)]
+            pub term: String,
+            #[orm(primary_key, length = 10)]
+            pub code: String,
+            pub title: String,
+        }
+    };
+}
+
+/// A `registrations` model, `Registration` (an id, a student, and the (term, code) of an
+/// offering, both nullable), with the container options given after a comma: the composite-key
+/// tests declare their variants with it (with and without the two-column foreign key, with a
+/// well- or misdeclared `belongs_to`).
+#[allow(unused_macros)]
+macro_rules! registration_model {
+    ($($options:tt)*) => {
+        /// A student's place in one offering.
+        #[derive(Model, Debug, Clone, Default, PartialEq)]
+        #[orm(table = "registrations" $($options)*)]
+        pub struct Registration {
+            #[orm(primary_key)]
+            pub id: i64,
+            pub student: String,
+            #[orm(length = 10)]
+            pub term: Option<String>,
+            #[orm(length = 10)]
+            pub code: Option<String>,
+        }
+    };
+}
+
 users_model!(
     /// Users with a name and an age: the session and Core tests.
     people { pub age: Option<i64>, }
@@ -146,6 +186,28 @@ pub mod keys {
         #[orm(primary_key, length = 20)]
         pub course_code: String,
         pub grade: Option<String>,
+    }
+}
+
+/// A parent with a composite key as the target of relationships (issue 19): course offerings
+/// keyed by (term, code), and the enrollments that point at one through a two-column foreign
+/// key (SQLAlchemy's `ForeignKeyConstraint(["term", "code"], ["offerings.term",
+/// "offerings.code"])`). Registrations, not enrollments: `keys::Enrollment` has that table.
+pub mod offerings {
+    use orm::prelude::*;
+
+    offering_model!(
+        , has_many(registrations: Registration, foreign_key = "term, code", back_populates = "offering",
+                   cascade = "all, delete-orphan")
+    );
+
+    registration_model!(
+        , belongs_to(offering: Offering, foreign_key = "term, code", back_populates = "registrations"),
+        foreign_key_constraint("term", "code", references = "offerings(term, code)")
+    );
+
+    pub fn metadata() -> MetaData {
+        MetaData::new().add::<Offering>().add::<Registration>()
     }
 }
 

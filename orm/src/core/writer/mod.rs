@@ -299,22 +299,41 @@ pub trait SqlWriter {
         }
         for col in table.columns.iter() {
             if let Some(fk) = &col.foreign_key {
-                w.sql.push_str(",\n  FOREIGN KEY (");
-                self.quote(&col.name, &mut w.sql);
-                w.sql.push_str(") REFERENCES ");
-                self.quote(&fk.table, &mut w.sql);
-                w.sql.push('(');
-                self.quote(&fk.column, &mut w.sql);
-                w.sql.push(')');
-                match fk.on_delete {
-                    Some(OnDelete::Cascade) => w.sql.push_str(" ON DELETE CASCADE"),
-                    Some(OnDelete::SetNull) => w.sql.push_str(" ON DELETE SET NULL"),
-                    Some(OnDelete::Restrict) => w.sql.push_str(" ON DELETE RESTRICT"),
-                    None => {}
-                }
+                self.write_foreign_key(&[&col.name], &fk.table, &[&fk.column], fk.on_delete, w);
             }
         }
+        // Table-level foreign keys (SQLAlchemy's `ForeignKeyConstraint`), after the columns'.
+        for fk in table.foreign_keys.iter() {
+            let columns: Vec<&str> = fk.columns.iter().map(|c| c.as_ref()).collect();
+            let referred: Vec<&str> = fk.referred.iter().map(|c| c.as_ref()).collect();
+            self.write_foreign_key(&columns, &fk.table, &referred, fk.on_delete, w);
+        }
         w.sql.push_str("\n)");
+    }
+
+    /// `,\n  FOREIGN KEY (a, b) REFERENCES "parent"(x, y) [ON DELETE …]`, a table constraint of
+    /// `CREATE TABLE`.
+    fn write_foreign_key(
+        &self,
+        columns: &[&str],
+        table: &str,
+        referred: &[&str],
+        on_delete: Option<OnDelete>,
+        w: &mut Out,
+    ) {
+        w.sql.push_str(",\n  FOREIGN KEY (");
+        self.write_ident_list(columns, w);
+        w.sql.push_str(") REFERENCES ");
+        self.quote(table, &mut w.sql);
+        w.sql.push('(');
+        self.write_ident_list(referred, w);
+        w.sql.push(')');
+        match on_delete {
+            Some(OnDelete::Cascade) => w.sql.push_str(" ON DELETE CASCADE"),
+            Some(OnDelete::SetNull) => w.sql.push_str(" ON DELETE SET NULL"),
+            Some(OnDelete::Restrict) => w.sql.push_str(" ON DELETE RESTRICT"),
+            None => {}
+        }
     }
 
     /// One column of `CREATE TABLE`.
@@ -645,11 +664,21 @@ pub trait SqlWriter {
                 list,
                 negated,
             } => {
+                if list.is_empty() && matches!(**expr, Expr::Tuple(_)) {
+                    // A row value has no one-column empty set to be compared with (SQLite's
+                    // `IN (SELECT 1 …)` is refused for two columns): the constant alone says it.
+                    w.sql
+                        .push_str(if *negated { "(1 = 1)" } else { "(1 != 1)" });
+                    return;
+                }
                 if list.is_empty() {
                     return self.write_empty_in(expr, *negated, w);
                 }
                 self.write_operand(expr, w);
                 w.sql.push_str(if *negated { " NOT IN (" } else { " IN (" });
+                if matches!(**expr, Expr::Tuple(_)) && self.row_values_in_values_list() {
+                    w.sql.push_str("VALUES ");
+                }
                 for (i, v) in list.iter().enumerate() {
                     if i > 0 {
                         w.sql.push_str(", ");
@@ -761,6 +790,16 @@ pub trait SqlWriter {
                 self.write_expr(expr, w);
                 w.sql.push_str(" AS ");
                 w.sql.push_str(&self.column_type(*ty));
+                w.sql.push(')');
+            }
+            Expr::Tuple(items) => {
+                w.sql.push('(');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        w.sql.push_str(", ");
+                    }
+                    self.write_expr(item, w);
+                }
                 w.sql.push(')');
             }
             Expr::Distinct(expr) => {
