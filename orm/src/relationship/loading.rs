@@ -2,11 +2,12 @@
 //! options, behind one type-erased `Loader` per relationship.
 
 use super::*;
+use crate::core::SqlWriter;
 use crate::core::{Expr, FromItem, Join, JoinKind, Select, SelectItem};
 use crate::engine::RowReader;
 use crate::error::{Error, Result};
 use crate::model::{AnyTracked, Model, Obj};
-use crate::query::{decode_model, model_columns, run_select, LoadContext};
+use crate::query::{decode_model, model_columns, run_select, run_sql, LoadContext, Params};
 use crate::session::{downcast, Session};
 use crate::value::{Value, ValueRef};
 use rustc_hash::FxHashMap;
@@ -52,19 +53,81 @@ pub trait Loader {
 /// SQLite's limit of bound variables and PostgreSQL's 65,535 parameters whatever the key count.
 pub(crate) const SELECT_IN_CHUNK: usize = 500;
 
-/// Runs `stmt` once per chunk of [`SELECT_IN_CHUNK`] keys, `column IN (…chunk…)` as its
-/// filter, and returns every chunk's decoded rows in order.
+/// A select-in statement before its keys: what it selects, and the column the parents' keys
+/// are matched against.
+pub(crate) struct SelectIn {
+    stmt: Select,
+    column: Expr,
+}
+
+impl SelectIn {
+    /// Every column of `M` from its table, matched on `column`.
+    fn of_model<M: Model>(column: Expr) -> SelectIn {
+        let mut stmt = Select::default();
+        model_columns::<M>(&mut stmt.columns);
+        stmt.from = vec![FromItem::Table(Cow::Borrowed(M::TABLE_NAME))];
+        SelectIn { stmt, column }
+    }
+
+    /// The statement for one chunk of keys written into it: `column IN (?, ?, …)`, one
+    /// parameter per key (a statement shape per chunk length).
+    fn in_list(&self, chunk: &[Value]) -> Select {
+        let mut stmt = self.stmt.clone();
+        stmt.filter = Some(in_list(self.column.clone(), chunk.to_vec()));
+        stmt
+    }
+
+    /// The SQL of the statement for keys bound as one array parameter: `column = ANY($1)`
+    /// (PostgreSQL's array comparison, "9.24.3. ANY/SOME (array)" in its manual), one shape
+    /// for every chunk; `None` when the statement has parameters of its own.
+    fn any_sql(&self, writer: &dyn SqlWriter) -> Option<String> {
+        let mut stmt = self.stmt.clone();
+        stmt.filter = Some(eq(
+            self.column.clone(),
+            Expr::Function {
+                name: "ANY",
+                args: vec![Expr::Placeholder],
+                distinct: false,
+            },
+        ));
+        let compiled = writer.compile_select(&stmt);
+        compiled.params.is_empty().then_some(compiled.sql)
+    }
+}
+
+/// Runs the select-in statement once per chunk of [`SELECT_IN_CHUNK`] keys and returns every
+/// chunk's decoded rows in order. On PostgreSQL the keys of a chunk go in one array parameter
+/// (`column = ANY($1)`), so one prepared statement serves every chunk length, as the unit of
+/// work's deletes by key do (`session/persistence.rs`); on SQLite, which has no array
+/// parameters, each chunk is `column IN (…)`.
 pub(crate) fn select_in_chunks<R>(
     session: &Session,
-    mut stmt: Select,
-    column: Expr,
+    select_in: SelectIn,
     keys: Vec<Value>,
     mut decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
 ) -> Result<Vec<R>> {
     let mut out = Vec::new();
+    let engine = session.engine();
+    if let Some(sql) = engine
+        .binds_arrays()
+        .then(|| select_in.any_sql(engine.writer()))
+        .flatten()
+    {
+        for chunk in keys.chunks(SELECT_IN_CHUNK) {
+            let items: Vec<ValueRef<'_>> = chunk.iter().map(Value::as_ref).collect();
+            let joined = !select_in.stmt.joins.is_empty();
+            out.extend(run_sql(
+                session,
+                &sql,
+                Params::Array(&items),
+                joined,
+                &mut decode,
+            )?);
+        }
+        return Ok(out);
+    }
     for chunk in keys.chunks(SELECT_IN_CHUNK) {
-        stmt.filter = Some(in_list(column.clone(), chunk.to_vec()));
-        out.extend(run_select(session, &stmt, &mut decode)?);
+        out.extend(run_select(session, &select_in.in_list(chunk), &mut decode)?);
     }
     Ok(out)
 }
@@ -156,6 +219,37 @@ impl<T: Model> Obj<T> {
     }
 }
 
+impl<P: Model, C: Model> HasMany<P, C> {
+    /// The children whose foreign key is one of the parents' keys.
+    pub(crate) fn select_in_statement(&self) -> SelectIn {
+        SelectIn::of_model::<C>(Expr::column(C::TABLE_NAME, self.foreign_key))
+    }
+}
+
+impl<C: Model, P: Model> BelongsTo<C, P> {
+    /// The parents whose key is one of the children's foreign keys.
+    pub(crate) fn select_in_statement(&self) -> SelectIn {
+        SelectIn::of_model::<P>(pk_expr::<P>())
+    }
+}
+
+impl<A: Model, B: Model> ManyToMany<A, B> {
+    /// The related objects joined to the association rows of the parents' keys, each row
+    /// led by the parent's key.
+    pub(crate) fn select_in_statement(&self) -> SelectIn {
+        let column = Expr::column(self.secondary, self.local);
+        let mut stmt = Select::default();
+        stmt.columns.push(SelectItem {
+            expr: column.clone(),
+            alias: None,
+        });
+        model_columns::<B>(&mut stmt.columns);
+        stmt.from = vec![FromItem::Table(Cow::Borrowed(B::TABLE_NAME))];
+        stmt.joins.push(self.join());
+        SelectIn { stmt, column }
+    }
+}
+
 impl<P: Model, C: Model> Loader for HasMany<P, C> {
     fn parent_table(&self) -> &'static str {
         P::TABLE_NAME
@@ -175,18 +269,15 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
             .iter()
             .map(|p| p.column_value(p.primary_key_index()))
             .collect();
-        let mut stmt = Select::default();
-        model_columns::<C>(&mut stmt.columns);
-        stmt.from = vec![FromItem::Table(Cow::Borrowed(C::TABLE_NAME))];
-        let column = Expr::column(C::TABLE_NAME, self.foreign_key);
-        let children = select_in_chunks(session, stmt, column, keys, |ctx, row| {
+        let children = select_in_chunks(session, self.select_in_statement(), keys, |ctx, row| {
             decode_model::<C>(ctx, row)
         })?;
         let mut by_parent: FxHashMap<crate::model::Key, Vec<Rc<dyn AnyTracked>>> =
-            FxHashMap::default();
+            FxHashMap::with_capacity_and_hasher(parents.len(), Default::default());
         for child in children {
-            if let Some(key) = crate::model::Key::from_value_ref(child.borrow().column_value(fk)) {
-                by_parent.entry(key).or_default().push(child.0.clone());
+            let key = crate::model::Key::from_value_ref(child.borrow().column_value(fk));
+            if let Some(key) = key {
+                by_parent.entry(key).or_default().push(child.0);
             }
         }
         for parent in parents {
@@ -246,10 +337,7 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
         let parents = if keys.is_empty() {
             Vec::new()
         } else {
-            let mut stmt = Select::default();
-            model_columns::<P>(&mut stmt.columns);
-            stmt.from = vec![FromItem::Table(Cow::Borrowed(P::TABLE_NAME))];
-            select_in_chunks(session, stmt, pk_expr::<P>(), keys, |ctx, row| {
+            select_in_chunks(session, self.select_in_statement(), keys, |ctx, row| {
                 decode_model::<P>(ctx, row)
             })?
         };
@@ -314,21 +402,12 @@ impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
             .iter()
             .map(|p| p.column_value(p.primary_key_index()))
             .collect();
-        let mut stmt = Select::default();
-        stmt.columns.push(SelectItem {
-            expr: Expr::column(self.secondary, self.local),
-            alias: None,
-        });
-        model_columns::<B>(&mut stmt.columns);
-        stmt.from = vec![FromItem::Table(Cow::Borrowed(B::TABLE_NAME))];
-        stmt.joins.push(self.join());
-        let column = Expr::column(self.secondary, self.local);
-        let pairs = select_in_chunks(session, stmt, column, keys, |ctx, row| {
+        let pairs = select_in_chunks(session, self.select_in_statement(), keys, |ctx, row| {
             let key: Value = row.read(self.secondary, self.local)?;
             Ok((key, decode_model::<B>(ctx, row)?))
         })?;
         let mut by_parent: FxHashMap<crate::model::Key, Vec<Rc<dyn AnyTracked>>> =
-            FxHashMap::default();
+            FxHashMap::with_capacity_and_hasher(parents.len(), Default::default());
         for (key, item) in pairs {
             if let Some(key) = crate::model::Key::from_value_ref(key.as_ref()) {
                 by_parent.entry(key).or_default().push(item.0);
@@ -638,4 +717,75 @@ pub(crate) fn eager_load<T: Model>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The SQL of select-in loading per dialect, checked as text without a database: the
+    //! `= ANY($1)` form on PostgreSQL, one `IN (…)` per chunk length on SQLite. The rows these
+    //! statements load are compared on a real server in `tests/relationship_rules.rs`.
+    use crate::core::{PostgresWriter, SqlWriter, SqliteWriter};
+    use crate::prelude::*;
+    use crate::Value;
+
+    /// Writers, their books, and the readers who borrowed them (the three kinds of loader).
+    #[derive(Model, Clone, Default)]
+    #[orm(table = "writers", has_many(books: Book, foreign_key = "writer_id"))]
+    pub struct Writer {
+        #[orm(primary_key)]
+        pub id: i64,
+    }
+
+    #[derive(Model, Clone, Default)]
+    #[orm(table = "books", belongs_to(writer: Writer, foreign_key = "writer_id"))]
+    pub struct Book {
+        #[orm(primary_key)]
+        pub isbn: String,
+        #[orm(foreign_key = "writers.id")]
+        pub writer_id: Option<i64>,
+    }
+
+    #[derive(Model, Clone, Default)]
+    #[orm(
+        table = "readers",
+        many_to_many(loans: Book, secondary = "loans", local = "reader_id", remote = "isbn")
+    )]
+    pub struct Reader {
+        #[orm(primary_key)]
+        pub card: i64,
+    }
+
+    const BOOKS: &str = r#"SELECT "books"."isbn", "books"."writer_id" FROM "books""#;
+
+    fn any_sql(select_in: super::SelectIn) -> Option<String> {
+        select_in.any_sql(&PostgresWriter)
+    }
+
+    #[test]
+    fn select_in_on_postgres_is_one_statement_with_an_array_parameter() {
+        let books = format!(r#"{BOOKS} WHERE "books"."writer_id" = ANY($1)"#);
+        assert_eq!(any_sql(Writer::books.select_in_statement()), Some(books));
+        assert_eq!(
+            any_sql(Book::writer.select_in_statement()).as_deref(),
+            Some(r#"SELECT "writers"."id" FROM "writers" WHERE "writers"."id" = ANY($1)"#)
+        );
+        assert_eq!(
+            any_sql(Reader::loans.select_in_statement()).as_deref(),
+            Some(
+                r#"SELECT "loans"."reader_id", "books"."isbn", "books"."writer_id" FROM "books" JOIN "loans" ON "loans"."isbn" = "books"."isbn" WHERE "loans"."reader_id" = ANY($1)"#
+            )
+        );
+    }
+
+    #[test]
+    fn select_in_on_sqlite_writes_one_placeholder_per_key() {
+        let keys = [Value::Integer(3), Value::Integer(7)];
+        let stmt = Writer::books.select_in_statement().in_list(&keys);
+        let compiled = SqliteWriter.compile_select(&stmt);
+        assert_eq!(
+            compiled.sql,
+            format!(r#"{BOOKS} WHERE "books"."writer_id" IN (?, ?)"#)
+        );
+        assert_eq!(compiled.params, keys);
+    }
 }
