@@ -260,7 +260,11 @@ fn children_of(index: usize) -> usize {
 /// parent's children with what a hand-built `IN (…)` query of the same keys finds (`rows_of`:
 /// `(foreign key, label)` rows for a chunk of keys). Returns each parent's key with the sorted
 /// labels of its children.
-fn selectin_matches_in_list<P: Model, C: Model, K: Ord + Clone + std::fmt::Debug>(
+fn selectin_matches_in_list<
+    P: Model + orm::Entities<Fetcher = orm::Models<P>>,
+    C: Model,
+    K: Ord + Clone + std::fmt::Debug,
+>(
     engine: &Engine,
     relationship: impl Relationship<P, Output = Vec<Obj<C>>>,
     order: impl orm::core::IntoOrderBy,

@@ -177,12 +177,12 @@ impl<'e> Conn<'e> {
     /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) on SQLite, which has no array
     /// parameters, or when the statement does not take one array; the database's error if the
     /// query fails.
-    #[cfg_attr(not(feature = "postgres"), allow(unused_variables, unused_mut))]
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     pub(crate) fn query_array(
         &mut self,
         sql: &str,
         items: &[ValueRef<'_>],
-        mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+        each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
     ) -> Result<()> {
         let engine = self.engine;
         match self.backend() {
