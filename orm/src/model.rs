@@ -100,6 +100,23 @@ impl Key {
             Key::Composite(parts) => parts.iter().flat_map(Key::value_refs).collect(),
         }
     }
+    /// Runs `f` on the key's values as parameters; a one-column key's value stays on the
+    /// stack (`Session::get` runs this for every key it looks up).
+    pub(crate) fn with_value_refs<R>(&self, f: impl FnOnce(&[ValueRef<'_>]) -> R) -> R {
+        match self {
+            Key::Int(i) => f(&[ValueRef::Integer(*i)]),
+            Key::Text(t) => f(&[ValueRef::Text(t)]),
+            Key::Composite(_) => f(&self.value_refs()),
+        }
+    }
+    /// A one-column key's value as a parameter; `None` for a composite key.
+    pub(crate) fn single_value_ref(&self) -> Option<ValueRef<'_>> {
+        match self {
+            Key::Int(i) => Some(ValueRef::Integer(*i)),
+            Key::Text(t) => Some(ValueRef::Text(t)),
+            Key::Composite(_) => None,
+        }
+    }
     /// How many key columns the key has values for.
     pub(crate) fn arity(&self) -> usize {
         match self {
@@ -281,22 +298,24 @@ pub struct Obj<T: Model>(pub(crate) Rc<Tracked<T>>);
 impl<T: Model> Obj<T> {
     /// A transient object, not yet in a session.
     pub fn new(value: T) -> Obj<T> {
+        Obj::with_state(value, ObjectState::Transient, no_owner())
+    }
+
+    /// A persistent object of `session`, made from a row it loaded.
+    pub(crate) fn persistent(value: T, session: Weak<dyn Owner>) -> Obj<T> {
+        Obj::with_state(value, ObjectState::Persistent, session)
+    }
+
+    fn with_state(value: T, state: ObjectState, session: Weak<dyn Owner>) -> Obj<T> {
         Obj(Rc::new(Tracked {
             value: RefCell::new(value),
-            state: Cell::new(ObjectState::Transient),
+            state: Cell::new(state),
             snapshot: RefCell::new(None),
-            session: RefCell::new(no_owner()),
+            session: RefCell::new(session),
             relations: RefCell::new(Default::default()),
             expired: Cell::new(false),
             inserted_in: Cell::new(0),
         }))
-    }
-
-    pub(crate) fn persistent(value: T, session: Weak<dyn Owner>) -> Obj<T> {
-        let obj = Obj::new(value);
-        obj.0.state.set(ObjectState::Persistent);
-        *obj.0.session.borrow_mut() = session;
-        obj
     }
 
     /// Reads the object.

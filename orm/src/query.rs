@@ -12,17 +12,17 @@ use crate::engine::RowReader;
 use crate::error::{Error, Result};
 use crate::model::{Key, Model, Obj};
 use crate::relationship::LoadOption;
-use crate::session::{downcast, Session, SessionCell, SessionState};
+use crate::session::{downcast, IdentityMap, Session, SessionCell, SessionState, Slot};
 use crate::value::{SqlType, Value, ValueRef};
 use std::borrow::Cow;
-use std::collections::hash_map::Entry;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Weak;
 
 /// What rows decode into, with the session's identity map at hand.
 pub struct LoadContext<'s> {
-    pub(crate) state: Option<&'s mut SessionState>,
+    /// The session's identity map (`None`: a query bound to no session).
+    pub(crate) identity: Option<&'s mut IdentityMap>,
     pub(crate) session: Weak<SessionCell>,
     /// The model decoded last in this row: the parent of joined-loaded relationships.
     pub(crate) last_decoded: Option<std::rc::Rc<dyn crate::model::AnyTracked>>,
@@ -34,6 +34,10 @@ pub struct LoadContext<'s> {
     /// The key and object of the row's first model in the previous row: joined rows repeat
     /// their parent row after row, and a repeat is then found without hashing its key.
     pub(crate) previous_first: Option<(Key, std::rc::Rc<dyn crate::model::AnyTracked>)>,
+    /// Whether the statement joins tables, so rows may repeat an object (and joined loading
+    /// needs the row's last object): without a join, `last_decoded` and `previous_first` are
+    /// not kept, which spares every row of a plain query two reference counts and a key.
+    pub(crate) joined: bool,
 }
 
 /// Something a query can fetch: a model (as `Obj<T>`), a column or expression (as its Rust
@@ -114,7 +118,7 @@ pub(crate) fn decode_model<T: Model>(
     ctx: &mut LoadContext<'_>,
     row: &mut RowReader<'_>,
 ) -> Result<Obj<T>> {
-    let Some(state) = ctx.state.as_deref_mut() else {
+    let Some(identity) = ctx.identity.as_deref_mut() else {
         return Err(Error::InvalidRequest(
             "this query is not bound to a session: run it with session.scalars(query)".into(),
         ));
@@ -125,6 +129,12 @@ pub(crate) fn decode_model<T: Model>(
     } else {
         crate::model::key_from::<T>(|i| row.peek(i).map(Key::from_value_ref))?
     };
+    if !ctx.joined {
+        return match key {
+            Some(key) => known_or_new::<T>(identity, &ctx.session, key, row),
+            None => Ok(Obj::persistent(T::from_row(row)?, ctx.session.clone())),
+        };
+    }
     let first_of_row = ctx.last_decoded.is_none();
     if let (Some(key), Some((previous, obj))) = (&key, &ctx.previous_first) {
         // The same row's object as the previous row's (joined loading): known, and loaded
@@ -142,27 +152,7 @@ pub(crate) fn decode_model<T: Model>(
         _ => None,
     };
     let obj = match key {
-        Some(key) => match state.identity.entry(T::TABLE_NAME, key) {
-            Entry::Occupied(existing) => {
-                let obj = downcast::<T>(existing.get().clone())?;
-                if obj.0.expired.get() && obj.0.snapshot.borrow().is_none() {
-                    // An expired object takes the row's values (SQLAlchemy's refresh on load).
-                    let fresh = T::from_row(row)?;
-                    if let Ok(mut value) = obj.0.value.try_borrow_mut() {
-                        *value = fresh;
-                        obj.0.expired.set(false);
-                    }
-                } else {
-                    row.skip(T::COLUMN_COUNT);
-                }
-                obj
-            }
-            Entry::Vacant(slot) => {
-                let obj = Obj::persistent(T::from_row(row)?, ctx.session.clone());
-                slot.insert(obj.0.clone());
-                obj
-            }
-        },
+        Some(key) => known_or_new::<T>(identity, &ctx.session, key, row)?,
         None => Obj::persistent(T::from_row(row)?, ctx.session.clone()),
     };
     if let Some(key) = remembered {
@@ -170,6 +160,37 @@ pub(crate) fn decode_model<T: Model>(
     }
     ctx.last_decoded = Some(obj.0.clone());
     Ok(obj)
+}
+
+/// The identity map's object of `key`, refreshed from the row if it is expired, or a new one
+/// made from the row and entered in the map: one hash lookup either way.
+fn known_or_new<T: Model>(
+    identity: &mut IdentityMap,
+    session: &Weak<SessionCell>,
+    key: Key,
+    row: &mut RowReader<'_>,
+) -> Result<Obj<T>> {
+    match identity.entry(T::TABLE_NAME, key) {
+        Slot::Occupied(existing) => {
+            let obj = downcast::<T>(existing.clone())?;
+            if obj.0.expired.get() && obj.0.snapshot.borrow().is_none() {
+                // An expired object takes the row's values (SQLAlchemy's refresh on load).
+                let fresh = T::from_row(row)?;
+                if let Ok(mut value) = obj.0.value.try_borrow_mut() {
+                    *value = fresh;
+                    obj.0.expired.set(false);
+                }
+            } else {
+                row.skip(T::COLUMN_COUNT);
+            }
+            Ok(obj)
+        }
+        Slot::Vacant(slot) => {
+            let obj = Obj::persistent(T::from_row(row)?, session.clone());
+            slot.insert(obj.0.clone());
+            Ok(obj)
+        }
+    }
 }
 
 /// The parts of [`Fetch`] that [`Models`] and [`OptionalModels`] share (both select every column
@@ -1017,7 +1038,14 @@ pub(crate) fn run_select<R>(
     let writer = session.state()?.engine.writer();
     let compiled = writer.compile_select(stmt);
     let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
-    run_sql(session, &compiled.sql, &params, decode)
+    let joined = !stmt.joins.is_empty();
+    run_sql(
+        session,
+        &compiled.sql,
+        Params::Each(&params),
+        joined,
+        decode,
+    )
 }
 
 /// The models `T` whose `column` equals `value` (`None`: the primary key), with the SQL written
@@ -1036,7 +1064,7 @@ pub(crate) fn select_where_eq<T: Model>(
 pub(crate) fn select_by_key<T: Model>(session: &Session, key: &Key) -> Result<Vec<Obj<T>>> {
     crate::model::check_key_arity::<T>(key)?;
     session.autoflush()?;
-    select_where_eq_now::<T>(session, None, &key.value_refs())
+    key.with_value_refs(|values| select_where_eq_now::<T>(session, None, values))
 }
 
 /// The model `T` with this primary key, without writing pending work first (`refresh`).
@@ -1045,7 +1073,7 @@ pub(crate) fn select_by_key_no_autoflush<T: Model>(
     key: &Key,
 ) -> Result<Vec<Obj<T>>> {
     crate::model::check_key_arity::<T>(key)?;
-    select_where_eq_now::<T>(session, None, &key.value_refs())
+    key.with_value_refs(|values| select_where_eq_now::<T>(session, None, values))
 }
 
 /// `column = ?`, or with no column every primary key column `= ?` joined by `AND`, one
@@ -1101,38 +1129,59 @@ fn select_where_eq_now<T: Model>(
         };
         state.sql_cache.get(T::TABLE_NAME, kind, build, writer)
     };
-    run_sql(session, &sql, values, |ctx, row| {
+    run_sql(session, &sql, Params::Each(values), false, |ctx, row| {
         decode_model::<T>(ctx, row)
     })
 }
 
-/// Runs SQL text in the session and decodes each row with `decode`.
-fn run_sql<R>(
+/// How the parameters of a statement the session runs are bound.
+#[derive(Clone, Copy)]
+pub(crate) enum Params<'p> {
+    /// One value per placeholder, in order.
+    Each(&'p [ValueRef<'p>]),
+    /// The values as one array parameter (PostgreSQL's `= ANY($1)`: select-in loading).
+    Array(&'p [ValueRef<'p>]),
+}
+
+/// Runs SQL text in the session and decodes each row with `decode`; `joined`: the statement
+/// joins tables (see [`LoadContext::joined`]).
+pub(crate) fn run_sql<R>(
     session: &Session,
     sql: &str,
-    params: &[ValueRef<'_>],
+    params: Params<'_>,
+    joined: bool,
     mut decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
 ) -> Result<Vec<R>> {
     let mut state = session.state()?;
-    let engine = state.engine.clone();
+    // Borrowed apart: the connection from the engine, the rows into the identity map.
+    let SessionState {
+        engine,
+        identity,
+        held,
+        ..
+    } = &mut *state;
     let mut ctx = LoadContext {
-        state: Some(&mut state),
+        identity: Some(identity),
         session: session.cell.weak_self.clone(),
         last_decoded: None,
         initialized: Default::default(),
         last_initialized: None,
         previous_first: None,
+        joined,
     };
     let mut out = Vec::new();
     // The session's own connection: its reads see its transaction's writes.
-    let held = ctx.state.as_deref_mut().and_then(|s| s.held.take());
-    let mut conn = engine.session_conn(held)?;
-    let outcome = conn.query(sql, params, |row| {
+    let mut conn = engine.session_conn(held.take())?;
+    let each = |row: &mut RowReader<'_>| {
         out.push(decode(&mut ctx, row)?);
         Ok(())
-    });
+    };
+    let outcome = match params {
+        Params::Each(values) => conn.query(sql, values, each),
+        Params::Array(items) => conn.query_array(sql, items, each),
+    };
     drop(ctx);
-    state.held = conn.into_held();
+    *held = conn.into_held();
     outcome.map(|()| out)
 }
 

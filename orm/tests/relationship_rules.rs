@@ -5,7 +5,7 @@
 mod support;
 
 use orm::prelude::*;
-use orm::{ObjectState, Value};
+use orm::{ObjectState, Relationship, Value};
 use support::models::authors::{Article, Author};
 use support::models::blog::{Post, User};
 use support::models::school::{enrol, Course, Student};
@@ -225,5 +225,180 @@ fn selectin_loading_of_many_to_many_runs_in_chunks_of_500() {
         assert!(students
             .iter()
             .all(|s| s.related(Student::courses).unwrap().len() == 1));
+    });
+}
+
+/// Countries keyed by their ISO code, with their cities: select-in loading over text keys.
+mod places {
+    use orm::prelude::*;
+
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "countries", has_many(cities: City, foreign_key = "country_code"))]
+    pub struct Country {
+        #[orm(primary_key)]
+        pub code: String,
+    }
+
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "cities")]
+    pub struct City {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        #[orm(foreign_key = "countries.code")]
+        pub country_code: Option<String>,
+    }
+}
+
+/// How many children the parent at `index` gets: 0 to 3, so some parents have none.
+fn children_of(index: usize) -> usize {
+    index % 4
+}
+
+/// Select-in loads every `P` (in `order`) with `relationship`, checks that it took
+/// `statements` statements (the parents, then one a chunk of 500 keys), and compares each
+/// parent's children with what a hand-built `IN (…)` query of the same keys finds (`rows_of`:
+/// `(foreign key, label)` rows for a chunk of keys). Returns each parent's key with the sorted
+/// labels of its children.
+fn selectin_matches_in_list<
+    P: Model + orm::Entities<Fetcher = orm::Models<P>>,
+    C: Model,
+    K: Ord + Clone + std::fmt::Debug,
+>(
+    engine: &Engine,
+    relationship: impl Relationship<P, Output = Vec<Obj<C>>>,
+    order: impl orm::core::IntoOrderBy,
+    statements: u64,
+    (key, label): (impl Fn(&P) -> K, impl Fn(&C) -> String),
+    rows_of: impl Fn(&Session, &[K]) -> Vec<(Option<K>, String)>,
+) -> Vec<(K, Vec<String>)> {
+    let session = Session::new(engine);
+    engine.reset_statement_count();
+    let parents = session
+        .query::<P>()
+        .options(selectinload(relationship))
+        .order_by(order)
+        .all()
+        .unwrap();
+    assert_eq!(engine.statement_count(), statements);
+    let loaded: Vec<(K, Vec<String>)> = parents
+        .iter()
+        .map(|parent| {
+            let children = parent.related(relationship).unwrap();
+            let mut labels: Vec<String> = children.iter().map(|c| label(&c.borrow())).collect();
+            labels.sort();
+            (key(&parent.borrow()), labels)
+        })
+        .collect();
+    let keys: Vec<K> = loaded.iter().map(|(k, _)| k.clone()).collect();
+    let mut by_in: std::collections::BTreeMap<K, Vec<String>> =
+        keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for chunk in keys.chunks(500) {
+        for (key, label) in rows_of(&session, chunk) {
+            by_in
+                .get_mut(&key.expect("a child of a parent"))
+                .unwrap()
+                .push(label);
+        }
+    }
+    let expected: Vec<(K, Vec<String>)> = keys
+        .iter()
+        .map(|k| {
+            let mut labels = by_in.remove(k).unwrap();
+            labels.sort();
+            (k.clone(), labels)
+        })
+        .collect();
+    assert_eq!(loaded, expected);
+    loaded
+}
+
+/// Select-in loading over 1,200 parents (chunks of 500, 500 and 200 keys: on PostgreSQL one
+/// `= ANY($1)` statement for all three, on SQLite `IN (…)` per chunk) gives every parent the
+/// children the `IN (…)` form of a hand-built query finds for its key, and no others.
+#[test]
+fn selectin_loading_finds_the_rows_the_in_list_form_finds() {
+    each_engine(|engine| {
+        let engine = with_tables(engine);
+        let session = Session::new(&engine);
+        for i in 0..1_200 {
+            let user = session.add(User {
+                name: format!("u{i}"),
+                ..Default::default()
+            });
+            for j in 0..children_of(i) {
+                let title = format!("p{i}-{j}");
+                let post = Post {
+                    title,
+                    ..Default::default()
+                };
+                user.append(User::posts, post).unwrap();
+            }
+        }
+        session.commit().unwrap();
+        session.close();
+
+        let labels = (|u: &User| u.id, |p: &Post| p.title.clone());
+        let loaded =
+            selectin_matches_in_list(&engine, User::posts, User::id, 1 + 3, labels, |s, chunk| {
+                let query = s.query_values((Post::user_id, Post::title));
+                query
+                    .filter(Post::user_id.in_(chunk.to_vec()))
+                    .all()
+                    .unwrap()
+            });
+        // The values themselves: user 4 (index 3) has three posts, 1,800 in all.
+        assert_eq!(
+            loaded[3],
+            (4, vec!["p3-0".into(), "p3-1".into(), "p3-2".into()])
+        );
+        let total: usize = loaded.iter().map(|(_, t)| t.len()).sum();
+        assert_eq!(total, 1_800);
+    });
+}
+
+/// The same over text keys: on PostgreSQL the keys go as one array of the key column's text
+/// type, and each country gets the cities the `IN (…)` form finds.
+#[test]
+fn selectin_loading_over_text_keys_finds_the_rows_the_in_list_form_finds() {
+    use places::{City, Country};
+    each_engine(|engine| {
+        let metadata = MetaData::new().add::<Country>().add::<City>();
+        metadata.create_all(&engine).unwrap();
+        let session = Session::new(&engine);
+        for i in 0..600 {
+            let code = format!("C{i:04}");
+            let country = session.add(Country { code });
+            for j in 0..children_of(i) {
+                let name = format!("c{i}-{j}");
+                let city = City {
+                    name,
+                    ..Default::default()
+                };
+                country.append(Country::cities, city).unwrap();
+            }
+        }
+        session.commit().unwrap();
+        session.close();
+
+        let labels = (|c: &Country| c.code.clone(), |c: &City| c.name.clone());
+        let loaded = selectin_matches_in_list(
+            &engine,
+            Country::cities,
+            Country::code,
+            1 + 2,
+            labels,
+            |s, chunk| {
+                let query = s.query_values((City::country_code, City::name));
+                query
+                    .filter(City::country_code.in_(chunk.to_vec()))
+                    .all()
+                    .unwrap()
+            },
+        );
+        let third = ("C0002".to_string(), vec!["c2-0".into(), "c2-1".into()]);
+        assert_eq!(loaded[2], third);
+        let total: usize = loaded.iter().map(|(_, n)| n.len()).sum();
+        assert_eq!(total, 900);
     });
 }

@@ -169,6 +169,29 @@ impl<'e> Conn<'e> {
         }
     }
 
+    /// Runs a query of one array parameter holding `items` (PostgreSQL's `= ANY($1)`, see
+    /// [`Batch::binds_arrays`]) and hands each row to `each`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) on SQLite, which has no array
+    /// parameters, or when the statement does not take one array; the database's error if the
+    /// query fails.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+    pub(crate) fn query_array(
+        &mut self,
+        sql: &str,
+        items: &[ValueRef<'_>],
+        each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let engine = self.engine;
+        match self.backend() {
+            Backend::Sqlite(_) => Err(no_arrays(sql)),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(conn) => conn.query_array(engine, sql, items, each),
+        }
+    }
+
     /// Runs any statement and collects its rows as values (the Core result).
     pub(crate) fn fetch_all(
         &mut self,
@@ -228,6 +251,14 @@ impl<'e> Conn<'e> {
     }
 }
 
+/// The error of a statement with an array parameter sent to SQLite.
+fn no_arrays(sql: &str) -> crate::error::Error {
+    crate::error::Error::InvalidRequest(format!(
+        "SQLite has no array parameters: {}",
+        crate::error::shown_sql(sql)
+    ))
+}
+
 impl Batch<'_> {
     /// Runs a statement that returns no rows; the number of rows changed.
     pub(crate) fn execute(
@@ -274,10 +305,7 @@ impl Batch<'_> {
         table: Option<&str>,
     ) -> Result<usize> {
         match self {
-            Batch::Sqlite(_) => Err(crate::error::Error::InvalidRequest(format!(
-                "SQLite has no array parameters: {}",
-                crate::error::shown_sql(sql)
-            ))),
+            Batch::Sqlite(_) => Err(no_arrays(sql)),
             #[cfg(feature = "postgres")]
             Batch::Postgres(conn, engine) => conn.execute_array(engine, sql, items, table),
         }

@@ -353,6 +353,12 @@ impl Engine {
         &self.inner
     }
 
+    /// Whether the engine binds an array as one parameter (PostgreSQL's `= ANY($1)`): a
+    /// statement over a list of keys then has one shape whatever their number.
+    pub(crate) fn binds_arrays(&self) -> bool {
+        matches!(self.inner.url, DatabaseUrl::Postgres(_))
+    }
+
     /// Whether this engine is a SQLite file (writers take the lock at `BEGIN IMMEDIATE`).
     pub(crate) fn is_sqlite_file(&self) -> bool {
         matches!(self.inner.url, DatabaseUrl::SqliteFile(_))

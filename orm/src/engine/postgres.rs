@@ -233,6 +233,36 @@ impl PgConnection {
         items: &[ValueRef<'_>],
         table: Option<&str>,
     ) -> Result<usize> {
+        let changed = self.run_array(engine, sql, items, table, |_| Ok(()))?;
+        Ok(changed as usize)
+    }
+
+    /// Runs a query of one parameter, an array (select-in loading's `SELECT … WHERE "user_id"
+    /// = ANY($1)`), bound to `items` as [`Self::execute_array`] binds them; hands each row to
+    /// `each`.
+    pub(crate) fn query_array(
+        &mut self,
+        engine: &EngineInner,
+        sql: &str,
+        items: &[ValueRef<'_>],
+        mut each: impl FnMut(&mut RowReader<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.run_array(engine, sql, items, None, |row| {
+            each(&mut RowReader::new(row))
+        })?;
+        Ok(())
+    }
+
+    /// Echoes, counts and runs a statement of one array parameter holding `items`; hands each
+    /// row to `each` and returns the number of rows changed.
+    fn run_array(
+        &mut self,
+        engine: &EngineInner,
+        sql: &str,
+        items: &[ValueRef<'_>],
+        table: Option<&str>,
+        each: impl FnMut(&Row) -> Result<()>,
+    ) -> Result<u64> {
         engine.log(sql, items);
         engine.count_statement();
         let shape = self.statement(engine, sql, table)?;
@@ -243,8 +273,7 @@ impl PgConnection {
             )));
         }
         let array: &(dyn ToSql + Sync) = &items;
-        let changed = self.run_dyn(&shape, sql, std::iter::once(array), table, |_| Ok(()))?;
-        Ok(changed as usize)
+        self.run_dyn(&shape, sql, std::iter::once(array), table, each)
     }
 
     /// Runs an `INSERT … RETURNING key` and returns the key.

@@ -2,11 +2,12 @@
 //! options, behind one type-erased `Loader` per relationship.
 
 use super::*;
+use crate::core::SqlWriter;
 use crate::core::{Expr, FromItem, Join, JoinKind, Select, SelectItem};
 use crate::engine::RowReader;
 use crate::error::{Error, Result};
 use crate::model::{AnyTracked, Key, Model, Obj};
-use crate::query::{decode_model, model_columns, run_select, LoadContext};
+use crate::query::{decode_model, model_columns, run_select, run_sql, LoadContext, Params};
 use crate::session::{downcast, Session};
 use crate::value::{Value, ValueRef};
 use rustc_hash::FxHashMap;
@@ -52,25 +53,33 @@ pub trait Loader {
 /// SQLite's limit of bound variables and PostgreSQL's 65,535 parameters whatever the key count.
 pub(crate) const SELECT_IN_CHUNK: usize = 500;
 
-/// Runs `stmt` once per chunk of [`SELECT_IN_CHUNK`] keys, `columns IN (…chunk…)` as its
-/// filter, and returns every chunk's decoded rows in order. One column takes the keys' values
-/// (`a IN (?, ?)`); several take each key's parts as a row value, `(a, b) IN ((?, ?), …)`
-/// (`VALUES` on SQLite, see [`Expr::Tuple`]), 500 keys a statement whatever their width.
-pub(crate) fn select_in_chunks<R>(
-    session: &Session,
-    mut stmt: Select,
-    mut columns: Vec<Expr>,
-    keys: Vec<Key>,
-    mut decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
-) -> Result<Vec<R>> {
-    let mut out = Vec::new();
-    let single = columns.len() == 1;
-    let left = if single {
-        columns.remove(0)
-    } else {
-        Expr::Tuple(columns)
-    };
-    for chunk in keys.chunks(SELECT_IN_CHUNK) {
+/// A select-in statement before its keys: what it selects, and the columns the parents' keys
+/// are matched against (one, or several for a composite key).
+pub(crate) struct SelectIn {
+    stmt: Select,
+    columns: Vec<Expr>,
+}
+
+impl SelectIn {
+    /// Every column of `M` from its table, matched on `columns`.
+    fn of_model<M: Model>(columns: Vec<Expr>) -> SelectIn {
+        let mut stmt = Select::default();
+        model_columns::<M>(&mut stmt.columns);
+        stmt.from = vec![FromItem::Table(Cow::Borrowed(M::TABLE_NAME))];
+        SelectIn { stmt, columns }
+    }
+
+    /// The statement for one chunk of keys written into it, one parameter per key column (a
+    /// statement shape per chunk length). One column takes the keys' values, `a IN (?, ?)`;
+    /// several take each key's parts as a row value, `(a, b) IN ((?, ?), …)` (`VALUES` on
+    /// SQLite, see [`Expr::Tuple`]).
+    fn in_list(&self, chunk: &[Key]) -> Select {
+        let single = self.columns.len() == 1;
+        let left = if single {
+            self.columns[0].clone()
+        } else {
+            Expr::Tuple(self.columns.clone())
+        };
         let list = chunk
             .iter()
             .map(|key| {
@@ -86,12 +95,71 @@ pub(crate) fn select_in_chunks<R>(
                 }
             })
             .collect();
+        let mut stmt = self.stmt.clone();
         stmt.filter = Some(Expr::InList {
-            expr: Box::new(left.clone()),
+            expr: Box::new(left),
             list,
             negated: false,
         });
-        out.extend(run_select(session, &stmt, &mut decode)?);
+        stmt
+    }
+
+    /// The SQL of the statement for keys bound as one array parameter: `column = ANY($1)`
+    /// (PostgreSQL's array comparison, "9.24.3. ANY/SOME (array)" in its manual), one shape
+    /// for every chunk; `None` for a composite key (an array holds one column's values) or
+    /// when the statement has parameters of its own.
+    fn any_sql(&self, writer: &dyn SqlWriter) -> Option<String> {
+        let [column] = self.columns.as_slice() else {
+            return None;
+        };
+        let mut stmt = self.stmt.clone();
+        stmt.filter = Some(eq(
+            column.clone(),
+            Expr::Function {
+                name: "ANY",
+                args: vec![Expr::Placeholder],
+                distinct: false,
+            },
+        ));
+        let compiled = writer.compile_select(&stmt);
+        compiled.params.is_empty().then_some(compiled.sql)
+    }
+}
+
+/// Runs the select-in statement once per chunk of [`SELECT_IN_CHUNK`] keys (500 keys a
+/// statement whatever their width) and returns every chunk's decoded rows in order. On
+/// PostgreSQL the keys of a chunk go in one array parameter (`column = ANY($1)`), so one
+/// prepared statement serves every chunk length, as the unit of work's deletes by key do
+/// (`session/persistence.rs`); on SQLite, which has no array parameters, and for composite
+/// keys, each chunk is `columns IN (…)`.
+pub(crate) fn select_in_chunks<R>(
+    session: &Session,
+    select_in: SelectIn,
+    keys: Vec<Key>,
+    mut decode: impl FnMut(&mut LoadContext<'_>, &mut RowReader<'_>) -> Result<R>,
+) -> Result<Vec<R>> {
+    let mut out = Vec::new();
+    let engine = session.engine();
+    if let Some(sql) = engine
+        .binds_arrays()
+        .then(|| select_in.any_sql(engine.writer()))
+        .flatten()
+    {
+        let joined = !select_in.stmt.joins.is_empty();
+        for chunk in keys.chunks(SELECT_IN_CHUNK) {
+            let items: Vec<ValueRef<'_>> = chunk.iter().filter_map(Key::single_value_ref).collect();
+            out.extend(run_sql(
+                session,
+                &sql,
+                Params::Array(&items),
+                joined,
+                &mut decode,
+            )?);
+        }
+        return Ok(out);
+    }
+    for chunk in keys.chunks(SELECT_IN_CHUNK) {
+        out.extend(run_select(session, &select_in.in_list(chunk), &mut decode)?);
     }
     Ok(out)
 }
@@ -183,6 +251,40 @@ impl<T: Model> Obj<T> {
     }
 }
 
+impl<P: Model, C: Model> HasMany<P, C> {
+    /// The children whose foreign key (the columns at `fk`) is one of the parents' keys.
+    pub(crate) fn select_in_statement(&self, fk: &[usize]) -> SelectIn {
+        SelectIn::of_model::<C>(columns_of::<C>(fk))
+    }
+}
+
+impl<C: Model, P: Model> BelongsTo<C, P> {
+    /// The parents whose key is one of the children's foreign keys.
+    pub(crate) fn select_in_statement(&self) -> SelectIn {
+        SelectIn::of_model::<P>(columns_of::<P>(P::PRIMARY_KEYS))
+    }
+}
+
+impl<A: Model, B: Model> ManyToMany<A, B> {
+    /// The related objects joined to the association rows of the parents' keys, each row
+    /// led by the parent's key.
+    pub(crate) fn select_in_statement(&self) -> SelectIn {
+        let column = Expr::column(self.secondary, self.local);
+        let mut stmt = Select::default();
+        stmt.columns.push(SelectItem {
+            expr: column.clone(),
+            alias: None,
+        });
+        model_columns::<B>(&mut stmt.columns);
+        stmt.from = vec![FromItem::Table(Cow::Borrowed(B::TABLE_NAME))];
+        stmt.joins.push(self.join());
+        SelectIn {
+            stmt,
+            columns: vec![column],
+        }
+    }
+}
+
 impl<P: Model, C: Model> Loader for HasMany<P, C> {
     fn parent_table(&self) -> &'static str {
         P::TABLE_NAME
@@ -200,21 +302,20 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
         let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
         // A parent whose key is not assigned (a pending one) has no children in the database.
         let keys: Vec<Key> = parents.iter().filter_map(|p| p.key()).collect();
-        let mut stmt = Select::default();
-        model_columns::<C>(&mut stmt.columns);
-        stmt.from = vec![FromItem::Table(Cow::Borrowed(C::TABLE_NAME))];
         // No keys, no statement: `select_in_chunks` runs one per chunk.
-        let children = select_in_chunks(session, stmt, columns_of::<C>(&fk), keys, |ctx, row| {
-            decode_model::<C>(ctx, row)
-        })?;
-        let mut by_parent: FxHashMap<Key, Vec<Rc<dyn AnyTracked>>> = FxHashMap::default();
+        let children =
+            select_in_chunks(session, self.select_in_statement(&fk), keys, |ctx, row| {
+                decode_model::<C>(ctx, row)
+            })?;
+        let mut by_parent: FxHashMap<Key, Vec<Rc<dyn AnyTracked>>> =
+            FxHashMap::with_capacity_and_hasher(parents.len(), Default::default());
         for child in children {
             let key = {
                 let value = child.borrow();
                 foreign_key_value(&fk, |i| Key::from_value_ref(value.column_value(i)))
             };
             if let Some(key) = key {
-                by_parent.entry(key).or_default().push(child.0.clone());
+                by_parent.entry(key).or_default().push(child.0);
             }
         }
         for parent in parents {
@@ -274,11 +375,7 @@ impl<C: Model, P: Model> Loader for BelongsTo<C, P> {
         let parents = if keys.is_empty() {
             Vec::new()
         } else {
-            let mut stmt = Select::default();
-            model_columns::<P>(&mut stmt.columns);
-            stmt.from = vec![FromItem::Table(Cow::Borrowed(P::TABLE_NAME))];
-            let columns = columns_of::<P>(P::PRIMARY_KEYS);
-            select_in_chunks(session, stmt, columns, keys, |ctx, row| {
+            select_in_chunks(session, self.select_in_statement(), keys, |ctx, row| {
                 decode_model::<P>(ctx, row)
             })?
         };
@@ -340,21 +437,12 @@ impl<A: Model, B: Model> Loader for ManyToMany<A, B> {
     }
     fn select_in(&self, session: &Session, parents: &[Rc<dyn AnyTracked>]) -> Result<()> {
         let keys: Vec<Key> = parents.iter().filter_map(|p| p.key()).collect();
-        let mut stmt = Select::default();
-        stmt.columns.push(SelectItem {
-            expr: Expr::column(self.secondary, self.local),
-            alias: None,
-        });
-        model_columns::<B>(&mut stmt.columns);
-        stmt.from = vec![FromItem::Table(Cow::Borrowed(B::TABLE_NAME))];
-        stmt.joins.push(self.join());
-        let column = vec![Expr::column(self.secondary, self.local)];
-        let pairs = select_in_chunks(session, stmt, column, keys, |ctx, row| {
+        let pairs = select_in_chunks(session, self.select_in_statement(), keys, |ctx, row| {
             let key: Value = row.read(self.secondary, self.local)?;
             Ok((key, decode_model::<B>(ctx, row)?))
         })?;
         let mut by_parent: FxHashMap<crate::model::Key, Vec<Rc<dyn AnyTracked>>> =
-            FxHashMap::default();
+            FxHashMap::with_capacity_and_hasher(parents.len(), Default::default());
         for (key, item) in pairs {
             if let Some(key) = crate::model::Key::from_value_ref(key.as_ref()) {
                 by_parent.entry(key).or_default().push(item.0);
@@ -664,4 +752,86 @@ pub(crate) fn eager_load<T: Model>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The SQL of select-in loading per dialect, checked as text without a database: the
+    //! `= ANY($1)` form on PostgreSQL, one `IN (…)` per chunk length on SQLite. The rows these
+    //! statements load are compared on a real server in `tests/relationship_rules.rs`.
+    use crate::core::{PostgresWriter, SqlWriter, SqliteWriter};
+    use crate::model::Key;
+    use crate::prelude::*;
+    use crate::Value;
+
+    /// Writers, their books, and the readers who borrowed them (the three kinds of loader).
+    #[derive(Model, Clone, Default)]
+    #[orm(table = "writers", has_many(books: Book, foreign_key = "writer_id"))]
+    pub struct Writer {
+        #[orm(primary_key)]
+        pub id: i64,
+    }
+
+    #[derive(Model, Clone, Default)]
+    #[orm(table = "books", belongs_to(writer: Writer, foreign_key = "writer_id"))]
+    pub struct Book {
+        #[orm(primary_key)]
+        pub isbn: String,
+        #[orm(foreign_key = "writers.id")]
+        pub writer_id: Option<i64>,
+    }
+
+    #[derive(Model, Clone, Default)]
+    #[orm(
+        table = "readers",
+        many_to_many(loans: Book, secondary = "loans", local = "reader_id", remote = "isbn")
+    )]
+    pub struct Reader {
+        #[orm(primary_key)]
+        pub card: i64,
+    }
+
+    const BOOKS: &str = r#"SELECT "books"."isbn", "books"."writer_id" FROM "books""#;
+
+    /// The column of `books` that `Writer::books` matches: `writer_id`.
+    fn books_fk() -> Vec<usize> {
+        super::foreign_key_columns::<Book, Writer>("books", "writers", "writer_id").unwrap()
+    }
+
+    fn any_sql(select_in: super::SelectIn) -> Option<String> {
+        select_in.any_sql(&PostgresWriter)
+    }
+
+    #[test]
+    fn select_in_on_postgres_is_one_statement_with_an_array_parameter() {
+        let books = format!(r#"{BOOKS} WHERE "books"."writer_id" = ANY($1)"#);
+        assert_eq!(
+            any_sql(Writer::books.select_in_statement(&books_fk())),
+            Some(books)
+        );
+        assert_eq!(
+            any_sql(Book::writer.select_in_statement()).as_deref(),
+            Some(r#"SELECT "writers"."id" FROM "writers" WHERE "writers"."id" = ANY($1)"#)
+        );
+        assert_eq!(
+            any_sql(Reader::loans.select_in_statement()).as_deref(),
+            Some(
+                r#"SELECT "loans"."reader_id", "books"."isbn", "books"."writer_id" FROM "books" JOIN "loans" ON "loans"."isbn" = "books"."isbn" WHERE "loans"."reader_id" = ANY($1)"#
+            )
+        );
+    }
+
+    #[test]
+    fn select_in_on_sqlite_writes_one_placeholder_per_key() {
+        let keys = [Key::Int(3), Key::Int(7)];
+        let stmt = Writer::books
+            .select_in_statement(&books_fk())
+            .in_list(&keys);
+        let compiled = SqliteWriter.compile_select(&stmt);
+        assert_eq!(
+            compiled.sql,
+            format!(r#"{BOOKS} WHERE "books"."writer_id" IN (?, ?)"#)
+        );
+        assert_eq!(compiled.params, [Value::Integer(3), Value::Integer(7)]);
+    }
 }

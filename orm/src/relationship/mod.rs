@@ -721,30 +721,62 @@ fn push_links(
 #[derive(Default)]
 #[doc(hidden)]
 pub struct Loaded {
-    // A boxed `Vec` on purpose: 8 bytes in every object where a `Vec` takes 24; the extra
-    // allocation is made only by the few objects whose relationships are loaded.
-    #[allow(clippy::box_collection)]
-    cache: Option<Box<Vec<LoadedRelationship>>>,
+    cache: Option<Box<LoadedList>>,
 }
 
 type LoadedRelationship = (&'static str, Vec<Rc<dyn AnyTracked>>);
+
+/// The first relationship loaded in the box itself, the others in a `Vec` (which allocates
+/// only when there are others): an object whose one relationship is loaded costs one
+/// allocation for the list, not a box and a `Vec`'s buffer.
+struct LoadedList {
+    first: LoadedRelationship,
+    more: Vec<LoadedRelationship>,
+}
 
 impl Loaded {
     pub(crate) fn clear(&mut self) {
         self.cache = None;
     }
-    fn list(&self) -> &[LoadedRelationship] {
-        self.cache.as_deref().map_or(&[], Vec::as_slice)
+    fn list(&self) -> impl Iterator<Item = &LoadedRelationship> {
+        self.cache
+            .iter()
+            .flat_map(|l| std::iter::once(&l.first).chain(l.more.iter()))
+    }
+    fn position(&self, name: &str) -> Option<usize> {
+        self.list().position(|(n, _)| *n == name)
+    }
+    /// The objects of the relationship at `at` (as `position` counts).
+    fn at_mut(&mut self, at: usize) -> Option<&mut Vec<Rc<dyn AnyTracked>>> {
+        let list = self.cache.as_deref_mut()?;
+        match at {
+            0 => Some(&mut list.first.1),
+            _ => list.more.get_mut(at - 1).map(|(_, v)| v),
+        }
     }
     fn get(&self, name: &str) -> Option<&Vec<Rc<dyn AnyTracked>>> {
-        self.list().iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.list().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
     fn get_mut(&mut self, name: &str) -> Option<&mut Vec<Rc<dyn AnyTracked>>> {
-        self.cache
-            .as_deref_mut()?
-            .iter_mut()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
+        let at = self.position(name)?;
+        self.at_mut(at)
+    }
+    /// A relationship not in the list yet, with `items`; returns its objects.
+    fn push(
+        &mut self,
+        name: &'static str,
+        items: Vec<Rc<dyn AnyTracked>>,
+    ) -> &mut Vec<Rc<dyn AnyTracked>> {
+        if self.cache.is_none() {
+            let list = self.cache.insert(Box::new(LoadedList {
+                first: (name, items),
+                more: Vec::new(),
+            }));
+            return &mut list.first.1;
+        }
+        let list = self.cache.as_deref_mut().expect("checked above");
+        list.more.push((name, items));
+        &mut list.more.last_mut().expect("pushed").1
     }
     /// Sets the objects of one relationship; returns the ones it held before.
     fn insert(
@@ -755,21 +787,16 @@ impl Loaded {
         match self.get_mut(name) {
             Some(old) => Some(std::mem::replace(old, items)),
             None => {
-                self.cache.get_or_insert_default().push((name, items));
+                self.push(name, items);
                 None
             }
         }
     }
     fn get_or_default(&mut self, name: &'static str) -> &mut Vec<Rc<dyn AnyTracked>> {
-        let list = self.cache.get_or_insert_default();
-        let at = match list.iter().position(|(n, _)| *n == name) {
-            Some(at) => at,
-            None => {
-                list.push((name, Vec::new()));
-                list.len() - 1
-            }
-        };
-        &mut list[at].1
+        match self.position(name) {
+            Some(at) => self.at_mut(at).expect("found"),
+            None => self.push(name, Vec::new()),
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod persistence;
 mod sql_cache;
 mod unit_of_work;
 
+pub(crate) use identity::{IdentityMap, Slot};
 pub(crate) use persistence::{changed_columns, FlushContext};
 pub(crate) use sql_cache::SqlKind;
 
@@ -18,8 +19,6 @@ use rustc_hash::FxHashSet;
 use std::cell::{Cell, RefCell, RefMut};
 use std::fmt;
 use std::rc::{Rc, Weak};
-
-use identity::IdentityMap;
 
 /// A workspace for database work (the lesson's `Session(engine)`): add, query, change, delete,
 /// then `commit`. It owns a handle on its engine, so it can live in a notebook variable.

@@ -128,7 +128,9 @@ impl SessionState {
             if first.table_name() == last.table_name() {
                 // All of one table (ordered by dependency, so tables come in runs): room for
                 // them at once, not grown step by step.
-                self.identity.reserve(first.table_name(), order.len());
+                if let Some(key) = first.key() {
+                    self.identity.reserve(first.table_name(), &key, order.len());
+                }
             }
         }
         for obj in order.iter() {
