@@ -11,13 +11,7 @@ cd "$root"
 runs="${THREADS_RUNS:-3}"
 python="$ORM_VENV/bin/python"
 [ -x "$python" ] || { echo "no Python venv at $ORM_VENV: run bash tests/setup.sh" >&2; exit 1; }
-bin=$(cargo bench -p orm --features postgres --bench threads --no-run --message-format=json 2>/dev/null |
-  "$python" -c 'import json, sys
-for line in sys.stdin:
-    msg = json.loads(line)
-    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "threads" and msg.get("executable"):
-        print(msg["executable"])')
-[ -x "$bin" ] || { echo "the threads binary was not built" >&2; exit 1; }
+bin=$(BENCH=threads bash tests/build_workload.sh --features postgres)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cut -d' ' -f1-3 /proc/loadavg > "$out/load.txt"
