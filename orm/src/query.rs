@@ -848,14 +848,13 @@ impl<F: Fetch> Query<F> {
         let mut rows = run_select(session, &stmt, |ctx, row| {
             ctx.last_decoded = None;
             let out = self.fetch.decode(ctx, row)?;
-            crate::relationship::decode_joined_loads(ctx, row, &self.select, &self.loads)?;
+            crate::relationship::decode_joined_loads(ctx, row, &stmt, &self.loads)?;
             Ok(out)
         })?;
         if self.fetch.single_entity() && !stmt.joins.is_empty() {
             rows = self.fetch.unique(rows);
         }
-        self.fetch
-            .eager_load(session, &rows, &self.select, &self.loads)?;
+        self.fetch.eager_load(session, &rows, &stmt, &self.loads)?;
         Ok(rows)
     }
 

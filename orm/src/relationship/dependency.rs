@@ -165,6 +165,45 @@ pub(crate) fn delete_association_rows(
     Ok(())
 }
 
+/// Whether a relationship's `cascade` deletes its objects with their parent.
+fn cascades_delete(cascade: Option<&str>) -> bool {
+    cascade.is_some_and(|c| c.contains("delete") || c.contains("all"))
+}
+
+/// Links that set to NULL the foreign key of each child `obj` leaves behind when it is deleted:
+/// the children of its one-to-many relationships without a `delete` cascade (loaded if not yet),
+/// except those `deleted` with it. SQLAlchemy's default (`OneToManyDP.process_deletes`, without
+/// `passive_deletes`): the children stay, pointing at no parent, written as UPDATEs before the
+/// parent's DELETE, so the database's foreign key does not refuse it.
+pub(crate) fn orphaned_links(
+    session: &Session,
+    obj: &Rc<dyn AnyTracked>,
+    deleted: &[Rc<dyn AnyTracked>],
+    out: &mut Vec<Link>,
+) -> Result<()> {
+    for rel in obj.relationships() {
+        if cascades_delete(rel.cascade) {
+            continue;
+        }
+        let Some(columns) = rel.loader.child_foreign_key()? else {
+            continue;
+        };
+        for child in rel.loader.children(session, obj)? {
+            if deleted.iter().any(|d| Rc::ptr_eq(d, &child)) {
+                continue;
+            }
+            // Without a parent the value is NULL whatever the parent's column.
+            out.extend(columns.iter().map(|&column| Link {
+                child: child.clone(),
+                column,
+                parent: None,
+                parent_column: 0,
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// The objects a `delete` cascade reaches from `obj`, depth first, children before parents.
 pub(crate) fn cascade_targets(
     session: &Session,
@@ -172,10 +211,7 @@ pub(crate) fn cascade_targets(
     out: &mut Vec<Rc<dyn AnyTracked>>,
 ) -> Result<()> {
     for rel in obj.relationships() {
-        if !rel
-            .cascade
-            .is_some_and(|c| c.contains("delete") || c.contains("all"))
-        {
+        if !cascades_delete(rel.cascade) {
             continue;
         }
         for child in rel.loader.children(session, obj)? {

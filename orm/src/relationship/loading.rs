@@ -47,6 +47,16 @@ pub trait Loader {
     fn secondary(&self) -> Option<(&'static str, &'static str)> {
         None
     }
+    /// A one-to-many relationship's foreign key columns on the related model (indexes into its
+    /// columns, one per key column of this model); `None` for the other kinds. A delete of
+    /// this object without a `delete` cascade sets them to NULL in the children it leaves.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the relationship's `foreign_key` does not fit the key.
+    fn child_foreign_key(&self) -> Result<Option<Vec<usize>>> {
+        Ok(None)
+    }
 }
 
 /// Keys per select-in statement, as SQLAlchemy's `selectinload` (its `_chunksize`): under
@@ -288,6 +298,9 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
 impl<P: Model, C: Model> Loader for HasMany<P, C> {
     fn parent_table(&self) -> &'static str {
         P::TABLE_NAME
+    }
+    fn child_foreign_key(&self) -> Result<Option<Vec<usize>>> {
+        foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key).map(Some)
     }
     fn target_table(&self) -> &'static str {
         C::TABLE_NAME
@@ -642,18 +655,47 @@ pub fn selectinload<P: Model, R: Relationship<P>>(relationship: R) -> LoadOption
     }
 }
 
-/// A query with `limit`/`offset` cannot join a collection without cutting it short; such
-/// queries load joined relationships select-in instead (the same objects, one more statement).
+/// Whether the query's statement `stmt` (as [`add_joined_loads`] left it) carries its joined
+/// loads. A statement whose `limit`/`offset` could not be moved into a subquery still has them,
+/// and cannot join a collection without cutting it short: it loads its joined relationships
+/// select-in instead (the same objects, one more statement).
 pub(crate) fn effective_joined(stmt: &Select, loads: &[LoadOption]) -> bool {
     stmt.limit.is_none() && stmt.offset.is_none() && loads.iter().any(|l| l.is_joined())
 }
 
+/// Adds the joins of the joined loads to the query's statement `stmt`. With a `limit` or
+/// `offset`, the statement first becomes a subquery, as SQLAlchemy writes it (its eager joins
+/// "against a subquery" when the query is limited): `SELECT offerings.… , registrations.… FROM
+/// (SELECT offerings.… FROM offerings … ORDER BY … LIMIT 2) AS offerings LEFT OUTER JOIN
+/// registrations ON … ORDER BY …`, so the limit counts parents, not joined rows. Named as the
+/// table it selects, the subquery is what the joins and the repeated `ORDER BY` already name.
+/// Only a statement that selects the columns of one table and orders by its columns is wrapped;
+/// any other keeps its limit and loads select-in ([`effective_joined`]).
 pub(crate) fn add_joined_loads(stmt: &mut Select, loads: &[LoadOption]) {
-    if effective_joined(stmt, loads) {
-        for load in loads {
-            for step in load.joined_prefix() {
-                step.loader.add_join(stmt);
-            }
+    if !loads.iter().any(|l| l.is_joined()) {
+        return;
+    }
+    if stmt.limit.is_some() || stmt.offset.is_some() {
+        let table = loads[0].steps[0].loader.parent_table();
+        let of_table = |e: &Expr| matches!(e, Expr::Column { table: Some(t), .. } if t == table);
+        let wrappable = stmt.set_ops.is_empty()
+            && !stmt.columns.is_empty()
+            && stmt.columns.iter().all(|c| of_table(&c.expr))
+            && stmt.order_by.iter().all(|o| of_table(&o.expr));
+        if !wrappable {
+            return;
+        }
+        let inner = std::mem::take(stmt);
+        stmt.columns = inner.columns.clone();
+        stmt.order_by = inner.order_by.clone();
+        stmt.from = vec![FromItem::Subquery {
+            select: Box::new(inner),
+            alias: table.to_string(),
+        }];
+    }
+    for load in loads {
+        for step in load.joined_prefix() {
+            step.loader.add_join(stmt);
         }
     }
 }

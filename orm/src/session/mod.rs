@@ -430,12 +430,16 @@ impl Session {
     }
 
     /// Marks an object for deletion (DELETE at the next flush). A pending object is simply dropped.
+    /// Children of a `has_many` with a `delete` cascade are deleted with it; those of a
+    /// `has_many` without one stay, their foreign key set to NULL before the DELETE (SQLAlchemy's
+    /// default: the collection is loaded if it was not).
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] when the object is transient or detached, belongs to another
-    /// session, or the session is busy; the database's error when a `cascade="all, delete"` must
-    /// load the children to delete them and that load fails.
+    /// session, or the session is busy, or a `has_many`'s `foreign_key` does not fit the key; the
+    /// database's error when the children must be loaded (to delete them, or to clear their
+    /// foreign key) and that load fails.
     ///
     /// # Examples
     ///
@@ -484,7 +488,14 @@ impl Session {
                 let mut targets = Vec::new();
                 crate::relationship::cascade_targets(self, &tracked, &mut targets)?;
                 targets.push(tracked);
+                // The children the delete leaves (no `delete` cascade) lose their parent.
+                let mut orphaned = Vec::new();
+                for target in &targets {
+                    crate::relationship::orphaned_links(self, target, &targets, &mut orphaned)?;
+                }
                 let mut state = self.state()?;
+                orphaned.retain(|l| !state.deleted_seen.contains(&address(&l.child)));
+                state.links.extend(orphaned);
                 for target in targets {
                     state.push_deleted(target);
                 }
