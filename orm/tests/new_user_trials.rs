@@ -677,3 +677,119 @@ fn a_foreign_key_naming_no_column_is_an_error_naming_table_and_column() {
         );
     });
 }
+
+/// An owner with pets whose foreign key is NOT NULL and cars whose foreign key the database
+/// cascades (`on_delete = "cascade"`), neither relationship with an ORM cascade.
+mod owners {
+    use orm::prelude::*;
+
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(
+        table = "owners",
+        has_many(pets: Pet, foreign_key = "owner_id"),
+        has_many(cars: Car, foreign_key = "owner_id")
+    )]
+    pub struct Owner {
+        #[orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+    }
+
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "pets")]
+    pub struct Pet {
+        #[orm(primary_key)]
+        pub id: i64,
+        #[orm(foreign_key = "owners.id")]
+        pub owner_id: i64,
+    }
+
+    #[derive(Model, Debug, Clone, Default)]
+    #[orm(table = "cars")]
+    pub struct Car {
+        #[orm(primary_key)]
+        pub id: i64,
+        #[orm(foreign_key = "owners.id", on_delete = "cascade")]
+        pub owner_id: Option<i64>,
+    }
+}
+
+/// The database's own rules stay in charge where the schema states them. A foreign key with
+/// `ON DELETE CASCADE`: the cars go with their owner, as SQLAlchemy's `passive_deletes=True`
+/// leaves them to the database (no load, no UPDATE). A NOT NULL foreign key cannot be cleared:
+/// the DELETE is refused by the database, the error naming the table, and nothing is lost.
+#[test]
+fn a_parent_delete_leaves_on_delete_and_not_null_foreign_keys_to_the_database() {
+    each_engine(|engine| {
+        use owners::{Car, Owner, Pet};
+        MetaData::new()
+            .add::<Owner>()
+            .add::<Pet>()
+            .add::<Car>()
+            .create_all(&engine)
+            .unwrap();
+        let session = Session::new(&engine);
+        let ann = session.add(Owner {
+            name: "Ann".into(),
+            ..Default::default()
+        });
+        let bob = session.add(Owner {
+            name: "Bob".into(),
+            ..Default::default()
+        });
+        session.commit().unwrap();
+        let (ann_id, bob_id) = (ann.borrow().id, bob.borrow().id);
+        session.add(Pet {
+            owner_id: ann_id,
+            ..Default::default()
+        });
+        session.add_all([Some(ann_id), Some(bob_id)].map(|owner_id| Car {
+            owner_id,
+            ..Default::default()
+        }));
+        session.commit().unwrap();
+
+        let session = Session::new(&engine);
+        let bob = session.get::<Owner>(bob_id).unwrap().unwrap();
+        session.delete(&bob).unwrap();
+        engine.reset_statement_count();
+        session.commit().unwrap();
+        assert_eq!(engine.statement_count(), 1, "the owner's DELETE alone");
+        assert_eq!(
+            rows(&engine, "SELECT owner_id FROM cars"),
+            [[Value::Integer(ann_id)]]
+        );
+
+        let ann = session.get::<Owner>(ann_id).unwrap().unwrap();
+        session.delete(&ann).unwrap();
+        match session.commit() {
+            Err(Error::ForeignKeyViolation { table, detail, .. }) => {
+                assert_eq!(table, "owners");
+                // PostgreSQL names the referring table; SQLite's error does not.
+                let referring = match engine.dialect() {
+                    "postgresql" => "pets",
+                    _ => "other tables",
+                };
+                assert_eq!(
+                    detail,
+                    format!(
+                        "rows in {referring} still refer to the row being deleted (delete them \
+                         first, or declare a cascade)"
+                    )
+                );
+            }
+            other => panic!(
+                "{}: expected a foreign key violation, got {other:?}",
+                engine.dialect()
+            ),
+        }
+        assert_eq!(
+            rows(&engine, "SELECT count(*) FROM owners"),
+            [[Value::Integer(1)]]
+        );
+        assert_eq!(
+            rows(&engine, "SELECT owner_id FROM pets"),
+            [[Value::Integer(ann_id)]]
+        );
+    });
+}

@@ -172,9 +172,11 @@ fn cascades_delete(cascade: Option<&str>) -> bool {
 
 /// Links that set to NULL the foreign key of each child `obj` leaves behind when it is deleted:
 /// the children of its one-to-many relationships without a `delete` cascade (loaded if not yet),
-/// except those `deleted` with it. SQLAlchemy's default (`OneToManyDP.process_deletes`, without
-/// `passive_deletes`): the children stay, pointing at no parent, written as UPDATEs before the
-/// parent's DELETE, so the database's foreign key does not refuse it.
+/// except those `deleted` with it and those whose foreign key the schema leaves to the
+/// database (`Loader::foreign_key_to_clear`). SQLAlchemy's default
+/// (`OneToManyDP.process_deletes`, without `passive_deletes`): the children stay, pointing at
+/// no parent, written as UPDATEs before the parent's DELETE, so the database's foreign key does
+/// not refuse it.
 pub(crate) fn orphaned_links(
     session: &Session,
     obj: &Rc<dyn AnyTracked>,
@@ -185,7 +187,7 @@ pub(crate) fn orphaned_links(
         if cascades_delete(rel.cascade) {
             continue;
         }
-        let Some(columns) = rel.loader.child_foreign_key()? else {
+        let Some(columns) = rel.loader.foreign_key_to_clear()? else {
             continue;
         };
         for child in rel.loader.children(session, obj)? {

@@ -47,14 +47,17 @@ pub trait Loader {
     fn secondary(&self) -> Option<(&'static str, &'static str)> {
         None
     }
-    /// A one-to-many relationship's foreign key columns on the related model (indexes into its
-    /// columns, one per key column of this model); `None` for the other kinds. A delete of
-    /// this object without a `delete` cascade sets them to NULL in the children it leaves.
+    /// The foreign key columns of the related model (indexes into its columns) that a delete of
+    /// this object without a `delete` cascade sets to NULL in the children it leaves: a
+    /// one-to-many relationship's, when they may hold NULL and the schema gives them no
+    /// `ON DELETE` (with one, the database decides, as SQLAlchemy's `passive_deletes`; with
+    /// `NOT NULL`, the database refuses the parent's DELETE, naming the table). `None`
+    /// otherwise.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] when the relationship's `foreign_key` does not fit the key.
-    fn child_foreign_key(&self) -> Result<Option<Vec<usize>>> {
+    fn foreign_key_to_clear(&self) -> Result<Option<Vec<usize>>> {
         Ok(None)
     }
 }
@@ -299,8 +302,23 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
     fn parent_table(&self) -> &'static str {
         P::TABLE_NAME
     }
-    fn child_foreign_key(&self) -> Result<Option<Vec<usize>>> {
-        foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key).map(Some)
+    fn foreign_key_to_clear(&self) -> Result<Option<Vec<usize>>> {
+        let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        let table = C::TABLE;
+        let column = |i: usize| &table.columns[i];
+        let names: Vec<&str> = fk.iter().map(|&i| column(i).name.as_ref()).collect();
+        let on_delete = fk.iter().any(|&i| {
+            column(i)
+                .foreign_key
+                .as_ref()
+                .is_some_and(|f| f.on_delete.is_some())
+        }) || table.foreign_keys.iter().any(|c| {
+            c.on_delete.is_some()
+                && c.table == P::TABLE_NAME
+                && c.columns.iter().all(|n| names.contains(&n.as_ref()))
+        });
+        let nullable = fk.iter().all(|&i| column(i).nullable);
+        Ok((nullable && !on_delete).then_some(fk))
     }
     fn target_table(&self) -> &'static str {
         C::TABLE_NAME

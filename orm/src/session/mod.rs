@@ -432,7 +432,9 @@ impl Session {
     /// Marks an object for deletion (DELETE at the next flush). A pending object is simply dropped.
     /// Children of a `has_many` with a `delete` cascade are deleted with it; those of a
     /// `has_many` without one stay, their foreign key set to NULL before the DELETE (SQLAlchemy's
-    /// default: the collection is loaded if it was not).
+    /// default: the collection is loaded if it was not) — unless the foreign key has an
+    /// `on_delete` (the database does what it says, as SQLAlchemy's `passive_deletes`) or is
+    /// NOT NULL (the database refuses the DELETE: [`Error::ForeignKeyViolation`] at flush).
     ///
     /// # Errors
     ///
