@@ -166,41 +166,40 @@ pub(crate) fn delete_association_rows(
 }
 
 /// Whether a relationship's `cascade` deletes its objects with their parent.
-fn cascades_delete(cascade: Option<&str>) -> bool {
+pub(crate) fn cascades_delete(cascade: Option<&str>) -> bool {
     cascade.is_some_and(|c| c.contains("delete") || c.contains("all"))
 }
 
-/// Links that set to NULL the foreign key of each child `obj` leaves behind when it is deleted:
-/// the children of its one-to-many relationships without a `delete` cascade (loaded if not yet),
-/// except those `deleted` with it and those whose foreign key the schema leaves to the
-/// database (`Loader::foreign_key_to_clear`). SQLAlchemy's default
-/// (`OneToManyDP.process_deletes`, without `passive_deletes`): the children stay, pointing at
-/// no parent, written as UPDATEs before the parent's DELETE, so the database's foreign key does
-/// not refuse it.
-pub(crate) fn orphaned_links(
-    session: &Session,
-    obj: &Rc<dyn AnyTracked>,
+/// Before objects are deleted, the foreign keys that still point at them from the rows of
+/// their one-to-many relationships without a `delete` cascade are set to NULL: SQLAlchemy's
+/// default (`OneToManyDP.process_deletes`, without `passive_deletes`), so the children stay,
+/// pointing at no parent, and the database's foreign key does not refuse the DELETE. Here one
+/// `UPDATE … SET fk = NULL WHERE fk IN (…)` per relationship and chunk of keys, written after
+/// the flush's own UPDATEs (a child moved to another parent no longer matches), where
+/// SQLAlchemy loads each parent's collection and updates each child; see
+/// `Loader::clear_foreign_keys` for the foreign keys left to the database.
+pub(crate) fn clear_foreign_keys(
+    state: &SessionState,
+    conn: &mut crate::engine::Conn<'_>,
     deleted: &[Rc<dyn AnyTracked>],
-    out: &mut Vec<Link>,
 ) -> Result<()> {
-    for rel in obj.relationships() {
-        if cascades_delete(rel.cascade) {
-            continue;
-        }
-        let Some(columns) = rel.loader.foreign_key_to_clear()? else {
-            continue;
-        };
-        for child in rel.loader.children(session, obj)? {
-            if deleted.iter().any(|d| Rc::ptr_eq(d, &child)) {
-                continue;
+    let writer = state.engine.writer();
+    let mut by_relationship: Vec<((&'static str, &'static str), RelationshipInfo, Vec<_>)> =
+        Vec::new();
+    for obj in deleted {
+        for rel in obj.relationships() {
+            let id = (obj.table_name(), rel.name);
+            match by_relationship.iter_mut().find(|(r, _, _)| *r == id) {
+                Some((_, _, parents)) => parents.push(obj.clone()),
+                None => by_relationship.push((id, rel, vec![obj.clone()])),
             }
-            // Without a parent the value is NULL whatever the parent's column.
-            out.extend(columns.iter().map(|&column| Link {
-                child: child.clone(),
-                column,
-                parent: None,
-                parent_column: 0,
-            }));
+        }
+    }
+    for (_, rel, parents) in by_relationship {
+        for stmt in rel.loader.clear_foreign_keys(&parents)? {
+            let compiled = writer.compile(&stmt);
+            let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+            conn.execute(&compiled.sql, &params, Some(rel.target))?;
         }
     }
     Ok(())

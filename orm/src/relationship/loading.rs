@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::core::SqlWriter;
-use crate::core::{Expr, FromItem, Join, JoinKind, Select, SelectItem};
+use crate::core::{Expr, FromItem, Join, JoinKind, Select, SelectItem, Statement, Update};
 use crate::engine::RowReader;
 use crate::error::{Error, Result};
 use crate::model::{AnyTracked, Key, Model, Obj};
@@ -47,18 +47,19 @@ pub trait Loader {
     fn secondary(&self) -> Option<(&'static str, &'static str)> {
         None
     }
-    /// The foreign key columns of the related model (indexes into its columns) that a delete of
-    /// this object without a `delete` cascade sets to NULL in the children it leaves: a
-    /// one-to-many relationship's, when they may hold NULL and the schema gives them no
-    /// `ON DELETE` (with one, the database decides, as SQLAlchemy's `passive_deletes`; with
-    /// `NOT NULL`, the database refuses the parent's DELETE, naming the table). `None`
-    /// otherwise.
+    /// The UPDATEs that set to NULL the foreign key of the rows still pointing at `parents`
+    /// (objects of this model being deleted), one per chunk of [`SELECT_IN_CHUNK`] keys: for a
+    /// one-to-many relationship without a `delete` cascade whose foreign key columns may hold
+    /// NULL and have no `ON DELETE` in the schema (with one, the database decides, as
+    /// SQLAlchemy's `passive_deletes`; with `NOT NULL`, the database refuses the parents'
+    /// DELETE, naming the table). None for the other kinds.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] when the relationship's `foreign_key` does not fit the key.
-    fn foreign_key_to_clear(&self) -> Result<Option<Vec<usize>>> {
-        Ok(None)
+    fn clear_foreign_keys(&self, parents: &[Rc<dyn AnyTracked>]) -> Result<Vec<Statement>> {
+        let _ = parents;
+        Ok(Vec::new())
     }
 }
 
@@ -302,7 +303,10 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
     fn parent_table(&self) -> &'static str {
         P::TABLE_NAME
     }
-    fn foreign_key_to_clear(&self) -> Result<Option<Vec<usize>>> {
+    fn clear_foreign_keys(&self, parents: &[Rc<dyn AnyTracked>]) -> Result<Vec<Statement>> {
+        if super::dependency::cascades_delete(self.cascade) {
+            return Ok(Vec::new());
+        }
         let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
         let table = C::TABLE;
         let column = |i: usize| &table.columns[i];
@@ -317,8 +321,27 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
                 && c.table == P::TABLE_NAME
                 && c.columns.iter().all(|n| names.contains(&n.as_ref()))
         });
-        let nullable = fk.iter().all(|&i| column(i).nullable);
-        Ok((nullable && !on_delete).then_some(fk))
+        if on_delete || !fk.iter().all(|&i| column(i).nullable) {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Key> = parents.iter().filter_map(|p| p.key()).collect();
+        let rows = SelectIn {
+            stmt: Select::default(),
+            columns: columns_of::<C>(&fk),
+        };
+        Ok(keys
+            .chunks(SELECT_IN_CHUNK)
+            .map(|chunk| {
+                Statement::Update(Update {
+                    table: Cow::Borrowed(C::TABLE_NAME),
+                    set: names
+                        .iter()
+                        .map(|&n| (Cow::Owned(n.to_string()), Expr::Value(Value::Null)))
+                        .collect(),
+                    filter: rows.in_list(chunk).filter,
+                })
+            })
+            .collect())
     }
     fn target_table(&self) -> &'static str {
         C::TABLE_NAME

@@ -45,7 +45,7 @@ mod dependency;
 mod loading;
 
 pub(crate) use dependency::{
-    cascade_targets, delete_association_rows, delete_order, insert_order, orphaned_links,
+    cascade_targets, clear_foreign_keys, delete_association_rows, delete_order, insert_order,
     sync_links, sync_persistent_links, write_associations, Association, Link,
 };
 pub(crate) use loading::{add_joined_loads, decode_joined_loads, eager_load};

@@ -431,17 +431,17 @@ impl Session {
 
     /// Marks an object for deletion (DELETE at the next flush). A pending object is simply dropped.
     /// Children of a `has_many` with a `delete` cascade are deleted with it; those of a
-    /// `has_many` without one stay, their foreign key set to NULL before the DELETE (SQLAlchemy's
-    /// default: the collection is loaded if it was not) — unless the foreign key has an
+    /// `has_many` without one stay, their foreign key set to NULL at the flush, before the
+    /// DELETE (SQLAlchemy's default; one `UPDATE` per 500 parents, not a load of each
+    /// collection) — unless the foreign key has an
     /// `on_delete` (the database does what it says, as SQLAlchemy's `passive_deletes`) or is
     /// NOT NULL (the database refuses the DELETE: [`Error::ForeignKeyViolation`] at flush).
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] when the object is transient or detached, belongs to another
-    /// session, or the session is busy, or a `has_many`'s `foreign_key` does not fit the key; the
-    /// database's error when the children must be loaded (to delete them, or to clear their
-    /// foreign key) and that load fails.
+    /// session, or the session is busy; the database's error when a `delete` cascade must load
+    /// the children to delete them and that load fails.
     ///
     /// # Examples
     ///
@@ -490,14 +490,7 @@ impl Session {
                 let mut targets = Vec::new();
                 crate::relationship::cascade_targets(self, &tracked, &mut targets)?;
                 targets.push(tracked);
-                // The children the delete leaves (no `delete` cascade) lose their parent.
-                let mut orphaned = Vec::new();
-                for target in &targets {
-                    crate::relationship::orphaned_links(self, target, &targets, &mut orphaned)?;
-                }
                 let mut state = self.state()?;
-                orphaned.retain(|l| !state.deleted_seen.contains(&address(&l.child)));
-                state.links.extend(orphaned);
                 for target in targets {
                     state.push_deleted(target);
                 }
