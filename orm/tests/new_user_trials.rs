@@ -377,14 +377,26 @@ fn joinedload_with_limit_limits_the_parents_and_loads_whole_collections() {
         }
         session.commit().unwrap();
         let session = Session::new(&engine);
-        engine.reset_statement_count();
-        let loaded = session
+        // SQLAlchemy's shape: the limited query as a subquery, here named as its table.
+        let limited = session
             .query::<Offering>()
             .options(joinedload(Offering::registrations))
             .order_by(Offering::code)
-            .limit(2)
-            .all()
-            .unwrap();
+            .limit(2);
+        assert_eq!(
+            limited.to_sql(),
+            "SELECT \"offerings\".\"term\", \"offerings\".\"code\", \"offerings\".\"title\", \
+             \"registrations\".\"id\", \"registrations\".\"student\", \"registrations\".\"term\", \
+             \"registrations\".\"code\" FROM (SELECT \"offerings\".\"term\", \"offerings\".\"code\", \
+             \"offerings\".\"title\" FROM \"offerings\" ORDER BY \"offerings\".\"code\" ASC LIMIT 2) \
+             AS \"offerings\" LEFT OUTER JOIN \"registrations\" ON (\"registrations\".\"term\" = \
+             \"offerings\".\"term\") AND (\"registrations\".\"code\" = \"offerings\".\"code\") ORDER BY \
+             \"offerings\".\"code\" ASC",
+            "{}",
+            engine.dialect()
+        );
+        engine.reset_statement_count();
+        let loaded = limited.all().unwrap();
         let got: Vec<(String, Vec<String>)> = loaded
             .iter()
             .map(|o| {
