@@ -334,9 +334,9 @@ impl<P: Model, C: Model> Loader for HasMany<P, C> {
             .map(|chunk| {
                 Statement::Update(Update {
                     table: Cow::Borrowed(C::TABLE_NAME),
-                    set: names
+                    set: fk
                         .iter()
-                        .map(|&n| (Cow::Owned(n.to_string()), Expr::Value(Value::Null)))
+                        .map(|&i| (column(i).name.clone(), Expr::Value(Value::Null)))
                         .collect(),
                     filter: rows.in_list(chunk).filter,
                 })
