@@ -1,11 +1,12 @@
 //! The newest features tried as a new user would (issues 17 and 19), on SQLite and PostgreSQL
 //! from one body, with the edge cases public bug reports of SQLAlchemy users hit with the same
 //! features: a composite foreign key with one part NULL, a child moved between two
-//! composite-key parents, a parent deleted without a cascade, select-in over odd text keys,
-//! `joinedload` with `limit`, a model with database-computed columns flushed beside plain ones,
-//! and an `onupdate` column when nothing changed. Each expected value is what SQLAlchemy 2.1
-//! gives for the same program (the session's SQLAlchemy scripts, run by hand in the test venv;
-//! the values are quoted at each test).
+//! composite-key parents, a parent deleted without a cascade (and with a foreign key that has
+//! an `on_delete` or is NOT NULL), select-in over odd text keys, `joinedload` with `limit`, a
+//! composite `foreign_key` in another order than the key's or naming no column, a model with
+//! database-computed columns flushed beside plain ones, and an `onupdate` column when nothing
+//! changed. Each expected value is what SQLAlchemy 2.1 gives for the same program (run by hand
+//! in the test venv when these tests were written; the values are quoted at each test).
 
 #[macro_use]
 mod support;
@@ -172,7 +173,8 @@ mod plain {
 
 /// SQLAlchemy: deleting a parent whose collection has no `delete` cascade loads the
 /// collection and sets both foreign key columns of each child to NULL before the parent's
-/// DELETE (the children stay): `[(1, None, None), (2, None, None)]`.
+/// DELETE (the children stay): `[(1, None, None), (2, None, None)]`. Here without the load: one
+/// UPDATE of the rows that point at the parent, then the DELETE.
 #[test]
 fn deleting_a_composite_key_parent_without_a_cascade_sets_both_columns_to_null() {
     each_engine(|engine| {
@@ -203,7 +205,9 @@ fn deleting_a_composite_key_parent_without_a_cascade_sets_both_columns_to_null()
         let session = Session::new(&engine);
         let parent = session.get::<plain::Offering>(("T", "K")).unwrap().unwrap();
         session.delete(&parent).unwrap();
+        engine.reset_statement_count();
         session.commit().unwrap();
+        assert_eq!(engine.statement_count(), 2, "one UPDATE, one DELETE");
         assert_eq!(
             rows(
                 &engine,
@@ -449,6 +453,13 @@ fn joinedload_with_limit_limits_the_parents_and_loads_whole_collections() {
         assert_eq!(first.borrow().code, "C0");
         assert_eq!(first.related(Offering::registrations).unwrap().len(), 3);
         assert_eq!(engine.statement_count(), 2);
+        // A count is of parents, with or without a limit: the joined load is not in it
+        // (SQLAlchemy's `Query.count()` turns eager loads off): 4 and 2, not 12 and 6.
+        let joined = session
+            .query::<Offering>()
+            .options(joinedload(Offering::registrations));
+        assert_eq!(joined.clone().count().unwrap(), 4);
+        assert_eq!(joined.limit(2).count().unwrap(), 2);
     });
 }
 

@@ -184,22 +184,21 @@ pub(crate) fn clear_foreign_keys(
     deleted: &[Rc<dyn AnyTracked>],
 ) -> Result<()> {
     let writer = state.engine.writer();
-    let mut by_relationship: Vec<((&'static str, &'static str), RelationshipInfo, Vec<_>)> =
-        Vec::new();
+    // By table: the relationships are asked of one object of each (they are the model's).
+    let mut by_table: Vec<(&'static str, Vec<Rc<dyn AnyTracked>>)> = Vec::new();
     for obj in deleted {
-        for rel in obj.relationships() {
-            let id = (obj.table_name(), rel.name);
-            match by_relationship.iter_mut().find(|(r, _, _)| *r == id) {
-                Some((_, _, parents)) => parents.push(obj.clone()),
-                None => by_relationship.push((id, rel, vec![obj.clone()])),
-            }
+        match by_table.iter_mut().find(|(t, _)| *t == obj.table_name()) {
+            Some((_, objects)) => objects.push(obj.clone()),
+            None => by_table.push((obj.table_name(), vec![obj.clone()])),
         }
     }
-    for (_, rel, parents) in by_relationship {
-        for stmt in rel.loader.clear_foreign_keys(&parents)? {
-            let compiled = writer.compile(&stmt);
-            let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
-            conn.execute(&compiled.sql, &params, Some(rel.target))?;
+    for (_, parents) in by_table {
+        for rel in parents[0].relationships() {
+            for stmt in rel.loader.clear_foreign_keys(&parents)? {
+                let compiled = writer.compile(&stmt);
+                let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+                conn.execute(&compiled.sql, &params, Some(rel.target))?;
+            }
         }
     }
     Ok(())
