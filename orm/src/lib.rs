@@ -170,9 +170,9 @@ pub use orm_macros::DbEnum;
 ///
 /// | option | meaning | example |
 /// | --- | --- | --- |
-/// | `foreign_key` | the foreign key column: on the target for `has_many`, on this model for `belongs_to`; for a parent with a composite key, one column per key column, separated by commas, in the order of the parent's key columns (a `foreign_key_constraint` declares them in the schema). A count that differs from the parent's key is an `Error::InvalidRequest` naming the relationship at first use | `foreign_key = "user_id"`, `foreign_key = "term, code"` |
+/// | `foreign_key` | the foreign key column: on the target for `has_many`, on this model for `belongs_to`; for a parent with a composite key, one column per key column, separated by commas, in the order of the parent's key columns — or in any order when a `foreign_key_constraint` of the same columns declares them in the schema (its pairs decide, as SQLAlchemy's). A count that differs from the parent's key is an `Error::InvalidRequest` naming the relationship at first use | `foreign_key = "user_id"`, `foreign_key = "term, code"` |
 /// | `back_populates` | the relationship on the target that mirrors this one; both sides are kept in step in memory | `back_populates = "author"` |
-/// | `cascade` | `has_many`: SQLAlchemy's cascades, `save-update`, `merge`, `delete`, `delete-orphan`, `all` (children deleted with their parent, and when they leave it) | `cascade = "all, delete-orphan"` |
+/// | `cascade` | `has_many`: SQLAlchemy's cascades, `save-update`, `merge`, `delete`, `delete-orphan`, `all` (children deleted with their parent, and when they leave it); without `delete`, a deleted parent's children stay, their foreign key set to NULL (unless it has an `on_delete`: then the database decides) | `cascade = "all, delete-orphan"` |
 /// | `secondary` | `many_to_many`: the association table | `secondary = "student_courses"` |
 /// | `local`, `remote` | `many_to_many`: the association table's columns referring to this model and to the target | `local = "student_id", remote = "course_id"` |
 ///

@@ -773,8 +773,18 @@ impl<F: Fetch> Query<F> {
         self
     }
 
-    /// The `SELECT` this query runs.
+    /// The `SELECT` this query runs: with the joins of its joined loads (`options(joinedload(…))`).
     pub fn statement(&self) -> Select {
+        let mut stmt = self.plain_statement();
+        crate::relationship::add_joined_loads(&mut stmt, &self.loads);
+        stmt
+    }
+
+    /// The `SELECT` without the joins of its joined loads: what `count`, `exists` and the query
+    /// as a subquery, CTE or `IN (…)` are made of. SQLAlchemy applies eager loads to the
+    /// statement that loads the objects only (its `Query.count()` turns them off), so a joined
+    /// collection neither multiplies a count nor appears in a subquery.
+    fn plain_statement(&self) -> Select {
         let mut stmt = self.select.clone();
         let mut columns = Vec::new();
         self.fetch.columns(&mut columns);
@@ -799,7 +809,6 @@ impl<F: Fetch> Query<F> {
             }
         }
         stmt.from = from.into_iter().map(FromItem::Table).collect();
-        crate::relationship::add_joined_loads(&mut stmt, &self.loads);
         stmt
     }
 
@@ -848,14 +857,13 @@ impl<F: Fetch> Query<F> {
         let mut rows = run_select(session, &stmt, |ctx, row| {
             ctx.last_decoded = None;
             let out = self.fetch.decode(ctx, row)?;
-            crate::relationship::decode_joined_loads(ctx, row, &self.select, &self.loads)?;
+            crate::relationship::decode_joined_loads(ctx, row, &stmt, &self.loads)?;
             Ok(out)
         })?;
         if self.fetch.single_entity() && !stmt.joins.is_empty() {
             rows = self.fetch.unique(rows);
         }
-        self.fetch
-            .eager_load(session, &rows, &self.select, &self.loads)?;
+        self.fetch.eager_load(session, &rows, &stmt, &self.loads)?;
         Ok(rows)
     }
 
@@ -980,7 +988,7 @@ impl<F: Fetch> Query<F> {
     pub fn count(&self) -> Result<i64> {
         let session = self.session()?;
         session.autoflush()?;
-        let mut inner = self.statement();
+        let mut inner = self.plain_statement();
         inner.order_by.clear();
         let stmt = Select {
             columns: vec![SelectItem {
@@ -1013,7 +1021,7 @@ impl<F: Fetch> Query<F> {
     pub fn exists(&self) -> Result<bool> {
         let session = self.session()?;
         session.autoflush()?;
-        let mut inner = self.statement();
+        let mut inner = self.plain_statement();
         inner.order_by.clear();
         let stmt = Select {
             columns: vec![SelectItem {
@@ -1287,23 +1295,23 @@ impl<F: Fetch> Query<F> {
     where
         F::Output: SqlType,
     {
-        TypedExpr::new(Expr::Subquery(Box::new(self.statement())))
+        TypedExpr::new(Expr::Subquery(Box::new(self.plain_statement())))
     }
 
     /// The query as a named subquery for a Core `FROM`.
     pub fn subquery(self, name: impl Into<String>) -> Subquery {
-        self.statement().subquery(name)
+        self.plain_statement().subquery(name)
     }
 
     /// The query as a common table expression (`WITH "name" AS (…)`).
     pub fn cte(self, name: impl Into<String>) -> Cte {
-        self.statement().cte(name)
+        self.plain_statement().cte(name)
     }
 }
 
 impl<F: Fetch> IntoSelect for Query<F> {
     fn into_select(self) -> Select {
-        self.statement()
+        self.plain_statement()
     }
 }
 
@@ -1312,7 +1320,7 @@ impl<K, F: Fetch> InValues<K> for Query<F> {
     fn into_in(self, expr: Expr, negated: bool) -> Expr {
         Expr::InSelect {
             expr: Box::new(expr),
-            select: Box::new(self.statement()),
+            select: Box::new(self.plain_statement()),
             negated,
         }
     }

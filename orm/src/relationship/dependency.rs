@@ -165,6 +165,45 @@ pub(crate) fn delete_association_rows(
     Ok(())
 }
 
+/// Whether a relationship's `cascade` deletes its objects with their parent.
+pub(crate) fn cascades_delete(cascade: Option<&str>) -> bool {
+    cascade.is_some_and(|c| c.contains("delete") || c.contains("all"))
+}
+
+/// Before objects are deleted, the foreign keys that still point at them from the rows of
+/// their one-to-many relationships without a `delete` cascade are set to NULL: SQLAlchemy's
+/// default (`OneToManyDP.process_deletes`, without `passive_deletes`), so the children stay,
+/// pointing at no parent, and the database's foreign key does not refuse the DELETE. Here one
+/// `UPDATE … SET fk = NULL WHERE fk IN (…)` per relationship and chunk of keys, written after
+/// the flush's own UPDATEs (a child moved to another parent no longer matches), where
+/// SQLAlchemy loads each parent's collection and updates each child; see
+/// `Loader::clear_foreign_keys` for the foreign keys left to the database.
+pub(crate) fn clear_foreign_keys(
+    state: &SessionState,
+    conn: &mut crate::engine::Conn<'_>,
+    deleted: &[Rc<dyn AnyTracked>],
+) -> Result<()> {
+    let writer = state.engine.writer();
+    // By table: the relationships are asked of one object of each (they are the model's).
+    let mut by_table: Vec<(&'static str, Vec<Rc<dyn AnyTracked>>)> = Vec::new();
+    for obj in deleted {
+        match by_table.iter_mut().find(|(t, _)| *t == obj.table_name()) {
+            Some((_, objects)) => objects.push(obj.clone()),
+            None => by_table.push((obj.table_name(), vec![obj.clone()])),
+        }
+    }
+    for (_, parents) in by_table {
+        for rel in parents[0].relationships() {
+            for stmt in rel.loader.clear_foreign_keys(&parents)? {
+                let compiled = writer.compile(&stmt);
+                let params: Vec<ValueRef<'_>> = compiled.params.iter().map(Value::as_ref).collect();
+                conn.execute(&compiled.sql, &params, Some(rel.target))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The objects a `delete` cascade reaches from `obj`, depth first, children before parents.
 pub(crate) fn cascade_targets(
     session: &Session,
@@ -172,10 +211,7 @@ pub(crate) fn cascade_targets(
     out: &mut Vec<Rc<dyn AnyTracked>>,
 ) -> Result<()> {
     for rel in obj.relationships() {
-        if !rel
-            .cascade
-            .is_some_and(|c| c.contains("delete") || c.contains("all"))
-        {
+        if !cascades_delete(rel.cascade) {
             continue;
         }
         for child in rel.loader.children(session, obj)? {

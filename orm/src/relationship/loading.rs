@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::core::SqlWriter;
-use crate::core::{Expr, FromItem, Join, JoinKind, Select, SelectItem};
+use crate::core::{Expr, FromItem, Join, JoinKind, Select, SelectItem, Statement, Update};
 use crate::engine::RowReader;
 use crate::error::{Error, Result};
 use crate::model::{AnyTracked, Key, Model, Obj};
@@ -46,6 +46,20 @@ pub trait Loader {
     /// A many-to-many relationship's association table and the column holding the parent's key.
     fn secondary(&self) -> Option<(&'static str, &'static str)> {
         None
+    }
+    /// The UPDATEs that set to NULL the foreign key of the rows still pointing at `parents`
+    /// (objects of this model being deleted), one per chunk of [`SELECT_IN_CHUNK`] keys: for a
+    /// one-to-many relationship without a `delete` cascade whose foreign key columns may hold
+    /// NULL and have no `ON DELETE` in the schema (with one, the database decides, as
+    /// SQLAlchemy's `passive_deletes`; with `NOT NULL`, the database refuses the parents'
+    /// DELETE, naming the table). None for the other kinds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the relationship's `foreign_key` does not fit the key.
+    fn clear_foreign_keys(&self, parents: &[Rc<dyn AnyTracked>]) -> Result<Vec<Statement>> {
+        let _ = parents;
+        Ok(Vec::new())
     }
 }
 
@@ -288,6 +302,46 @@ impl<A: Model, B: Model> ManyToMany<A, B> {
 impl<P: Model, C: Model> Loader for HasMany<P, C> {
     fn parent_table(&self) -> &'static str {
         P::TABLE_NAME
+    }
+    fn clear_foreign_keys(&self, parents: &[Rc<dyn AnyTracked>]) -> Result<Vec<Statement>> {
+        if super::dependency::cascades_delete(self.cascade) {
+            return Ok(Vec::new());
+        }
+        let fk = foreign_key_columns::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
+        let table = C::TABLE;
+        let column = |i: usize| &table.columns[i];
+        let names: Vec<&str> = fk.iter().map(|&i| column(i).name.as_ref()).collect();
+        let on_delete = fk.iter().any(|&i| {
+            column(i)
+                .foreign_key
+                .as_ref()
+                .is_some_and(|f| f.on_delete.is_some())
+        }) || table.foreign_keys.iter().any(|c| {
+            c.on_delete.is_some()
+                && c.table == P::TABLE_NAME
+                && c.columns.iter().all(|n| names.contains(&n.as_ref()))
+        });
+        if on_delete || !fk.iter().all(|&i| column(i).nullable) {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Key> = parents.iter().filter_map(|p| p.key()).collect();
+        let rows = SelectIn {
+            stmt: Select::default(),
+            columns: columns_of::<C>(&fk),
+        };
+        Ok(keys
+            .chunks(SELECT_IN_CHUNK)
+            .map(|chunk| {
+                Statement::Update(Update {
+                    table: Cow::Borrowed(C::TABLE_NAME),
+                    set: fk
+                        .iter()
+                        .map(|&i| (column(i).name.clone(), Expr::Value(Value::Null)))
+                        .collect(),
+                    filter: rows.in_list(chunk).filter,
+                })
+            })
+            .collect())
     }
     fn target_table(&self) -> &'static str {
         C::TABLE_NAME
@@ -642,18 +696,47 @@ pub fn selectinload<P: Model, R: Relationship<P>>(relationship: R) -> LoadOption
     }
 }
 
-/// A query with `limit`/`offset` cannot join a collection without cutting it short; such
-/// queries load joined relationships select-in instead (the same objects, one more statement).
+/// Whether the query's statement `stmt` (as [`add_joined_loads`] left it) carries its joined
+/// loads. A statement whose `limit`/`offset` could not be moved into a subquery still has them,
+/// and cannot join a collection without cutting it short: it loads its joined relationships
+/// select-in instead (the same objects, one more statement).
 pub(crate) fn effective_joined(stmt: &Select, loads: &[LoadOption]) -> bool {
     stmt.limit.is_none() && stmt.offset.is_none() && loads.iter().any(|l| l.is_joined())
 }
 
+/// Adds the joins of the joined loads to the query's statement `stmt`. With a `limit` or
+/// `offset`, the statement first becomes a subquery, as SQLAlchemy writes it (its eager joins
+/// "against a subquery" when the query is limited): `SELECT offerings.… , registrations.… FROM
+/// (SELECT offerings.… FROM offerings … ORDER BY … LIMIT 2) AS offerings LEFT OUTER JOIN
+/// registrations ON … ORDER BY …`, so the limit counts parents, not joined rows. Named as the
+/// table it selects, the subquery is what the joins and the repeated `ORDER BY` already name.
+/// Only a statement that selects the columns of one table and orders by its columns is wrapped;
+/// any other keeps its limit and loads select-in ([`effective_joined`]).
 pub(crate) fn add_joined_loads(stmt: &mut Select, loads: &[LoadOption]) {
-    if effective_joined(stmt, loads) {
-        for load in loads {
-            for step in load.joined_prefix() {
-                step.loader.add_join(stmt);
-            }
+    if !loads.iter().any(|l| l.is_joined()) {
+        return;
+    }
+    if stmt.limit.is_some() || stmt.offset.is_some() {
+        let table = loads[0].steps[0].loader.parent_table();
+        let of_table = |e: &Expr| matches!(e, Expr::Column { table: Some(t), .. } if t == table);
+        let wrappable = stmt.set_ops.is_empty()
+            && !stmt.columns.is_empty()
+            && stmt.columns.iter().all(|c| of_table(&c.expr))
+            && stmt.order_by.iter().all(|o| of_table(&o.expr));
+        if !wrappable {
+            return;
+        }
+        let inner = std::mem::take(stmt);
+        stmt.columns = inner.columns.clone();
+        stmt.order_by = inner.order_by.clone();
+        stmt.from = vec![FromItem::Subquery {
+            select: Box::new(inner),
+            alias: table.to_string(),
+        }];
+    }
+    for load in loads {
+        for step in load.joined_prefix() {
+            step.loader.add_join(stmt);
         }
     }
 }

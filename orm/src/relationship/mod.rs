@@ -45,8 +45,8 @@ mod dependency;
 mod loading;
 
 pub(crate) use dependency::{
-    cascade_targets, delete_association_rows, delete_order, insert_order, sync_links,
-    sync_persistent_links, write_associations, Association, Link,
+    cascade_targets, clear_foreign_keys, delete_association_rows, delete_order, insert_order,
+    sync_links, sync_persistent_links, write_associations, Association, Link,
 };
 pub(crate) use loading::{add_joined_loads, decode_joined_loads, eager_load};
 pub use loading::{joinedload, selectinload, LoadOption, Loader};
@@ -225,21 +225,43 @@ fn column_index(table: &Table, column: &str) -> Option<usize> {
     table.columns.iter().position(|c| c.name == column)
 }
 
-/// Finds the foreign key column, or says which model lacks it (the misuse error at first use).
-fn require_column<M: Model>(relationship: &str, owner: &str, column: &str) -> Result<usize> {
+/// Finds the foreign key column `column` of `M` (pointing at `P`'s key), or says which model
+/// lacks it, which columns it has, and how to declare the foreign key (the misuse error at
+/// first use).
+fn require_column<M: Model, P: Model>(
+    relationship: &str,
+    owner: &str,
+    column: &str,
+) -> Result<usize> {
     column_index(&M::TABLE, column).ok_or_else(|| {
+        let names = |columns: &mut dyn Iterator<Item = &Cow<'static, str>>| {
+            columns.map(|c| c.as_ref()).collect::<Vec<_>>().join(", ")
+        };
+        let (table, parent) = (M::TABLE, P::TABLE);
+        let keys = names(&mut P::PRIMARY_KEYS.iter().map(|&k| &parent.columns[k].name));
+        let declare = if P::PRIMARY_KEYS.len() == 1 {
+            format!("#[orm(foreign_key = \"{}.{keys}\")] on the column", P::TABLE_NAME)
+        } else {
+            format!(
+                "#[orm(foreign_key_constraint(\"…\", \"…\", references = \"{}({keys})\"))] on the model",
+                P::TABLE_NAME
+            )
+        };
         Error::InvalidRequest(format!(
-            "relationship {owner}.{relationship}: model of table {} has no column `{column}`; declare it with \
-             #[orm(foreign_key = \"{owner}.<key>\")] or fix the relationship's foreign_key",
-            M::TABLE_NAME
+            "relationship {owner}.{relationship}: model of table {} has no column `{column}` (its \
+             columns: {}); declare the foreign key with {declare}, or fix the relationship's \
+             foreign_key",
+            M::TABLE_NAME,
+            names(&mut table.columns.iter().map(|c| &c.name)),
         ))
     })
 }
 
 /// The columns of `M` a relationship's `foreign_key` names, as positions among `M`'s columns:
 /// one name, or several separated by commas when the parent `P` has a composite key
-/// (`foreign_key = "term, code"`), taken in order for `P`'s key columns (SQLAlchemy pairs a
-/// `ForeignKeyConstraint`'s columns with the referenced ones the same way).
+/// (`foreign_key = "term, code"`), taken in order for `P`'s key columns; when `M` declares a
+/// `foreign_key_constraint` over the same columns towards `P`, its pairs decide instead, in any
+/// order of the names (as SQLAlchemy pairs a relationship's columns through the constraint).
 ///
 /// # Errors
 ///
@@ -253,7 +275,11 @@ fn foreign_key_columns<M: Model, P: Model>(
     let keys = P::PRIMARY_KEYS;
     if keys.len() == 1 && !foreign_key.contains(',') {
         // The common case, one column: no list of names to build.
-        return Ok(vec![require_column::<M>(relationship, owner, foreign_key)?]);
+        return Ok(vec![require_column::<M, P>(
+            relationship,
+            owner,
+            foreign_key,
+        )?]);
     }
     let names: Vec<&str> = foreign_key.split(',').map(str::trim).collect();
     if names.len() != keys.len() {
@@ -275,9 +301,28 @@ fn foreign_key_columns<M: Model, P: Model>(
             key_names.join(", "),
         )));
     }
-    names
+    // A `foreign_key_constraint` of `M` over these columns towards `P` says which column holds
+    // which key column: its pairs decide, whatever the order of the names (SQLAlchemy pairs a
+    // relationship's `foreign_keys` through the constraint the same way).
+    let (table, parent) = (M::TABLE, P::TABLE);
+    let declared = table.foreign_keys.iter().find(|c| {
+        c.table == P::TABLE_NAME
+            && c.columns.len() == names.len()
+            && names.iter().all(|n| c.columns.iter().any(|c| c == n))
+    });
+    let paired: Option<Vec<&str>> = declared.and_then(|constraint| {
+        keys.iter()
+            .map(|&k| {
+                let key = &parent.columns[k].name;
+                let at = constraint.referred.iter().position(|r| r == key)?;
+                Some(constraint.columns[at].as_ref())
+            })
+            .collect()
+    });
+    paired
+        .unwrap_or(names)
         .iter()
-        .map(|name| require_column::<M>(relationship, owner, name))
+        .map(|name| require_column::<M, P>(relationship, owner, name))
         .collect()
 }
 
@@ -374,7 +419,7 @@ impl<P: Model, C: Model> Relationship<P> for HasMany<P, C> {
     }
     fn fetch(&self, session: &Session, parent: &Obj<P>) -> Result<Vec<Obj<C>>> {
         if P::PRIMARY_KEYS.len() == 1 && !self.foreign_key.contains(',') {
-            require_column::<C>(self.name, P::TABLE_NAME, self.foreign_key)?;
+            require_column::<C, P>(self.name, P::TABLE_NAME, self.foreign_key)?;
             // `query::<C>().filter(fk == key).all()`, with its SQL written once per session: a
             // lazy load runs this one shape for every parent navigated (and allocates nothing
             // to find its column).
@@ -482,12 +527,17 @@ impl<P: Model, C: Model> Collection<P> for HasMany<P, C> {
                     Vec::new()
                 },
             );
-            // Moving a child: the old parent's loaded collection no longer holds it.
-            for previous in old
-                .into_iter()
-                .flatten()
-                .filter(|p| !Rc::ptr_eq(p, &parent_rc))
-            {
+            // Moving a child: the old parent's loaded collection no longer holds it. When the
+            // child's parent was never loaded, the old parent is the one its foreign key names,
+            // if the identity map holds it (SQLAlchemy's backref looks there too, without SQL).
+            let old = match old {
+                Some(old) => old,
+                None if add => previous_parent::<C, P>(session, child, &fk)?
+                    .into_iter()
+                    .collect(),
+                None => Vec::new(),
+            };
+            for previous in old.into_iter().filter(|p| !Rc::ptr_eq(p, &parent_rc)) {
                 update_cached(&previous, self.name, &child_rc, false);
             }
         }
@@ -538,6 +588,26 @@ impl<A: Model, B: Model> Collection<A> for ManyToMany<A, B> {
         });
         Ok(())
     }
+}
+
+/// The parent of `child` in the identity map by the values of its foreign key columns `fk`
+/// (`None` when a part is NULL or that parent is not loaded): where a child was before an
+/// `append` moves it, when its own many-to-one side was never loaded.
+fn previous_parent<C: Model, P: Model>(
+    session: &Session,
+    child: &Obj<C>,
+    fk: &[usize],
+) -> Result<Option<Rc<dyn AnyTracked>>> {
+    let key = {
+        let value = child.borrow();
+        foreign_key_value(fk, |i| {
+            crate::model::Key::from_value_ref(value.column_value(i))
+        })
+    };
+    Ok(match key {
+        Some(key) => session.state()?.identity.get(P::TABLE_NAME, &key).cloned(),
+        None => None,
+    })
 }
 
 /// The common start of a `link` of `item` into (`add`) or out of `owner`'s collection `name`:

@@ -430,12 +430,18 @@ impl Session {
     }
 
     /// Marks an object for deletion (DELETE at the next flush). A pending object is simply dropped.
+    /// Children of a `has_many` with a `delete` cascade are deleted with it; those of a
+    /// `has_many` without one stay, their foreign key set to NULL at the flush, before the
+    /// DELETE (SQLAlchemy's default; one `UPDATE` per 500 parents, not a load of each
+    /// collection) — unless the foreign key has an
+    /// `on_delete` (the database does what it says, as SQLAlchemy's `passive_deletes`) or is
+    /// NOT NULL (the database refuses the DELETE: [`Error::ForeignKeyViolation`] at flush).
     ///
     /// # Errors
     ///
     /// [`Error::InvalidRequest`] when the object is transient or detached, belongs to another
-    /// session, or the session is busy; the database's error when a `cascade="all, delete"` must
-    /// load the children to delete them and that load fails.
+    /// session, or the session is busy; the database's error when a `delete` cascade must load
+    /// the children to delete them and that load fails.
     ///
     /// # Examples
     ///

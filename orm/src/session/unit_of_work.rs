@@ -90,6 +90,9 @@ impl SessionState {
             outcome = crate::relationship::write_associations(self, conn);
         }
         if outcome.is_ok() && !deleted.is_empty() {
+            outcome = crate::relationship::clear_foreign_keys(self, conn, &deleted);
+        }
+        if outcome.is_ok() && !deleted.is_empty() {
             outcome = crate::relationship::delete_association_rows(self, conn, &deleted);
         }
         if outcome.is_ok() {
