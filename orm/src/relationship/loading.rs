@@ -48,7 +48,7 @@ pub trait Loader {
         None
     }
     /// The UPDATEs that set to NULL the foreign key of the rows still pointing at `parents`
-    /// (objects of this model being deleted), one per chunk of [`SELECT_IN_CHUNK`] keys: for a
+    /// (objects of this model being deleted), one per chunk of 500 keys (`SELECT_IN_CHUNK`): for a
     /// one-to-many relationship without a `delete` cascade whose foreign key columns may hold
     /// NULL and have no `ON DELETE` in the schema (with one, the database decides, as
     /// SQLAlchemy's `passive_deletes`; with `NOT NULL`, the database refuses the parents'
