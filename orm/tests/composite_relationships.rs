@@ -12,7 +12,7 @@ mod support;
 use orm::core::{PostgresWriter, SqlWriter, SqliteWriter, Statement};
 use orm::prelude::*;
 use orm::Value;
-use support::models::offerings::{metadata, Offering, Registration};
+use support::models::offerings::{metadata, students, Offering, Registration};
 use support::{each_engine, rows};
 
 fn offering(term: &str, code: &str, title: &str) -> Offering {
@@ -66,23 +66,6 @@ fn expected(i: usize) -> (String, Vec<String>) {
         format!("C{i}"),
         (0..i % 3).map(|k| format!("s{i}-{k}")).collect(),
     )
-}
-
-/// Each offering's code and its registrations' students (sorted), through `related`.
-fn students(offerings: &[Obj<Offering>]) -> Vec<(String, Vec<String>)> {
-    offerings
-        .iter()
-        .map(|o| {
-            let mut names: Vec<String> = o
-                .related(Offering::registrations)
-                .unwrap()
-                .iter()
-                .map(|r| r.borrow().student.clone())
-                .collect();
-            names.sort();
-            (o.borrow().code.clone(), names)
-        })
-        .collect()
 }
 
 /// The offerings in the order of their number (`C2` before `C10`).

@@ -13,7 +13,7 @@ mod support;
 
 use orm::prelude::*;
 use orm::Value;
-use support::models::offerings::{metadata, Offering, Registration};
+use support::models::offerings::{metadata, students, Offering, Registration};
 use support::{each_engine, rows};
 
 fn text(s: &str) -> Value {
@@ -401,19 +401,7 @@ fn joinedload_with_limit_limits_the_parents_and_loads_whole_collections() {
         );
         engine.reset_statement_count();
         let loaded = limited.all().unwrap();
-        let got: Vec<(String, Vec<String>)> = loaded
-            .iter()
-            .map(|o| {
-                let mut names: Vec<String> = o
-                    .related(Offering::registrations)
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.borrow().student.clone())
-                    .collect();
-                names.sort();
-                (o.borrow().code.clone(), names)
-            })
-            .collect();
+        let got = students(&loaded);
         assert_eq!(
             got,
             [

@@ -209,6 +209,24 @@ pub mod offerings {
     pub fn metadata() -> MetaData {
         MetaData::new().add::<Offering>().add::<Registration>()
     }
+
+    /// Each offering's code and its registrations' students (sorted), through `related`.
+    #[allow(dead_code)]
+    pub fn students(offerings: &[Obj<Offering>]) -> Vec<(String, Vec<String>)> {
+        offerings
+            .iter()
+            .map(|o| {
+                let mut names: Vec<String> = o
+                    .related(Offering::registrations)
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.borrow().student.clone())
+                    .collect();
+                names.sort();
+                (o.borrow().code.clone(), names)
+            })
+            .collect()
+    }
 }
 
 /// An account whose writes are checked against the version it was loaded at (SQLAlchemy's
