@@ -39,13 +39,13 @@ command="bash tests/bench.sh"
   command="WORKLOAD_N=$WORKLOAD_N WORKLOAD_RUNS=$WORKLOAD_RUNS SQLALCHEMY_RUNS=$SQLALCHEMY_RUNS $command"
 "$python" orm/benches/report.py "$out" "$command" > "$out/BENCHMARKS.md"
 # The sections the other scripts write (grader/bench.sh, kernel/bench/run.sh,
-# tests/bench_postgres.sh) are carried over as they are.
+# tests/bench_postgres.sh, tests/bench_threads.sh, tests/bench_computed.sh) are carried over as they are.
 "$python" - "$out/BENCHMARKS.md" <<'EOF'
 import os, re, sys
 sys.path.insert(0, "tests")
 from bench_section import put_section
 old = open("BENCHMARKS.md").read() if os.path.exists("BENCHMARKS.md") else ""
-for title in ("## Grader", "## Kernel", "## PostgreSQL", "## Threads"):
+for title in ("## Grader", "## Kernel", "## PostgreSQL", "## Threads", "## Computed columns"):
     match = re.search(rf"^{title}\n.*?(?=^## |\Z)", old, flags=re.S | re.M)
     if match:
         put_section(match.group(0), sys.argv[1])
